@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# Install everything moelab needs on a fresh Debian machine: npm packages (lockfile), and, when
+# asked, the Debian packages behind optional features. Idempotent: re-running skips what is there.
+#
+#   scripts/setup.sh            npm packages only
+#   scripts/setup.sh --all      + every Debian package the test suite uses
+#   scripts/setup.sh --report   + chromium (static figure export)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+want_report=0; want_notebooks=0; want_slurm=0; want_blas=0
+for arg in "$@"; do
+  case "$arg" in
+    --all) want_report=1; want_notebooks=1; want_slurm=1; want_blas=1 ;;
+    --report) want_report=1 ;;
+    --notebooks) want_notebooks=1 ;;
+    --slurm) want_slurm=1 ;;
+    --blas) want_blas=1 ;;
+    *) echo "setup.sh: unknown option $arg (use --all, --report, --notebooks, --slurm, --blas)" >&2; exit 2 ;;
+  esac
+done
+
+log() { printf '[setup] %s\n' "$*"; }
+
+# --- npm packages -------------------------------------------------------------------------------
+lock_hash=$(sha256sum package-lock.json | cut -c1-16)
+if [ ! -f node_modules/.moelab-lock-hash ] || [ "$(cat node_modules/.moelab-lock-hash)" != "$lock_hash" ]; then
+  log "npm ci (the optional @tensorflow/tfjs-node[-gpu] download libtensorflow; without internet npm drops them)"
+  npm ci --no-audit --no-fund --loglevel=error
+  echo "$lock_hash" > node_modules/.moelab-lock-hash
+else
+  log "npm packages up to date"
+fi
+
+# --- Debian packages ----------------------------------------------------------------------------
+apt_pkgs=()
+need() { dpkg -s "$1" >/dev/null 2>&1 || apt_pkgs+=("$1"); }
+[ $want_report = 1 ] && need chromium
+[ $want_notebooks = 1 ] && { need jupyter-nbconvert; need jupyter-client; need python3-ipykernel; need python3-nbclient; }
+[ $want_slurm = 1 ] && { need slurmd; need slurmctld; need slurm-client; need munge; }
+[ $want_blas = 1 ] && { need libopenblas-dev; }
+if [ ${#apt_pkgs[@]} -gt 0 ]; then
+  if [ "$(id -u)" != 0 ] && ! command -v sudo >/dev/null; then
+    log "missing Debian packages: ${apt_pkgs[*]} (run as root or install them yourself)"; exit 1
+  fi
+  SUDO=""; [ "$(id -u)" != 0 ] && SUDO="sudo"
+  log "apt-get install ${apt_pkgs[*]}"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${apt_pkgs[@]}" >/dev/null
+fi
+log "done"

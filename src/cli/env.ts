@@ -1,0 +1,37 @@
+// `moelab env`: what machine and engine this is, at a glance.
+import { cpus, totalmem } from 'node:os';
+import type { Command } from 'commander';
+import { addEngineOptions, initEngineFromOptions } from './engine-options.ts';
+
+export function registerEnv(program: Command): void {
+  addEngineOptions(
+    program
+      .command('env')
+      .description('print the chosen TF.js backend, versions, threads and a matmul GFLOP/s probe')
+      .option('--json', 'print JSON'),
+  ).action(async (opts: { backend?: string; threads?: string; json?: boolean }) => {
+    const { probeMatmulGflops } = await import('../engine/backend.ts');
+    const info = await initEngineFromOptions(opts);
+    const gflops = probeMatmulGflops(256);
+    const machine = {
+      cpu: cpus()[0]?.model ?? 'unknown',
+      cores: cpus().length,
+      memoryGiB: Math.round(totalmem() / 2 ** 30),
+      node: process.version,
+    };
+    if (opts.json) {
+      process.stdout.write(`${JSON.stringify({ ...info, matmulGflops256: gflops, machine }, null, 2)}\n`);
+      return;
+    }
+    const lines = [
+      `backend      ${info.backend}  (tf.js backend "${info.tfBackend}")`,
+      `tf.js        ${info.tfjsVersion}`,
+      `packages     ${Object.entries(info.packages).map(([k, v]) => `${k}@${v}`).join(', ')}`,
+      `threads      ${info.threads}${info.backend === 'wasm' ? `  simd ${info.simd ? 'on' : 'off'}` : ''}`,
+      `skipped      ${info.skipped.length ? info.skipped.map((s) => `${s.backend} (${s.reason})`).join('; ') : '-'}`,
+      `machine      ${machine.cpu}, ${machine.cores} cores, ${machine.memoryGiB} GiB, node ${machine.node}`,
+      `matmul       ${gflops.toFixed(1)} GFLOP/s (256×256·256×256 fp32, median of 9)`,
+    ];
+    process.stdout.write(`${lines.join('\n')}\n`);
+  });
+}

@@ -1,0 +1,24 @@
+// The `moelab` command line. Each subcommand lives in its own file under src/cli/ and registers
+// itself here; heavy modules (TF.js, mathjs, danfojs) are imported inside the action handlers so
+// `moelab --help` and analysis-only commands start fast.
+import { Command, CommanderError } from 'commander';
+import { MOELAB_VERSION } from '../util/provenance.ts';
+import { registerEnv } from './env.ts';
+
+const program = new Command('moelab')
+  .description('Scaling laws and LR schedules for small Mixture-of-Experts LMs (TensorFlow.js).')
+  .version(MOELAB_VERSION)
+  .showHelpAfterError('(run with --help for usage)');
+
+// One line per subcommand; keep the list in the order a user meets them.
+registerEnv(program);
+
+try {
+  await program.parseAsync(process.argv);
+} catch (err) {
+  if (err instanceof CommanderError) process.exit(err.exitCode);
+  const e = err as Error;
+  process.stderr.write(`moelab: ${e.name && e.name !== 'Error' ? `${e.name}: ` : ''}${e.message}\n`);
+  if (process.env.MOELAB_DEBUG) process.stderr.write(`${e.stack}\n`);
+  process.exit(1);
+}

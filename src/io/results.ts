@@ -1,0 +1,110 @@
+// The results/ layout (STYLE.md §5.3) and the record types every stage exchanges. This is the only
+// module that knows paths inside a sweep or run folder.
+//
+//   results/<sweep>/
+//     sweep.json  plan.json
+//     runs/<runId>/{config.json, metrics.jsonl, checkpoint/, summary.json, train.log}
+//     fits/<fitId>.json
+//     report/{index.html, report.md, figures/, tables/}
+import { join, resolve } from 'node:path';
+import type { RunConfig } from '../config/schema.ts';
+import type { Provenance } from '../util/provenance.ts';
+import { PROJECT_ROOT } from '../util/provenance.ts';
+
+export const DEFAULT_RESULTS_DIR = join(PROJECT_ROOT, 'results');
+
+export function runPaths(runDir: string) {
+  const dir = resolve(runDir);
+  return {
+    dir,
+    config: join(dir, 'config.json'),
+    metrics: join(dir, 'metrics.jsonl'),
+    checkpoint: join(dir, 'checkpoint'),
+    summary: join(dir, 'summary.json'),
+    log: join(dir, 'train.log'),
+    lock: join(dir, '.lock'),
+    tokenizer: join(dir, 'tokenizer.json'),
+  };
+}
+
+export function sweepPaths(sweepDir: string) {
+  const dir = resolve(sweepDir);
+  return {
+    dir,
+    sweep: join(dir, 'sweep.json'),
+    plan: join(dir, 'plan.json'),
+    runs: join(dir, 'runs'),
+    run: (runId: string) => join(dir, 'runs', runId),
+    fits: join(dir, 'fits'),
+    fit: (fitId: string) => join(dir, 'fits', `${fitId}.json`),
+    report: join(dir, 'report'),
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Records
+
+/** Counts derived from a run config before step 0 (src/model/count.ts computes them). */
+export interface DerivedCounts {
+  totalParams: number;
+  activatedParams: number;
+  nonEmbeddingParams: number;
+  activatedNonEmbeddingParams: number;
+  /** Exact training FLOPs per token at the run's seqLen (3 × forward). */
+  flopsPerToken: number;
+  tokensPerStep: number;
+  steps: number;
+  /** Tokens actually trained: steps × tokensPerStep (≤ the configured budget). */
+  tokens: number;
+  /** flopsPerToken × tokens. */
+  computeFlops: number;
+}
+
+/** runs/<runId>/config.json — written before step 0. */
+export interface RunConfigRecord {
+  runId: string;
+  config: RunConfig;
+  derived: DerivedCounts;
+  backend: string;
+  provenance: Provenance;
+}
+
+/** One line of metrics.jsonl (flat camelCase, STYLE.md §5.4). */
+export interface MetricRow {
+  step: number;
+  tokens: number;
+  computeFlops: number;
+  /** Base-group LR at this step. */
+  learningRate: number;
+  /** Specialized-expert LR at this step (equals learningRate unless expert LR scaling is on). */
+  expertLearningRate: number;
+  trainLoss: number;
+  valLoss?: number;
+  loadBalancingLoss: number;
+  routerZLoss: number;
+  droppedTokenFraction: number;
+  recycledTokenFraction: number;
+  /** Fraction of routed assignments per specialized expert (sums to 1), layer-averaged. */
+  expertUsage?: number[];
+  gradNorm: number;
+  wallSeconds: number;
+  tokensPerSec: number;
+}
+
+export type RunStatus = 'done' | 'diverged';
+
+/** runs/<runId>/summary.json — written last, atomically; its presence means the run ended. */
+export interface RunSummary {
+  runId: string;
+  status: RunStatus;
+  /** Why a diverged run stopped (NaN loss, loss above divergenceFactor × first loss). */
+  reason?: string;
+  steps: number;
+  tokens: number;
+  computeFlops: number;
+  finalTrainLoss: number;
+  finalValLoss: number;
+  bestValLoss: number;
+  wallSeconds: number;
+  provenance: Provenance;
+}

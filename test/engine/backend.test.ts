@@ -1,0 +1,92 @@
+import { execFileSync } from 'node:child_process';
+import { describe, expect, it } from 'vitest';
+import {
+  BACKEND_NAMES,
+  candidateBackends,
+  initEngine,
+  isBackendInstalled,
+  parseBackendRequest,
+  parseThreads,
+  type BackendName,
+} from '../../src/engine/backend.ts';
+import { BackendError } from '../../src/errors.ts';
+
+const only = (...names: BackendName[]) => (b: BackendName) => names.includes(b);
+
+describe('backend selection (pure)', () => {
+  it('auto orders tfjs-node-gpu → tfjs-node → wasm → cpu among installed backends', () => {
+    expect(candidateBackends('auto', () => true)).toEqual(['tfjs-node-gpu', 'tfjs-node', 'wasm', 'cpu']);
+    expect(candidateBackends('auto', only('cpu', 'wasm'))).toEqual(['wasm', 'cpu']);
+    expect(candidateBackends('auto', only('cpu', 'tfjs-node'))).toEqual(['tfjs-node', 'cpu']);
+  });
+
+  it('an explicit backend that is installed is the only candidate', () => {
+    expect(candidateBackends('cpu', () => true)).toEqual(['cpu']);
+    expect(candidateBackends('wasm', only('wasm'))).toEqual(['wasm']);
+  });
+
+  for (const missing of ['tfjs-node-gpu', 'tfjs-node'] as const) {
+    it(`requesting missing ${missing} fails naming the package and how to install it`, () => {
+      expect(() => candidateBackends(missing, only('wasm', 'cpu'))).toThrow(BackendError);
+      expect(() => candidateBackends(missing, only('wasm', 'cpu'))).toThrow(
+        new RegExp(`@tensorflow/${missing}.*not installed.*npm install @tensorflow/${missing}@4\\.22\\.0`),
+      );
+    });
+  }
+
+  it('parses backend names and rejects unknown ones', () => {
+    expect(parseBackendRequest(undefined, 'x')).toBe('auto');
+    expect(parseBackendRequest('', 'x')).toBe('auto');
+    for (const b of BACKEND_NAMES) expect(parseBackendRequest(b, 'x')).toBe(b);
+    expect(() => parseBackendRequest('gpu', 'MOELAB_BACKEND')).toThrow(/MOELAB_BACKEND: unknown backend "gpu".*auto, tfjs-node-gpu/);
+  });
+
+  it('parses thread counts', () => {
+    expect(parseThreads(undefined, 'x')).toBeUndefined();
+    expect(parseThreads('2', 'x')).toBe(2);
+    expect(() => parseThreads('0', '--threads')).toThrow(/--threads: threads must be an integer from 1 to 64 \(got "0"\)/);
+    expect(() => parseThreads('1.5', '--threads')).toThrow(/integer/);
+  });
+});
+
+describe('backend initialisation on this machine', () => {
+  it('wasm and cpu are installed (regular dependencies)', () => {
+    expect(isBackendInstalled('wasm')).toBe(true);
+    expect(isBackendInstalled('cpu')).toBe(true);
+  });
+
+  it('auto picks the best installed backend and reports it', async () => {
+    const info = await initEngine({ log: () => {} });
+    const expected = BACKEND_NAMES.find(isBackendInstalled);
+    // tfjs-node(-gpu) may be installed yet fail to start; then auto must fall through and say why.
+    if (info.backend !== expected) expect(info.skipped.map((s) => s.backend)).toContain(expected);
+    expect(info.tfjsVersion).toBe('4.22.0');
+    if (info.backend === 'wasm') expect(info.simd).toBe(true);
+  });
+});
+
+describe('moelab env (CLI)', () => {
+  const run = (args: string[], env: Record<string, string> = {}) =>
+    execFileSync(process.execPath, ['bin/moelab.js', ...args], {
+      env: { ...process.env, ...env },
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+
+  it('names the backend and prints a GFLOP/s probe', () => {
+    const out = run(['env', '--backend', 'wasm']);
+    expect(out).toMatch(/^backend\s+wasm/m);
+    expect(out).toMatch(/matmul\s+\d+(\.\d+)? GFLOP\/s/);
+  });
+
+  it('fails clearly when MOELAB_BACKEND names a missing backend', () => {
+    if (isBackendInstalled('tfjs-node')) return; // only meaningful where it cannot install
+    let stderr = '';
+    try {
+      run(['env'], { MOELAB_BACKEND: 'tfjs-node' });
+    } catch (err) {
+      stderr = String((err as { stderr: string }).stderr);
+    }
+    expect(stderr).toMatch(/backend tfjs-node was requested.*not installed.*npm install @tensorflow\/tfjs-node@4\.22\.0/);
+  });
+});
