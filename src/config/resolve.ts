@@ -1,0 +1,18 @@
+// User* → Resolved* (STYLE.md §5.6 habit 1): the one place derived fields are filled in.
+import type { ParsedModelConfig } from './schema.ts';
+
+/** A model config with every derived field explicit. */
+export interface ResolvedModelConfig extends ParsedModelConfig {
+  numKvHeads: number;
+  headDim: number;
+  sharedDFf: number;
+}
+
+export function resolveModelConfig(m: ParsedModelConfig): ResolvedModelConfig {
+  return {
+    ...m,
+    numKvHeads: m.numKvHeads ?? m.numHeads,
+    headDim: m.headDim ?? m.dModel / m.numHeads,
+    sharedDFf: m.sharedDFf ?? m.dFf,
+  };
+}

@@ -1,0 +1,66 @@
+// The contract between the model (src/model) and its users (src/train, benchmarks). The training
+// loop only sees this interface; the model may change its internals (kernels, dispatch) freely.
+import type * as tf from '@tensorflow/tfjs';
+import type { ResolvedModelConfig } from '../config/resolve.ts';
+import type { Rng } from '../util/rng.ts';
+
+/**
+ * Parameter groups (issue #3): the optimiser gives `specializedExperts` its own learning rate
+ * (PAPER.md §3.2) and skips weight decay where `decay` is false (norms).
+ */
+export type ParamGroup =
+  | 'embedding'
+  | 'attention'
+  | 'norm'
+  | 'router'
+  | 'ffn' // dense FFN (numExperts = 0)
+  | 'sharedExperts'
+  | 'specializedExperts';
+
+export interface NamedParam {
+  /** Stable, unique, human-readable name, e.g. `layers.0.moe.experts.3.wGate`. */
+  name: string;
+  group: ParamGroup;
+  variable: tf.Variable;
+  /** Whether AdamW applies weight decay to it (false for norms). */
+  decay: boolean;
+}
+
+/** Routing diagnostics of one MoE layer for one forward pass (host numbers). */
+export interface MoeLayerStats {
+  /** Tokens assigned per specialized expert by the router's original top-k choice. */
+  tokensPerExpert: number[];
+  /** Fraction of routed assignments that were dropped (beyond capacity, not recycled). */
+  droppedTokenFraction: number;
+  /** Fraction of routed assignments reassigned to another expert by recycle routing. */
+  recycledTokenFraction: number;
+}
+
+export interface LossOutput {
+  /** Total training loss = ce + auxLossCoef · loadBalancingLoss + zLossCoef · routerZLoss. */
+  loss: tf.Scalar;
+  /** Mean next-token cross-entropy (nats/token). */
+  ce: tf.Scalar;
+  /** Load-balancing loss averaged over MoE layers (0 for dense models). */
+  loadBalancingLoss: tf.Scalar;
+  /** Router z-loss averaged over MoE layers (0 for dense models). */
+  routerZLoss: tf.Scalar;
+  /** One entry per MoE layer (empty for dense models). */
+  moeLayers: MoeLayerStats[];
+}
+
+export interface MoeLm {
+  readonly config: ResolvedModelConfig;
+  readonly params: NamedParam[];
+  /**
+   * Loss on a batch. `inputs` and `targets` are int32 [batch, seqLen] (targets = inputs shifted
+   * by one). `rng` drives recycle routing's random reassignment (required when training with
+   * overflowPolicy "recycle"). Returned tensors belong to the caller.
+   */
+  computeLoss(
+    inputs: tf.Tensor2D,
+    targets: tf.Tensor2D,
+    options?: { training?: boolean; rng?: Rng },
+  ): LossOutput;
+  dispose(): void;
+}
