@@ -67,6 +67,10 @@ export interface RunConfigRecord {
   derived: DerivedCounts;
   backend: string;
   provenance: Provenance;
+  /** Compute budget of the isoFLOP cell this run belongs to (copied from its plan entry). */
+  budgetFlops?: number;
+  /** The remaining fields of the run's plan entry (study kind, lr, batch, schedule label, …). */
+  study?: Record<string, unknown>;
 }
 
 /** One line of metrics.jsonl (flat camelCase, STYLE.md §5.4). */
