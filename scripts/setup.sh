@@ -5,6 +5,9 @@
 #   scripts/setup.sh            npm packages only
 #   scripts/setup.sh --all      + every Debian package the test suite uses
 #   scripts/setup.sh --report   + chromium (static figure export)
+#   scripts/setup.sh --notebooks + Debian Jupyter (nbclient, notebook server) and the tslab kernel
+#   scripts/setup.sh --blas     + libopenblas-dev (then the native matmul addon is built)
+# The native matmul addon (scripts/build-native.sh) is built on every run where cc + OpenBLAS exist.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -36,7 +39,7 @@ fi
 apt_pkgs=()
 need() { dpkg -s "$1" >/dev/null 2>&1 || apt_pkgs+=("$1"); }
 [ $want_report = 1 ] && need chromium
-[ $want_notebooks = 1 ] && { need jupyter-nbconvert; need jupyter-client; need python3-ipykernel; need python3-nbclient; }
+[ $want_notebooks = 1 ] && { need jupyter-nbconvert; need jupyter-client; need python3-ipykernel; need python3-nbclient; need jupyter-notebook; }
 [ $want_slurm = 1 ] && { need slurmd; need slurmctld; need slurm-client; need munge; }
 [ $want_blas = 1 ] && { need libopenblas-dev; }
 if [ ${#apt_pkgs[@]} -gt 0 ]; then
@@ -45,7 +48,27 @@ if [ ${#apt_pkgs[@]} -gt 0 ]; then
   fi
   SUDO=""; [ "$(id -u)" != 0 ] && SUDO="sudo"
   log "apt-get install ${apt_pkgs[*]}"
-  $SUDO apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${apt_pkgs[@]}" >/dev/null
+  $SUDO apt-get -o DPkg::Lock::Timeout=900 update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get -o DPkg::Lock::Timeout=900 install -y -qq --no-install-recommends "${apt_pkgs[@]}" >/dev/null
 fi
+
+# --- tslab Jupyter kernel (issue #6) -------------------------------------------------------------
+# Registered for Debian's /usr/bin/python3 (the one /usr/bin/jupyter runs; plain `tslab install`
+# picks the first python3 on PATH and still exits 0). The kernel runs `tslab` from PATH:
+# scripts/run-notebooks.sh puts node_modules/.bin there (docs/notebooks.md).
+if [ $want_notebooks = 1 ]; then
+  if /usr/bin/python3 -c 'import sys; from jupyter_client.kernelspec import KernelSpecManager as K; sys.exit(0 if "tslab" in K().find_kernel_specs() else 1)' 2>/dev/null; then
+    log "tslab kernel registered"
+  else
+    log "registering the tslab kernel (npx tslab install --python=/usr/bin/python3)"
+    npx --no-install tslab install --python=/usr/bin/python3
+  fi
+fi
+
+# --- optional native matmul (issue #10) ---------------------------------------------------------
+# Built whenever a C compiler and OpenBLAS are present (--blas installs OpenBLAS); otherwise the
+# engine runs pure wasm and `moelab env` says why. A failed build never fails the setup.
+build_status=0
+bash scripts/build-native.sh || build_status=$?
+[ $build_status = 0 ] || log "native matmul unavailable (build-native.sh exit $build_status): continuing with pure wasm"
 log "done"

@@ -9,7 +9,7 @@ export function registerEnv(program: Command): void {
       .command('env')
       .description('print the chosen TF.js backend, versions, threads and a matmul GFLOP/s probe')
       .option('--json', 'print JSON'),
-  ).action(async (opts: { backend?: string; threads?: string; json?: boolean }) => {
+  ).action(async (opts: { backend?: string; threads?: string; native?: boolean; json?: boolean }) => {
     const { probeMatmulGflops } = await import('../engine/backend.ts');
     const info = await initEngineFromOptions(opts);
     const gflops = probeMatmulGflops(256);
@@ -28,6 +28,7 @@ export function registerEnv(program: Command): void {
       `tf.js        ${info.tfjsVersion}`,
       `packages     ${Object.entries(info.packages).map(([k, v]) => `${k}@${v}`).join(', ')}`,
       `threads      ${info.threads}${info.backend === 'wasm' ? `  simd ${info.simd ? 'on' : 'off'}` : ''}`,
+      `native mm    ${info.nativeMatmul ? `on (OpenBLAS cblas_sgemm, ${info.blasThreads} thread(s))` : `off: ${info.nativeMatmulReason}`}`,
       `skipped      ${info.skipped.length ? info.skipped.map((s) => `${s.backend} (${s.reason})`).join('; ') : '-'}`,
       `machine      ${machine.cpu}, ${machine.cores} cores, ${machine.memoryGiB} GiB, node ${machine.node}`,
       `matmul       ${gflops.toFixed(1)} GFLOP/s (256×256·256×256 fp32, median of 9)`,

@@ -4,6 +4,12 @@
 import { Command, CommanderError } from 'commander';
 import { MOELAB_VERSION } from '../util/provenance.ts';
 import { registerEnv } from './env.ts';
+import { registerInspect } from './inspect.ts';
+import { registerTrain } from './train.ts';
+import { registerReport } from './report.ts';
+import { registerPlan } from './plan.ts';
+import { registerSweep } from './sweep.ts';
+import { registerStatus } from './status.ts';
 
 const program = new Command('moelab')
   .description('Scaling laws and LR schedules for small Mixture-of-Experts LMs (TensorFlow.js).')
@@ -12,6 +18,12 @@ const program = new Command('moelab')
 
 // One line per subcommand; keep the list in the order a user meets them.
 registerEnv(program);
+registerInspect(program);
+registerTrain(program);
+registerReport(program);
+registerPlan(program);
+registerSweep(program);
+registerStatus(program);
 
 try {
   await program.parseAsync(process.argv);

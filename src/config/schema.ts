@@ -93,6 +93,14 @@ export const ModelConfigSchema = z
         params: { fix: `Use topK <= ${m.numExperts}.` },
       });
     }
+    if (m.numExperts === 0 && m.numSharedExperts > 0) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['numSharedExperts'],
+        message: `numSharedExperts (${m.numSharedExperts}) needs specialized experts, but numExperts is 0 (a dense model)`,
+        params: { fix: 'Set numExperts >= 1 for an MoE, or numSharedExperts to 0 for a dense model.' },
+      });
+    }
     if (m.claShareFactor > m.numLayers) {
       ctx.addIssue({
         code: 'custom',
@@ -143,7 +151,7 @@ export const ScheduleSchema = z.discriminatedUnion('kind', [
   }),
   z.strictObject({ kind: z.literal('inverse-sqrt'), ...warmup }),
   z.strictObject({
-    /** DeepSeek-style steps: after each milestone (fraction of run) multiply by its factor. */
+    /** DeepSeek-style steps: from each milestone (fraction of run) on, the LR is its factor × peak. */
     kind: z.literal('multistep'),
     ...warmup,
     milestones: z.array(fraction()).min(1).default([0.8, 0.9]),
@@ -154,7 +162,46 @@ export const ScheduleSchema = z.discriminatedUnion('kind', [
     kind: z.literal('piecewise'),
     points: z.array(z.tuple([fraction(), z.number().min(0)])).min(2),
   }),
-]);
+]).superRefine((s, ctx) => {
+  // Cross-field rules of the schedule shapes (src/train/schedule.ts relies on them).
+  if ('warmupSteps' in s && s.warmupSteps !== undefined && s.warmupFraction !== undefined) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['warmupFraction'],
+      message: `both warmupSteps (${s.warmupSteps}) and warmupFraction (${s.warmupFraction}) are set`,
+      params: { fix: 'Set only one of warmupSteps and warmupFraction.' },
+    });
+  }
+  if (s.kind === 'multistep') {
+    if (s.milestones.length !== s.factors.length) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['factors'],
+        message: `${s.factors.length} factors for ${s.milestones.length} milestones`,
+        params: { fix: 'Give one factor (LR level as a fraction of peak) per milestone.' },
+      });
+    }
+    if (s.milestones.some((m, i) => i > 0 && m <= s.milestones[i - 1])) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['milestones'],
+        message: 'milestones are not strictly increasing',
+        params: { fix: 'List milestones (fractions of the run) in increasing order, e.g. [0.8, 0.9].' },
+      });
+    }
+  }
+  if (s.kind === 'piecewise') {
+    const xs = s.points.map((p) => p[0]);
+    if (xs[0] !== 0 || xs[xs.length - 1] !== 1 || xs.some((x, i) => i > 0 && x <= xs[i - 1])) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['points'],
+        message: `point positions ${JSON.stringify(xs)} must rise strictly from 0 to 1`,
+        params: { fix: 'Give [fractionOfRun, fractionOfPeak] points with the first at 0 and the last at 1, e.g. [[0, 0], [0.1, 1], [1, 0.1]].' },
+      });
+    }
+  }
+});
 
 export type UserSchedule = z.input<typeof ScheduleSchema>;
 export type ScheduleConfig = z.output<typeof ScheduleSchema>;
@@ -241,6 +288,16 @@ export const RunConfigSchema = z
         path: ['train', 'tokens'],
         message: `budget of ${r.train.tokens} tokens is less than one step (${tokensPerStep} = batchSize × seqLen)`,
         params: { fix: `Use train.tokens >= ${tokensPerStep} or a smaller batch.` },
+      });
+    }
+    const steps = Math.floor(r.train.tokens / tokensPerStep);
+    const sched = r.train.schedule;
+    if ('warmupSteps' in sched && sched.warmupSteps !== undefined && sched.warmupSteps >= steps && steps > 0) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['train', 'schedule', 'warmupSteps'],
+        message: `warmup of ${sched.warmupSteps} steps is not shorter than the run (${steps} steps)`,
+        params: { fix: `Use warmupSteps < ${steps}, or warmupFraction.` },
       });
     }
   });

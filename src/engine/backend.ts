@@ -7,6 +7,7 @@
 // machines without internet, and npm then drops them silently (STACK.md), so the choice is
 // logged at run time.
 import { createRequire } from 'node:module';
+import { availableParallelism } from 'node:os';
 import * as tf from '@tensorflow/tfjs';
 import { BackendError } from '../errors.ts';
 
@@ -39,6 +40,18 @@ export interface EngineOptions {
   backend?: BackendRequest;
   /** wasm worker threads (1 = single-threaded). Env: MOELAB_THREADS. */
   threads?: number;
+  /**
+   * Use the native OpenBLAS matmul kernel on wasm when it is built (default true).
+   * Env: MOELAB_NATIVE=0 turns it off.
+   */
+  native?: boolean;
+  /** OpenBLAS threads for the native kernel (default 2, capped at the core count). Env: MOELAB_BLAS_THREADS. */
+  blasThreads?: number;
+  /**
+   * Replace wasm's slow data-movement kernels (Slice, SplitV, GatherV2, Transpose, Sum over
+   * leading axes, Identity) with heap-copy versions (default true). Env: MOELAB_HEAP_KERNELS=0.
+   */
+  heapKernels?: boolean;
   /** Log line sink for the choice (default: stderr). */
   log?: (line: string) => void;
 }
@@ -52,6 +65,14 @@ export interface EngineInfo {
   packages: Record<string, string>;
   threads: number;
   simd: boolean;
+  /** Whether the native OpenBLAS matmul kernel replaced the wasm BatchMatMul. */
+  nativeMatmul: boolean;
+  /** Why it is off (not built, MOELAB_NATIVE=0, not a wasm backend), when it is. */
+  nativeMatmulReason?: string;
+  /** OpenBLAS threads used by the native kernel (0 when it is off). */
+  blasThreads: number;
+  /** Whether the heap-copy data-movement kernels (src/engine/heap-kernels.ts) are registered. */
+  heapKernels: boolean;
   /** Backends tried before this one in `auto` mode, with why each was skipped. */
   skipped: { backend: BackendName; reason: string }[];
 }
@@ -100,6 +121,15 @@ export function parseThreads(value: string | number | undefined, source: string)
   return n;
 }
 
+/** `MOELAB_NATIVE`-style switches: 1/true/on or 0/false/off; empty or unset = undefined. */
+export function parseSwitch(value: string | undefined, source: string): boolean | undefined {
+  if (value === undefined || value === '') return undefined;
+  const v = value.toLowerCase();
+  if (v === '1' || v === 'true' || v === 'on') return true;
+  if (v === '0' || v === 'false' || v === 'off') return false;
+  throw new BackendError(`${source}: expected 1 or 0 (got ${JSON.stringify(value)}). Use ${source}=0 to turn it off.`);
+}
+
 // ---------------------------------------------------------------------------------------------
 // Probing and initialisation
 
@@ -131,17 +161,29 @@ export function engineInfo(): EngineInfo | undefined {
 export async function initEngine(options: EngineOptions = {}): Promise<EngineInfo> {
   const request = options.backend ?? parseBackendRequest(process.env.MOELAB_BACKEND, 'MOELAB_BACKEND');
   const threads = options.threads ?? parseThreads(process.env.MOELAB_THREADS, 'MOELAB_THREADS') ?? 1;
+  const native = options.native ?? parseSwitch(process.env.MOELAB_NATIVE, 'MOELAB_NATIVE') ?? true;
+  const blasThreads =
+    options.blasThreads ??
+    parseThreads(process.env.MOELAB_BLAS_THREADS, 'MOELAB_BLAS_THREADS') ??
+    Math.min(2, availableParallelism());
+  const heapKernels = options.heapKernels ?? parseSwitch(process.env.MOELAB_HEAP_KERNELS, 'MOELAB_HEAP_KERNELS') ?? true;
   if (active && (request === 'auto' || request === active.backend)) return active;
   const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
 
   const skipped: EngineInfo['skipped'] = [];
   for (const backend of candidateBackends(request, isBackendInstalled)) {
     try {
-      await activate(backend, threads);
-      active = describe(backend, threads, skipped);
+      const actualThreads = await activate(backend, threads);
+      const kernels =
+        backend === 'wasm' ? await enableWasmKernels(native, blasThreads, heapKernels) : notWasm(backend);
+      active = describe(backend, actualThreads, skipped, kernels);
       log(
         `moelab: backend ${backend} (tf.js ${active.tfjsVersion}` +
-          (backend === 'wasm' ? `, simd ${active.simd ? 'on' : 'off'}, ${threads} thread(s)` : '') +
+          (backend === 'wasm'
+            ? `, simd ${active.simd ? 'on' : 'off'}, ${active.threads} thread(s), native matmul ` +
+              (active.nativeMatmul ? `on (OpenBLAS, ${active.blasThreads} thread(s))` : `off: ${active.nativeMatmulReason}`) +
+              `, heap kernels ${active.heapKernels ? 'on' : 'off'}`
+            : '') +
           `)` +
           (skipped.length ? `; skipped ${skipped.map((s) => `${s.backend}: ${s.reason}`).join('; ')}` : ''),
       );
@@ -160,12 +202,14 @@ export async function initEngine(options: EngineOptions = {}): Promise<EngineInf
   );
 }
 
-async function activate(backend: BackendName, threads: number): Promise<void> {
+/** Start a backend; returns the wasm thread count actually in use (1 elsewhere). */
+async function activate(backend: BackendName, threads: number): Promise<number> {
+  let wasm: typeof import('@tensorflow/tfjs-backend-wasm') | undefined;
   if (backend === 'tfjs-node-gpu' || backend === 'tfjs-node') {
     // Importing the package registers the `tensorflow` backend on the shared tfjs-core instance.
     await import(PACKAGES[backend].pkg);
   } else if (backend === 'wasm') {
-    const wasm = await import('@tensorflow/tfjs-backend-wasm');
+    wasm = await import('@tensorflow/tfjs-backend-wasm');
     if (threads > 1) {
       const { enableWasmThreads } = await import('./wasm-threads.ts');
       enableWasmThreads(wasm, threads);
@@ -174,9 +218,46 @@ async function activate(backend: BackendName, threads: number): Promise<void> {
   const ok = await tf.setBackend(PACKAGES[backend].tfName);
   if (!ok) throw new Error(`tf.setBackend('${PACKAGES[backend].tfName}') returned false`);
   await tf.ready();
+  return wasm ? wasm.getThreadsCount() : 1;
 }
 
-function describe(backend: BackendName, threads: number, skipped: EngineInfo['skipped']): EngineInfo {
+type KernelState = Pick<EngineInfo, 'nativeMatmul' | 'nativeMatmulReason' | 'blasThreads' | 'heapKernels'>;
+
+function notWasm(backend: BackendName): KernelState {
+  return {
+    nativeMatmul: false,
+    nativeMatmulReason: `only used on wasm (${backend} has its own)`,
+    blasThreads: 0,
+    heapKernels: false,
+  };
+}
+
+/**
+ * The engine's wasm kernels: heap-copy data movement (pure JS) and, when asked for and built, the
+ * native OpenBLAS matmul. Never throws for a missing addon: the reason is reported instead.
+ */
+async function enableWasmKernels(native: boolean, blasThreads: number, heap: boolean): Promise<KernelState> {
+  const { registerHeapKernels, unregisterHeapKernels } = await import('./heap-kernels.ts');
+  const { loadNativeAddon, registerNativeMatmul, unregisterNativeMatmul } = await import('./native-matmul.ts');
+  const load = native ? loadNativeAddon() : undefined;
+  if (heap) registerHeapKernels(load?.addon);
+  else unregisterHeapKernels();
+  if (!load?.addon) {
+    unregisterNativeMatmul();
+    const reason = native ? load!.reason : 'turned off (--no-native or MOELAB_NATIVE=0)';
+    return { nativeMatmul: false, nativeMatmulReason: reason, blasThreads: 0, heapKernels: heap };
+  }
+  load.addon.setThreads(blasThreads);
+  registerNativeMatmul(load.addon);
+  return { nativeMatmul: true, blasThreads: load.addon.getThreads(), heapKernels: heap };
+}
+
+function describe(
+  backend: BackendName,
+  threads: number,
+  skipped: EngineInfo['skipped'],
+  kernels: KernelState,
+): EngineInfo {
   const packages: Record<string, string> = {};
   for (const b of BACKEND_NAMES) {
     const v = packageVersion(PACKAGES[b].pkg);
@@ -189,23 +270,45 @@ function describe(backend: BackendName, threads: number, skipped: EngineInfo['sk
     packages,
     threads: backend === 'wasm' ? threads : 1,
     simd: backend === 'wasm' ? tf.env().getBool('WASM_HAS_SIMD_SUPPORT') : false,
+    ...kernels,
     skipped,
   };
 }
 
 /**
- * Matmul throughput probe: GFLOP/s of an n×n by n×n product on the active backend
- * (median of `reps` timed products after one warm-up).
+ * Matmul throughput probe: GFLOP/s of an [m, k]·[k, n] product on the active backend (median of
+ * `reps` timed products after two warm-ups), optionally with transposed operands (as backprop
+ * issues them). Each timed product includes reading the result back (`dataSync`).
+ *
+ * NOTE: the product is disposed explicitly, never by returning `dataSync()` from `tf.tidy`:
+ * tidy walks its return value looking for tensors (tfjs-core `getTensorsInContainer` iterates
+ * every key of a returned typed array into a Set), which costs ~4–12 ms for 65,536 floats and
+ * made this probe report 2.5 instead of ~40 GFLOP/s on 256³ (issue #10). Training code, which
+ * returns tensors from tidy, is unaffected; never return large arrays from a tidy.
  */
-export function probeMatmulGflops(n = 256, reps = 9): number {
-  const a = tf.randomNormal([n, n]);
-  const b = tf.randomNormal([n, n]);
+export function probeMatmulGflops(
+  n = 256,
+  reps = 9,
+  shape: { m?: number; k?: number; transposeA?: boolean; transposeB?: boolean } = {},
+): number {
+  const m = shape.m ?? n;
+  const k = shape.k ?? n;
+  const ta = shape.transposeA ?? false;
+  const tb = shape.transposeB ?? false;
+  const a = tf.randomNormal(ta ? [k, m] : [m, k]);
+  const b = tf.randomNormal(tb ? [n, k] : [k, n]);
+  const once = () => {
+    const c = tf.matMul(a, b, ta, tb);
+    c.dataSync();
+    c.dispose();
+  };
   const times: number[] = [];
   try {
-    tf.tidy(() => tf.matMul(a, b).dataSync());
+    once();
+    once();
     for (let i = 0; i < reps; i++) {
       const t0 = performance.now();
-      tf.tidy(() => tf.matMul(a, b).dataSync());
+      once();
       times.push(performance.now() - t0);
     }
   } finally {
@@ -214,5 +317,5 @@ export function probeMatmulGflops(n = 256, reps = 9): number {
   }
   times.sort((x, y) => x - y);
   const ms = times[Math.floor(times.length / 2)];
-  return (2 * n ** 3) / (ms * 1e6);
+  return (2 * m * n * k) / (ms * 1e6);
 }

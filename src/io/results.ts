@@ -12,6 +12,8 @@ import type { Provenance } from '../util/provenance.ts';
 import { PROJECT_ROOT } from '../util/provenance.ts';
 
 export const DEFAULT_RESULTS_DIR = join(PROJECT_ROOT, 'results');
+/** Machine-level caches of the toolkit (e.g. measured training throughput per backend). */
+export const RESULTS_CACHE_DIR = join(DEFAULT_RESULTS_DIR, '.cache');
 
 export function runPaths(runDir: string) {
   const dir = resolve(runDir);
@@ -23,6 +25,10 @@ export function runPaths(runDir: string) {
     summary: join(dir, 'summary.json'),
     log: join(dir, 'train.log'),
     lock: join(dir, '.lock'),
+    /** stdout + stderr of the sweep worker that ran `moelab train` for this run (src/sweep/runner.ts). */
+    workerLog: join(dir, 'worker.log'),
+    /** Written by the sweep runner / Slurm task when training exited abnormally; removed on retry. */
+    failed: join(dir, 'failed.json'),
     tokenizer: join(dir, 'tokenizer.json'),
   };
 }
@@ -38,6 +44,8 @@ export function sweepPaths(sweepDir: string) {
     fits: join(dir, 'fits'),
     fit: (fitId: string) => join(dir, 'fits', `${fitId}.json`),
     report: join(dir, 'report'),
+    /** Slurm job-array script, submissions and task logs (src/sweep/slurm.ts). */
+    slurm: join(dir, 'slurm'),
   };
 }
 
@@ -60,6 +68,21 @@ export interface DerivedCounts {
   computeFlops: number;
 }
 
+/** The run's token stream (written by trainRun into config.json). */
+export interface DatasetInfo {
+  /** "default" or the corpus path. */
+  corpus: string;
+  corpusHash: string;
+  documents: number;
+  /** Tokenizer fingerprint ("byte" or "bpe<V>-<hash>"); the vocabulary is runs/<runId>/tokenizer.json. */
+  tokenizer: string;
+  corpusTokens: number;
+  trainTokens: number;
+  valTokens: number;
+  /** Entropy of the train split's token frequencies (nats/token): the loss of a unigram model. */
+  unigramEntropy: number;
+}
+
 /** runs/<runId>/config.json — written before step 0. */
 export interface RunConfigRecord {
   runId: string;
@@ -71,6 +94,7 @@ export interface RunConfigRecord {
   budgetFlops?: number;
   /** The remaining fields of the run's plan entry (study kind, lr, batch, schedule label, …). */
   study?: Record<string, unknown>;
+  dataset?: DatasetInfo;
 }
 
 /** One line of metrics.jsonl (flat camelCase, STYLE.md §5.4). */

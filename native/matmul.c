@@ -1,0 +1,205 @@
+/*
+ * moelab native matmul: a small Node-API addon over OpenBLAS `cblas_sgemm` (issue #10).
+ *
+ * The TF.js wasm backend keeps every tensor in one WebAssembly heap. src/engine/native-matmul.ts
+ * registers a BatchMatMul kernel that passes this addon a Float32Array view of that heap plus
+ * element offsets, so the product is computed in place on the wasm tensors: no copies in or out.
+ * Every offset is bounds-checked against the view before OpenBLAS touches memory.
+ *
+ * Exports:
+ *   sgemm(heap, transA, transB, m, n, k, aOff, bOff, cOff, batch, aStride, bStride, cStride)
+ *     For i in [0, batch): C_i = op(A_i) · op(B_i), row-major, where op(X) = Xᵀ if trans.
+ *     A_i starts at heap[aOff + i·aStride] (m×k, or k×m stored when transA), B_i at
+ *     heap[bOff + i·bStride] (k×n, or n×k stored when transB), C_i at heap[cOff + i·cStride]
+ *     (m×n). A stride of 0 broadcasts that operand over the batch.
+ *   transpose(heap, xOff, outOff, A, B, C, D)
+ *     out[a][c][b][d] = x[a][b][c][d] for 4-byte elements (float32 or int32 views of the heap):
+ *     the form every transpose of the model reduces to (2-D, batched 2-D, [0,2,1,3]). Tiled so
+ *     reads and writes both stay in cache; wasm's own Transpose walks [2048, 512] at ~0.4 GB/s.
+ *   setThreads(n) / getThreads(): OpenBLAS thread count.
+ *   config(): OpenBLAS build string (version, kernel, max threads).
+ *
+ * Build: scripts/build-native.sh (cc + libopenblas-dev + Node-API headers).
+ */
+#define NAPI_VERSION 8
+#include <node_api.h>
+#include <cblas.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#define CHECK_NAPI(env, call)                                        \
+  do {                                                               \
+    if ((call) != napi_ok) {                                         \
+      napi_throw_error((env), NULL, "moelab native: " #call " failed"); \
+      return NULL;                                                   \
+    }                                                                \
+  } while (0)
+
+static int get_i64(napi_env env, napi_value v, int64_t *out, const char *name) {
+  double d;
+  if (napi_get_value_double(env, v, &d) != napi_ok || d != (double)(int64_t)d || d < 0) {
+    char msg[128];
+    snprintf(msg, sizeof msg, "moelab native sgemm: %s must be a non-negative integer", name);
+    napi_throw_type_error(env, NULL, msg);
+    return 0;
+  }
+  *out = (int64_t)d;
+  return 1;
+}
+
+/* Highest element index + 1 touched by `batch` matrices of `elems` elements at `off`, `stride`. */
+static int64_t extent(int64_t off, int64_t batch, int64_t stride, int64_t elems) {
+  return off + (batch - 1) * stride + elems;
+}
+
+static napi_value sgemm(napi_env env, napi_callback_info info) {
+  size_t argc = 13;
+  napi_value argv[13];
+  CHECK_NAPI(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  if (argc != 13) {
+    napi_throw_type_error(env, NULL, "moelab native sgemm: expected 13 arguments");
+    return NULL;
+  }
+
+  napi_typedarray_type type;
+  size_t length;
+  void *data;
+  napi_value buffer;
+  size_t byte_offset;
+  if (napi_get_typedarray_info(env, argv[0], &type, &length, &data, &buffer, &byte_offset) != napi_ok ||
+      type != napi_float32_array) {
+    napi_throw_type_error(env, NULL, "moelab native sgemm: heap must be a Float32Array");
+    return NULL;
+  }
+  bool trans_a, trans_b;
+  CHECK_NAPI(env, napi_get_value_bool(env, argv[1], &trans_a));
+  CHECK_NAPI(env, napi_get_value_bool(env, argv[2], &trans_b));
+
+  static const char *names[] = {"m", "n", "k", "aOff", "bOff", "cOff", "batch", "aStride", "bStride", "cStride"};
+  int64_t v[10];
+  for (int i = 0; i < 10; i++) {
+    if (!get_i64(env, argv[3 + i], &v[i], names[i])) return NULL;
+  }
+  const int64_t m = v[0], n = v[1], k = v[2], a_off = v[3], b_off = v[4], c_off = v[5];
+  const int64_t batch = v[6], a_stride = v[7], b_stride = v[8], c_stride = v[9];
+  if (m == 0 || n == 0 || batch == 0) return NULL;
+  if (k == 0 || m > INT32_MAX || n > INT32_MAX || k > INT32_MAX) {
+    napi_throw_range_error(env, NULL, "moelab native sgemm: k must be in [1, 2^31) and m, n below 2^31");
+    return NULL;
+  }
+  const int64_t len = (int64_t)length;
+  if (extent(a_off, batch, a_stride, m * k) > len || extent(b_off, batch, b_stride, k * n) > len ||
+      extent(c_off, batch, c_stride, m * n) > len) {
+    napi_throw_range_error(env, NULL, "moelab native sgemm: an operand extends past the end of the heap view");
+    return NULL;
+  }
+
+  float *heap = (float *)data;
+  /* Row-major leading dimensions: the stored row length of each operand. */
+  const int lda = (int)(trans_a ? m : k);
+  const int ldb = (int)(trans_b ? k : n);
+  const int ldc = (int)n;
+  for (int64_t i = 0; i < batch; i++) {
+    cblas_sgemm(CblasRowMajor, trans_a ? CblasTrans : CblasNoTrans, trans_b ? CblasTrans : CblasNoTrans,
+                (int)m, (int)n, (int)k, 1.0f, heap + a_off + i * a_stride, lda, heap + b_off + i * b_stride, ldb,
+                0.0f, heap + c_off + i * c_stride, ldc);
+  }
+  return NULL;
+}
+
+#define TILE 16
+
+static napi_value transpose(napi_env env, napi_callback_info info) {
+  size_t argc = 7;
+  napi_value argv[7];
+  CHECK_NAPI(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  if (argc != 7) {
+    napi_throw_type_error(env, NULL, "moelab native transpose: expected 7 arguments");
+    return NULL;
+  }
+  napi_typedarray_type type;
+  size_t length;
+  void *data;
+  napi_value buffer;
+  size_t byte_offset;
+  if (napi_get_typedarray_info(env, argv[0], &type, &length, &data, &buffer, &byte_offset) != napi_ok ||
+      (type != napi_float32_array && type != napi_int32_array)) {
+    napi_throw_type_error(env, NULL, "moelab native transpose: heap must be a Float32Array or Int32Array");
+    return NULL;
+  }
+  static const char *names[] = {"xOff", "outOff", "A", "B", "C", "D"};
+  int64_t v[6];
+  for (int i = 0; i < 6; i++) {
+    if (!get_i64(env, argv[1 + i], &v[i], names[i])) return NULL;
+  }
+  const int64_t x_off = v[0], out_off = v[1], A = v[2], B = v[3], C = v[4], D = v[5];
+  const int64_t total = A * B * C * D;
+  if (total == 0) return NULL;
+  if (x_off + total > (int64_t)length || out_off + total > (int64_t)length ||
+      (x_off < out_off + total && out_off < x_off + total)) {
+    napi_throw_range_error(env, NULL, "moelab native transpose: operands overlap or extend past the heap view");
+    return NULL;
+  }
+  const uint32_t *x = (const uint32_t *)data + x_off;
+  uint32_t *out = (uint32_t *)data + out_off;
+  for (int64_t a = 0; a < A; a++) {
+    const uint32_t *xa = x + a * B * C * D;
+    uint32_t *oa = out + a * B * C * D;
+    for (int64_t b0 = 0; b0 < B; b0 += TILE) {
+      const int64_t b1 = b0 + TILE < B ? b0 + TILE : B;
+      for (int64_t c0 = 0; c0 < C; c0 += TILE) {
+        const int64_t c1 = c0 + TILE < C ? c0 + TILE : C;
+        for (int64_t b = b0; b < b1; b++) {
+          for (int64_t c = c0; c < c1; c++) {
+            const uint32_t *src = xa + (b * C + c) * D;
+            uint32_t *dst = oa + (c * B + b) * D;
+            for (int64_t d = 0; d < D; d++) dst[d] = src[d];
+          }
+        }
+      }
+    }
+  }
+  return NULL;
+}
+
+static napi_value set_threads(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  CHECK_NAPI(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  int64_t n;
+  if (argc != 1 || !get_i64(env, argv[0], &n, "threads")) return NULL;
+  if (n < 1 || n > 256) {
+    napi_throw_range_error(env, NULL, "moelab native setThreads: threads must be in [1, 256]");
+    return NULL;
+  }
+  openblas_set_num_threads((int)n);
+  return NULL;
+}
+
+static napi_value get_threads(napi_env env, napi_callback_info info) {
+  (void)info;
+  napi_value out;
+  CHECK_NAPI(env, napi_create_int32(env, openblas_get_num_threads(), &out));
+  return out;
+}
+
+static napi_value config(napi_env env, napi_callback_info info) {
+  (void)info;
+  napi_value out;
+  CHECK_NAPI(env, napi_create_string_utf8(env, openblas_get_config(), NAPI_AUTO_LENGTH, &out));
+  return out;
+}
+
+static napi_value init(napi_env env, napi_value exports) {
+  const napi_property_descriptor props[] = {
+      {"sgemm", NULL, sgemm, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"transpose", NULL, transpose, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"setThreads", NULL, set_threads, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"getThreads", NULL, get_threads, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"config", NULL, config, NULL, NULL, NULL, napi_enumerable, NULL},
+  };
+  CHECK_NAPI(env, napi_define_properties(env, exports, sizeof props / sizeof props[0], props));
+  return exports;
+}
+
+NAPI_MODULE(NODE_GYP_MODULE_NAME, init)

@@ -1,0 +1,229 @@
+// `moelab train`: one resumable training run.
+//
+//   moelab train --config FILE --out DIR [--set key.path=value]...
+//   moelab train --plan plan.json --index I [--sweep-dir DIR]      (sweep runner, Slurm array tasks)
+//
+// With --plan, the run is `runs[I]` of the plan file `{runs: [{runId, config, budgetFlops?, ...}]}`
+// and its folder is `<sweep dir>/runs/<runId>/`, where the sweep dir is --sweep-dir or the plan
+// file's folder. Exit codes: 0 done / diverged / already done, 1 bad input, 75 the run is locked
+// by another process, 130 interrupted (checkpoint saved).
+import { readFileSync } from 'node:fs';
+import { basename, dirname, extname, join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { Option, type Command } from 'commander';
+import { ConfigError } from '../errors.ts';
+import { addEngineOptions, initEngineFromOptions } from './engine-options.ts';
+
+interface TrainOptions {
+  config?: string;
+  out?: string;
+  set: string[];
+  plan?: string;
+  index?: string;
+  sweepDir?: string;
+  quiet?: boolean;
+  progress: 'auto' | 'bar' | 'lines';
+  backend?: string;
+  threads?: string;
+}
+
+/** The run to train, before schema validation. */
+export interface RunRequest {
+  runId: string;
+  runDir: string;
+  /** User-form run config (validated later, after overrides). */
+  userConfig: Record<string, unknown>;
+  /** Where the config came from, for error messages. */
+  source: string;
+  budgetFlops?: number;
+  study?: Record<string, unknown>;
+}
+
+const isRecord = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
+
+async function readConfigFile(path: string): Promise<unknown> {
+  const abs = resolve(path);
+  let text: string;
+  if (['.ts', '.js', '.mjs', '.mts'].includes(extname(abs))) {
+    const mod = (await import(pathToFileURL(abs).href)) as { default?: unknown };
+    if (mod.default === undefined) {
+      throw new ConfigError('--config', path, 'Export the run config as the default export (`export default {...}`).', 'module has no default export');
+    }
+    return mod.default;
+  }
+  try {
+    text = readFileSync(abs, 'utf8');
+  } catch (err) {
+    throw new ConfigError('--config', path, 'Give the path of a run config (.json or .ts).', (err as Error).message);
+  }
+  try {
+    return JSON.parse(text);
+  } catch (err) {
+    throw new ConfigError('--config', path, 'Fix the JSON syntax of the file.', `not valid JSON (${(err as Error).message})`);
+  }
+}
+
+/** Resolve --config/--out or --plan/--index into the run to train (no validation of the config itself). */
+export async function resolveRunRequest(opts: Pick<TrainOptions, 'config' | 'out' | 'plan' | 'index' | 'sweepDir'>): Promise<RunRequest> {
+  if (opts.plan !== undefined) {
+    if (opts.config !== undefined || opts.out !== undefined) {
+      throw new ConfigError('--plan', opts.plan, 'Use either --plan with --index, or --config with --out, not both.', 'conflicting options');
+    }
+    const index = Number(opts.index);
+    if (opts.index === undefined || !Number.isInteger(index) || index < 0) {
+      throw new ConfigError('--index', opts.index, 'Give the 0-based index of the run in the plan, e.g. --index 0.', 'missing or not a non-negative integer');
+    }
+    let plan: unknown;
+    try {
+      plan = JSON.parse(readFileSync(resolve(opts.plan), 'utf8'));
+    } catch (err) {
+      throw new ConfigError('--plan', opts.plan, 'Give the plan.json written by `moelab plan`.', (err as Error).message);
+    }
+    const runs = isRecord(plan) && Array.isArray(plan.runs) ? (plan.runs as unknown[]) : undefined;
+    if (!runs) throw new ConfigError('--plan', opts.plan, 'A plan file is {"runs": [{"runId": ..., "config": {...}}, ...]}.', 'no "runs" array');
+    if (index >= runs.length) {
+      throw new ConfigError('--index', index, `Use an index from 0 to ${runs.length - 1}.`, `the plan has ${runs.length} runs`);
+    }
+    const entry = runs[index];
+    if (!isRecord(entry) || typeof entry.runId !== 'string' || entry.runId === '' || !isRecord(entry.config)) {
+      throw new ConfigError(`runs[${index}]`, entry, 'Each plan entry needs a string "runId" and an object "config".', 'malformed plan entry');
+    }
+    const { runId, config, budgetFlops, ...rest } = entry as Record<string, unknown> & { runId: string; config: Record<string, unknown> };
+    if (budgetFlops !== undefined && typeof budgetFlops !== 'number') {
+      throw new ConfigError(`runs[${index}].budgetFlops`, budgetFlops, 'Give the compute budget as a number of FLOPs.', 'not a number');
+    }
+    const sweepDir = opts.sweepDir !== undefined ? resolve(opts.sweepDir) : dirname(resolve(opts.plan));
+    return {
+      runId,
+      runDir: join(sweepDir, 'runs', runId),
+      userConfig: { name: runId, ...structuredClone(config) },
+      source: `${opts.plan} runs[${index}]`,
+      ...(budgetFlops !== undefined ? { budgetFlops: budgetFlops as number } : {}),
+      ...(Object.keys(rest).length > 0 ? { study: rest } : {}),
+    };
+  }
+  if (opts.config === undefined || opts.out === undefined) {
+    throw new ConfigError(
+      opts.config === undefined ? '--config' : '--out',
+      undefined,
+      'Use `moelab train --config FILE --out DIR`, or `moelab train --plan plan.json --index I`.',
+      'missing option',
+    );
+  }
+  const user = await readConfigFile(opts.config);
+  if (!isRecord(user)) throw new ConfigError('--config', opts.config, 'A run config is a JSON object with model, data and train.', 'not an object');
+  const runDir = resolve(opts.out);
+  const runId = basename(runDir);
+  return { runId, runDir, userConfig: { name: runId, ...structuredClone(user) }, source: opts.config };
+}
+
+/**
+ * Apply `key.path=value` overrides to a user config in place. The value is parsed as JSON when it
+ * parses (numbers, booleans, arrays, objects, quoted strings), else taken as a plain string.
+ */
+export function applyOverrides(user: Record<string, unknown>, overrides: string[]): void {
+  for (const override of overrides) {
+    const eq = override.indexOf('=');
+    const path = eq > 0 ? override.slice(0, eq).split('.') : [];
+    if (eq <= 0 || path.some((k) => k === '')) {
+      throw new ConfigError('--set', override, 'Use --set key.path=value, e.g. --set train.lr=0.001.', 'not of the form key.path=value');
+    }
+    const raw = override.slice(eq + 1);
+    let value: unknown;
+    try {
+      value = JSON.parse(raw);
+    } catch {
+      value = raw;
+    }
+    let cur: Record<string, unknown> = user;
+    for (const key of path.slice(0, -1)) {
+      if (cur[key] === undefined) cur[key] = {};
+      if (!isRecord(cur[key])) {
+        throw new ConfigError('--set', override, `"${key}" holds ${JSON.stringify(cur[key])}, not an object; check the path.`, 'path goes through a non-object');
+      }
+      cur = cur[key] as Record<string, unknown>;
+    }
+    cur[path[path.length - 1]] = value;
+  }
+}
+
+export function registerTrain(program: Command): void {
+  addEngineOptions(
+    program
+      .command('train')
+      .description('train one run (resumable; a finished run is skipped): --config FILE --out DIR, or --plan plan.json --index I')
+      .option('--config <file>', 'run config (.json, or .ts exporting it as default)')
+      .option('--out <dir>', 'run folder (its name is the run id)')
+      .option('--set <key=value>', 'override a config field, e.g. --set train.lr=3e-3 (repeatable)', (v: string, acc: string[]) => [...acc, v], [])
+      .option('--plan <file>', 'a sweep plan.json; trains runs[--index] into <sweep dir>/runs/<runId>/')
+      .option('--index <i>', 'index of the run in the plan (e.g. $SLURM_ARRAY_TASK_ID)')
+      .option('--sweep-dir <dir>', "sweep folder that holds runs/ (default: the plan file's folder)")
+      .option('--quiet', 'no progress output')
+      .addOption(new Option('--progress <mode>', 'progress display').choices(['auto', 'bar', 'lines']).default('auto')),
+  ).action(async (opts: TrainOptions) => {
+    const [{ RunConfigSchema }, { parseConfig }] = await Promise.all([import('../config/schema.ts'), import('../config/validate.ts')]);
+    const request = await resolveRunRequest(opts);
+    applyOverrides(request.userConfig, opts.set);
+    const config = parseConfig(RunConfigSchema, request.userConfig, request.source);
+
+    const info = await initEngineFromOptions(opts);
+    const [{ trainRun }, { RunLockedError, LOCKED_EXIT_CODE }, { createProgressReporter }, { createMoeLm }] = await Promise.all([
+      import('../train/loop.ts'),
+      import('../train/lock.ts'),
+      import('../train/progress.ts'),
+      import('../model/transformer.ts'),
+    ]);
+
+    // First Ctrl-C / SIGTERM: finish the step, checkpoint, exit 130. A second one exits at once.
+    const abort = new AbortController();
+    const onSignal = () => {
+      if (abort.signal.aborted) process.exit(130);
+      process.stderr.write('\nmoelab train: stopping after this step (checkpoint will be saved; Ctrl-C again to exit now)\n');
+      abort.abort();
+    };
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+
+    let result;
+    try {
+      result = await trainRun(config, request.runDir, {
+        createModel: createMoeLm,
+        runId: request.runId,
+        backend: info.backend,
+        budgetFlops: request.budgetFlops,
+        study: request.study,
+        progress: createProgressReporter(opts.quiet ? 'quiet' : opts.progress),
+        signal: abort.signal,
+      });
+    } catch (err) {
+      if (err instanceof RunLockedError) {
+        process.stderr.write(`moelab train: ${err.message}\n`);
+        process.exit(LOCKED_EXIT_CODE);
+      }
+      throw err;
+    } finally {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+    }
+
+    const s = result.summary;
+    switch (result.status) {
+      case 'skipped':
+        process.stdout.write(`${request.runId}: already done (${s!.status}) in ${request.runDir}\n`);
+        break;
+      case 'done':
+        process.stdout.write(
+          `${request.runId}: done, ${s!.steps} steps, ${s!.tokens} tokens, final val loss ${s!.finalValLoss.toFixed(4)} ` +
+            `(best ${s!.bestValLoss.toFixed(4)}), ${s!.wallSeconds.toFixed(1)} s → ${request.runDir}\n`,
+        );
+        break;
+      case 'diverged':
+        process.stdout.write(`${request.runId}: diverged (${s!.reason}) → ${request.runDir}\n`);
+        break;
+      case 'interrupted':
+        process.stdout.write(`${request.runId}: interrupted at step ${result.endStep}; run the same command to continue\n`);
+        process.exit(130);
+    }
+    process.exit(0);
+  });
+}

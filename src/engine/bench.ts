@@ -1,0 +1,235 @@
+// Training-speed benchmark (issue #10): tokens/s and model GFLOP/s of one full training step
+// (forward, backward, AdamW update) on the fixed reference workload, the backend's 2-D matmul
+// GFLOP/s on the step's shapes, and which kernels were active. `moelab bench` prints it;
+// scripts/bench-vs-torch.sh sets it beside bench/torch_step.py (the same step in PyTorch).
+//
+// NOTE: this is the one engine module that runs the model and optimiser; only the CLI imports it
+// (lazily), so the layering model → engine stays one-way everywhere else.
+import * as tf from '@tensorflow/tfjs';
+import type { ResolvedModelConfig } from '../config/resolve.ts';
+import { resolveModelConfig } from '../config/resolve.ts';
+import { ModelConfigSchema } from '../config/schema.ts';
+import { flopsPerToken } from '../model/count.ts';
+import { createMoeLm } from '../model/transformer.ts';
+import { createAdamW } from '../train/optimizer.ts';
+import { createRng } from '../util/rng.ts';
+import { probeMatmulGflops } from './backend.ts';
+import { timeKernels, type KernelTime } from './kernel-timer.ts';
+
+/**
+ * The reference workload (issue #10; keep it fixed so numbers compare across time): vocab 256,
+ * d_model 128, 2 layers, 4 heads (head dim 32), seq 128, batch 16, MoE with 4 specialized experts
+ * top-1 + 1 shared expert, expert FFN 512, RMSNorm, AdamW, float32. The model's experts are SwiGLU
+ * (PAPER.md §5.1), so an expert has 3 matrices, not the 2 of the SiLU MLP in STACK.md's table;
+ * capacity is unlimited (no token dropped), as in the PyTorch peer.
+ */
+export const REFERENCE_WORKLOAD = {
+  model: {
+    vocabSize: 256,
+    seqLen: 128,
+    dModel: 128,
+    numLayers: 2,
+    numHeads: 4,
+    dFf: 512,
+    numExperts: 4,
+    numSharedExperts: 1,
+    topK: 1,
+    capacityFactor: 'inf',
+    overflowPolicy: 'none',
+  },
+  batch: 16,
+  /** AdamW as in RunConfig's defaults. */
+  optimizer: { beta1: 0.9, beta2: 0.95, eps: 1e-8, weightDecay: 0.1, gradClip: 1 },
+  learningRate: 1e-3,
+} as const;
+
+/** Float32 peak of the machine the issue was measured on (2 Zen 3 cores, FMA loop). */
+export const DEFAULT_PEAK_GFLOPS = 178;
+
+export function referenceModelConfig(): ResolvedModelConfig {
+  return resolveModelConfig(ModelConfigSchema.parse(REFERENCE_WORKLOAD.model));
+}
+
+export interface StepBenchOptions {
+  /** Untimed steps first (default 3). */
+  warmup?: number;
+  /** Timed steps; the median is reported (default 7, at least 5 recommended). */
+  steps?: number;
+  seed?: number;
+  /** Model implementation (default "fast"). */
+  impl?: 'fast' | 'reference';
+  /** Called after each timed step with its wall time (progress output). */
+  onStep?: (i: number, ms: number) => void;
+}
+
+export interface StepBenchResult {
+  batch: number;
+  seqLen: number;
+  tokensPerStep: number;
+  /** Wall time of each timed step (ms). */
+  stepMs: number[];
+  medianStepMs: number;
+  tokensPerSec: number;
+  /** Training FLOPs per token (3 × forward; causal attention counted over (T+1)/2 keys). */
+  flopsPerToken: number;
+  gflops: number;
+  /** Loss of the first and last step (a sanity check that the step trains). */
+  firstLoss: number;
+  lastLoss: number;
+  /** Tensors alive after vs before the timed steps (0 = no per-step leak). */
+  tensorLeakPerStep: number;
+}
+
+export function median(xs: readonly number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const mid = Math.floor(s.length / 2);
+  return s.length % 2 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
+}
+
+/** A reference model + AdamW that runs full training steps on seeded random tokens. */
+export interface StepRunner {
+  /** One step: loss, gradients, AdamW update; returns the loss (read back, so the step is done). */
+  step(): number;
+  dispose(): void;
+}
+
+export function createStepRunner(seed = 0, impl: 'fast' | 'reference' = 'fast'): StepRunner {
+  const config = referenceModelConfig();
+  const { batch } = REFERENCE_WORKLOAD;
+  const model = createMoeLm(config, seed, { impl });
+  const optimizer = createAdamW(model.params, REFERENCE_WORKLOAD.optimizer);
+  const vars = model.params.map((p) => p.variable);
+  const rng = createRng(seed);
+  // Random tokens: speed does not depend on the text.
+  const tokens = () =>
+    tf.tensor2d(Int32Array.from({ length: batch * config.seqLen }, () => rng.int(config.vocabSize)), [batch, config.seqLen], 'int32');
+  return {
+    step() {
+      const inputs = tokens();
+      const targets = tokens();
+      const { value, grads } = tf.variableGrads(() => model.computeLoss(inputs, targets, { training: true, rng }).loss, vars);
+      optimizer.applyGradients(
+        model.params.map((p) => grads[p.variable.name]),
+        () => REFERENCE_WORKLOAD.learningRate,
+      );
+      const loss = value.dataSync()[0];
+      tf.dispose([value, inputs, targets, ...Object.values(grads)]);
+      return loss;
+    },
+    dispose() {
+      optimizer.dispose();
+      model.dispose();
+    },
+  };
+}
+
+/** Time full training steps (loss, gradients, AdamW update, loss read back) of the reference model. */
+export function benchTrainingStep(options: StepBenchOptions = {}): StepBenchResult {
+  const warmup = options.warmup ?? 3;
+  const steps = options.steps ?? 7;
+  const config = referenceModelConfig();
+  const { batch } = REFERENCE_WORKLOAD;
+  const runner = createStepRunner(options.seed ?? 0, options.impl ?? 'fast');
+  try {
+    let firstLoss = NaN;
+    for (let i = 0; i < warmup; i++) {
+      const l = runner.step();
+      if (i === 0) firstLoss = l;
+    }
+    const before = tf.memory().numTensors;
+    const stepMs: number[] = [];
+    let lastLoss = NaN;
+    for (let i = 0; i < steps; i++) {
+      const t0 = performance.now();
+      lastLoss = runner.step();
+      const ms = performance.now() - t0;
+      stepMs.push(ms);
+      options.onStep?.(i, ms);
+    }
+    const tensorLeakPerStep = (tf.memory().numTensors - before) / Math.max(1, steps);
+    const medianStepMs = median(stepMs);
+    const tokensPerStep = batch * config.seqLen;
+    const tokensPerSec = tokensPerStep / (medianStepMs / 1000);
+    const fpt = flopsPerToken(config);
+    return {
+      batch,
+      seqLen: config.seqLen,
+      tokensPerStep,
+      stepMs,
+      medianStepMs,
+      tokensPerSec,
+      flopsPerToken: fpt,
+      gflops: (fpt * tokensPerSec) / 1e9,
+      firstLoss,
+      lastLoss,
+      tensorLeakPerStep,
+    };
+  } finally {
+    runner.dispose();
+  }
+}
+
+export interface MatmulShape {
+  /** What the product is in the step. */
+  role: string;
+  m: number;
+  k: number;
+  n: number;
+  transposeA?: boolean;
+  transposeB?: boolean;
+}
+
+/**
+ * The step's 2-D product shapes (tokens = batch·seqLen = 2048; top-1 over 4 experts gives each
+ * expert ~512 rows), forward and the two backward forms.
+ */
+export function stepMatmulShapes(): MatmulShape[] {
+  const { dModel: d, dFf: f, vocabSize: v } = REFERENCE_WORKLOAD.model;
+  const tokens = REFERENCE_WORKLOAD.batch * REFERENCE_WORKLOAD.model.seqLen;
+  const perExpert = tokens / REFERENCE_WORKLOAD.model.numExperts;
+  return [
+    { role: 'attention projection x·W', m: tokens, k: d, n: d },
+    { role: 'shared expert up x·W', m: tokens, k: d, n: f },
+    { role: 'shared expert down h·W', m: tokens, k: f, n: d },
+    { role: 'routed expert up x·W', m: perExpert, k: d, n: f },
+    { role: 'output layer x·Eᵀ', m: tokens, k: d, n: v },
+    { role: 'backward dW = xᵀ·dy', m: d, k: tokens, n: f, transposeA: true },
+    { role: 'backward dx = dy·Wᵀ', m: tokens, k: f, n: d, transposeB: true },
+  ];
+}
+
+export interface MatmulBench extends MatmulShape {
+  gflops: number;
+}
+
+/** GFLOP/s of each step shape on the active backend, and the FLOP-weighted aggregate. */
+export function benchStepMatmuls(reps = 7): { shapes: MatmulBench[]; aggregateGflops: number } {
+  const shapes = stepMatmulShapes().map((s) => ({
+    ...s,
+    gflops: probeMatmulGflops(s.n, reps, { m: s.m, k: s.k, transposeA: s.transposeA, transposeB: s.transposeB }),
+  }));
+  // Total FLOPs over total time: what running each shape once costs.
+  const flops = shapes.map((s) => 2 * s.m * s.k * s.n);
+  const seconds = shapes.reduce((acc, s, i) => acc + flops[i] / (s.gflops * 1e9), 0);
+  return { shapes, aggregateGflops: flops.reduce((a, b) => a + b, 0) / seconds / 1e9 };
+}
+
+/**
+ * Wall time per kernel over `steps` training steps after one warm-up (src/engine/kernel-timer.ts),
+ * largest first, in ms per step.
+ */
+export function profileTrainingStep(steps = 3, seed = 0): { kernels: KernelTime[]; stepMs: number } {
+  const runner = createStepRunner(seed);
+  try {
+    runner.step();
+    const { kernels, totalMs } = timeKernels(() => {
+      for (let i = 0; i < steps; i++) runner.step();
+    });
+    return {
+      kernels: kernels.map((k) => ({ kernel: k.kernel, calls: k.calls / steps, ms: k.ms / steps })),
+      stepMs: totalMs / steps,
+    };
+  } finally {
+    runner.dispose();
+  }
+}

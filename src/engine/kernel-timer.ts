@@ -1,0 +1,49 @@
+// Per-kernel wall time of a piece of work on the active backend (issue #10: "measure what pays").
+// Every registered kernel of the backend is wrapped with a timer while `f` runs, then the original
+// registrations are restored. Unlike tf.profile, nothing is double counted: tf.customGrad scopes
+// are not kernels, and kernels that call other kernels' functions directly (wasm BatchMatMul →
+// Reshape) are timed once, as the outer kernel. Only meaningful on synchronous backends (wasm,
+// cpu, tfjs-node); WebGL/WebGPU kernels return before their work is done.
+import * as tf from '@tensorflow/tfjs';
+
+export interface KernelTime {
+  kernel: string;
+  calls: number;
+  ms: number;
+}
+
+export function timeKernels<T>(f: () => T, backendName = tf.getBackend()): { result: T; kernels: KernelTime[]; totalMs: number } {
+  const configs = tf.getKernelsForBackend(backendName);
+  const times = new Map<string, KernelTime>();
+  for (const config of configs) {
+    const inner = config.kernelFunc;
+    const entry: KernelTime = { kernel: config.kernelName, calls: 0, ms: 0 };
+    times.set(config.kernelName, entry);
+    tf.unregisterKernel(config.kernelName, backendName);
+    tf.registerKernel({
+      ...config,
+      kernelFunc: ((args: Parameters<tf.KernelFunc>[0]) => {
+        const t0 = performance.now();
+        try {
+          return inner(args);
+        } finally {
+          entry.ms += performance.now() - t0;
+          entry.calls += 1;
+        }
+      }) as tf.KernelFunc,
+    });
+  }
+  const t0 = performance.now();
+  let result: T;
+  try {
+    result = f();
+  } finally {
+    for (const config of configs) {
+      tf.unregisterKernel(config.kernelName, backendName);
+      tf.registerKernel(config);
+    }
+  }
+  const totalMs = performance.now() - t0;
+  const kernels = [...times.values()].filter((k) => k.calls > 0).sort((a, b) => b.ms - a.ms);
+  return { result, kernels, totalMs };
+}

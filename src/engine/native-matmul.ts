@@ -1,0 +1,234 @@
+// Optional native matmul for the wasm backend (issue #10): the Node-API addon in native/ (OpenBLAS
+// `cblas_sgemm`) registered as the wasm backend's BatchMatMul kernel. It runs on views into the
+// wasm heap (no copies), handles transposeA/B and batch broadcasting, and hands anything else
+// (non-float32 inputs) to the stock wasm kernel. Why it matters: tfjs 4.22's wasm BatchMatMul only
+// uses XNNPACK for rank-2 products without transpose flags; every transposed or batched product
+// (all of backprop, all of attention) falls to a scalar loop at ~1 GFLOP/s (STACK.md).
+//
+// Built by scripts/build-native.sh (run by scripts/setup.sh when cc + libopenblas-dev exist).
+// Only the engine layer imports this module.
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
+import * as tf from '@tensorflow/tfjs';
+
+/** The addon's exports (native/matmul.c documents the arguments). */
+export interface NativeAddon {
+  sgemm(
+    heap: Float32Array,
+    transA: boolean,
+    transB: boolean,
+    m: number,
+    n: number,
+    k: number,
+    aOff: number,
+    bOff: number,
+    cOff: number,
+    batch: number,
+    aStride: number,
+    bStride: number,
+    cStride: number,
+  ): void;
+  /** out[a][c][b][d] = x[a][b][c][d] on 4-byte elements; offsets in elements of `heap`. */
+  transpose(heap: Float32Array | Int32Array, xOff: number, outOff: number, A: number, B: number, C: number, D: number): void;
+  setThreads(threads: number): void;
+  getThreads(): number;
+  /** OpenBLAS build string, e.g. `OpenBLAS 0.3.21 … Haswell MAX_THREADS=64`. */
+  config(): string;
+}
+
+export const NATIVE_ADDON_PATH = fileURLToPath(new URL('../../native/build/moelab_native.node', import.meta.url));
+
+export type AddonLoad = { addon: NativeAddon; reason?: undefined } | { addon?: undefined; reason: string };
+
+/** Load the addon, or say why it is unavailable (never throws). */
+export function loadNativeAddon(path = NATIVE_ADDON_PATH): AddonLoad {
+  if (!existsSync(path)) {
+    return {
+      reason:
+        'not built (run `bash scripts/build-native.sh`; it needs a C compiler and libopenblas-dev, ' +
+        'which `scripts/setup.sh --blas` installs)',
+    };
+  }
+  try {
+    return { addon: createRequire(import.meta.url)(path) as NativeAddon };
+  } catch (err) {
+    const msg = err instanceof Error ? err.message.split('\n')[0] : String(err);
+    return { reason: `failed to load ${path}: ${msg} (rebuild with \`bash scripts/build-native.sh --force\`)` };
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Batch geometry (pure; shared by the kernel and its tests)
+
+export interface MatmulGeometry {
+  m: number;
+  n: number;
+  k: number;
+  /** Broadcast batch shape of the output (may be empty). */
+  batchShape: number[];
+  /** Per output batch entry: the index of the A (resp. B) matrix it reads. */
+  aIndex: (i: number) => number;
+  bIndex: (i: number) => number;
+  /** Uniform strides in matrices when the mapping is affine (same batch, or one side is 1). */
+  aStep?: number;
+  bStep?: number;
+}
+
+/** Shapes of a BatchMatMul (tfjs semantics: last two dims are the matrix, the rest broadcast). */
+export function matmulGeometry(
+  aShape: readonly number[],
+  bShape: readonly number[],
+  transposeA: boolean,
+  transposeB: boolean,
+): MatmulGeometry {
+  const ar = aShape.length;
+  const br = bShape.length;
+  if (ar < 2 || br < 2) throw new Error(`BatchMatMul needs rank ≥ 2 inputs (got ${ar} and ${br})`);
+  const m = transposeA ? aShape[ar - 1] : aShape[ar - 2];
+  const k = transposeA ? aShape[ar - 2] : aShape[ar - 1];
+  const kB = transposeB ? bShape[br - 1] : bShape[br - 2];
+  const n = transposeB ? bShape[br - 2] : bShape[br - 1];
+  if (k !== kB) {
+    throw new Error(
+      `Error in matMul: inner shapes (${k}) and (${kB}) of Tensors with shapes ${aShape} and ${bShape} ` +
+        `and transposeA=${transposeA} and transposeB=${transposeB} must match.`,
+    );
+  }
+  const aBatch = aShape.slice(0, -2);
+  const bBatch = bShape.slice(0, -2);
+  const batchShape = tf.broadcast_util.assertAndGetBroadcastShape(aBatch, bBatch);
+  const size = (s: number[]) => s.reduce((p, d) => p * d, 1);
+  const outCount = size(batchShape);
+  const aCount = size(aBatch);
+  const bCount = size(bBatch);
+  const affine = (count: number) => (count === outCount ? 1 : count === 1 ? 0 : undefined);
+  const aStep = affine(aCount);
+  const bStep = affine(bCount);
+  return {
+    m,
+    n,
+    k,
+    batchShape,
+    aIndex: aStep !== undefined ? (i) => i * aStep : broadcastIndex(batchShape, aBatch),
+    bIndex: bStep !== undefined ? (i) => i * bStep : broadcastIndex(batchShape, bBatch),
+    aStep,
+    bStep,
+  };
+}
+
+/** Maps a flat index over `outShape` to the flat index of the broadcast input of `inShape`. */
+function broadcastIndex(outShape: number[], inShape: number[]): (i: number) => number {
+  const pad = outShape.length - inShape.length;
+  return (i) => {
+    let rem = i;
+    let idx = 0;
+    let inStride = 1;
+    for (let d = outShape.length - 1; d >= 0; d--) {
+      const coord = rem % outShape[d];
+      rem = Math.floor(rem / outShape[d]);
+      const inDim = d - pad >= 0 ? inShape[d - pad] : 1;
+      if (inDim !== 1) idx += coord * inStride;
+      inStride *= inDim;
+    }
+    return idx;
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Kernel registration
+
+/** The parts of tfjs-backend-wasm 4.22's BackendWasm this kernel relies on. */
+interface WasmBackendInternals {
+  wasm: { HEAPF32: Float32Array };
+  dataIdMap: { get(dataId: tf.DataId): { memoryOffset: number } | undefined };
+  makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
+}
+
+let stockKernel: tf.KernelConfig | undefined;
+let activeAddon: NativeAddon | undefined;
+/** Calls that went to OpenBLAS vs to the stock kernel (observability for tests and bench). */
+export const nativeMatmulCounters = { native: 0, stock: 0 };
+
+export function isNativeMatmulRegistered(): boolean {
+  return activeAddon !== undefined;
+}
+
+/**
+ * Replace the wasm backend's BatchMatMul with the native kernel. Idempotent. The stock kernel is
+ * kept for fallbacks and for `unregisterNativeMatmul`.
+ */
+export function registerNativeMatmul(addon: NativeAddon): void {
+  if (activeAddon) {
+    activeAddon = addon;
+    return;
+  }
+  const stock = tf.getKernel('BatchMatMul', 'wasm');
+  if (!stock) throw new Error('registerNativeMatmul: the wasm backend is not loaded (no BatchMatMul kernel)');
+  stockKernel = stock;
+  activeAddon = addon;
+  tf.unregisterKernel('BatchMatMul', 'wasm');
+  tf.registerKernel({
+    kernelName: 'BatchMatMul',
+    backendName: 'wasm',
+    // The stock setup binds its wasm export; it must still run if the backend is (re)initialised.
+    setupFunc: stock.setupFunc,
+    kernelFunc: nativeBatchMatMul as unknown as tf.KernelFunc,
+  });
+}
+
+/** Restore the stock wasm BatchMatMul (tests compare the two). */
+export function unregisterNativeMatmul(): void {
+  if (!activeAddon || !stockKernel) return;
+  tf.unregisterKernel('BatchMatMul', 'wasm');
+  tf.registerKernel(stockKernel);
+  activeAddon = undefined;
+}
+
+function nativeBatchMatMul(args: {
+  inputs: { a: tf.TensorInfo; b: tf.TensorInfo };
+  backend: WasmBackendInternals;
+  attrs: { transposeA: boolean; transposeB: boolean };
+}): tf.TensorInfo {
+  const { inputs, backend, attrs } = args;
+  const { a, b } = inputs;
+  const addon = activeAddon;
+  if (!addon || a.dtype !== 'float32' || b.dtype !== 'float32') {
+    nativeMatmulCounters.stock++;
+    return (stockKernel!.kernelFunc as unknown as (x: typeof args) => tf.TensorInfo)(args);
+  }
+  const g = matmulGeometry(a.shape, b.shape, attrs.transposeA, attrs.transposeB);
+  const out = backend.makeOutput([...g.batchShape, g.m, g.n], 'float32');
+  const batch = g.batchShape.reduce((p, d) => p * d, 1);
+  if (batch * g.m * g.n === 0) return out;
+  // Read the heap view after makeOutput: its malloc may have grown (and replaced) the wasm memory.
+  const heap = backend.wasm.HEAPF32;
+  const cOff = floatOffset(backend, out.dataId);
+  if (g.k === 0) {
+    heap.fill(0, cOff, cOff + batch * g.m * g.n);
+    return out;
+  }
+  const aOff = floatOffset(backend, a.dataId);
+  const bOff = floatOffset(backend, b.dataId);
+  const aSize = g.m * g.k;
+  const bSize = g.k * g.n;
+  const cSize = g.m * g.n;
+  nativeMatmulCounters.native++;
+  if (g.aStep !== undefined && g.bStep !== undefined) {
+    addon.sgemm(heap, attrs.transposeA, attrs.transposeB, g.m, g.n, g.k, aOff, bOff, cOff, batch,
+      g.aStep * aSize, g.bStep * bSize, cSize);
+    return out;
+  }
+  for (let i = 0; i < batch; i++) {
+    addon.sgemm(heap, attrs.transposeA, attrs.transposeB, g.m, g.n, g.k, aOff + g.aIndex(i) * aSize,
+      bOff + g.bIndex(i) * bSize, cOff + i * cSize, 1, 0, 0, 0);
+  }
+  return out;
+}
+
+function floatOffset(backend: WasmBackendInternals, dataId: tf.DataId): number {
+  const data = backend.dataIdMap.get(dataId);
+  if (!data) throw new Error('native BatchMatMul: input tensor has no wasm data (disposed?)');
+  // The wasm malloc aligns to ≥ 8 bytes, so float32 tensors start on a float boundary.
+  return data.memoryOffset >>> 2;
+}

@@ -1,0 +1,307 @@
+// Approach 3 (Hoffmann et al. 2022 §3.3, App. D.2; METHODS.md §1.4): the parametric loss
+//   L(N, D) = E + A/N^alpha + B/D^beta
+// fitted by Σ Huber_δ(LSE(a − alpha·ln N, b − beta·ln D, e) − ln L), δ = 1e-3, L-BFGS from each of
+// the 4,500 grid points, best kept; then the compute-optimal allocation in closed form (Eq. 4):
+//   N_opt(C) = G·(C/6)^a,  D_opt(C) = G^−1·(C/6)^b,  G = (alpha·A/(beta·B))^(1/(alpha+beta)),
+//   a = beta/(alpha+beta), b = alpha/(alpha+beta)
+// Symbols: N parameters (activated for MoE runs), D tokens, C training FLOPs, L loss (nats/token).
+import { DataError } from '../errors.ts';
+import { bootstrap } from './bootstrap.ts';
+import { COMPUTE_6ND, computeFlops, type ComputeFormula } from './compute-formula.ts';
+import { refitRows, fitForm, type FormFit } from './fit-form.ts';
+import { chinchillaForm } from './forms.ts';
+import { CHINCHILLA_HUBER_DELTA } from './huber.ts';
+import { gridStarts } from './multistart.ts';
+import { fmt, groupIndices, requireCount, requirePositive, roundSignificant } from './points.ts';
+import { bootstrapSummary, prefixKeys, relError, withIntervals, type FitResultBase, type HeldOutRow } from './record.ts';
+
+export interface ChinchillaParams {
+  E: number;
+  A: number;
+  B: number;
+  alpha: number;
+  beta: number;
+}
+
+/** Hoffmann et al.'s published fit, rounded as in the paper body (METHODS.md §1.4). */
+export const CHINCHILLA_PAPER_ROUNDED: ChinchillaParams = Object.freeze({ E: 1.69, A: 406.4, B: 410.7, alpha: 0.34, beta: 0.28 });
+/** The same fit unrounded, from the paper's TeX source (as used by Epoch; METHODS.md §1.4). */
+export const CHINCHILLA_PAPER_UNROUNDED: ChinchillaParams = Object.freeze({
+  E: Math.exp(0.5267228),
+  A: Math.exp(6.0073404),
+  B: Math.exp(6.0179186),
+  alpha: 0.33917084,
+  beta: 0.2849083,
+});
+
+export function chinchillaLoss(p: ChinchillaParams, N: number, D: number): number {
+  return p.E + p.A / Math.pow(N, p.alpha) + p.B / Math.pow(D, p.beta);
+}
+
+/**
+ * The initialisation grid of Hoffmann et al. App. D.2 (as replicated by Epoch, METHODS.md §1.4),
+ * in fit order (e, a, b, alpha, beta): e ∈ {−1, −.5, 0, .5, 1}, a, b ∈ {0, 5, …, 25},
+ * alpha, beta ∈ {0, .5, 1, 1.5, 2} → 4,500 starts.
+ */
+export const CHINCHILLA_GRID: readonly (readonly number[])[] = Object.freeze(
+  gridStarts([
+    [-1, -0.5, 0, 0.5, 1],
+    [0, 5, 10, 15, 20, 25],
+    [0, 5, 10, 15, 20, 25],
+    [0, 0.5, 1, 1.5, 2],
+    [0, 0.5, 1, 1.5, 2],
+  ]),
+);
+
+/** A 3^5 = 243-point grid spanning the same box (held-out refits, quick checks). */
+export const CHINCHILLA_COARSE_GRID: readonly (readonly number[])[] = Object.freeze(
+  gridStarts([
+    [-1, 0, 1],
+    [0, 10, 20],
+    [0, 10, 20],
+    [0, 1, 2],
+    [0, 1, 2],
+  ]),
+);
+
+export interface ComputeOptimal {
+  C: number;
+  N: number;
+  D: number;
+  /** L̂ at (N, D). */
+  loss: number;
+  tokensPerParam: number;
+}
+
+/** Exponents and coefficient of the closed form (Eq. 4). */
+export function chinchillaAllocationExponents(p: ChinchillaParams): { a: number; b: number; G: number } {
+  const s = p.alpha + p.beta;
+  return { a: p.beta / s, b: p.alpha / s, G: Math.pow((p.alpha * p.A) / (p.beta * p.B), 1 / s) };
+}
+
+/**
+ * argmin over N of L̂(N, D) subject to C = a·N·D + b·D. Closed form (Eq. 4, with C/a in place of
+ * C/6) when b = 0; otherwise a golden-section search on ln N (L̂ along the constraint is unimodal in
+ * ln N: one term falls with N, the other rises).
+ */
+export function chinchillaOptimal(p: ChinchillaParams, C: number, formula: ComputeFormula = COMPUTE_6ND): ComputeOptimal {
+  let N: number;
+  if (formula.b === 0) {
+    const { a, G } = chinchillaAllocationExponents(p);
+    N = G * Math.pow(C / formula.a, a);
+  } else {
+    const lossAt = (lnN: number) => {
+      const n = Math.exp(lnN);
+      return chinchillaLoss(p, n, C / (formula.a * n + formula.b));
+    };
+    // Bracket: from N = 1 to the N that leaves a single training token (D = 1 ⇒ a·N + b = C).
+    let lo = 0;
+    let hi = Math.max(Math.log(C / formula.a), 1);
+    const phi = (Math.sqrt(5) - 1) / 2;
+    let x1 = hi - phi * (hi - lo);
+    let x2 = lo + phi * (hi - lo);
+    let f1 = lossAt(x1);
+    let f2 = lossAt(x2);
+    for (let i = 0; i < 200 && hi - lo > 1e-12 * Math.max(1, Math.abs(hi)); i++) {
+      if (f1 < f2) {
+        hi = x2;
+        x2 = x1;
+        f2 = f1;
+        x1 = hi - phi * (hi - lo);
+        f1 = lossAt(x1);
+      } else {
+        lo = x1;
+        x1 = x2;
+        f1 = f2;
+        x2 = lo + phi * (hi - lo);
+        f2 = lossAt(x2);
+      }
+    }
+    N = Math.exp((lo + hi) / 2);
+  }
+  const D = C / (formula.a * N + formula.b);
+  return { C, N, D, loss: chinchillaLoss(p, N, D), tokensPerParam: D / N };
+}
+
+// ---------------------------------------------------------------------------------------------
+
+export interface ParametricPoint {
+  /** Parameters (activated, for MoE runs). */
+  N: number;
+  /** Training tokens. */
+  D: number;
+  loss: number;
+  /** Training FLOPs; default from the compute formula. */
+  C?: number;
+  /** Compute budget the run belongs to (groups rows for the held-out check); default C to 1 s.f. */
+  budget?: number;
+  label?: string;
+}
+
+export interface ParametricOptions {
+  /** Start grid: the 4,500-point Chinchilla grid (default), the 243-point coarse grid, or explicit starts (fit order e, a, b, alpha, beta). */
+  grid?: 'chinchilla' | 'coarse' | readonly (readonly number[])[];
+  delta?: number;
+  /** C = a·N·D + b·D, for C when rows lack it and for the compute-optimal allocation. */
+  computeFormula?: ComputeFormula;
+  /** Budgets at which to report N_opt, D_opt, L̂ (derived, with intervals). */
+  targetFlops?: readonly number[];
+  /** Bootstrap resamples (0 = none); each refits from the full-data optimum, as Epoch does. */
+  bootstrap?: number;
+  seed?: number;
+  /** 'largest-budget': refit without the largest budget group, predict its losses. */
+  holdout?: 'largest-budget' | 'none';
+}
+
+export interface ParametricFit extends FitResultBase {
+  kind: 'parametric';
+  /** The full-data fit in the optimiser's parameterisation (for refits and reports). */
+  theta: Record<string, number>;
+  /** The held-out refit's diagnostics, when a held-out check ran. */
+  heldOutDiagnostics: FormFit['diagnostics'] | null;
+}
+
+function targetKey(C: number): string {
+  return fmt(C, 3);
+}
+
+function derivedValues(p: ChinchillaParams, targets: readonly number[], formula: ComputeFormula): Record<string, number> {
+  const { a, b, G } = chinchillaAllocationExponents(p);
+  const out: Record<string, number> = { a, b, G };
+  for (const C of targets) {
+    const opt = chinchillaOptimal(p, C, formula);
+    const k = targetKey(C);
+    out[`N_opt@${k}`] = opt.N;
+    out[`D_opt@${k}`] = opt.D;
+    out[`L_opt@${k}`] = opt.loss;
+    out[`tokensPerParam@${k}`] = opt.tokensPerParam;
+  }
+  return out;
+}
+
+const toParams = (fit: { params: Record<string, number> }): ChinchillaParams => fit.params as unknown as ChinchillaParams;
+
+export function fitParametric(points: readonly ParametricPoint[], options: ParametricOptions = {}): ParametricFit {
+  const label = (p: ParametricPoint, i: number) => p.label ?? `row ${i + 1}`;
+  requirePositive(points, ['N', 'D', 'loss'], label, 'The parametric fit needs N, D and loss > 0 in every row.');
+  requireCount(points.length, 6, 'parametric fit: rows', 'L(N, D) has 5 parameters; give at least 6 runs (dozens for a stable fit).');
+  const formula = options.computeFormula ?? COMPUTE_6ND;
+  const delta = options.delta ?? CHINCHILLA_HUBER_DELTA;
+  const grid = options.grid ?? 'chinchilla';
+  const starts = grid === 'chinchilla' ? CHINCHILLA_GRID : grid === 'coarse' ? CHINCHILLA_COARSE_GRID : grid;
+  const targets = options.targetFlops ?? [];
+  const nBoot = options.bootstrap ?? 0;
+  const seed = options.seed ?? 0;
+
+  const columns = [Float64Array.from(points, (p) => p.N), Float64Array.from(points, (p) => p.D)];
+  const losses = Float64Array.from(points, (p) => p.loss);
+  const fit = fitForm(chinchillaForm, columns, losses, { starts, delta });
+  if (!Number.isFinite(fit.diagnostics.objective)) {
+    throw new DataError('parametric fit: the objective is not finite at any start point. Check the data for zero or negative values.');
+  }
+  const params = toParams(fit);
+  const values = derivedValues(params, targets, formula);
+
+  const boot =
+    nBoot > 0
+      ? bootstrap(
+          points.length,
+          (rows) => {
+            const r = refitRows(fit, rows);
+            if (!r) return null;
+            const p = chinchillaForm.toNatural(r.x);
+            const named: ChinchillaParams = { E: p[0], A: p[1], B: p[2], alpha: p[3], beta: p[4] };
+            return { ...prefixKeys({ ...named }, 'params.'), ...prefixKeys(derivedValues(named, targets, formula), 'derived.') };
+          },
+          { samples: nBoot, seed },
+        )
+      : null;
+
+  // Held-out check: the largest compute budget.
+  const holdout = options.holdout ?? 'largest-budget';
+  const budgets = points.map((p) => p.budget ?? roundSignificant(p.C ?? computeFlops(p.N, p.D, formula), 1));
+  const groups = groupIndices(budgets);
+  // The largest budget; when it has fewer than 3 rows (scattered C, as in the Chinchilla CSV), the
+  // next largest budgets join it until at least 3 rows are held out.
+  const heldRows: number[] = [];
+  let heldBudgets = 0;
+  if (holdout === 'largest-budget' && groups.length >= 2) {
+    for (let g = groups.length - 1; g >= 1 && heldRows.length < 3; g--) {
+      heldRows.push(...groups[g].rows);
+      heldBudgets++;
+    }
+  }
+  const heldOut: HeldOutRow[] = [];
+  let heldOutDiagnostics: FormFit['diagnostics'] | null = null;
+  if (heldRows.length > 0) {
+    const held = new Set(heldRows);
+    const train = points.map((_, i) => i).filter((i) => !held.has(i));
+    if (train.length < 6) {
+      throw new DataError(`parametric fit: only ${train.length} rows remain after holding out the largest budget. Use --holdout none or add runs.`);
+    }
+    const sub = (arr: Float64Array) => Float64Array.from(train, (i) => arr[i]);
+    const heldFit = fitForm(chinchillaForm, columns.map(sub), sub(losses), { starts: [fit.theta, ...CHINCHILLA_COARSE_GRID], delta });
+    heldOutDiagnostics = heldFit.diagnostics;
+    const predictHeld = (p: ChinchillaParams) => heldRows.map((i) => chinchillaLoss(p, points[i].N, points[i].D));
+    const heldBoot =
+      nBoot > 0
+        ? bootstrap(
+            train.length,
+            (rows) => {
+              const r = refitRows(heldFit, rows);
+              if (!r) return null;
+              const p = chinchillaForm.toNatural(r.x);
+              const preds = predictHeld({ E: p[0], A: p[1], B: p[2], alpha: p[3], beta: p[4] });
+              return Object.fromEntries(preds.map((v, j) => [`held.${j}`, v]));
+            },
+            { samples: nBoot, seed: seed + 1 },
+          )
+        : null;
+    const preds = predictHeld(toParams(heldFit));
+    heldRows.forEach((i, j) => {
+      const p = points[i];
+      heldOut.push({
+        label: `loss of ${label(p, i)} (N=${fmt(p.N)}, D=${fmt(p.D)})`,
+        actual: p.loss,
+        predicted: preds[j],
+        ci95: heldBoot?.intervals[`held.${j}`] ?? null,
+        relError: relError(preds[j], p.loss),
+      });
+    });
+  }
+
+  return {
+    kind: 'parametric',
+    form: chinchillaForm.expression,
+    params: withIntervals({ ...params }, boot, 'params.'),
+    derived: withIntervals(values, boot, 'derived.'),
+    diagnostics: fit.diagnostics,
+    data: {
+      n: points.length,
+      rowsGiven: points.length,
+      columns: {},
+      dropped: [],
+      heldOutRows: heldRows.map((i) => label(points[i], i)),
+    },
+    heldOut,
+    bootstrap: bootstrapSummary(boot, 'rows with replacement; each resample refitted by L-BFGS from the full-data optimum'),
+    options: {
+      grid: typeof grid === 'string' ? grid : `${grid.length} explicit starts`,
+      delta,
+      computeFormula: formula,
+      targetFlops: targets,
+      bootstrap: nBoot,
+      seed,
+      holdout,
+    },
+    notes: [
+      'Objective: Σ Huber_δ(LSE(a − alpha·ln N, b − beta·ln D, e) − ln L), summed (not averaged), A = e^a, B = e^b, E = e^e.',
+      `N_opt(C), D_opt(C) under C = ${formula.a}·N·D + ${formula.b}·D; a = beta/(alpha+beta), b = alpha/(alpha+beta) are the exponents of N_opt ∝ C^a, D_opt ∝ C^b.`,
+      heldRows.length > 0
+        ? `Held-out check: refitted without the largest budget${heldBudgets > 1 ? `s (${heldBudgets} budget groups from ${fmt(groups[groups.length - heldBudgets].key)} FLOPs up` : ` (${fmt(groups[groups.length - 1].key)} FLOPs`}, ${heldRows.length} rows; budget = C to 1 significant figure unless given) from the full-data optimum and a 243-point grid.`
+        : 'No held-out check (one budget group only, or --holdout none).',
+    ],
+    theta: Object.fromEntries(chinchillaForm.fitParams.map((n, i) => [n, fit.theta[i]])),
+    heldOutDiagnostics,
+  };
+}

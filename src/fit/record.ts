@@ -1,0 +1,117 @@
+// The FitRecord: the JSON `moelab fit` writes (results/<sweep>/fits/<fitId>.json or --out) and
+// reports read. Self-describing and stable; docs/fit.md documents every field. Pure types and
+// small constructors; the writer (src/cli/fit.ts) adds `source` and `provenance`.
+import type { BootstrapResult } from './bootstrap.ts';
+import type { FitDiagnostics } from './fit-form.ts';
+import type { Provenance } from '../util/provenance.ts';
+
+export const FIT_RECORD_SCHEMA = 'moelab.fit/1';
+
+export type FitKind = 'parametric' | 'isoflop' | 'envelope' | 'compute' | 'surge' | 'deepseek' | 'schedule' | 'custom';
+
+/** A fitted or derived number with its bootstrap percentile interval (null without bootstrap). */
+export interface Estimate {
+  value: number;
+  ci95: [number, number] | null;
+}
+
+/** One prediction checked against data the fit did not see. */
+export interface HeldOutRow {
+  label: string;
+  actual: number;
+  predicted: number;
+  /** Bootstrap interval of the prediction (null without bootstrap). */
+  ci95: [number, number] | null;
+  /** (predicted − actual) / actual. */
+  relError: number;
+}
+
+/** What the fit was given and what it used. */
+export interface FitDataSummary {
+  /** Rows used by the main fit. */
+  n: number;
+  /** Rows given before filtering. */
+  rowsGiven: number;
+  /** Role → source column or run field (e.g. N → "Model Size", loss → "summary.finalValLoss"). */
+  columns: Record<string, string>;
+  /** Rows removed before fitting and why (e.g. "one of the 5 highest losses", "diverged run"). */
+  dropped: { row: string; reason: string }[];
+  /** Rows (or curves) kept out of the main fit for the held-out check. */
+  heldOutRows: string[];
+}
+
+/** Summary of the bootstrap that produced the intervals. */
+export interface BootstrapSummary {
+  samples: number;
+  succeeded: number;
+  seed: number;
+  level: number;
+  /** How resamples were drawn (e.g. "rows with replacement", "runs within each budget"). */
+  scheme: string;
+}
+
+/** Fields every fit kind shares. */
+export interface FitResultBase {
+  kind: FitKind;
+  /** The fitted law(s) in mathjs syntax. */
+  form: string;
+  /** Fitted parameters by name, natural units. */
+  params: Record<string, Estimate>;
+  /** Quantities computed from the parameters (exponents, optima, predictions at target budgets). */
+  derived: Record<string, Estimate>;
+  /** Optimiser evidence of the main fit; kinds with several sub-fits add them in their own fields. */
+  diagnostics: FitDiagnostics | LinearDiagnostics;
+  data: FitDataSummary;
+  heldOut: HeldOutRow[];
+  bootstrap: BootstrapSummary | null;
+  /** The options the fit ran with (reproducibility). */
+  options: Record<string, unknown>;
+  /** Plain-language notes on assumptions and conventions (e.g. LR reconstruction). */
+  notes: string[];
+}
+
+/** Diagnostics of closed-form (linear least-squares) fits: nothing iterative to converge. */
+export interface LinearDiagnostics {
+  optimizer: 'least-squares';
+  /** Residual sum of squares of the fit in the space it was fitted (null when not one number). */
+  objective: number | null;
+  r2: number;
+  converged: true;
+  iterations: 0;
+}
+
+/** A FitResult as written to disk. */
+export type FitRecord<R extends FitResultBase = FitResultBase> = R & {
+  schema: typeof FIT_RECORD_SCHEMA;
+  /** Where the data came from (CSV path or sweep folder). */
+  source: string;
+  provenance: Provenance;
+};
+
+export function relError(predicted: number, actual: number): number {
+  return (predicted - actual) / actual;
+}
+
+/** Attach bootstrap intervals to named point estimates (prefix selects a namespace). */
+export function withIntervals(
+  values: Record<string, number>,
+  boot: BootstrapResult | null,
+  prefix = '',
+): Record<string, Estimate> {
+  const out: Record<string, Estimate> = {};
+  for (const [name, value] of Object.entries(values)) {
+    out[name] = { value, ci95: boot?.intervals[prefix + name] ?? null };
+  }
+  return out;
+}
+
+export function bootstrapSummary(boot: BootstrapResult | null, scheme: string): BootstrapSummary | null {
+  return boot ? { samples: boot.samples, succeeded: boot.succeeded, seed: boot.seed, level: boot.level, scheme } : null;
+}
+
+/** Prefix every key of a record (bootstrap draws share one namespace: "params.E", "derived.a", …). */
+export function prefixKeys(values: Record<string, number>, prefix: string): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const [k, v] of Object.entries(values)) out[prefix + k] = v;
+  return out;
+}

@@ -1,0 +1,457 @@
+// From data source to fit result: maps CSV columns or run-record fields onto each fit's rows,
+// applies the row filters (drop the k highest losses, drop unfinished/diverged runs) and records
+// what was used. Shared by `moelab fit` and by reports that run the standard fits themselves.
+import { basename, extname } from 'node:path';
+import { ConfigError, DataError } from '../errors.ts';
+import { fitComputeFormula, type ComputeFit, type ComputeFormula } from './compute-formula.ts';
+import { fitCustom, type CustomFit } from './custom.ts';
+import { hasColumn, numericColumn, readCsv, readRunMetrics, stringColumn, type RunRecordLite, type Table } from './data.ts';
+import { fitDeepseek, type DeepseekFit } from './deepseek.ts';
+import { fitEnvelope, type EnvelopeFit, type TrainingCurve } from './envelope.ts';
+import { createExpressionForm } from './expression.ts';
+import { fitIsoflop, type IsoflopFit } from './isoflop.ts';
+import { fitParametric, type ParametricFit } from './parametric.ts';
+import { roundSignificant } from './points.ts';
+import type { FitKind } from './record.ts';
+import { fitScheduleLaw, type LossCurve, type ScheduleFit, type ScheduleLawName } from './schedule-laws.ts';
+import { fitSurge, type ExpertLrQuery, type SurgeFit } from './surge.ts';
+
+export type FitResult = ParametricFit | IsoflopFit | EnvelopeFit | ComputeFit | SurgeFit | DeepseekFit | ScheduleFit | CustomFit;
+
+export const FIT_KINDS: readonly FitKind[] = ['parametric', 'isoflop', 'envelope', 'compute', 'surge', 'deepseek', 'schedule', 'custom'];
+
+/** CSV column names per role (defaults in DEFAULT_COLUMNS). */
+export interface ColumnMap {
+  N?: string;
+  D?: string;
+  C?: string;
+  loss?: string;
+  budget?: string;
+  lr?: string;
+  batch?: string;
+  step?: string;
+  curve?: string;
+  label?: string;
+  /** Extra expression variables → column (custom fits). */
+  vars?: Record<string, string>;
+}
+
+export const DEFAULT_COLUMNS: Required<Omit<ColumnMap, 'vars' | 'label'>> = Object.freeze({
+  N: 'N',
+  D: 'D',
+  C: 'C',
+  loss: 'loss',
+  budget: 'budget',
+  lr: 'lr',
+  batch: 'batchTokens',
+  step: 'step',
+  curve: 'curve',
+});
+
+const FLAG: Record<keyof Omit<ColumnMap, 'vars'>, string> = {
+  N: '--n-col',
+  D: '--d-col',
+  C: '--c-col',
+  loss: '--loss-col',
+  budget: '--budget-col',
+  lr: '--lr-col',
+  batch: '--batch-col',
+  step: '--step-col',
+  curve: '--curve-col',
+  label: '--label-col',
+};
+
+/** Run-record field used as N. */
+export type NField = 'activatedParams' | 'totalParams' | 'nonEmbeddingParams' | 'activatedNonEmbeddingParams';
+
+export interface FitRequest {
+  kind: FitKind;
+  columns?: ColumnMap;
+  /** D = C / (k·N) for CSVs that give compute but not tokens (Chinchilla CSV: 6). */
+  tokensFromFlops?: number;
+  /** Drop the k rows with the highest loss first (Epoch's outlier rule for the Chinchilla CSV: 5). */
+  dropHighest?: number;
+  nField?: NField;
+  lossField?: 'finalValLoss' | 'bestValLoss';
+  /** Loss series of curves read from metrics.jsonl. */
+  curveLoss?: 'valLoss' | 'trainLoss';
+  computeFormula?: ComputeFormula;
+  holdout?: 'largest' | 'none';
+  bootstrap?: number;
+  seed?: number;
+  targetFlops?: number[];
+  // kind-specific
+  grid?: 'chinchilla' | 'coarse';
+  delta?: number;
+  flatDeltaL?: number;
+  expertLr?: ExpertLrQuery;
+  bandTolerance?: number;
+  selection?: 'band' | 'best';
+  gridPoints?: number;
+  minCurves?: number;
+  smoothWindow?: number;
+  law?: ScheduleLawName;
+  warmupSteps?: number;
+  interpolation?: 'linear' | 'step';
+  lambda?: number;
+  expr?: string;
+  init?: Record<string, number | number[]>;
+}
+
+/** Common intermediate row: whatever the source provides, with a label. */
+interface Row {
+  N?: number;
+  D?: number;
+  C?: number;
+  loss?: number;
+  budget?: number;
+  lr?: number;
+  batchTokens?: number;
+  vars: Record<string, number>;
+  label: string;
+}
+
+interface Prepared {
+  rows: Row[];
+  columns: Record<string, string>;
+  dropped: { row: string; reason: string }[];
+  rowsGiven: number;
+}
+
+function applyDropHighest(p: Prepared, k: number | undefined): Prepared {
+  if (!k) return p;
+  if (!Number.isInteger(k) || k < 0 || k >= p.rows.length) {
+    throw new ConfigError('--drop-highest', k, `Use an integer from 0 to ${p.rows.length - 1}.`, 'out of range');
+  }
+  // Epoch's rule: keep rows whose loss is below the k-th largest loss.
+  const sorted = p.rows.map((r) => r.loss as number).sort((a, b) => b - a);
+  const threshold = sorted[k - 1];
+  const kept: Row[] = [];
+  const dropped = [...p.dropped];
+  for (const r of p.rows) {
+    if ((r.loss as number) >= threshold) dropped.push({ row: r.label, reason: `one of the ${k} highest losses (${r.loss})` });
+    else kept.push(r);
+  }
+  return { ...p, rows: kept, dropped };
+}
+
+// ---------------------------------------------------------------------------------------------
+// CSV → rows
+
+const NEEDS: Record<Exclude<FitKind, 'schedule'>, (keyof Omit<ColumnMap, 'vars' | 'label'>)[]> = {
+  parametric: ['N', 'loss'],
+  isoflop: ['N', 'loss'],
+  envelope: ['curve', 'N', 'C', 'loss'],
+  compute: ['N', 'D', 'C'],
+  surge: ['batch', 'lr', 'loss'],
+  deepseek: ['batch', 'lr', 'loss'],
+  custom: ['loss'],
+};
+
+function tableRows(t: Table, req: FitRequest, extraVars: string[] = []): Prepared {
+  const given = req.columns ?? {};
+  const names = { ...DEFAULT_COLUMNS, ...Object.fromEntries(Object.entries(given).filter(([k, v]) => k !== 'vars' && v !== undefined)) } as Required<Omit<ColumnMap, 'vars' | 'label'>> & { label?: string };
+  const needs = new Set(NEEDS[req.kind as Exclude<FitKind, 'schedule'>] ?? []);
+  if (req.kind === 'deepseek' && !hasColumn(t, names.budget)) needs.add('C');
+  if (req.kind === 'isoflop' && !hasColumn(t, names.budget)) needs.add('C');
+  if ((req.kind === 'parametric' || req.kind === 'isoflop') && req.tokensFromFlops !== undefined) needs.add('C');
+  if (req.kind === 'parametric' && req.tokensFromFlops === undefined) needs.add('D');
+  if (req.kind === 'custom') for (const v of extraVars) if (v === 'N' || v === 'D' || v === 'C') needs.add(v);
+  const columns: Record<string, string> = {};
+  const col = (role: keyof typeof FLAG & keyof typeof names): number[] | null => {
+    const name = names[role] as string;
+    const explicit = (given as Record<string, unknown>)[role] !== undefined;
+    if (!needs.has(role as never) && !explicit && !hasColumn(t, name)) return null;
+    columns[role === 'batch' ? 'batchTokens' : role] = name;
+    return numericColumn(t, name, FLAG[role]);
+  };
+  const N = col('N');
+  let D = col('D');
+  const C = col('C');
+  const loss = col('loss');
+  const budgetCol = col('budget');
+  const lr = col('lr');
+  const batch = col('batch');
+  if (req.tokensFromFlops !== undefined) {
+    if (!(req.tokensFromFlops > 0)) throw new ConfigError('--tokens-from-flops', req.tokensFromFlops, 'Give the FLOPs per parameter per token, e.g. 6.', 'must be > 0');
+    if (!N || !C) throw new ConfigError('--tokens-from-flops', req.tokensFromFlops, 'Also give the N and C columns (--n-col, --c-col).', 'needs N and C');
+    D = C.map((c, i) => c / (req.tokensFromFlops! * N[i]));
+    columns.D = `${names.C} / (${req.tokensFromFlops}·${names.N})`;
+  }
+  const vars: Record<string, number[]> = {};
+  for (const [v, c] of Object.entries(given.vars ?? {})) vars[v] = numericColumn(t, c, `--var ${v}`);
+  for (const v of extraVars) {
+    if (vars[v] || ['N', 'D', 'C'].includes(v)) continue;
+    if (hasColumn(t, v)) vars[v] = numericColumn(t, v, `--var ${v}`);
+  }
+  const labels = names.label ? stringColumn(t, names.label, '--label-col') : null;
+  const rows: Row[] = t.rows.map((_, i) => ({
+    N: N?.[i],
+    D: D?.[i],
+    C: C?.[i],
+    loss: loss?.[i],
+    budget: budgetCol ? budgetCol[i] : C && (req.kind === 'isoflop' || req.kind === 'deepseek') ? roundSignificant(C[i], 2) : undefined,
+    lr: lr?.[i],
+    batchTokens: batch?.[i],
+    vars: Object.fromEntries(Object.entries(vars).map(([k, v]) => [k, v[i]])),
+    label: labels ? labels[i] : `${basename(t.source)}:${i + 2}`,
+  }));
+  if (!budgetCol && C && (req.kind === 'isoflop' || req.kind === 'deepseek')) columns.budget = `${names.C} rounded to 2 significant figures`;
+  return { rows, columns, dropped: [], rowsGiven: t.rows.length };
+}
+
+// ---------------------------------------------------------------------------------------------
+// runs → rows
+
+function runRows(runs: readonly RunRecordLite[], req: FitRequest): Prepared {
+  const nField = req.nField ?? 'activatedParams';
+  const lossField = req.lossField ?? 'finalValLoss';
+  const dropped: { row: string; reason: string }[] = [];
+  const rows: Row[] = [];
+  for (const r of runs) {
+    if (!r.summary) {
+      dropped.push({ row: r.runId, reason: 'not finished (no summary.json)' });
+      continue;
+    }
+    if (r.summary.status !== 'done') {
+      dropped.push({ row: r.runId, reason: `${r.summary.status}${r.summary.reason ? `: ${r.summary.reason}` : ''}` });
+      continue;
+    }
+    const d = r.config.derived;
+    const C = d.computeFlops;
+    rows.push({
+      N: d[nField],
+      D: d.tokens,
+      C,
+      loss: r.summary[lossField],
+      budget: r.config.budgetFlops ?? roundSignificant(C, 2),
+      lr: r.config.config.train.lr,
+      batchTokens: d.tokensPerStep,
+      vars: {},
+      label: r.runId,
+    });
+  }
+  const columns = {
+    N: `config.derived.${nField}`,
+    D: 'config.derived.tokens',
+    C: 'config.derived.computeFlops',
+    loss: `summary.${lossField}`,
+    budget: 'config.budgetFlops (else computeFlops to 2 significant figures)',
+    lr: 'config.config.train.lr',
+    batchTokens: 'config.derived.tokensPerStep',
+  };
+  return { rows, columns, dropped, rowsGiven: runs.length };
+}
+
+// ---------------------------------------------------------------------------------------------
+// rows → fit
+
+const num = (v: number | undefined) => v as number;
+
+async function fitRows(p: Prepared, req: FitRequest): Promise<FitResult> {
+  const holdout = req.holdout ?? 'largest';
+  const common = { bootstrap: req.bootstrap, seed: req.seed };
+  const rows = p.rows;
+  let result: FitResult;
+  switch (req.kind) {
+    case 'parametric':
+      result = fitParametric(
+        rows.map((r) => ({ N: num(r.N), D: num(r.D), loss: num(r.loss), C: r.C, budget: r.budget, label: r.label })),
+        { ...common, grid: req.grid, delta: req.delta, computeFormula: req.computeFormula, targetFlops: req.targetFlops, holdout: holdout === 'largest' ? 'largest-budget' : 'none' },
+      );
+      break;
+    case 'isoflop':
+      result = fitIsoflop(
+        rows.map((r) => ({ budget: num(r.budget), N: num(r.N), D: r.D, loss: num(r.loss), label: r.label })),
+        { ...common, computeFormula: req.computeFormula, flatDeltaL: req.flatDeltaL, targetFlops: req.targetFlops, holdout },
+      );
+      break;
+    case 'compute':
+      result = fitComputeFormula(
+        rows.map((r) => ({ N: num(r.N), D: num(r.D), C: num(r.C), label: r.label })),
+        { ...common, holdout: holdout === 'largest' ? 'largest-n' : 'none' },
+      );
+      break;
+    case 'surge':
+      result = fitSurge(
+        rows.map((r) => ({ batchTokens: num(r.batchTokens), lr: num(r.lr), loss: num(r.loss), label: r.label })),
+        { ...common, holdout, expertLr: req.expertLr },
+      );
+      break;
+    case 'deepseek':
+      result = fitDeepseek(
+        rows.map((r) => ({ budget: num(r.budget), batchTokens: num(r.batchTokens), lr: num(r.lr), loss: num(r.loss), label: r.label })),
+        { ...common, holdout, bandTolerance: req.bandTolerance, selection: req.selection, targetFlops: req.targetFlops },
+      );
+      break;
+    case 'custom': {
+      if (!req.expr) throw new ConfigError('--expr', req.expr, 'Give the law to fit, e.g. --expr "E + A / N^alpha + B / D^beta".', 'missing');
+      const form = await createExpressionForm(req.expr, inputsOf(req.expr, rows));
+      result = fitCustom(
+        form,
+        rows.map((r) => ({
+          x: Object.fromEntries(form.inputs.map((v) => [v, v === 'N' ? num(r.N) : v === 'D' ? num(r.D) : v === 'C' ? num(r.C) : r.vars[v]])),
+          y: num(r.loss),
+          label: r.label,
+        })),
+        { ...common, holdout, init: req.init, delta: req.delta },
+      );
+      break;
+    }
+    default:
+      throw new ConfigError('kind', req.kind, `Use one of: ${FIT_KINDS.join(', ')} (schedule and envelope read curves, see --help).`, 'not a row-based fit');
+  }
+  result.data.columns = { ...p.columns, ...result.data.columns };
+  result.data.dropped = [...p.dropped, ...result.data.dropped];
+  result.data.rowsGiven = p.rowsGiven;
+  return result;
+}
+
+/** Input variables of a custom expression: N, D, C when used, plus every mapped/extra variable present. */
+function inputsOf(expr: string, rows: readonly Row[]): string[] {
+  const tokens = new Set(expr.match(/[A-Za-z_][A-Za-z_0-9]*/g) ?? []);
+  const inputs: string[] = [];
+  for (const v of ['N', 'D', 'C'] as const) if (tokens.has(v) && rows.every((r) => r[v] !== undefined)) inputs.push(v);
+  for (const v of Object.keys(rows[0]?.vars ?? {})) if (tokens.has(v)) inputs.push(v);
+  return inputs;
+}
+
+/** Fit a row-based kind on a CSV table. */
+export async function fitTable(t: Table, req: FitRequest): Promise<FitResult> {
+  if (req.kind === 'schedule') throw new ConfigError('kind', 'schedule', 'Schedule fits read one CSV per curve: use --fit A.csv … --predict B.csv ….', 'needs curve files');
+  if (req.kind === 'envelope') return fitEnvelopeFromTable(t, req);
+  const extraVars = req.kind === 'custom' && req.expr ? [...new Set(req.expr.match(/[A-Za-z_][A-Za-z_0-9]*/g) ?? [])] : [];
+  const p = applyDropHighest(tableRows(t, req, extraVars), req.dropHighest);
+  return fitRows(p, req);
+}
+
+/** Fit a row-based kind on the runs of a sweep. */
+export async function fitRuns(runs: readonly RunRecordLite[], req: FitRequest): Promise<FitResult> {
+  if (req.kind === 'envelope') return fitEnvelopeFromRuns(runs, req);
+  if (req.kind === 'schedule') throw new ConfigError('kind', 'schedule', 'Use fitScheduleRuns with the run ids to fit and to predict.', 'needs curve selection');
+  return fitRows(applyDropHighest(runRows(runs, req), req.dropHighest), req);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Curves: envelope and schedule
+
+function fitEnvelopeFromTable(t: Table, req: FitRequest): EnvelopeFit {
+  const c = { ...DEFAULT_COLUMNS, ...req.columns };
+  const ids = stringColumn(t, c.curve, '--curve-col');
+  const N = numericColumn(t, c.N, '--n-col');
+  const C = numericColumn(t, c.C, '--c-col');
+  const loss = numericColumn(t, c.loss, '--loss-col');
+  const D = req.columns?.D !== undefined || hasColumn(t, c.D) ? numericColumn(t, c.D, '--d-col') : null;
+  const byId = new Map<string, TrainingCurve>();
+  ids.forEach((id, i) => {
+    let curve = byId.get(id);
+    if (!curve) {
+      curve = { label: id, N: N[i], points: [] };
+      byId.set(id, curve);
+    } else if (curve.N !== N[i]) {
+      throw new DataError(`${t.source}, line ${i + 2}: curve ${JSON.stringify(id)} changes N from ${curve.N} to ${N[i]}. One curve is one run of one size.`);
+    }
+    curve.points.push({ flops: C[i], loss: loss[i], tokens: D?.[i] });
+  });
+  const fit = fitEnvelope([...byId.values()], envelopeOptions(req));
+  fit.data.columns = { curve: c.curve, N: c.N, C: c.C, loss: c.loss, ...(D ? { D: c.D } : {}) };
+  fit.data.rowsGiven = t.rows.length;
+  return fit;
+}
+
+function envelopeOptions(req: FitRequest) {
+  return {
+    bootstrap: req.bootstrap,
+    seed: req.seed,
+    gridPoints: req.gridPoints,
+    minCurves: req.minCurves,
+    smoothWindow: req.smoothWindow,
+    computeFormula: req.computeFormula,
+    targetFlops: req.targetFlops,
+    holdout: req.holdout ?? 'largest',
+  } as const;
+}
+
+function fitEnvelopeFromRuns(runs: readonly RunRecordLite[], req: FitRequest): EnvelopeFit {
+  const nField = req.nField ?? 'activatedParams';
+  const lossKey = req.curveLoss ?? 'valLoss';
+  const dropped: { row: string; reason: string }[] = [];
+  const curves: TrainingCurve[] = [];
+  for (const r of runs) {
+    if (r.summary?.status === 'diverged') {
+      dropped.push({ row: r.runId, reason: 'diverged' });
+      continue;
+    }
+    const pts = readRunMetrics(r)
+      .filter((m) => typeof m[lossKey] === 'number' && Number.isFinite(m[lossKey]) && m.computeFlops > 0)
+      .map((m) => ({ flops: m.computeFlops, loss: m[lossKey] as number, tokens: m.tokens }));
+    if (pts.length < 2) {
+      dropped.push({ row: r.runId, reason: `fewer than 2 metric rows with ${lossKey}` });
+      continue;
+    }
+    curves.push({ label: r.runId, N: r.config.derived[nField], points: pts });
+  }
+  const fit = fitEnvelope(curves, envelopeOptions(req));
+  fit.data.columns = { curve: 'runId', N: `config.derived.${nField}`, C: 'metrics.computeFlops', loss: `metrics.${lossKey}`, D: 'metrics.tokens' };
+  fit.data.dropped = dropped;
+  fit.data.rowsGiven = runs.length;
+  return fit;
+}
+
+function scheduleOptions(req: FitRequest, predict: LossCurve[]) {
+  return {
+    law: req.law ?? 'multipower',
+    predict,
+    lambda: req.lambda,
+    delta: req.delta,
+    bootstrap: req.bootstrap,
+    seed: req.seed,
+    warmupSteps: req.warmupSteps,
+    interpolation: req.interpolation,
+  } as const;
+}
+
+/** One loss curve per CSV file (columns step, lr, loss unless mapped); name = file name. */
+export function readCurveCsv(path: string, columns: ColumnMap = {}): LossCurve {
+  const t = readCsv(path);
+  const c = { ...DEFAULT_COLUMNS, ...columns };
+  return {
+    name: basename(path, extname(path)),
+    steps: numericColumn(t, c.step, '--step-col'),
+    lrs: numericColumn(t, c.lr, '--lr-col'),
+    losses: numericColumn(t, c.loss, '--loss-col'),
+  };
+}
+
+export function fitScheduleCsvs(fitPaths: readonly string[], predictPaths: readonly string[], req: FitRequest): ScheduleFit {
+  if (fitPaths.length === 0) throw new ConfigError('--fit', fitPaths, 'Give at least one curve CSV to fit on (--fit A.csv B.csv).', 'no curves');
+  const fit = fitScheduleLaw(
+    fitPaths.map((p) => readCurveCsv(p, req.columns)),
+    scheduleOptions(req, predictPaths.map((p) => readCurveCsv(p, req.columns))),
+  );
+  const c = { ...DEFAULT_COLUMNS, ...req.columns };
+  fit.data.columns = { step: c.step, lr: c.lr, loss: c.loss };
+  return fit;
+}
+
+/** A run's loss curve from metrics.jsonl (rows with step ≥ 1 and a finite loss). */
+export function runCurve(run: RunRecordLite, lossKey: 'valLoss' | 'trainLoss' = 'trainLoss'): LossCurve {
+  const rows = readRunMetrics(run).filter((m) => m.step >= 1 && typeof m[lossKey] === 'number' && Number.isFinite(m[lossKey]));
+  return { name: run.runId, steps: rows.map((m) => m.step), lrs: rows.map((m) => m.learningRate), losses: rows.map((m) => m[lossKey] as number) };
+}
+
+export function fitScheduleRuns(runs: readonly RunRecordLite[], fitIds: readonly string[], predictIds: readonly string[], req: FitRequest): ScheduleFit {
+  const byId = new Map(runs.map((r) => [r.runId, r]));
+  const pick = (id: string, flag: string) => {
+    const r = byId.get(id);
+    if (!r) throw new ConfigError(flag, id, `Use run ids of this sweep: ${[...byId.keys()].slice(0, 12).join(', ')}${byId.size > 12 ? ', …' : ''}.`, 'no such run');
+    return runCurve(r, req.curveLoss ?? 'trainLoss');
+  };
+  if (fitIds.length === 0) throw new ConfigError('--fit', fitIds, 'Give the run ids to fit on (--fit RUN_A RUN_B).', 'no curves');
+  const fit = fitScheduleLaw(
+    fitIds.map((id) => pick(id, '--fit')),
+    scheduleOptions(req, predictIds.map((id) => pick(id, '--predict'))),
+  );
+  fit.data.columns = { step: 'metrics.step', lr: 'metrics.learningRate', loss: `metrics.${req.curveLoss ?? 'trainLoss'}` };
+  return fit;
+}

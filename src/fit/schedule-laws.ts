@@ -1,0 +1,659 @@
+// Schedule-aware loss laws: loss as a function of the whole learning-rate history, fitted on some
+// schedules and used to predict the loss curve of another (METHODS.md §5.4, §5.5).
+//
+// Tissue, Wang & Wang 2024 (arXiv:2408.11029), momentum form:
+//   L(s) = L0 + A·S1(s)^(−alpha) − C·S2(s)
+//   S1(s) = Σ_{i=1..s} η_i,   S2(s) = Σ_{i=1..s} m_i,   m_i = λ·m_{i−1} + (η_{i−1} − η_i)
+// Multi-Power Law, Luo et al. 2025 (arXiv:2503.12811):
+//   L(t) = L0 + A·S1(t)^(−alpha) − LD(t)
+//   LD(t) = B·Σ_{k=1..t} (η_{k−1} − η_k)·G(η_k^(−gamma)·S_k(t)),  S_k(t) = Σ_{τ=k..t} η_τ
+//   G(x) = 1 − (C·x + 1)^(−beta)
+// Both sums run over every step from 1, warmup included, with η_0 = 0 (as the MPL reference code
+// does: the warmup's rise enters LD as a constant offset absorbed by L0).
+//
+// Learning rates are needed at EVERY step, but logs record them every few steps (the bundled MPL
+// curves: every ~128 steps from step ~2160). reconstructLr() rebuilds the per-step series:
+//   * η = 0 at step 0; linear warmup from 0 to the first logged LR, reached at `warmupSteps`
+//     (default: the first logged step), held from there to the first logged step;
+//   * between logged steps: linear interpolation (default) or "step" (hold the last logged value);
+//   * the curve ends at its last logged step.
+// Symbols: s, t, k, τ step indices; η learning rate; L loss (nats/token).
+import { DataError } from '../errors.ts';
+import { bootstrap } from './bootstrap.ts';
+import { huber, huberDerivative } from './huber.ts';
+import { gridStarts, lbfgsMinimizer, multiStart, type MultiStartResult } from './multistart.ts';
+import { minimizeLbfgs } from './optimize/lbfgs.ts';
+import type { ObjectiveWithGradient } from './optimize/types.ts';
+import { fmt } from './points.ts';
+import { bootstrapSummary, prefixKeys, relError, withIntervals, type FitResultBase, type HeldOutRow } from './record.ts';
+import type { FitDiagnostics } from './fit-form.ts';
+import { CHINCHILLA_HUBER_DELTA } from './huber.ts';
+
+export interface LossCurve {
+  name: string;
+  /** Logged steps, strictly increasing, ≥ 1. */
+  steps: ArrayLike<number>;
+  /** Learning rate at each logged step (≥ 0). */
+  lrs: ArrayLike<number>;
+  /** Loss at each logged step (> 0). */
+  losses: ArrayLike<number>;
+}
+
+export interface LrReconstructionOptions {
+  /** Step at which linear warmup from 0 reaches the first logged LR (default: the first logged step). */
+  warmupSteps?: number;
+  interpolation?: 'linear' | 'step';
+}
+
+/** Per-step learning rates η_0 … η_T (η_0 = 0) from a curve's logged points. */
+export function reconstructLr(curve: LossCurve, options: LrReconstructionOptions = {}): Float64Array {
+  const { steps, lrs } = curve;
+  const n = steps.length;
+  const s0 = steps[0];
+  const T = steps[n - 1];
+  const W = options.warmupSteps ?? s0;
+  const mode = options.interpolation ?? 'linear';
+  const lr = new Float64Array(T + 1);
+  for (let s = 1; s <= Math.min(s0, T); s++) lr[s] = s < W ? (lrs[0] * s) / W : lrs[0];
+  for (let j = 0; j + 1 < n; j++) {
+    const a = steps[j];
+    const b = steps[j + 1];
+    for (let s = a + 1; s <= b; s++) {
+      lr[s] = s === b ? lrs[j + 1] : mode === 'linear' ? lrs[j] + ((lrs[j + 1] - lrs[j]) * (s - a)) / (b - a) : lrs[j];
+    }
+  }
+  return lr;
+}
+
+function validateCurve(c: LossCurve, options: LrReconstructionOptions): void {
+  const n = c.steps.length;
+  if (n < 2) throw new DataError(`schedule curve ${c.name}: needs at least 2 logged steps, got ${n}.`);
+  if (c.lrs.length !== n || c.losses.length !== n) {
+    throw new DataError(`schedule curve ${c.name}: steps, lr and loss columns differ in length (${n}, ${c.lrs.length}, ${c.losses.length}).`);
+  }
+  for (let i = 0; i < n; i++) {
+    const s = c.steps[i];
+    if (!Number.isInteger(s) || s < 1 || (i > 0 && s <= c.steps[i - 1])) {
+      throw new DataError(`schedule curve ${c.name}, row ${i + 1}: step must be an integer ≥ 1 and increasing (got ${s} after ${i > 0 ? c.steps[i - 1] : 'start'}). Sort the file by step and remove duplicates.`);
+    }
+    if (!(c.lrs[i] >= 0) || !Number.isFinite(c.lrs[i])) throw new DataError(`schedule curve ${c.name}, step ${s}: lr must be a finite number ≥ 0 (got ${c.lrs[i]}).`);
+    if (!(c.losses[i] > 0) || !Number.isFinite(c.losses[i])) throw new DataError(`schedule curve ${c.name}, step ${s}: loss must be a finite number > 0 (got ${c.losses[i]}).`);
+  }
+  if (options.warmupSteps !== undefined && !(options.warmupSteps >= 1 && options.warmupSteps <= c.steps[0])) {
+    throw new DataError(`--warmup-steps ${options.warmupSteps} must lie in 1 … the first logged step of ${c.name} (${c.steps[0]}).`);
+  }
+}
+
+/** A curve with everything the laws need precomputed. */
+export interface PreparedCurve {
+  name: string;
+  steps: Int32Array;
+  losses: Float64Array;
+  lnLoss: Float64Array;
+  /** η_0 … η_T. */
+  lr: Float64Array;
+  /** P[s] = Σ_{i=1..s} η_i (P[0] = 0). */
+  prefix: Float64Array;
+  /** Steps k ≥ 1 with η_{k−1} ≠ η_k, their drop η_{k−1} − η_k and ln η_k. */
+  gapStep: Int32Array;
+  gapDrop: Float64Array;
+  gapLnEta: Float64Array;
+  /** Number of gaps with k ≤ steps[j], per logged point. */
+  gapsUpTo: Int32Array;
+  /**
+   * The gaps grouped in order into items: a block of QUADRATURE_BLOCK consecutive steps with the
+   * same drop (a linear stretch of the schedule: warmup, an interpolated segment), or a run of
+   * other gaps. itemFirst/itemEnd index gaps; itemBlock is the block index or −1.
+   */
+  itemFirst: Int32Array;
+  itemEnd: Int32Array;
+  itemBlock: Int32Array;
+  /** Per block: last step, two Gauss–Legendre nodes (ln η and P at k−1), weight drop·h/2. */
+  blockLastStep: Int32Array;
+  blockLnEta: Float64Array;
+  blockP: Float64Array;
+  blockWeight: Float64Array;
+  /** Tissue S2 at each logged step for the λ it was prepared with. */
+  s2: Float64Array;
+  lambda: number;
+  etaMax: number;
+}
+
+export function prepareCurve(curve: LossCurve, options: LrReconstructionOptions & { lambda?: number } = {}): PreparedCurve {
+  validateCurve(curve, options);
+  const lambda = options.lambda ?? 0.999;
+  const lr = reconstructLr(curve, options);
+  const T = lr.length - 1;
+  const prefix = new Float64Array(T + 1);
+  for (let s = 1; s <= T; s++) prefix[s] = prefix[s - 1] + lr[s];
+  const gs: number[] = [];
+  for (let k = 1; k <= T; k++) if (lr[k - 1] !== lr[k]) gs.push(k);
+  const gapStep = Int32Array.from(gs);
+  const gapDrop = Float64Array.from(gs, (k) => lr[k - 1] - lr[k]);
+  const gapLnEta = Float64Array.from(gs, (k) => Math.log(lr[k]));
+  const steps = Int32Array.from(curve.steps);
+  const gapsUpTo = new Int32Array(steps.length);
+  let g = 0;
+  steps.forEach((s, j) => {
+    while (g < gapStep.length && gapStep[g] <= s) g++;
+    gapsUpTo[j] = g;
+  });
+  // Tissue's S2 by its momentum recursion, sampled at the logged steps.
+  const s2 = new Float64Array(steps.length);
+  let m = 0;
+  let acc = 0;
+  let j = 0;
+  for (let s = 1; s <= T && j < steps.length; s++) {
+    m = lambda * m + (lr[s - 1] - lr[s]);
+    acc += m;
+    while (j < steps.length && steps[j] === s) s2[j++] = acc;
+  }
+  let etaMax = 0;
+  for (const v of lr) if (v > etaMax) etaMax = v;
+  const losses = Float64Array.from(curve.losses);
+  return { name: curve.name, steps, losses, lnLoss: losses.map(Math.log), lr, prefix, gapStep, gapDrop, gapLnEta, gapsUpTo, s2, lambda, etaMax, ...quadratureBlocks(lr, prefix, gapStep, gapDrop) };
+}
+
+/** Steps per quadrature block, and how far (in steps) before t a block must end to be used. */
+export const QUADRATURE_BLOCK = 32;
+export const QUADRATURE_MIN_DISTANCE = 8 * QUADRATURE_BLOCK;
+
+/**
+ * Group the gaps for the MPL drop sum. Far from the evaluation step t, the summand
+ * G(η_k^−γ·S_k(t)) varies slowly in k, so a block of h steps of one linear stretch is summed by
+ * 2-point Gauss–Legendre on [k0 − ½, k1 + ½] (η linear and P quadratic in k there, so the nodes
+ * are exact points of the same stretch) when η changes by at most 25% across the block; blocks
+ * within QUADRATURE_MIN_DISTANCE of t, and gaps outside such stretches, are summed exactly. S_k(t)
+ * changes by at most 1/8 across a used block; on the bundled curves the predicted loss differs
+ * from the exact sum by < 1e-9 relative (checked in the tests).
+ */
+function quadratureBlocks(lr: Float64Array, prefix: Float64Array, gapStep: Int32Array, gapDrop: Float64Array) {
+  const h = QUADRATURE_BLOCK;
+  const itemFirst: number[] = [];
+  const itemEnd: number[] = [];
+  const itemBlock: number[] = [];
+  const lastStep: number[] = [];
+  const lnEta: number[] = [];
+  const P: number[] = [];
+  const weight: number[] = [];
+  const node = 1 / Math.sqrt(3);
+  let g = 0;
+  const nG = gapStep.length;
+  let runStart = -1; // start of a pending run of non-block gaps
+  const flushRun = (end: number) => {
+    if (runStart >= 0) {
+      itemFirst.push(runStart);
+      itemEnd.push(end);
+      itemBlock.push(-1);
+      runStart = -1;
+    }
+  };
+  while (g < nG) {
+    let uniform = g + h <= nG;
+    for (let i = 1; uniform && i < h; i++) {
+      const d0 = gapDrop[g];
+      uniform = gapStep[g + i] === gapStep[g] + i && Math.abs(gapDrop[g + i] - d0) <= 1e-9 * Math.abs(d0);
+    }
+    // η must vary little across the block too (not the first blocks of a warmup from 0).
+    if (uniform && lr[gapStep[g + h - 1]] > 0 && lr[gapStep[g]] / lr[gapStep[g + h - 1]] <= 1.25 && lr[gapStep[g + h - 1]] / lr[gapStep[g]] <= 1.25) {
+      flushRun(g);
+      const k0 = gapStep[g];
+      const k1 = k0 + h - 1;
+      const drop = gapDrop[g];
+      const eta0 = lr[k0];
+      const mid = (k0 + k1) / 2;
+      for (const sgn of [-1, 1]) {
+        const k = mid + (sgn * h * node) / 2;
+        const n = k - k0; // continuous offset into the stretch
+        lnEta.push(Math.log(eta0 - drop * n));
+        P.push(prefix[k0 - 1] + n * eta0 - (drop * n * (n - 1)) / 2);
+      }
+      itemFirst.push(g);
+      itemEnd.push(g + h);
+      itemBlock.push(lastStep.length);
+      lastStep.push(k1);
+      weight.push((drop * h) / 2);
+      g += h;
+    } else {
+      if (runStart < 0) runStart = g;
+      g++;
+    }
+  }
+  flushRun(nG);
+  return {
+    itemFirst: Int32Array.from(itemFirst),
+    itemEnd: Int32Array.from(itemEnd),
+    itemBlock: Int32Array.from(itemBlock),
+    blockLastStep: Int32Array.from(lastStep),
+    blockLnEta: Float64Array.from(lnEta),
+    blockP: Float64Array.from(P),
+    blockWeight: Float64Array.from(weight),
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// The laws: natural parameters, fit parameterisation and per-curve evaluation with gradients.
+
+export type ScheduleLawName = 'multipower' | 'tissue';
+
+export interface ScheduleLaw {
+  name: ScheduleLawName;
+  expression: string;
+  params: readonly string[];
+  fitParams: readonly string[];
+  toNatural(theta: ArrayLike<number>): number[];
+  fromNatural(p: ArrayLike<number>): number[];
+  /**
+   * Predicted loss at each logged step of `c` (into `pred`) and, when `grad` is given,
+   * ∂L̂/∂θ row-major [point, param].
+   */
+  evaluate(theta: ArrayLike<number>, c: PreparedCurve, pred: Float64Array, grad: Float64Array | null): void;
+}
+
+/** Tissue et al.: θ = (L0, ln A, alpha, C). */
+export const tissueLaw: ScheduleLaw = {
+  name: 'tissue',
+  expression: 'L0 + A * S1^(-alpha) - C * S2',
+  params: ['L0', 'A', 'alpha', 'C'],
+  fitParams: ['L0', 'lnA', 'alpha', 'C'],
+  toNatural: (th) => [th[0], Math.exp(th[1]), th[2], th[3]],
+  fromNatural: (p) => [p[0], Math.log(p[1]), p[2], p[3]],
+  evaluate(th, c, pred, grad) {
+    const [L0, lnA, alpha, C] = [th[0], th[1], th[2], th[3]];
+    const A = Math.exp(lnA);
+    for (let j = 0; j < c.steps.length; j++) {
+      const S1 = c.prefix[c.steps[j]];
+      const lnS1 = Math.log(S1);
+      const powTerm = A * Math.exp(-alpha * lnS1);
+      pred[j] = L0 + powTerm - C * c.s2[j];
+      if (grad) {
+        const o = j * 4;
+        grad[o] = 1;
+        grad[o + 1] = powTerm;
+        grad[o + 2] = -powTerm * lnS1;
+        grad[o + 3] = -c.s2[j];
+      }
+    }
+  },
+};
+
+/** Multi-Power Law: θ = (L0, ln A, alpha, ln B, ln C, beta, gamma). */
+export const multiPowerLaw: ScheduleLaw = {
+  name: 'multipower',
+  expression: 'L0 + A * S1^(-alpha) - B * sum_k (eta_{k-1} - eta_k) * (1 - (C * eta_k^(-gamma) * S_k + 1)^(-beta))',
+  params: ['L0', 'A', 'alpha', 'B', 'C', 'beta', 'gamma'],
+  fitParams: ['L0', 'lnA', 'alpha', 'lnB', 'lnC', 'beta', 'gamma'],
+  toNatural: (th) => [th[0], Math.exp(th[1]), th[2], Math.exp(th[3]), Math.exp(th[4]), th[5], th[6]],
+  fromNatural: (p) => [p[0], Math.log(p[1]), p[2], Math.log(p[3]), Math.log(p[4]), p[5], p[6]],
+  evaluate(th, c, pred, grad) {
+    evaluateMultiPower(th, c, pred, grad, false);
+  },
+};
+
+/**
+ * The MPL at every logged step of c. `exact` sums the drop term over every step; otherwise far
+ * blocks use the quadrature of quadratureBlocks() (the default: ~10× fewer terms).
+ */
+export function evaluateMultiPower(th: ArrayLike<number>, c: PreparedCurve, pred: Float64Array, grad: Float64Array | null, exact: boolean): void {
+  const L0 = th[0];
+  const A = Math.exp(th[1]);
+  const alpha = th[2];
+  const B = Math.exp(th[3]);
+  const C = Math.exp(th[4]);
+  const beta = th[5];
+  const gamma = th[6];
+  const { prefix, gapStep, gapDrop, gapLnEta, itemFirst, itemEnd, itemBlock, blockLastStep, blockLnEta, blockP, blockWeight } = c;
+  const nG = gapStep.length;
+  // η^(−γ) per gap and per quadrature node, once per evaluation.
+  const etaPow = new Float64Array(nG);
+  for (let g = 0; g < nG; g++) etaPow[g] = Math.exp(-gamma * gapLnEta[g]);
+  const nodePow = new Float64Array(blockLnEta.length);
+  for (let q = 0; q < nodePow.length; q++) nodePow[q] = Math.exp(-gamma * blockLnEta[q]);
+  const nItems = itemFirst.length;
+  for (let j = 0; j < c.steps.length; j++) {
+    const t = c.steps[j];
+    const Pt = prefix[t];
+    const limit = exact ? -1 : t - QUADRATURE_MIN_DISTANCE;
+    let ld = 0;
+    let dC = 0;
+    let dBeta = 0;
+    let dGamma = 0;
+    for (let it = 0; it < nItems; it++) {
+      const g0 = itemFirst[it];
+      if (gapStep[g0] > t) break;
+      const b = itemBlock[it];
+      const quad = b >= 0 && blockLastStep[b] <= limit;
+      // Summands w·G(x), x = η^(−γ)·S: two quadrature nodes of a block, or every gap of the item.
+      const first = quad ? 2 * b : g0;
+      const end = quad ? 2 * b + 2 : itemEnd[it];
+      for (let q = first; q < end; q++) {
+        let w: number;
+        let ep: number;
+        let S: number;
+        let lnEta: number;
+        if (quad) {
+          w = blockWeight[b];
+          ep = nodePow[q];
+          S = Pt - blockP[q];
+          lnEta = blockLnEta[q];
+        } else {
+          if (gapStep[q] > t) break;
+          w = gapDrop[q];
+          ep = etaPow[q];
+          S = Pt - prefix[gapStep[q] - 1];
+          lnEta = gapLnEta[q];
+        }
+        if (ep === Infinity) {
+          ld += w; // η = 0: G(∞) = 1, no parameter dependence
+          continue;
+        }
+        const x = ep * S;
+        const u = 1 + C * x;
+        const lu = Math.log(u);
+        const pw = Math.exp(-beta * lu); // (1 + C·x)^(−β)
+        ld += w * (1 - pw);
+        if (grad) {
+          const common = (w * beta * pw * C * x) / u; // w·∂G/∂ln x, also w·∂G/∂ln C
+          dC += common;
+          dBeta += w * pw * lu;
+          dGamma -= common * lnEta;
+        }
+      }
+    }
+    const lnS1 = Math.log(Pt);
+    const powTerm = A * Math.exp(-alpha * lnS1);
+    pred[j] = L0 + powTerm - B * ld;
+    if (grad) {
+      const o = j * 7;
+      grad[o] = 1;
+      grad[o + 1] = powTerm;
+      grad[o + 2] = -powTerm * lnS1;
+      grad[o + 3] = -B * ld;
+      grad[o + 4] = -B * dC;
+      grad[o + 5] = -B * dBeta;
+      grad[o + 6] = -B * dGamma;
+    }
+  }
+}
+
+export const SCHEDULE_LAWS: Readonly<Record<ScheduleLawName, ScheduleLaw>> = Object.freeze({ multipower: multiPowerLaw, tissue: tissueLaw });
+
+/** Official MPL parameters (thu-yao-01-luo/MultiPowerLaw config.py; METHODS.md §5.5). */
+export const MPL_OFFICIAL_PARAMS: Readonly<Record<'25M' | '100M' | '400M', Record<string, number>>> = Object.freeze({
+  '25M': { L0: 3.04045406, A: 0.52468604, alpha: 0.50786857, B: 363.78751622, C: 2.06560812, beta: 0.58279013, gamma: 0.64142257 },
+  '100M': { L0: 2.6514477, A: 0.60115152, alpha: 0.45295811, B: 437.9464276, C: 2.13245612, beta: 0.59785199, gamma: 0.65523644 },
+  '400M': { L0: 2.37474466, A: 0.65421216, alpha: 0.42878731, B: 523.42464371, C: 2.02462735, beta: 0.59350493, gamma: 0.63472457 },
+});
+
+/** Predicted losses at a prepared curve's logged steps for natural parameters (by name). */
+export function predictCurve(law: ScheduleLaw, params: Record<string, number>, c: PreparedCurve): Float64Array {
+  const theta = law.fromNatural(law.params.map((n) => params[n]));
+  const pred = new Float64Array(c.steps.length);
+  law.evaluate(theta, c, pred, null);
+  return pred;
+}
+
+export function meanAbsRelError(pred: ArrayLike<number>, actual: ArrayLike<number>): number {
+  let s = 0;
+  for (let i = 0; i < actual.length; i++) s += Math.abs(relError(pred[i], actual[i]));
+  return s / actual.length;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Objective: Σ over curves and logged points of w·Huber_δ(ln L̂ − ln L)
+
+/** weights[c][j]: multiplicity of point j of curve c (bootstrap); null = all 1. */
+export function scheduleObjective(law: ScheduleLaw, curves: readonly PreparedCurve[], delta: number, weights: Float64Array[] | null = null): ObjectiveWithGradient {
+  const k = law.fitParams.length;
+  const preds = curves.map((c) => new Float64Array(c.steps.length));
+  const grads = curves.map((c) => new Float64Array(c.steps.length * k));
+  return (theta, grad) => {
+    grad.fill(0);
+    let f = 0;
+    for (let ci = 0; ci < curves.length; ci++) {
+      const c = curves[ci];
+      const pred = preds[ci];
+      const g = grads[ci];
+      law.evaluate(theta, c, pred, g);
+      const w = weights?.[ci];
+      for (let j = 0; j < pred.length; j++) {
+        const wj = w ? w[j] : 1;
+        if (wj === 0) continue;
+        if (!(pred[j] > 0)) return NaN;
+        const r = Math.log(pred[j]) - c.lnLoss[j];
+        f += wj * huber(r, delta);
+        const dr = (wj * huberDerivative(r, delta)) / pred[j];
+        const o = j * k;
+        for (let p = 0; p < k; p++) grad[p] += dr * g[o + p];
+      }
+    }
+    return f;
+  };
+}
+
+/** The MPL paper's initialisation: the drop term simplified to B·(η_max − η_t); θ = (L0, ln A, alpha, ln B). */
+function simplifiedMplObjective(curves: readonly PreparedCurve[], delta: number): ObjectiveWithGradient {
+  return (th, grad) => {
+    grad.fill(0);
+    const [L0, lnA, alpha, lnB] = [th[0], th[1], th[2], th[3]];
+    const A = Math.exp(lnA);
+    const B = Math.exp(lnB);
+    let f = 0;
+    for (const c of curves) {
+      for (let j = 0; j < c.steps.length; j++) {
+        const S1 = c.prefix[c.steps[j]];
+        const lnS1 = Math.log(S1);
+        const powTerm = A * Math.exp(-alpha * lnS1);
+        const drop = c.etaMax - c.lr[c.steps[j]];
+        const pred = L0 + powTerm - B * drop;
+        if (!(pred > 0)) return NaN;
+        const r = Math.log(pred) - c.lnLoss[j];
+        f += huber(r, delta);
+        const dr = huberDerivative(r, delta) / pred;
+        grad[0] += dr;
+        grad[1] += dr * powTerm;
+        grad[2] -= dr * powTerm * lnS1;
+        grad[3] -= dr * B * drop;
+      }
+    }
+    return f;
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Fitting
+
+export interface ScheduleFitOptions extends LrReconstructionOptions {
+  law: ScheduleLawName;
+  /** Curves to predict (held out). */
+  predict?: readonly LossCurve[];
+  /** Tissue's momentum decay λ (default 0.999). */
+  lambda?: number;
+  delta?: number;
+  bootstrap?: number;
+  seed?: number;
+  /** Explicit starts in the law's fit parameterisation (skips the default start grid). */
+  starts?: readonly (readonly number[])[];
+  maxIterations?: number;
+}
+
+export interface ScheduleCurveResult {
+  name: string;
+  role: 'fit' | 'predict';
+  steps: number[];
+  actual: number[];
+  predicted: number[];
+  meanAbsRelError: number;
+  maxAbsRelError: number;
+  finalRelError: number;
+}
+
+export interface ScheduleFit extends FitResultBase {
+  kind: 'schedule';
+  law: ScheduleLawName;
+  curves: ScheduleCurveResult[];
+  lrReconstruction: { warmupSteps: number | 'first logged step'; interpolation: 'linear' | 'step'; lambda: number | null };
+}
+
+function startsFor(law: ScheduleLaw, curves: readonly PreparedCurve[], delta: number, maxIterations: number): { starts: number[][]; init: MultiStartResult | null } {
+  const minLoss = Math.min(...curves.map((c) => Math.min(...c.losses)));
+  if (law.name === 'tissue') {
+    // 108 starts: L0 below the lowest loss, A and alpha over typical ranges, C over decades.
+    const starts = gridStarts([
+      [0.7, 0.85, 0.95].map((f) => f * minLoss),
+      [0.1, 0.5, 2].map(Math.log),
+      [0.3, 0.6],
+      [0.05, 0.5, 2, 10, 50, 200],
+    ]);
+    return { starts, init: null };
+  }
+  // MPL: the paper's two-stage start. Stage 1 fits (L0, A, alpha, B) of the simplified law from a
+  // 108-point grid; stage 2 starts the full law from that optimum with (C, beta, gamma) on a grid.
+  const simple = simplifiedMplObjective(curves, delta);
+  const init = multiStart(
+    lbfgsMinimizer(simple, { maxIterations }),
+    gridStarts([[0.7, 0.85, 0.95].map((f) => f * minLoss), [0.2, 0.5, 1.2].map(Math.log), [0.3, 0.5, 0.7], [30, 300, 3000].map(Math.log)]),
+  );
+  const [L0, lnA, alpha, lnB] = init.best.x;
+  const starts = gridStarts([[L0], [lnA], [alpha], [lnB], [0.5, 2].map(Math.log), [0.4, 0.7], [0.4, 0.7]]);
+  return { starts, init };
+}
+
+export function fitScheduleLaw(fitCurves: readonly LossCurve[], options: ScheduleFitOptions): ScheduleFit {
+  const law = SCHEDULE_LAWS[options.law];
+  if (!law) throw new DataError(`schedule law ${JSON.stringify(options.law)} is unknown. Use multipower or tissue.`);
+  if (fitCurves.length === 0) throw new DataError('schedule fit: no curves to fit. Pass at least one curve with --fit.');
+  const lambda = options.lambda ?? 0.999;
+  const delta = options.delta ?? CHINCHILLA_HUBER_DELTA;
+  const maxIterations = options.maxIterations ?? 3000;
+  const prep = (c: LossCurve) => prepareCurve(c, { warmupSteps: options.warmupSteps, interpolation: options.interpolation, lambda });
+  const fitPrepared = fitCurves.map(prep);
+  const predictPrepared = (options.predict ?? []).map(prep);
+  const nPoints = fitPrepared.reduce((s, c) => s + c.steps.length, 0);
+  if (nPoints < law.params.length + 1) {
+    throw new DataError(`schedule fit: ${nPoints} logged points across the fit curves; the ${law.name} law has ${law.params.length} parameters. Log more points.`);
+  }
+
+  const objective = scheduleObjective(law, fitPrepared, delta);
+  const { starts, init } = options.starts ? { starts: options.starts.map((s) => [...s]), init: null } : startsFor(law, fitPrepared, delta, maxIterations);
+  const ms = multiStart(lbfgsMinimizer(objective, { maxIterations }), starts);
+  const theta = [...ms.best.x];
+  const natural = law.toNatural(theta);
+  const params: Record<string, number> = Object.fromEntries(law.params.map((n, i) => [n, natural[i]]));
+
+  const curveResult = (c: PreparedCurve, role: 'fit' | 'predict', th: ArrayLike<number>): ScheduleCurveResult => {
+    const pred = new Float64Array(c.steps.length);
+    law.evaluate(th, c, pred, null);
+    const rel = Array.from(pred, (p, j) => relError(p, c.losses[j]));
+    return {
+      name: c.name,
+      role,
+      steps: Array.from(c.steps),
+      actual: Array.from(c.losses),
+      predicted: Array.from(pred),
+      meanAbsRelError: rel.reduce((s, r) => s + Math.abs(r), 0) / rel.length,
+      maxAbsRelError: Math.max(...rel.map(Math.abs)),
+      finalRelError: rel[rel.length - 1],
+    };
+  };
+  const curves = [...fitPrepared.map((c) => curveResult(c, 'fit', theta)), ...predictPrepared.map((c) => curveResult(c, 'predict', theta))];
+
+  // Bootstrap: logged points resampled within each fit curve, refitted from the optimum.
+  const nBoot = options.bootstrap ?? 0;
+  const seed = options.seed ?? 0;
+  const curveOf = fitPrepared.flatMap((c, ci) => Array.from(c.steps, () => ci));
+  const offsets = fitPrepared.map((_, ci) => curveOf.indexOf(ci));
+  const predictedSummaries = (th: ArrayLike<number>) => {
+    const out: Record<string, number> = {};
+    for (const c of predictPrepared) {
+      const pred = new Float64Array(c.steps.length);
+      law.evaluate(th, c, pred, null);
+      out[`predict.${c.name}.final`] = pred[pred.length - 1];
+      out[`predict.${c.name}.meanAbsRelError`] = meanAbsRelError(pred, c.losses);
+    }
+    return out;
+  };
+  const boot =
+    nBoot > 0
+      ? bootstrap(
+          nPoints,
+          (rows) => {
+            const weights = fitPrepared.map((c) => new Float64Array(c.steps.length));
+            for (const i of rows) weights[curveOf[i]][i - offsets[curveOf[i]]] += 1;
+            const r = minimizeLbfgs(scheduleObjective(law, fitPrepared, delta, weights), theta, { maxIterations });
+            if (!Number.isFinite(r.f)) return null;
+            const nat = law.toNatural(r.x);
+            return { ...prefixKeys(Object.fromEntries(law.params.map((n, i) => [n, nat[i]])), 'params.'), ...predictedSummaries(r.x) };
+          },
+          { samples: nBoot, seed, groups: Int32Array.from(curveOf) },
+        )
+      : null;
+
+  const heldOut: HeldOutRow[] = curves
+    .filter((c) => c.role === 'predict')
+    .flatMap((c) => [
+      {
+        label: `${c.name}: final loss (step ${c.steps[c.steps.length - 1]})`,
+        actual: c.actual[c.actual.length - 1],
+        predicted: c.predicted[c.predicted.length - 1],
+        ci95: boot?.intervals[`predict.${c.name}.final`] ?? null,
+        relError: c.finalRelError,
+      },
+    ]);
+
+  const derived: Record<string, number> = {};
+  for (const c of curves) derived[`${c.role === 'fit' ? 'fitted' : 'predicted'}.${c.name}.meanAbsRelError`] = c.meanAbsRelError;
+  const derivedEst = withIntervals(derived, null);
+  for (const c of predictPrepared) {
+    const key = `predicted.${c.name}.meanAbsRelError`;
+    derivedEst[key] = { value: derived[key], ci95: boot?.intervals[`predict.${c.name}.meanAbsRelError`] ?? null };
+  }
+
+  const diagnostics: FitDiagnostics = {
+    optimizer: 'lbfgs',
+    loss: 'huber-log',
+    delta,
+    objective: ms.best.f,
+    gradNorm: ms.best.gradNorm,
+    iterations: ms.best.iterations,
+    evaluations: ms.best.evaluations,
+    converged: ms.best.converged,
+    reason: ms.best.reason,
+    starts: ms.starts,
+    bestStart: ms.bestStart,
+    startPoint: Object.fromEntries(law.fitParams.map((n, i) => [n, ms.startPoint[i]])),
+    startsConverged: ms.startsConverged,
+    startsAtBestObjective: ms.startsAtBestObjective,
+    startsAgreeing: ms.startsAgreeing,
+    seconds: ms.seconds + (init?.seconds ?? 0),
+  };
+
+  return {
+    kind: 'schedule',
+    law: law.name,
+    form: law.expression,
+    params: withIntervals(params, boot, 'params.'),
+    derived: derivedEst,
+    diagnostics,
+    data: {
+      n: nPoints,
+      rowsGiven: nPoints,
+      columns: {},
+      dropped: [],
+      heldOutRows: predictPrepared.map((c) => c.name),
+    },
+    heldOut,
+    bootstrap: bootstrapSummary(boot, 'logged points resampled with replacement within each fit curve; refitted from the optimum'),
+    options: { law: law.name, lambda: law.name === 'tissue' ? lambda : null, delta, warmupSteps: options.warmupSteps ?? null, interpolation: options.interpolation ?? 'linear', bootstrap: nBoot, seed },
+    notes: [
+      `Fitted on ${fitPrepared.map((c) => c.name).join(', ')}; Σ Huber_δ(ln L̂ − ln L) over every logged point, δ = ${delta}.`,
+      `Per-step LR rebuilt from the logged points: η_0 = 0, linear warmup to the first logged LR at ${options.warmupSteps ?? 'the first logged step'}, ${options.interpolation ?? 'linear'} interpolation between logged steps.`,
+      law.name === 'multipower'
+        ? `Starts: the MPL paper's two stages — the simplified law L0 + A·S1^−alpha − B·(η_max − η_t) from 81 starts${init ? ` (best objective ${fmt(init.best.f)})` : ''}, then the full law from ${starts.length} (C, beta, gamma) combinations.`
+        : `Tissue λ = ${lambda}; ${starts.length} starts.`,
+      predictPrepared.length ? `Predicted (held out): ${predictPrepared.map((c) => c.name).join(', ')}.` : 'No curves to predict were given.',
+    ],
+    curves,
+    lrReconstruction: { warmupSteps: options.warmupSteps ?? 'first logged step', interpolation: options.interpolation ?? 'linear', lambda: law.name === 'tissue' ? lambda : null },
+  };
+}

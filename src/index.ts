@@ -1,0 +1,62 @@
+// moelab's public API (STYLE.md §5.1: `index.ts` is the contract; re-exports only). Anything not
+// exported here is internal. Notebooks import from here by the package's own name:
+// `import { loadRuns } from "moelab"` (docs/notebooks.md). Names are listed explicitly, grouped by
+// module, so two modules can never silently shadow each other's exports.
+
+// --- project, records and the results/ layout -----------------------------------------------------
+export { PROJECT_ROOT, MOELAB_VERSION } from './util/provenance.ts';
+export { toJson, readJsonl } from './io/atomic.ts';
+export { DEFAULT_RESULTS_DIR, runPaths, sweepPaths } from './io/results.ts';
+export type { DerivedCounts, MetricRow, RunConfigRecord, RunStatus, RunSummary } from './io/results.ts';
+export { createRng } from './util/rng.ts';
+export { ConfigError, DataError } from './errors.ts';
+
+// --- configs ------------------------------------------------------------------------------------------
+export { RunConfigSchema, ScheduleSchema } from './config/schema.ts';
+export type { RunConfig, ScheduleConfig, UserRunConfig, UserSchedule } from './config/schema.ts';
+export { parseConfig } from './config/validate.ts';
+
+// --- LR schedules (pure) -------------------------------------------------------------------------
+export { COOLDOWN_SHAPES, lrCurve, lrFactor, warmupStepsOf } from './train/schedule.ts';
+
+// --- runs as records and tables (src/report) ----------------------------------------------------
+export { budgetsOf, evalRows, loadSweepRecords, runBatchTokens, runBudget, runFinalLoss, runScheduleLabel, runState, runStudyKind } from './report/records.ts';
+export type { RunRecord, RunState, SweepRecords } from './report/records.ts';
+export { RUN_COLUMNS, dataFrameToTable, loadRuns, runTableRow, runTableRows, runsDataFrame } from './report/frame.ts';
+export type { RunColumn, RunTableRow } from './report/frame.ts';
+export { tableToCsv, tableToHtml } from './report/tables.ts';
+export type { Cell, TableSpec } from './report/tables.ts';
+
+// --- figures (Plotly specs, pure) and their notebook/report renderings ---------------------------
+export { CATEGORY_COLORS, FIGURE_HEIGHT, FIGURE_WIDTH, baseLayout, categoryColor, formatNumber, logspace, orderedColor, viridis, withAlpha } from './report/figure.ts';
+export type { FigureLayout, FigureSpec, Trace } from './report/figure.ts';
+export { LOG_AXIS } from './report/figures/shared.ts';
+export { lossVsFlopsFigure, lossVsTokensFigure, lowerEnvelope, runLossCurve } from './report/figures/loss-curves.ts';
+export { expertUsageFigure, representativeMoeRun, usageImbalance } from './report/figures/expert-usage.ts';
+export { tokenFractionsFigure } from './report/figures/token-fractions.ts';
+export { lrCurvesFigure } from './report/figures/lr-curves.ts';
+export { isoflopFigure } from './report/figures/isoflop.ts';
+export { figureOutputHtml, plotlyLoaderHtml, tableOutputHtml } from './report/notebook.ts';
+export type { FigureOutputOptions } from './report/notebook.ts';
+export { buildReport, readPlotlyBundle } from './report/build.ts';
+
+// --- fits (pure; src/fit never imports TF.js) -----------------------------------------------------
+export {
+  CHINCHILLA_PAPER_ROUNDED,
+  CHINCHILLA_PAPER_UNROUNDED,
+  chinchillaAllocationExponents,
+  chinchillaLoss,
+  chinchillaOptimal,
+  fitParametric,
+} from './fit/parametric.ts';
+export type { ChinchillaParams, ComputeOptimal, ParametricFit, ParametricOptions, ParametricPoint } from './fit/parametric.ts';
+export { fitIsoflop } from './fit/isoflop.ts';
+export type { IsoflopFit, IsoflopOptions, IsoflopPoint } from './fit/isoflop.ts';
+export { COMPUTE_6ND, COMPUTE_HUNYUAN, computeFlops, parseComputeFormula } from './fit/compute-formula.ts';
+export type { ComputeFormula } from './fit/compute-formula.ts';
+export { FORMS, chinchillaForm } from './fit/forms.ts';
+export type { Form } from './fit/forms.ts';
+export { fitForm } from './fit/fit-form.ts';
+export type { FitFormOptions, FormFit } from './fit/fit-form.ts';
+export { relError } from './fit/record.ts';
+export type { Estimate, FitResultBase, HeldOutRow } from './fit/record.ts';

@@ -1,0 +1,208 @@
+// Kernel-level helpers of the fast path: every tensor op of the model that is not a stock tf.js op
+// with a stock gradient lives here, so speed work (native matmul, fused elementwise kernels) has one
+// place to change. The rules (STACK.md "Training engine", re-measured on this machine's wasm
+// backend, tf.js 4.22, reference step; numbers in docs/model.md):
+// - activations stay 2-D [tokens, width]; attention's per-(batch, kv-head) products are one
+//   batched product whose backward transposes explicitly (per-block 2-D products would need
+//   tf.split / slice, which copy the whole input once per block on wasm: 160 ms for 64 blocks);
+// - linear layers: a custom op whose backward uses the transpose-flag products (measured faster
+//   than explicit transposes of the activations);
+// - no tf.gather gradient (UnsortedSegmentSum is missing on wasm): row gathers and scatter-adds
+//   (embedding, MoE dispatch / combine) run on the host, each the other's gradient;
+// - fused backward passes for RMSNorm, SwiGLU and softmax cross-entropy (fewer ops than autograd);
+// - tensors a gradient needs go through save(); closures only capture host arrays, never tensors
+//   (captured tensors are disposed by the time backward runs).
+// Each function's stock equivalent is named in its comment; the reference model path (impl
+// "reference") uses those, and test/model/kernels.test.ts compares the two.
+import * as tf from '@tensorflow/tfjs';
+
+type Grad2 = (dy: tf.Tensor, saved: tf.Tensor[]) => tf.Tensor[];
+
+/** Wrap tf.customGrad with the typing the model needs. */
+function customOp<T extends tf.Tensor>(
+  f: (...args: (tf.Tensor | tf.GradSaveFunc)[]) => { value: T; gradFunc: Grad2 | ((dy: tf.Tensor, saved: tf.Tensor[]) => tf.Tensor) },
+): (...inputs: tf.Tensor[]) => T {
+  return tf.customGrad(f as unknown as Parameters<typeof tf.customGrad>[0]) as unknown as (...inputs: tf.Tensor[]) => T;
+}
+
+/**
+ * One-hot rows [ids.length, depth] as float32. tf.oneHot(…, 'float32') is wrong on the wasm backend
+ * of tf.js 4.22 (it writes int32 bit patterns into the float buffer: 1 reads as 1.4e-45), so the
+ * int32 one-hot is cast instead.
+ */
+export function oneHotFloat(ids: Int32Array, depth: number): tf.Tensor2D {
+  return tf.tidy(() => tf.cast(tf.oneHot(tf.tensor1d(ids, 'int32'), depth), 'float32') as tf.Tensor2D);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Products
+
+/**
+ * y = x·w for x [rows, in], w [in, out] (stock: tf.matMul(x, w)); dx = dy·wᵀ, dw = xᵀ·dy.
+ * Measured on wasm (tf.js 4.22, 2048-row activations): the transpose-flag products run on the
+ * fast path too and beat an explicit transpose of the activations (dw: 6 ms vs 38 ms at
+ * 2048×512×128), so the flags are used. Kept as a custom op so a native kernel or another
+ * formulation can be swapped in here.
+ */
+export const linear = customOp<tf.Tensor2D>((x, w, save) => {
+  (save as tf.GradSaveFunc)([x as tf.Tensor, w as tf.Tensor]);
+  return {
+    value: tf.matMul(x as tf.Tensor2D, w as tf.Tensor2D),
+    gradFunc: (dy, [xs, ws]) => [
+      tf.matMul(dy as tf.Tensor2D, ws as tf.Tensor2D, false, true),
+      tf.matMul(xs as tf.Tensor2D, dy as tf.Tensor2D, true, false),
+    ],
+  };
+}) as (x: tf.Tensor2D, w: tf.Tensor2D) => tf.Tensor2D;
+
+/**
+ * Batched product c[i] = a[i]·b[i] for a [batch, n, k], b [batch, k, m] (stock: tf.matMul(a, b)).
+ * Same rule as `linear`: the backward transposes explicitly (one 3-D transpose each), so every
+ * product is a batched matMul without transpose flags — measured 2–4× faster on wasm than the
+ * flagged forms tf.js's own gradient uses, and far faster than per-block 2-D products, whose
+ * split/slice copies the whole input once per block on wasm.
+ */
+export const batchMatMul = customOp<tf.Tensor3D>((a, b, save) => {
+  (save as tf.GradSaveFunc)([a as tf.Tensor, b as tf.Tensor]);
+  return {
+    value: tf.matMul(a as tf.Tensor3D, b as tf.Tensor3D),
+    gradFunc: (dy, [as, bs]) => [
+      tf.matMul(dy as tf.Tensor3D, tf.transpose(bs, [0, 2, 1]) as tf.Tensor3D),
+      tf.matMul(tf.transpose(as, [0, 2, 1]) as tf.Tensor3D, dy as tf.Tensor3D),
+    ],
+  };
+}) as (a: tf.Tensor3D, b: tf.Tensor3D) => tf.Tensor3D;
+
+// ---------------------------------------------------------------------------------------------
+// Row gathers and scatter-adds (embedding lookup, MoE dispatch / combine)
+//
+// Done on the host: one read of the input, a typed-array loop, one upload. Measured on wasm
+// (2048×128 rows, 2 cores): tf.gather 9.9 ms vs 1.2 ms on the host; a tf.gather gradient would
+// also need UnsortedSegmentSum, which wasm lacks. The MoE router already syncs to the host once
+// per layer, so this adds no new synchronisation point in kind.
+// NOTE: on a GPU backend these round trips cost more; a device path (tf.gather forward, gathers
+// by inverse permutation backward) is the alternative if tfjs-node-gpu becomes the main target.
+
+/** out[r] = values[index[r]] for row-major values [rows, width]: [index.length, width]. */
+export function gatherRowsHost(values: Float32Array, width: number, index: Int32Array): Float32Array {
+  const src = values;
+  const out = new Float32Array(index.length * width);
+  if (width === 1) {
+    for (let r = 0; r < index.length; r++) out[r] = src[index[r]];
+  } else {
+    for (let r = 0; r < index.length; r++) out.set(src.subarray(index[r] * width, index[r] * width + width), r * width);
+  }
+  return out;
+}
+
+/** out[t] = Σ_{r: index[r]=t} values[r] for row-major values [index.length, width]: [numOut, width]. */
+export function scatterAddRowsHost(values: ArrayLike<number>, width: number, index: Int32Array, numOut: number): Float32Array {
+  const out = new Float32Array(numOut * width);
+  for (let r = 0; r < index.length; r++) {
+    const src = r * width;
+    const dst = index[r] * width;
+    for (let j = 0; j < width; j++) out[dst + j] += values[src + j];
+  }
+  return out;
+}
+
+/**
+ * out[r] = x[index[r]] for x [rows, width], index [R] (stock: tf.gather(x, index)).
+ * Backward: dx[t] = Σ_{r: index[r]=t} dy[r] (stock: tf.unsortedSegmentSum).
+ */
+export function gatherRows(x: tf.Tensor2D, index: Int32Array): tf.Tensor2D {
+  const [rows, width] = x.shape;
+  const op = customOp<tf.Tensor2D>((input) => ({
+    value: tf.tensor2d(gatherRowsHost((input as tf.Tensor).dataSync() as Float32Array, width, index), [index.length, width]),
+    gradFunc: (dy) => tf.tensor2d(scatterAddRowsHost(dy.dataSync(), width, index, rows), [rows, width]),
+  }));
+  return op(x);
+}
+
+/**
+ * out[t] = Σ_{r: index[r]=t} y[r] for y [R, width], out [numOut, width] — the adjoint of gatherRows
+ * (stock: tf.unsortedSegmentSum(y, index, numOut)). Backward: dy[r] = dout[index[r]].
+ */
+export function scatterAddRows(y: tf.Tensor2D, index: Int32Array, numOut: number): tf.Tensor2D {
+  const width = y.shape[1];
+  const op = customOp<tf.Tensor2D>((input) => ({
+    value: tf.tensor2d(scatterAddRowsHost((input as tf.Tensor).dataSync(), width, index, numOut), [numOut, width]),
+    gradFunc: (dout) => tf.tensor2d(gatherRowsHost(dout.dataSync() as Float32Array, width, index), [index.length, width]),
+  }));
+  return op(y);
+}
+
+/** Embedding lookup: out[r] = table[ids[r]] — a row gather whose gradient scatter-adds into the table. */
+export function embeddingLookup(table: tf.Tensor2D, ids: Int32Array): tf.Tensor2D {
+  return gatherRows(table, ids);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Fused elementwise ops
+
+/**
+ * RMSNorm over the last axis: y = x · rsqrt(mean(x²) + eps) ⊙ g, x [rows, width], g [width].
+ * Fused backward (stock autograd issues ~3× the ops): with r = rsqrt(mean(x²)+eps), x̂ = x·r,
+ *   dg = Σ_rows dy ⊙ x̂,   dx = r · (dy⊙g − x̂ · mean(dy⊙g⊙x̂)).
+ */
+export function rmsNorm(x: tf.Tensor2D, g: tf.Tensor1D, eps: number): tf.Tensor2D {
+  const op = customOp<tf.Tensor2D>((input, gain, save) => {
+    const r = tf.rsqrt(tf.add(tf.mean(tf.square(input as tf.Tensor2D), 1, true), eps));
+    const xhat = tf.mul(input as tf.Tensor2D, r);
+    (save as tf.GradSaveFunc)([xhat, r, gain as tf.Tensor]);
+    return {
+      value: tf.mul(xhat, gain as tf.Tensor1D) as tf.Tensor2D,
+      gradFunc: (dy, [xh, rr, gg]) => {
+        const a = tf.mul(dy, gg);
+        const dx = tf.mul(rr, tf.sub(a, tf.mul(xh, tf.mean(tf.mul(a, xh), 1, true))));
+        // Column sum as a [1, rows] ones product: 35× faster on wasm than tf.sum(…, 0).
+        const [rows, width] = (xh as tf.Tensor2D).shape;
+        const dg = tf.matMul(tf.ones([1, rows]) as tf.Tensor2D, tf.mul(dy, xh) as tf.Tensor2D).reshape([width]);
+        return [dx, dg];
+      },
+    };
+  });
+  return op(x, g);
+}
+
+/**
+ * SwiGLU activation h = silu(a) ⊙ b with silu(a) = a·σ(a) (stock: tf.mul(tf.mul(a, tf.sigmoid(a)), b)).
+ * Backward: da = dy ⊙ b ⊙ σ(a)·(1 + a·(1 − σ(a))), db = dy ⊙ silu(a).
+ */
+export const swigluActivation = customOp<tf.Tensor2D>((a, b, save) => {
+  const s = tf.sigmoid(a as tf.Tensor2D);
+  const silu = tf.mul(a as tf.Tensor2D, s);
+  (save as tf.GradSaveFunc)([s, silu, b as tf.Tensor]);
+  return {
+    value: tf.mul(silu, b as tf.Tensor2D) as tf.Tensor2D,
+    gradFunc: (dy, [ss, sl, bb]) => {
+      // σ + silu·(1 − σ) = σ·(1 + a(1 − σ))
+      const dsilu = tf.add(ss, tf.mul(sl, tf.sub(1, ss)));
+      return [tf.mul(tf.mul(dy, bb), dsilu), tf.mul(dy, sl)];
+    },
+  };
+}) as (a: tf.Tensor2D, b: tf.Tensor2D) => tf.Tensor2D;
+
+/** SwiGLU MLP: down(silu(x·wGate) ⊙ (x·wUp)); x [rows, d], wGate/wUp [d, width], wDown [width, d]. */
+export function swiglu(x: tf.Tensor2D, wGate: tf.Tensor2D, wUp: tf.Tensor2D, wDown: tf.Tensor2D): tf.Tensor2D {
+  return linear(swigluActivation(linear(x, wGate), linear(x, wUp)), wDown);
+}
+
+/**
+ * Mean softmax cross-entropy of logits [rows, vocab] against integer targets (stock:
+ * −mean(Σ oneHot ⊙ logSoftmax)). Backward: (softmax − oneHot) · dy / rows, from the saved
+ * log-probabilities.
+ */
+export function softmaxCrossEntropy(logits: tf.Tensor2D, targets: Int32Array): tf.Scalar {
+  const [rows, vocab] = logits.shape;
+  const op = customOp<tf.Scalar>((z, save) => {
+    const logp = tf.logSoftmax(z as tf.Tensor2D);
+    const onehot = oneHotFloat(targets, vocab);
+    (save as tf.GradSaveFunc)([logp, onehot]);
+    return {
+      value: tf.neg(tf.div(tf.sum(tf.mul(logp, onehot)), rows)) as tf.Scalar,
+      gradFunc: (dy, [lp, oh]) => tf.mul(tf.sub(tf.exp(lp), oh), tf.div(dy, rows)),
+    };
+  });
+  return op(logits);
+}

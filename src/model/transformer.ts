@@ -1,0 +1,254 @@
+// The decoder-only MoE language model: embed → blocks → final norm → output layer. One config type;
+// dense is the special case numExperts = 0 (or 1 with no shared expert). Implements the MoeLm
+// contract of types.ts for the trainer.
+//
+//   x = embed(inputs)                                  [batch·seqLen, dModel]
+//   for each layer i:
+//     x = x + attention_i(rmsNorm(x))                  (K/V shared across a CLA group)
+//     x = x + ffn_i(rmsNorm(x))                        (dense SwiGLU, or MoE: shared + routed experts)
+//   logits = rmsNorm(x) · W_out                        [batch·seqLen, vocab]; W_out = embᵀ if tied
+//   loss = CE + auxLossCoef · mean_layers(l_aux) + zLossCoef · mean_layers(l_z)
+import * as tf from '@tensorflow/tfjs';
+import type { ResolvedModelConfig } from '../config/resolve.ts';
+import { DataError } from '../errors.ts';
+import { createRng, deriveSeed, type Rng } from '../util/rng.ts';
+import { attentionFast, attentionReference, createConstantCache, type AttentionShape, type AttentionWeights, type SharedKv } from './attention.ts';
+import { hasKvProjection, isDenseModel } from './count.ts';
+import { embeddingLookup, linear, oneHotFloat, rmsNorm } from './kernels.ts';
+import { crossEntropy } from './losses.ts';
+import { mlp, type Impl, type MlpWeights } from './mlp.ts';
+import { moeLayer, type MoeSettings, type MoeWeights } from './moe.ts';
+import { ropeBase } from './rope.ts';
+import type { LossOutput, MoeLayerStats, MoeLm, NamedParam, ParamGroup } from './types.ts';
+
+export interface CreateMoeLmOptions {
+  /** "fast" (default): the STACK.md kernels; "reference": stock tf ops, for equivalence tests. */
+  impl?: Impl;
+}
+
+/** The model object: the MoeLm contract plus a few introspection helpers. */
+export interface MoeLmModel extends MoeLm {
+  readonly impl: Impl;
+  /** Constant tensors (RoPE tables, masks) cached per input shape; they live until dispose(). */
+  cachedConstants(): number;
+}
+
+interface LayerWeights {
+  attnNorm: tf.Variable;
+  attn: AttentionWeights;
+  ffnNorm: tf.Variable;
+  ffn?: MlpWeights;
+  moe?: MoeWeights;
+}
+
+interface ModelWeights {
+  /** [vocab, dModel] */
+  wte: tf.Variable;
+  /** [dModel, vocab]; untied only. */
+  lmHead?: tf.Variable;
+  layers: LayerWeights[];
+  finalNorm: tf.Variable;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Parameters
+
+/**
+ * Every weight, with a stable name and its optimiser group. Linear and embedding weights are drawn
+ * from normal(0, initStd) (PAPER.md §5.5), each from its own RNG stream deriveSeed(seed, name), so
+ * a weight's values do not depend on which other weights exist; norm gains start at 1.
+ */
+function createWeights(c: ResolvedModelConfig, seed: number): { weights: ModelWeights; params: NamedParam[] } {
+  const params: NamedParam[] = [];
+  const make = (name: string, group: ParamGroup, shape: number[], init: 'normal' | 'ones'): tf.Variable => {
+    const size = shape.reduce((a, b) => a * b, 1);
+    const values = new Float32Array(size);
+    if (init === 'ones') values.fill(1);
+    else {
+      const rng = createRng(deriveSeed(seed, name));
+      for (let i = 0; i < size; i++) values[i] = rng.normal() * c.initStd;
+    }
+    const initial = tf.tensor(values, shape);
+    const variable = tf.variable(initial, true);
+    initial.dispose();
+    params.push({ name, group, variable, decay: init !== 'ones' });
+    return variable;
+  };
+  const { vocabSize: V, dModel: d, numHeads: h, numKvHeads: g, headDim: dh } = c;
+  const mlpWeights = (prefix: string, group: ParamGroup, width: number): MlpWeights => ({
+    wGate: make(`${prefix}.wGate`, group, [d, width], 'normal') as tf.Variable<tf.Rank.R2>,
+    wUp: make(`${prefix}.wUp`, group, [d, width], 'normal') as tf.Variable<tf.Rank.R2>,
+    wDown: make(`${prefix}.wDown`, group, [width, d], 'normal') as tf.Variable<tf.Rank.R2>,
+  });
+
+  const wte = make('embedding.wte', 'embedding', [V, d], 'normal');
+  const dense = isDenseModel(c);
+  const layers: LayerWeights[] = [];
+  for (let i = 0; i < c.numLayers; i++) {
+    const p = `layers.${i}`;
+    const owner = hasKvProjection(i, c.claShareFactor);
+    const attnNorm = make(`${p}.attnNorm.g`, 'norm', [d], 'ones');
+    const attn: AttentionWeights = {
+      wq: make(`${p}.attn.wq`, 'attention', [d, h * dh], 'normal') as tf.Variable<tf.Rank.R2>,
+      wk: owner ? (make(`${p}.attn.wk`, 'attention', [d, g * dh], 'normal') as tf.Variable<tf.Rank.R2>) : undefined,
+      wv: owner ? (make(`${p}.attn.wv`, 'attention', [d, g * dh], 'normal') as tf.Variable<tf.Rank.R2>) : undefined,
+      wo: make(`${p}.attn.wo`, 'attention', [h * dh, d], 'normal') as tf.Variable<tf.Rank.R2>,
+      qNorm: c.qkNorm ? (make(`${p}.attn.qNorm.g`, 'norm', [dh], 'ones') as tf.Variable<tf.Rank.R1>) : undefined,
+      kNorm: c.qkNorm ? (make(`${p}.attn.kNorm.g`, 'norm', [dh], 'ones') as tf.Variable<tf.Rank.R1>) : undefined,
+    };
+    const ffnNorm = make(`${p}.ffnNorm.g`, 'norm', [d], 'ones');
+    if (dense) {
+      layers.push({ attnNorm, attn, ffnNorm, ffn: mlpWeights(`${p}.ffn`, 'ffn', c.dFf) });
+    } else {
+      const router = make(`${p}.moe.router`, 'router', [d, c.numExperts], 'normal') as tf.Variable<tf.Rank.R2>;
+      const shared =
+        c.numSharedExperts > 0
+          ? mlpWeights(`${p}.moe.shared`, 'sharedExperts', c.numSharedExperts * c.sharedDFf)
+          : undefined;
+      const experts = Array.from({ length: c.numExperts }, (_, e) =>
+        mlpWeights(`${p}.moe.experts.${e}`, 'specializedExperts', c.dFf),
+      );
+      layers.push({ attnNorm, attn, ffnNorm, moe: { router, shared, experts } });
+    }
+  }
+  const finalNorm = make('finalNorm.g', 'norm', [d], 'ones');
+  const lmHead = c.tieEmbeddings ? undefined : make('lmHead.w', 'embedding', [d, V], 'normal');
+  return { weights: { wte, lmHead, layers, finalNorm }, params };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Input checks
+
+function hostTokens(t: tf.Tensor2D, what: string, c: ResolvedModelConfig): Int32Array {
+  const values = t.dataSync();
+  const ids = values instanceof Int32Array ? values : Int32Array.from(values);
+  for (let i = 0; i < ids.length; i++) {
+    if (ids[i] < 0 || ids[i] >= c.vocabSize || !Number.isInteger(values[i])) {
+      throw new DataError(
+        `${what}: token id ${values[i]} at flat position ${i} is outside the vocabulary [0, ${c.vocabSize}). ` +
+          `Use a tokenizer whose vocabulary matches model.vocabSize (${c.vocabSize}).`,
+      );
+    }
+  }
+  return ids;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The model
+
+export function createMoeLm(config: ResolvedModelConfig, seed: number, options: CreateMoeLmOptions = {}): MoeLmModel {
+  const impl: Impl = options.impl ?? 'fast';
+  const { weights, params } = createWeights(config, seed);
+  const consts = createConstantCache();
+  const base = ropeBase(config.ropeTheta, config.ropeNtkAlpha, config.headDim);
+  const moeSettings: MoeSettings = {
+    topK: config.topK,
+    capacityFactor: config.capacityFactor,
+    overflowPolicy: config.overflowPolicy,
+  };
+  const mayRecycle =
+    !isDenseModel(config) && config.overflowPolicy === 'recycle' && Number.isFinite(config.capacityFactor);
+  let evalCalls = 0;
+
+  function computeLoss(
+    inputs: tf.Tensor2D,
+    targets: tf.Tensor2D,
+    opts: { training?: boolean; rng?: Rng } = {},
+  ): LossOutput {
+    const [batch, seqLen] = inputs.shape;
+    if (inputs.rank !== 2 || targets.rank !== 2 || targets.shape[0] !== batch || targets.shape[1] !== seqLen) {
+      throw new Error(
+        `computeLoss: inputs and targets must both be [batch, seqLen] (got ${JSON.stringify(inputs.shape)} and ` +
+          `${JSON.stringify(targets.shape)}).`,
+      );
+    }
+    if (seqLen > config.seqLen) {
+      throw new DataError(
+        `computeLoss: sequences of ${seqLen} tokens exceed model.seqLen (${config.seqLen}). ` +
+          `Cut the batch to ${config.seqLen} tokens or raise model.seqLen.`,
+      );
+    }
+    if (opts.training && mayRecycle && !opts.rng) {
+      throw new Error(
+        'computeLoss: training with overflowPolicy "recycle" needs options.rng (recycle routing draws random ' +
+          'experts for dropped tokens); pass the run\'s seeded Rng.',
+      );
+    }
+    // Evaluation without an RNG stays deterministic: a fixed stream per call index.
+    const rng = opts.rng ?? (mayRecycle ? createRng(deriveSeed(seed, 'eval-recycle', evalCalls++)) : undefined);
+    const ids = hostTokens(inputs, 'inputs', config);
+    const targetIds = hostTokens(targets, 'targets', config);
+    const shape: AttentionShape = {
+      batch,
+      seqLen,
+      numHeads: config.numHeads,
+      numKvHeads: config.numKvHeads,
+      headDim: config.headDim,
+      ropeBase: base,
+      normEps: config.normEps,
+    };
+    const moeLayers: MoeLayerStats[] = [];
+
+    const out = tf.tidy(() => {
+      const norm = (x: tf.Tensor2D, gain: tf.Variable) =>
+        impl === 'fast'
+          ? rmsNorm(x, gain as tf.Tensor1D, config.normEps)
+          : (tf.mul(tf.mul(x, tf.rsqrt(tf.add(tf.mean(tf.square(x), 1, true), config.normEps))), gain) as tf.Tensor2D);
+      const attention = impl === 'fast' ? attentionFast : attentionReference;
+
+      // [batch·seqLen, dModel]
+      let x: tf.Tensor2D =
+        impl === 'fast'
+          ? embeddingLookup(weights.wte as tf.Tensor2D, ids)
+          : tf.matMul(oneHotFloat(ids, config.vocabSize), weights.wte as tf.Tensor2D);
+      const lbLosses: tf.Scalar[] = [];
+      const zLosses: tf.Scalar[] = [];
+      let kv: SharedKv | undefined;
+      weights.layers.forEach((layer, i) => {
+        const owner = hasKvProjection(i, config.claShareFactor);
+        const a = attention(norm(x, layer.attnNorm), layer.attn, shape, consts, owner ? undefined : kv);
+        kv = a.kv;
+        x = tf.add(x, a.output);
+        const h = norm(x, layer.ffnNorm);
+        if (layer.moe) {
+          const m = moeLayer(h, layer.moe, moeSettings, { impl, rng });
+          x = tf.add(x, m.output);
+          lbLosses.push(m.aux.loadBalancingLoss);
+          zLosses.push(m.aux.routerZLoss);
+          moeLayers.push(m.aux.stats);
+        } else {
+          x = tf.add(x, mlp(h, layer.ffn!, impl));
+        }
+      });
+      x = norm(x, weights.finalNorm);
+      const logits =
+        impl === 'fast'
+          ? linear(x, weights.lmHead ? (weights.lmHead as tf.Tensor2D) : (tf.transpose(weights.wte) as tf.Tensor2D))
+          : weights.lmHead
+            ? tf.matMul<tf.Tensor2D>(x, weights.lmHead)
+            : tf.matMul<tf.Tensor2D>(x, weights.wte, false, true);
+      const ce = crossEntropy(logits, targetIds, impl);
+      const mean = (xs: tf.Scalar[]) => (xs.length === 0 ? tf.scalar(0) : (tf.div(tf.addN(xs), xs.length) as tf.Scalar));
+      const loadBalancingLoss = mean(lbLosses);
+      const routerZLoss = mean(zLosses);
+      const loss = tf.add(
+        ce,
+        tf.add(tf.mul(loadBalancingLoss, config.auxLossCoef), tf.mul(routerZLoss, config.zLossCoef)),
+      ) as tf.Scalar;
+      return { loss, ce, loadBalancingLoss, routerZLoss };
+    });
+    return { ...out, moeLayers };
+  }
+
+  return {
+    config,
+    params,
+    impl,
+    computeLoss,
+    cachedConstants: () => consts.size(),
+    dispose() {
+      for (const p of params) p.variable.dispose();
+      consts.dispose();
+    },
+  };
+}

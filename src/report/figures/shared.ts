@@ -1,0 +1,87 @@
+// How run-based figures group and colour runs. A run belongs to its compute budget's group when it
+// has one (isoFLOP cells, viridis from the smallest budget), else to its batch size's group in an
+// LR × batch grid (viridis from the smallest batch), else to its schedule's group (qualitative).
+// With many runs the legend lists groups, not runs; the run id stays in every hover label.
+import { categoryColor, formatNumber, orderedColor } from '../figure.ts';
+import type { RunRecord } from '../records.ts';
+import { runBatchTokens, runBudget, runScheduleLabel, runStudyKind } from '../records.ts';
+
+/** Above this many runs a figure's legend shows one entry per group instead of per run. */
+export const LEGEND_RUN_LIMIT = 12;
+
+export interface RunGroup {
+  key: string;
+  label: string;
+  color: string;
+  /** Position of the group in legend order. */
+  order: number;
+}
+
+export function budgetLabel(budgetFlops: number | undefined): string {
+  return budgetFlops === undefined ? 'no budget' : `C = ${formatNumber(budgetFlops)} FLOPs`;
+}
+
+type GroupKind = 'budget' | 'batch' | 'schedule';
+
+function groupKind(run: RunRecord): GroupKind {
+  if (runBudget(run) !== undefined) return 'budget';
+  if (runStudyKind(run) === 'lr-batch') return 'batch';
+  return 'schedule';
+}
+
+/** The group of every run (same order as `runs`). */
+export function runGroups(runs: RunRecord[]): RunGroup[] {
+  const budgets = [...new Set(runs.filter((r) => groupKind(r) === 'budget').map((r) => runBudget(r)!))].sort((a, b) => a - b);
+  const batches = [...new Set(runs.filter((r) => groupKind(r) === 'batch').map(runBatchTokens))].sort((a, b) => a - b);
+  const schedules = [...new Set(runs.filter((r) => groupKind(r) === 'schedule').map(runScheduleLabel))];
+  return runs.map((run) => {
+    switch (groupKind(run)) {
+      case 'budget': {
+        const b = runBudget(run)!;
+        const i = budgets.indexOf(b);
+        return { key: `budget:${b}`, label: budgetLabel(b), color: orderedColor(i, budgets.length), order: i };
+      }
+      case 'batch': {
+        const bt = runBatchTokens(run);
+        const i = batches.indexOf(bt);
+        return { key: `batch:${bt}`, label: `batch ${formatNumber(bt)} tokens`, color: orderedColor(i, batches.length), order: budgets.length + i };
+      }
+      case 'schedule': {
+        const s = runScheduleLabel(run);
+        const i = schedules.indexOf(s);
+        return { key: `schedule:${s}`, label: `schedule ${s}`, color: categoryColor(i), order: budgets.length + batches.length + i };
+      }
+    }
+  });
+}
+
+/**
+ * Legend fields for the trace of run `i`: per-run entries (name = run id, grouped under the group's
+ * title) for small sweeps, else one entry per group (its first run's trace carries the group name).
+ */
+export interface LegendFields {
+  name: string;
+  legendgroup: string;
+  legendgrouptitle?: { text: string };
+  showlegend?: boolean;
+  legendrank: number;
+}
+
+export function legendFields(runs: RunRecord[], groups: RunGroup[], i: number, firstOfGroup: boolean): LegendFields {
+  const g = groups[i];
+  if (runs.length <= LEGEND_RUN_LIMIT) {
+    return { name: runs[i].runId, legendgroup: g.key, legendgrouptitle: { text: g.label }, legendrank: g.order + 1 };
+  }
+  return { name: g.label, legendgroup: g.key, showlegend: firstOfGroup, legendrank: g.order + 1 };
+}
+
+/** Runs sorted by group order then activated parameters, with their groups. */
+export function sortedWithGroups(runs: RunRecord[]): { runs: RunRecord[]; groups: RunGroup[] } {
+  const groups = runGroups(runs);
+  const idx = runs.map((_, i) => i);
+  idx.sort((a, b) => groups[a].order - groups[b].order || runs[a].config.derived.activatedParams - runs[b].config.derived.activatedParams || (runs[a].runId < runs[b].runId ? -1 : 1));
+  return { runs: idx.map((i) => runs[i]), groups: idx.map((i) => groups[i]) };
+}
+
+/** Log-axis settings: powers of ten as 10^k tick labels. */
+export const LOG_AXIS = { type: 'log', exponentformat: 'power' } as const;

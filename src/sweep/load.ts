@@ -1,0 +1,60 @@
+// Loading an experiment file: `experiments/<name>.ts` (default export of defineSweep) or a JSON
+// file. Both are validated by the one sweep schema; every problem is reported at once.
+import { readFileSync } from 'node:fs';
+import { extname, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { ConfigError, ConfigErrors } from '../errors.ts';
+import { parseConfig } from '../config/validate.ts';
+import { SweepSchema, type SweepDefinition } from '../config/sweep-schema.ts';
+
+/** Validate a sweep definition given as data; `source` names where it came from. */
+export function parseSweep(input: unknown, source: string): SweepDefinition {
+  const parsed = parseConfig(SweepSchema, input, source);
+  // `base` stays as written: it is merged into user-form run configs (plan.json), which the
+  // trainer parses again, so schema transforms ("inf" → Infinity) must not be applied twice.
+  const base = (input as { base?: unknown }).base;
+  return { ...parsed, base: base === undefined ? {} : structuredClone(base) } as SweepDefinition;
+}
+
+/** Load and validate `experiments/<name>.ts` (run under tsx) or a `.json` sweep file. */
+export async function loadSweepFile(path: string): Promise<SweepDefinition> {
+  const file = resolve(path);
+  const ext = extname(file);
+  let raw: unknown;
+  if (ext === '.json') {
+    let text: string;
+    try {
+      text = readFileSync(file, 'utf8');
+    } catch (err) {
+      throw new ConfigError('FILE', path, 'Give the path of an experiment file (.ts or .json).', (err as Error).message);
+    }
+    try {
+      raw = JSON.parse(text);
+    } catch (err) {
+      throw new ConfigErrors(path, [new ConfigError('(root)', undefined, 'Fix the JSON syntax.', (err as Error).message)]);
+    }
+  } else if (ext === '.ts' || ext === '.mts' || ext === '.js' || ext === '.mjs') {
+    let mod: { default?: unknown };
+    try {
+      mod = (await import(pathToFileURL(file).href)) as { default?: unknown };
+    } catch (err) {
+      const e = err as NodeJS.ErrnoException;
+      if (e.code === 'ERR_MODULE_NOT_FOUND' && e.message.includes(file)) {
+        throw new ConfigError('FILE', path, 'Give the path of an experiment file (.ts or .json).', 'no such file');
+      }
+      throw err;
+    }
+    if (mod.default === undefined) {
+      throw new ConfigError(
+        'FILE',
+        path,
+        'Write `export default defineSweep({...})` in the experiment file.',
+        'the file has no default export',
+      );
+    }
+    raw = mod.default;
+  } else {
+    throw new ConfigError('FILE', path, 'Give an experiment file ending in .ts or .json.', 'unknown file type');
+  }
+  return parseSweep(raw, path);
+}

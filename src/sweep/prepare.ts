@@ -1,0 +1,130 @@
+// From an experiment file to a checked plan: load + validate → expandSweep → corpus checks →
+// (optional) time estimates. Shared by `moelab plan` and `moelab sweep`; nothing is written
+// here (writePlanFiles in state.ts does that once the plan has no errors).
+import { isAbsolute, join, resolve } from 'node:path';
+import { RunConfigSchema } from '../config/schema.ts';
+import type { SweepDefinition } from '../config/sweep-schema.ts';
+import { prepareDataset, type Dataset } from '../data/dataset.ts';
+import { checkDataBudget, createTokenStream } from '../data/stream.ts';
+import { ConfigError, ConfigErrors } from '../errors.ts';
+import { readJsonIfExists } from '../io/atomic.ts';
+import { DEFAULT_RESULTS_DIR, RESULTS_CACHE_DIR } from '../io/results.ts';
+import { provenance } from '../util/provenance.ts';
+import { buildFamilyModel } from './family.ts';
+import { loadSweepFile } from './load.ts';
+import { mergeConfig } from './merge.ts';
+import { expandSweep, planErrors, type PlanProblem, type RunPlan } from './plan.ts';
+import { probePlan, withRunEstimates, type ThroughputCache } from './probe.ts';
+
+export interface PreparedSweep {
+  definition: SweepDefinition;
+  plan: RunPlan;
+  problems: PlanProblem[];
+  /** Where the sweep's results go (--out, else results/<sweep name>). */
+  sweepDir: string;
+  source: string;
+}
+
+/** results/<sweep name> unless --out says otherwise. */
+export function defaultSweepDir(name: string, out?: string): string {
+  return out ? resolve(out) : join(DEFAULT_RESULTS_DIR, name);
+}
+
+/**
+ * Corpus paths in the plan become absolute (resolved against `baseDir`, the directory `moelab
+ * plan` ran in), so workers started elsewhere (Slurm tasks start in the sweep folder) read the
+ * same files.
+ */
+export function absolutizeCorpus(plan: RunPlan, baseDir: string): RunPlan {
+  const runs = plan.runs.map((run) => {
+    const corpus = run.config.data?.corpus;
+    if (corpus === undefined || corpus === 'default' || isAbsolute(corpus)) return run;
+    return { ...run, config: mergeConfig(run.config, { data: { corpus: resolve(baseDir, corpus) } }) };
+  });
+  return { ...plan, runs };
+}
+
+/**
+ * The corpus checks of every run, exactly as the trainer will make them (src/data/stream.ts):
+ * the training tokens fit in one pass over the train split (unless data.repeat), and the
+ * validation split holds the evaluation batches. Each dataset is prepared once (and cached).
+ */
+export function checkCorpus(plan: RunPlan, options: { cacheDir?: string } = {}): PlanProblem[] {
+  const problems: PlanProblem[] = [];
+  const datasets = new Map<string, Dataset | undefined>();
+  const problemOf = (err: ConfigError, runId?: string): PlanProblem => {
+    const m = /^[^:]*: (.*) \(got /s.exec(err.message);
+    return { level: 'error', ...(runId ? { runId } : {}), field: err.field, value: err.value, message: m ? m[1] : err.message, fix: err.fix };
+  };
+  for (const run of plan.runs) {
+    const config = RunConfigSchema.parse(run.config);
+    const key = JSON.stringify({ corpus: config.data.corpus, tokenizer: config.data.tokenizer });
+    if (!datasets.has(key)) {
+      // A corpus that cannot load is one problem, not one per run.
+      try {
+        datasets.set(key, prepareDataset(config.data, { cacheDir: options.cacheDir }));
+      } catch (err) {
+        if (!(err instanceof ConfigError)) throw err;
+        datasets.set(key, undefined);
+        problems.push(problemOf(err));
+      }
+    }
+    const dataset = datasets.get(key);
+    if (!dataset) continue;
+    try {
+      const stream = createTokenStream(dataset.tokens, {
+        seqLen: config.model.seqLen,
+        batchSize: config.train.batchSize,
+        valTokens: config.data.valTokens,
+        seed: config.seed,
+      });
+      checkDataBudget(stream, { steps: run.derived.steps, evalBatches: config.train.evalBatches, repeat: config.data.repeat });
+    } catch (err) {
+      if (!(err instanceof ConfigError)) throw err;
+      problems.push(problemOf(err, run.runId));
+    }
+  }
+  return problems;
+}
+
+export interface PrepareOptions {
+  out?: string;
+  /** 'measure': probe when not cached; 'cached': use a cached probe only; 'none'. */
+  estimate?: 'measure' | 'cached' | 'none';
+  /** Skip the corpus checks (they load and tokenize the corpus). */
+  skipCorpusCheck?: boolean;
+  backend?: string;
+  log?: (line: string) => void;
+}
+
+export async function prepareSweep(file: string, options: PrepareOptions = {}): Promise<PreparedSweep> {
+  const definition = await loadSweepFile(file);
+  const expanded = expandSweep(definition, { buildModel: buildFamilyModel, provenance: provenance() });
+  let plan = absolutizeCorpus(expanded.plan, process.cwd());
+  const problems = [...expanded.problems];
+  if (!options.skipCorpusCheck && planErrors(problems).length === 0) problems.push(...checkCorpus(plan));
+  const estimate = options.estimate ?? 'none';
+  if (estimate !== 'none' && options.backend && planErrors(problems).length === 0 && plan.runs.length > 0) {
+    const cachePath = join(RESULTS_CACHE_DIR, `throughput-${options.backend}.json`);
+    if (estimate === 'measure') {
+      const points = await probePlan(plan, { backend: options.backend, cachePath, log: options.log });
+      plan = withRunEstimates(plan, options.backend, points);
+    } else {
+      const cached = readJsonIfExists<ThroughputCache>(cachePath);
+      if (cached && cached.points.length > 0) plan = withRunEstimates(plan, options.backend, cached.points);
+    }
+  }
+  return { definition, plan, problems, sweepDir: defaultSweepDir(definition.name, options.out), source: file };
+}
+
+/** Throw every error-level problem at once (nothing is written when a plan has errors). */
+export function assertPlanOk(prepared: PreparedSweep): void {
+  const errors = planErrors(prepared.problems);
+  if (errors.length === 0) return;
+  throw new ConfigErrors(
+    prepared.source,
+    errors.map(
+      (p) => new ConfigError(p.runId ? `${p.runId}: ${p.field}` : p.field, p.value, p.fix, p.message),
+    ),
+  );
+}

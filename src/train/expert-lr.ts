@@ -1,0 +1,41 @@
+// Expert-specific learning rates (PAPER.md §3.1–3.2, METHODS.md §4.2).
+//
+// Symbols: B = batch size in tokens, B_noise = gradient noise scale (tokens), ε_max = the peak of
+// the optimal-LR-vs-batch curve, E = specialized experts, k = experts chosen per token,
+// n = E/k (each specialized expert sees ≈ B·k/E tokens per step), u = B / B_noise.
+//
+//   ε_opt(B)            = 2·ε_max / (√(B_noise/B) + √(B/B_noise))         (Li et al. 2024, Eq. 2)
+//   lr_shared           = ε_opt(B)
+//   lr_specialized      = ε_opt(B·k/E)
+//   lr_specialized / lr_shared = √n·(1 + u) / (n + u)                     (our algebra, §3.2)
+import type { RunConfig } from '../config/schema.ts';
+
+/** Adam's optimal LR at batch size `batchTokens` (Surge: rises as √B, peaks at B_noise, falls). */
+export function epsOpt(batchTokens: number, epsMax: number, bNoise: number): number {
+  return (2 * epsMax) / (Math.sqrt(bNoise / batchTokens) + Math.sqrt(batchTokens / bNoise));
+}
+
+/** ε_opt(B/n) / ε_opt(B) = √n·(1 + u)/(n + u) with u = B/B_noise; ≈ 0.31 for n = 16, u = 0.26. */
+export function surgeExpertLrRatio(u: number, n: number): number {
+  return (Math.sqrt(n) * (1 + u)) / (n + u);
+}
+
+/**
+ * Multiplier of the base LR for the specializedExperts parameter group. Dense models and configs
+ * without specialized experts get 1.
+ */
+export function expertLrMultiplier(config: Pick<RunConfig, 'model' | 'train'>): number {
+  const { expertLr, batchSize } = config.train;
+  const { numExperts, topK, seqLen } = config.model;
+  if (numExperts === 0) return 1;
+  switch (expertLr.mode) {
+    case 'same':
+      return 1;
+    case 'multiplier':
+      return expertLr.multiplier;
+    case 'surge': {
+      const batchTokens = batchSize * seqLen;
+      return surgeExpertLrRatio(batchTokens / expertLr.bNoise, numExperts / topK);
+    }
+  }
+}

@@ -1,0 +1,418 @@
+// One training run, top to bottom (STYLE.md §5.6 habit 2): data → claim the run folder → model and
+// optimiser (restored from the checkpoint if any) → the loop → summary. Resumable and idempotent:
+// a finished run (summary.json) is skipped, an interrupted one continues from its last checkpoint
+// and ends exactly where an uninterrupted run would (batches are a pure function of (seed, step),
+// the checkpoint holds weights, AdamW moments, RNG state and the open logging interval).
+//
+//   runs/<runId>/
+//     config.json     RunConfigRecord, written before step 0
+//     tokenizer.json  the vocabulary (BPE merges) the run was trained with
+//     metrics.jsonl   MetricRow per logging interval (+ valLoss on evaluation rows)
+//     checkpoint/     see checkpoint.ts
+//     train.log       human-readable events
+//     summary.json    RunSummary, written last and atomically: its presence means "ended"
+import { appendFileSync, existsSync, mkdirSync } from 'node:fs';
+import * as tf from '@tensorflow/tfjs';
+import { resolveModelConfig, type ResolvedModelConfig } from '../config/resolve.ts';
+import type { RunConfig } from '../config/schema.ts';
+import { prepareDataset } from '../data/dataset.ts';
+import { checkDataBudget, createTokenStream, unigramEntropy, type Batch, type TokenStream } from '../data/stream.ts';
+import type { TokenizerJson } from '../data/tokenizer.ts';
+import { ConfigError, ResumeMismatchError } from '../errors.ts';
+import { appendJsonl, readJson, readJsonIfExists, readJsonl, writeJsonAtomic } from '../io/atomic.ts';
+import { runPaths, type DatasetInfo, type MetricRow, type RunConfigRecord, type RunSummary } from '../io/results.ts';
+import type { MoeLayerStats, MoeLm } from '../model/types.ts';
+import { provenance } from '../util/provenance.ts';
+import { createRng, deriveSeed, type Rng } from '../util/rng.ts';
+import { loadCheckpoint, saveCheckpoint, type CheckpointState } from './checkpoint.ts';
+import { deriveRunCounts } from './derived.ts';
+import { expertLrMultiplier } from './expert-lr.ts';
+import { acquireRunLock } from './lock.ts';
+import { accumulate, emptyInterval, metricRow, truncateMetrics } from './metrics.ts';
+import { createAdamW, type AdamW } from './optimizer.ts';
+import type { ProgressReporter } from './progress.ts';
+import { lrFactor } from './schedule.ts';
+
+export type ModelFactory = (config: ResolvedModelConfig, seed: number) => MoeLm;
+
+export interface TrainRunOptions {
+  /** Builds the model (the CLI passes createMoeLm from src/model/transformer.ts). */
+  createModel: ModelFactory;
+  /** Run id recorded in config.json and summary.json (default: config.name). */
+  runId?: string;
+  /** Name of the active TF.js backend, recorded in config.json. */
+  backend?: string;
+  /** From the run's plan entry (sweeps): copied into config.json. */
+  budgetFlops?: number;
+  study?: Record<string, unknown>;
+  progress?: ProgressReporter;
+  /** Abort = stop cleanly after the current step, checkpoint, return "interrupted". */
+  signal?: AbortSignal;
+  /** Tokenizer/corpus cache folder (default: node_modules/.cache/moelab). */
+  cacheDir?: string;
+  /** Folder that a relative data.corpus path resolves against. */
+  baseDir?: string;
+  /** Called after every completed step (tests: tensor-count checks). */
+  onStep?: (step: number) => void;
+}
+
+export type TrainRunStatus = 'done' | 'diverged' | 'skipped' | 'interrupted';
+
+export interface TrainRunResult {
+  status: TrainRunStatus;
+  /** summary.json's content (absent when interrupted). */
+  summary?: RunSummary;
+  /** Step the run resumed from (0 = fresh start). */
+  startStep: number;
+  /** Steps completed when this call returned. */
+  endStep: number;
+}
+
+/** Fields that may change between an interrupted run and its resumption (they do not affect training). */
+const RESUMABLE_FIELDS = new Set(['name', 'train.logEvery', 'train.evalEvery', 'train.checkpointEvery', 'train.divergenceFactor']);
+
+function canonical(value: unknown): string {
+  return JSON.stringify(value, (_k, v) => {
+    if (typeof v === 'number' && !Number.isFinite(v)) return Number.isNaN(v) ? 'nan' : v > 0 ? 'inf' : '-inf';
+    if (v && typeof v === 'object' && !Array.isArray(v)) {
+      return Object.fromEntries(Object.keys(v).sort().map((k) => [k, (v as Record<string, unknown>)[k]]));
+    }
+    return v;
+  });
+}
+
+/** Dotted paths whose values differ between two configs (down to two levels), minus resumable ones. */
+export function configDifferences(saved: RunConfig, current: RunConfig): string[] {
+  const diffs: string[] = [];
+  const walk = (a: unknown, b: unknown, path: string, depth: number) => {
+    if (canonical(a) === canonical(b)) return;
+    const isObj = (x: unknown) => x !== null && typeof x === 'object' && !Array.isArray(x);
+    if (depth < 2 && isObj(a) && isObj(b)) {
+      const keys = new Set([...Object.keys(a as object), ...Object.keys(b as object)]);
+      for (const k of keys) walk((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k], path ? `${path}.${k}` : k, depth + 1);
+    } else if (!RESUMABLE_FIELDS.has(path)) diffs.push(path);
+  };
+  walk(saved, current, '', 0);
+  return diffs;
+}
+
+/** Why training must stop, or undefined: NaN/Inf loss, or loss above factor × the first loss. */
+export function divergenceReason(loss: number, firstLoss: number, factor: number): string | undefined {
+  if (!Number.isFinite(loss)) return `training loss is ${loss}`;
+  if (loss > factor * firstLoss) {
+    return `training loss ${loss.toFixed(4)} exceeds divergenceFactor ${factor} × the first loss ${firstLoss.toFixed(4)}`;
+  }
+  return undefined;
+}
+
+interface StepOutput {
+  trainLoss: number;
+  loss: number;
+  loadBalancingLoss: number;
+  routerZLoss: number;
+  moeLayers: MoeLayerStats[];
+}
+
+/** Forward + backward on one batch; returns host numbers and the gradients (caller disposes). */
+function lossAndGrads(
+  model: MoeLm,
+  batch: Batch,
+  shape: [number, number],
+  rng: Rng,
+): { out: StepOutput; grads: (tf.Tensor | undefined)[] } {
+  const vars = model.params.map((p) => p.variable);
+  const inputs = tf.tensor2d(batch.inputs, shape, 'int32');
+  const targets = tf.tensor2d(batch.targets, shape, 'int32');
+  let kept: tf.Scalar[] = [];
+  let moeLayers: MoeLayerStats[] = [];
+  try {
+    const { value, grads } = tf.variableGrads(() => {
+      const o = model.computeLoss(inputs, targets, { training: true, rng });
+      kept = [tf.keep(o.ce), tf.keep(o.loadBalancingLoss), tf.keep(o.routerZLoss)];
+      moeLayers = o.moeLayers;
+      return o.loss;
+    }, vars);
+    const [loss, ce, lb, z] = tf.tidy(() => tf.stack([value, ...kept]).dataSync());
+    value.dispose();
+    return {
+      out: { loss, trainLoss: ce, loadBalancingLoss: lb, routerZLoss: z, moeLayers },
+      grads: model.params.map((p) => grads[p.variable.name]),
+    };
+  } finally {
+    for (const t of kept) t.dispose();
+    inputs.dispose();
+    targets.dispose();
+  }
+}
+
+/** Mean cross-entropy over the fixed validation batches. */
+function evaluate(model: MoeLm, stream: TokenStream, batches: number, shape: [number, number], seed: number, step: number): number {
+  let sum = 0;
+  for (let j = 0; j < batches; j++) {
+    const batch = stream.valBatch(j);
+    sum += tf.tidy(() => {
+      const inputs = tf.tensor2d(batch.inputs, shape, 'int32');
+      const targets = tf.tensor2d(batch.targets, shape, 'int32');
+      // Own RNG per evaluation, so evaluating never shifts the training RNG.
+      return model.computeLoss(inputs, targets, { training: false, rng: createRng(deriveSeed(seed, 'eval', step, j)) }).ce.dataSync()[0];
+    });
+  }
+  return sum / batches;
+}
+
+const tokenizerVocab = (config: RunConfig) => (config.data.tokenizer.kind === 'byte' ? 256 : config.data.tokenizer.vocabSize);
+
+export async function trainRun(config: RunConfig, runDir: string, options: TrainRunOptions): Promise<TrainRunResult> {
+  const paths = runPaths(runDir);
+  const runId = options.runId ?? config.name;
+  const progress = options.progress;
+  if (existsSync(paths.summary)) {
+    const summary = readJson<RunSummary>(paths.summary);
+    return { status: 'skipped', summary, startStep: summary.steps, endStep: summary.steps };
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Data and budget checks: read-only, so a config that cannot run writes nothing.
+  // A saved vocabulary is reused only if it is the kind and size configured; otherwise the config
+  // changed, which the config comparison below reports.
+  const onDisk = readJsonIfExists<TokenizerJson>(paths.tokenizer);
+  const savedTokenizer =
+    onDisk && onDisk.kind === config.data.tokenizer.kind && onDisk.vocabSize === tokenizerVocab(config) ? onDisk : undefined;
+  const dataset = prepareDataset(config.data, { tokenizer: savedTokenizer, cacheDir: options.cacheDir, baseDir: options.baseDir });
+  if (dataset.tokenizer.vocabSize !== config.model.vocabSize) {
+    throw new ConfigError(
+      'model.vocabSize',
+      config.model.vocabSize,
+      `Set model.vocabSize to ${dataset.tokenizer.vocabSize}.`,
+      `differs from the tokenizer's vocabulary (${dataset.tokenizer.vocabSize})`,
+    );
+  }
+  const derived = deriveRunCounts(config);
+  const batchSize = config.train.batchSize;
+  const seqLen = config.model.seqLen;
+  const shape: [number, number] = [batchSize, seqLen];
+  const stream = createTokenStream(dataset.tokens, { seqLen, batchSize, valTokens: config.data.valTokens, seed: config.seed });
+  checkDataBudget(stream, { steps: derived.steps, evalBatches: config.train.evalBatches, repeat: config.data.repeat });
+
+  // ---------------------------------------------------------------------------------------------
+  // Claim the run folder.
+  mkdirSync(paths.dir, { recursive: true });
+  const lock = acquireRunLock(paths.lock);
+  const logLine = (line: string) => {
+    appendFileSync(paths.log, `${new Date().toISOString()} ${line}\n`);
+    progress?.log(`${runId}: ${line}`);
+  };
+  let model: MoeLm | undefined;
+  let optimizer: AdamW | undefined;
+  try {
+    if (existsSync(paths.summary)) {
+      const summary = readJson<RunSummary>(paths.summary); // finished while we prepared data
+      return { status: 'skipped', summary, startStep: summary.steps, endStep: summary.steps };
+    }
+    const datasetInfo: DatasetInfo = {
+      corpus: dataset.corpusSource,
+      corpusHash: dataset.corpusHash,
+      documents: dataset.documents,
+      tokenizer: dataset.tokenizer.id,
+      corpusTokens: dataset.tokens.length,
+      trainTokens: stream.trainTokens,
+      valTokens: stream.valTokens,
+      unigramEntropy: unigramEntropy(dataset.tokens, 0, stream.trainTokens),
+    };
+    const saved = readJsonIfExists<RunConfigRecord>(paths.config);
+    if (saved) {
+      const diffs = configDifferences(saved.config, config);
+      if (diffs.length > 0) {
+        throw new ResumeMismatchError(
+          `${paths.config}: this run folder was started with a different config (${diffs.join(', ')} differ). ` +
+            `Use a new output folder, or restore the original values.`,
+        );
+      }
+      if (saved.dataset && saved.dataset.corpusHash !== datasetInfo.corpusHash) {
+        throw new ResumeMismatchError(
+          `${paths.config}: the corpus ${datasetInfo.corpus} changed since this run started (sha256 ` +
+            `${saved.dataset.corpusHash.slice(0, 12)}… then, ${datasetInfo.corpusHash.slice(0, 12)}… now), so the ` +
+            `batches would differ. Restore the corpus, or use a new output folder.`,
+        );
+      }
+    } else {
+      const record: RunConfigRecord = {
+        runId,
+        config,
+        derived,
+        backend: options.backend ?? tf.getBackend(),
+        provenance: provenance(),
+        ...(options.budgetFlops !== undefined ? { budgetFlops: options.budgetFlops } : {}),
+        ...(options.study !== undefined ? { study: options.study } : {}),
+        dataset: datasetInfo,
+      };
+      writeJsonAtomic(paths.config, record);
+    }
+    if (!savedTokenizer) writeJsonAtomic(paths.tokenizer, dataset.tokenizer.toJSON());
+
+    // -------------------------------------------------------------------------------------------
+    // Model, optimiser, and the state to continue from.
+    model = options.createModel(resolveModelConfig(config.model), config.seed);
+    optimizer = createAdamW(model.params, config.train.optimizer);
+    const checkpoint = loadCheckpoint(paths.checkpoint, model.params, optimizer);
+    const state: CheckpointState = checkpoint?.state ?? {
+      step: 0,
+      tokens: 0,
+      dataCursor: { step: 0, epoch: 0 },
+      rngState: deriveSeed(config.seed, 'routing'),
+      firstLoss: null,
+      bestValLoss: null,
+      lastValLoss: null,
+      wallSeconds: 0,
+      interval: emptyInterval(),
+    };
+    const startStep = state.step;
+    truncateMetrics(paths.metrics, state.step);
+    logLine(
+      startStep > 0
+        ? `resuming at step ${startStep}/${derived.steps} from ${checkpoint!.dir}`
+        : `starting: ${derived.steps} steps × ${derived.tokensPerStep} tokens, ` +
+            `${derived.activatedParams.toLocaleString('en-US')} activated / ${derived.totalParams.toLocaleString('en-US')} total params, ` +
+            `data ${dataset.prepareSeconds.toFixed(2)} s (cache: ${dataset.cache}), unigram entropy ${datasetInfo.unigramEntropy.toFixed(3)} nats`,
+    );
+
+    // -------------------------------------------------------------------------------------------
+    // The loop.
+    const T = derived.steps;
+    const train = config.train;
+    const expertMultiplier = expertLrMultiplier(config);
+    const rng = createRng(state.rngState);
+    const sessionStart = performance.now();
+    const wallBefore = state.wallSeconds;
+    const wallNow = () => wallBefore + (performance.now() - sessionStart) / 1000;
+    let intervalStart = performance.now();
+    let intervalTokens = 0;
+    let lastCheckpointStep = startStep;
+    const checkpointNow = () => {
+      state.wallSeconds = wallNow();
+      saveCheckpoint(paths.checkpoint, model!.params, optimizer!, state);
+      lastCheckpointStep = state.step;
+    };
+    const writeSummary = (status: 'done' | 'diverged', finalTrainLoss: number, reason?: string): RunSummary => {
+      const summary: RunSummary = {
+        runId,
+        status,
+        ...(reason ? { reason } : {}),
+        steps: state.step,
+        tokens: state.tokens,
+        computeFlops: state.tokens * derived.flopsPerToken,
+        finalTrainLoss,
+        finalValLoss: status === 'done' ? (state.lastValLoss ?? NaN) : NaN,
+        bestValLoss: state.bestValLoss ?? NaN,
+        wallSeconds: wallNow(),
+        provenance: provenance(),
+      };
+      writeJsonAtomic(paths.summary, summary);
+      return summary;
+    };
+
+    progress?.start(T, startStep, runId);
+    let lastTrainLoss = NaN;
+    for (let step = startStep; step < T; step++) {
+      if (options.signal?.aborted) {
+        if (state.step > lastCheckpointStep) checkpointNow();
+        logLine(`interrupted at step ${state.step}; checkpoint saved`);
+        progress?.stop();
+        return { status: 'interrupted', startStep, endStep: state.step };
+      }
+      const lr = train.lr * lrFactor(train.schedule, step, T);
+      const expertLr = lr * expertMultiplier;
+      const batch = stream.trainBatch(step);
+      const { out, grads } = lossAndGrads(model, batch, shape, rng);
+      let reason: string | undefined;
+      let gradNorm = NaN;
+      try {
+        state.firstLoss ??= out.trainLoss;
+        reason = divergenceReason(out.trainLoss, state.firstLoss, train.divergenceFactor);
+        if (!reason) {
+          const r = optimizer.applyGradients(grads, (group) => (group === 'specializedExperts' ? expertLr : lr));
+          gradNorm = r.gradNorm;
+          if (!r.applied) reason = `gradient norm is ${r.gradNorm}`;
+        }
+      } finally {
+        for (const g of grads) g?.dispose();
+      }
+      state.interval = accumulate(state.interval, { ...out, gradNorm });
+      state.step = step + 1;
+      state.tokens = state.step * derived.tokensPerStep;
+      state.dataCursor = { step: step + 1, epoch: Math.floor(((step + 1) * batchSize) / stream.windowsPerEpoch) };
+      state.rngState = rng.state();
+      intervalTokens += derived.tokensPerStep;
+      lastTrainLoss = out.trainLoss;
+
+      const isLast = step + 1 === T;
+      let valLoss: number | undefined;
+      if (!reason && (isLast || (step + 1) % train.evalEvery === 0)) {
+        valLoss = evaluate(model, stream, train.evalBatches, shape, config.seed, step + 1);
+        if (!Number.isFinite(valLoss)) reason = `validation loss is ${valLoss}`;
+        state.lastValLoss = valLoss;
+        state.bestValLoss = Math.min(state.bestValLoss ?? Infinity, valLoss);
+      }
+      if (reason || valLoss !== undefined || step === 0 || (step + 1) % train.logEvery === 0) {
+        const seconds = (performance.now() - intervalStart) / 1000;
+        const row = metricRow(state.interval, {
+          step: state.step,
+          tokens: state.tokens,
+          flopsPerToken: derived.flopsPerToken,
+          learningRate: lr,
+          expertLearningRate: expertLr,
+          valLoss,
+          wallSeconds: wallNow(),
+          tokensPerSec: intervalTokens / Math.max(seconds, 1e-9),
+        });
+        appendJsonl(paths.metrics, row);
+        lastTrainLoss = row.trainLoss;
+        state.interval = emptyInterval();
+        intervalStart = performance.now();
+        intervalTokens = 0;
+        if (valLoss !== undefined) logLine(`step ${state.step}/${T}: train ${row.trainLoss.toFixed(4)}, val ${valLoss.toFixed(4)}`);
+      }
+      if (reason) {
+        const summary = writeSummary('diverged', out.trainLoss, `step ${step}: ${reason}`);
+        logLine(`diverged at step ${step}: ${reason}`);
+        progress?.stop();
+        return { status: 'diverged', summary, startStep, endStep: state.step };
+      }
+      if (!isLast && state.step % train.checkpointEvery === 0) checkpointNow();
+      options.onStep?.(state.step);
+      const elapsed = (performance.now() - sessionStart) / 1000;
+      const sessionTokens = (state.step - startStep) * derived.tokensPerStep;
+      progress?.update({
+        step: state.step,
+        totalSteps: T,
+        tokens: state.tokens,
+        tokensPerSec: sessionTokens / Math.max(elapsed, 1e-9),
+        trainLoss: out.trainLoss,
+        valLoss: state.lastValLoss ?? undefined,
+        etaSeconds: ((T - state.step) * elapsed) / Math.max(1, state.step - startStep),
+      });
+      // Let timers (progress bar) and signal handlers run between steps.
+      await new Promise<void>((resolve) => setImmediate(resolve));
+    }
+
+    // -------------------------------------------------------------------------------------------
+    // Teardown: the final checkpoint (weights kept for later analyses), then the summary.
+    if (state.step > lastCheckpointStep) checkpointNow();
+    if (startStep === T) {
+      // Killed between the final checkpoint and the summary: the last row has the final loss.
+      lastTrainLoss = readJsonl<MetricRow>(paths.metrics).at(-1)?.trainLoss ?? NaN;
+    }
+    const summary = writeSummary('done', lastTrainLoss);
+    progress?.stop();
+    logLine(
+      `done: ${state.step} steps, ${state.tokens.toLocaleString('en-US')} tokens, final val ${summary.finalValLoss.toFixed(4)}, ` +
+        `best val ${summary.bestValLoss.toFixed(4)}, ${summary.wallSeconds.toFixed(1)} s`,
+    );
+    return { status: 'done', summary, startStep, endStep: state.step };
+  } finally {
+    progress?.stop();
+    model?.dispose();
+    optimizer?.dispose();
+    lock.release();
+  }
+}

@@ -1,0 +1,56 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { applyOverrides, resolveRunRequest } from '../../src/cli/train.ts';
+
+describe('--set overrides', () => {
+  it('parses JSON values, falls back to strings, creates missing objects', () => {
+    const user: Record<string, unknown> = { train: { lr: 1 } };
+    applyOverrides(user, ['train.lr=3e-3', 'train.schedule.kind=wsd', 'model.capacityFactor=inf', 'data.repeat=true', 'train.schedule.milestones=[0.5,0.9]']);
+    expect(user).toEqual({
+      train: { lr: 3e-3, schedule: { kind: 'wsd', milestones: [0.5, 0.9] } },
+      model: { capacityFactor: 'inf' },
+      data: { repeat: true },
+    });
+  });
+  it('names the bad override and the fix', () => {
+    expect(() => applyOverrides({}, ['lr'])).toThrow(/--set: not of the form key\.path=value \(got "lr"\)\. Use --set key\.path=value/);
+    expect(() => applyOverrides({ train: 5 }, ['train.lr=1'])).toThrow(/--set: path goes through a non-object .*"train" holds 5/);
+  });
+});
+
+describe('resolveRunRequest', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'moelab-args-'));
+  const planPath = join(dir, 'plan.json');
+  writeFileSync(planPath, JSON.stringify({ runs: [{ runId: 'r0', config: { train: { lr: 1 } }, budgetFlops: 5e15, study: 'isoflop', size: '6M' }] }));
+
+  it('--plan: run folder under the plan folder, name = runId, budgetFlops and study split off', async () => {
+    const r = await resolveRunRequest({ plan: planPath, index: '0' });
+    expect(r).toEqual({
+      runId: 'r0',
+      runDir: join(dir, 'runs', 'r0'),
+      userConfig: { name: 'r0', train: { lr: 1 } },
+      source: `${planPath} runs[0]`,
+      budgetFlops: 5e15,
+      study: { study: 'isoflop', size: '6M' },
+    });
+    expect((await resolveRunRequest({ plan: planPath, index: '0', sweepDir: join(dir, 'x') })).runDir).toBe(join(dir, 'x', 'runs', 'r0'));
+  });
+
+  it('--config/--out: run id is the folder name unless the config names it', async () => {
+    const cfg = join(dir, 'c.json');
+    writeFileSync(cfg, JSON.stringify({ train: {} }));
+    expect((await resolveRunRequest({ config: cfg, out: join(dir, 'my-run') })).userConfig.name).toBe('my-run');
+    writeFileSync(cfg, JSON.stringify({ name: 'named', train: {} }));
+    expect((await resolveRunRequest({ config: cfg, out: join(dir, 'my-run') })).userConfig.name).toBe('named');
+  });
+
+  it('rejects missing or conflicting options with the usage', async () => {
+    await expect(resolveRunRequest({ config: 'x.json' })).rejects.toThrow(/--out: missing option .*moelab train --config FILE --out DIR/);
+    await expect(resolveRunRequest({ plan: planPath })).rejects.toThrow(/--index: missing or not a non-negative integer/);
+    await expect(resolveRunRequest({ plan: planPath, index: '0', out: 'x' })).rejects.toThrow(/--plan: conflicting options/);
+    writeFileSync(join(dir, 'broken.json'), '{"model": ');
+    await expect(resolveRunRequest({ config: join(dir, 'broken.json'), out: 'x' })).rejects.toThrow(/--config: not valid JSON .*Fix the JSON syntax/);
+  });
+});

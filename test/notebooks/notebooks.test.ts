@@ -1,0 +1,133 @@
+// The notebooks execute (issue #6): scripts/run-notebooks.sh runs every notebooks/*.ipynb with the
+// tslab kernel on a small sweep this test writes, and fails on any cell error or type error.
+// The executed copies are then read back to check each notebook computed what it says it does.
+//
+// The sweep is the report tests' synthetic one (test/report/synthetic-sweep.ts): records in the
+// exact results/ layout, generated from known laws, so the checks below have a truth to compare
+// against and the test needs no training.
+// NOTE: issue #6 prefers `moelab sweep experiments/smoke.ts` here once it runs in under a minute.
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { writeSyntheticSweep, type SyntheticSweepInfo } from '../report/synthetic-sweep.ts';
+
+const ROOT = resolve(import.meta.dirname, '../..');
+const NOTEBOOKS = ['explore-runs.ipynb', 'fit-your-own-law.ipynb', 'lr-schedules.ipynb'];
+
+interface Output {
+  output_type: string;
+  name?: string;
+  text?: string | string[];
+  data?: Record<string, string | string[]>;
+}
+interface Notebook {
+  metadata: { kernelspec?: { name?: string } };
+  cells: { cell_type: string; source: string | string[]; outputs?: Output[]; execution_count?: number | null }[];
+}
+
+const joinText = (t: string | string[] | undefined) => (Array.isArray(t) ? t.join('') : (t ?? ''));
+
+function readNotebook(path: string): Notebook {
+  return JSON.parse(readFileSync(path, 'utf8')) as Notebook;
+}
+
+/** Everything a notebook printed (stdout streams), in order. */
+function stdoutOf(nb: Notebook): string {
+  return nb.cells.flatMap((c) => c.outputs ?? []).filter((o) => o.output_type === 'stream' && o.name === 'stdout').map((o) => joinText(o.text)).join('');
+}
+
+/** Every text/html output of a notebook. */
+function htmlOf(nb: Notebook): string[] {
+  return nb.cells.flatMap((c) => c.outputs ?? []).filter((o) => o.data?.['text/html'] !== undefined).map((o) => joinText(o.data!['text/html']));
+}
+
+function run(args: string[], env: Record<string, string> = {}, timeoutMs = 240_000) {
+  const res = spawnSync('bash', ['scripts/run-notebooks.sh', ...args], {
+    cwd: ROOT,
+    env: { ...process.env, NO_COLOR: '1', ...env },
+    encoding: 'utf8',
+    timeout: timeoutMs,
+  });
+  return { status: res.status, out: `${res.stdout}\n${res.stderr}` };
+}
+
+let work: string;
+let sweep: SyntheticSweepInfo;
+
+beforeAll(() => {
+  work = mkdtempSync(join(tmpdir(), 'moelab-notebooks-'));
+  sweep = writeSyntheticSweep(join(work, 'sweep'), { studies: ['isoflop', 'lr-batch', 'schedule'], name: 'notebooks-test' });
+});
+afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+describe('notebooks/', () => {
+  it('holds the three notebooks, on the tslab kernel, committed without outputs', () => {
+    const found = readdirSync(join(ROOT, 'notebooks')).filter((f) => f.endsWith('.ipynb')).sort();
+    expect(found).toEqual([...NOTEBOOKS].sort());
+    for (const f of found) expect(readNotebook(join(ROOT, 'notebooks', f)).metadata.kernelspec?.name).toBe('tslab');
+    const res = run(['--check-clean']);
+    expect(res.out).not.toContain('FAIL');
+    expect(res.status).toBe(0);
+  });
+
+  it('every notebook executes cleanly on a sweep the test wrote', () => {
+    const out = join(work, 'executed');
+    const res = run(['--out', out], { MOELAB_NOTEBOOK_SWEEP: sweep.dir });
+    expect(res.out).toContain(`${NOTEBOOKS.length} notebooks ok, 0 failed`);
+    expect(res.status).toBe(0);
+
+    // explore-runs: the runs table has one row per run of the sweep, and every figure drew data.
+    const explore = readNotebook(join(out, 'explore-runs.ipynb'));
+    const html = htmlOf(explore);
+    expect(html.some((h) => h.includes('id="table-runs"') && h.includes(`data-rows="${sweep.runIds.length}"`))).toBe(true);
+    expect(stdoutOf(explore)).toContain(`${sweep.runIds.length} runs × 29 columns`);
+    expect(html.filter((h) => h.includes('class="moelab-plot"')).length).toBeGreaterThanOrEqual(5);
+  }, 300_000);
+});
+
+describe('scripts/run-notebooks.py', () => {
+  /** A one-off notebook on the tslab kernel with the given code cells. */
+  function notebook(name: string, cells: string[]): string {
+    const path = join(work, name);
+    const nb = {
+      nbformat: 4,
+      nbformat_minor: 5,
+      metadata: { kernelspec: { name: 'tslab', display_name: 'TypeScript', language: 'typescript' } },
+      cells: cells.map((source, i) => ({ id: `c${i}`, cell_type: 'code', metadata: {}, source, outputs: [], execution_count: null })),
+    };
+    writeFileSync(path, JSON.stringify(nb));
+    return path;
+  }
+
+  it('fails on a type error and on an exception, naming the cell and the message', () => {
+    const typeError = notebook('type-error.ipynb', ['const ok: number = 1;', 'const bad: number = "not a number";', 'console.log("never runs")']);
+    const thrown = notebook('throws.ipynb', ['throw new Error("boom from a cell");']);
+    const clean = notebook('clean.ipynb', ['const x: number = 6 * 7;', 'console.log(`answer ${x}`)']);
+    const res = spawnSync('/usr/bin/python3', ['scripts/run-notebooks.py', typeError, thrown, clean], {
+      cwd: ROOT,
+      env: { ...process.env, PATH: `${join(ROOT, 'node_modules/.bin')}:${process.env.PATH}` },
+      encoding: 'utf8',
+      timeout: 180_000,
+    });
+    expect(res.status).toBe(1);
+    expect(res.stdout).toMatch(/FAIL .*type-error\.ipynb, cell 1:/);
+    expect(res.stdout).toContain("Type 'string' is not assignable to type 'number'");
+    expect(res.stdout).toMatch(/FAIL .*throws\.ipynb, cell 0:/);
+    expect(res.stdout).toContain('boom from a cell');
+    expect(res.stdout).toMatch(/ok {3}.*clean\.ipynb/);
+    expect(res.stdout).toContain('1 notebooks ok, 2 failed');
+  }, 200_000);
+
+  it('--check-clean refuses a notebook with outputs', () => {
+    const path = notebook('dirty.ipynb', ['1 + 1']);
+    const nb = JSON.parse(readFileSync(path, 'utf8'));
+    nb.cells[0].execution_count = 1;
+    nb.cells[0].outputs = [{ output_type: 'stream', name: 'stdout', text: '2\n' }];
+    writeFileSync(path, JSON.stringify(nb));
+    const res = spawnSync('/usr/bin/python3', ['scripts/run-notebooks.py', '--check-clean', path], { cwd: ROOT, encoding: 'utf8' });
+    expect(res.status).toBe(1);
+    expect(res.stdout).toMatch(/dirty\.ipynb: code cells \[0\] carry outputs/);
+  });
+});
