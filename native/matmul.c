@@ -16,6 +16,10 @@
  *     out[a][c][b][d] = x[a][b][c][d] for 4-byte elements (float32 or int32 views of the heap):
  *     the form every transpose of the model reduces to (2-D, batched 2-D, [0,2,1,3]). Tiled so
  *     reads and writes both stay in cache; wasm's own Transpose walks [2048, 512] at ~0.4 GB/s.
+ *   unary(op, heap, xOff, outOff, n)
+ *     out[i] = f(x[i]) for n float32 elements; op 0 = exp, 1 = sqrt. The wasm binary's scalar
+ *     exp and sqrt run at 5-7 ns per element; glibc's expf and a vectorised sqrt are several
+ *     times faster (softmax/cross-entropy exps; AdamW's sqrt over every parameter each step).
  *   setThreads(n) / getThreads(): OpenBLAS thread count.
  *   config(): OpenBLAS build string (version, kernel, max threads).
  *
@@ -24,6 +28,7 @@
 #define NAPI_VERSION 8
 #include <node_api.h>
 #include <cblas.h>
+#include <math.h>
 #include <stdint.h>
 #include <stdio.h>
 
@@ -142,6 +147,8 @@ static napi_value transpose(napi_env env, napi_callback_info info) {
   }
   const uint32_t *x = (const uint32_t *)data + x_off;
   uint32_t *out = (uint32_t *)data + out_off;
+  /* Within a TILE×TILE tile, walk output rows (c) outermost so every write run is contiguous:
+   * 6× faster than walking input rows on [2048, 512] here (0.41 vs 2.7 ms). */
   for (int64_t a = 0; a < A; a++) {
     const uint32_t *xa = x + a * B * C * D;
     uint32_t *oa = out + a * B * C * D;
@@ -149,15 +156,58 @@ static napi_value transpose(napi_env env, napi_callback_info info) {
       const int64_t b1 = b0 + TILE < B ? b0 + TILE : B;
       for (int64_t c0 = 0; c0 < C; c0 += TILE) {
         const int64_t c1 = c0 + TILE < C ? c0 + TILE : C;
-        for (int64_t b = b0; b < b1; b++) {
-          for (int64_t c = c0; c < c1; c++) {
+        for (int64_t c = c0; c < c1; c++) {
+          uint32_t *dst = oa + (c * B + b0) * D;
+          for (int64_t b = b0; b < b1; b++) {
             const uint32_t *src = xa + (b * C + c) * D;
-            uint32_t *dst = oa + (c * B + b) * D;
             for (int64_t d = 0; d < D; d++) dst[d] = src[d];
+            dst += D;
           }
         }
       }
     }
+  }
+  return NULL;
+}
+
+static napi_value unary(napi_env env, napi_callback_info info) {
+  size_t argc = 5;
+  napi_value argv[5];
+  CHECK_NAPI(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  if (argc != 5) {
+    napi_throw_type_error(env, NULL, "moelab native unary: expected 5 arguments");
+    return NULL;
+  }
+  int64_t op;
+  if (!get_i64(env, argv[0], &op, "op")) return NULL;
+  napi_typedarray_type type;
+  size_t length;
+  void *data;
+  napi_value buffer;
+  size_t byte_offset;
+  if (napi_get_typedarray_info(env, argv[1], &type, &length, &data, &buffer, &byte_offset) != napi_ok ||
+      type != napi_float32_array) {
+    napi_throw_type_error(env, NULL, "moelab native unary: heap must be a Float32Array");
+    return NULL;
+  }
+  static const char *names[] = {"xOff", "outOff", "n"};
+  int64_t v[3];
+  for (int i = 0; i < 3; i++) {
+    if (!get_i64(env, argv[2 + i], &v[i], names[i])) return NULL;
+  }
+  const int64_t x_off = v[0], out_off = v[1], n = v[2];
+  if (x_off + n > (int64_t)length || out_off + n > (int64_t)length) {
+    napi_throw_range_error(env, NULL, "moelab native unary: an operand extends past the end of the heap view");
+    return NULL;
+  }
+  const float *x = (const float *)data + x_off;
+  float *out = (float *)data + out_off;
+  if (op == 0) {
+    for (int64_t i = 0; i < n; i++) out[i] = expf(x[i]);
+  } else if (op == 1) {
+    for (int64_t i = 0; i < n; i++) out[i] = sqrtf(x[i]);
+  } else {
+    napi_throw_range_error(env, NULL, "moelab native unary: op must be 0 (exp) or 1 (sqrt)");
   }
   return NULL;
 }
@@ -194,6 +244,7 @@ static napi_value init(napi_env env, napi_value exports) {
   const napi_property_descriptor props[] = {
       {"sgemm", NULL, sgemm, NULL, NULL, NULL, napi_enumerable, NULL},
       {"transpose", NULL, transpose, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"unary", NULL, unary, NULL, NULL, NULL, napi_enumerable, NULL},
       {"setThreads", NULL, set_threads, NULL, NULL, NULL, napi_enumerable, NULL},
       {"getThreads", NULL, get_threads, NULL, NULL, NULL, napi_enumerable, NULL},
       {"config", NULL, config, NULL, NULL, NULL, napi_enumerable, NULL},

@@ -87,6 +87,10 @@ def run_one(path, out_dir, timeout):
     except DeadKernelError as e:
         ok = False
         print("FAIL %s: the tslab kernel died: %s" % (path, e))
+    except (FileNotFoundError, RuntimeError) as e:
+        # The kernel did not start (e.g. `tslab` not on PATH: run through scripts/run-notebooks.sh).
+        ok = False
+        print("FAIL %s: could not start the tslab kernel: %s" % (path, e))
     seconds = time.time() - started
     if out_dir:
         os.makedirs(out_dir, exist_ok=True)

@@ -36,6 +36,13 @@ export { expertUsageFigure, representativeMoeRun, usageImbalance } from './repor
 export { tokenFractionsFigure } from './report/figures/token-fractions.ts';
 export { lrCurvesFigure } from './report/figures/lr-curves.ts';
 export { isoflopFigure } from './report/figures/isoflop.ts';
+export { powerLawFigure, referenceLaws } from './report/figures/power-laws.ts';
+export { parametricFigure } from './report/figures/parametric.ts';
+export { lrBatchFigure } from './report/figures/lr-batch.ts';
+export { scheduleFigure } from './report/figures/schedules.ts';
+export { buildFitSections, standardFits } from './report/fit-sections.ts';
+export type { LoadedFit, StandardFitOptions } from './report/fit-sections.ts';
+export { exportReport } from './report/export.ts';
 export { figureOutputHtml, plotlyLoaderHtml, tableOutputHtml } from './report/notebook.ts';
 export type { FigureOutputOptions } from './report/notebook.ts';
 export { buildReport, readPlotlyBundle } from './report/build.ts';
@@ -60,3 +67,46 @@ export { fitForm } from './fit/fit-form.ts';
 export type { FitFormOptions, FormFit } from './fit/fit-form.ts';
 export { relError } from './fit/record.ts';
 export type { Estimate, FitResultBase, HeldOutRow } from './fit/record.ts';
+export { createExpressionForm } from './fit/expression.ts';
+export type { ExpressionForm } from './fit/expression.ts';
+export { fitCustom } from './fit/custom.ts';
+export type { CustomFit, CustomFitOptions, CustomRow } from './fit/custom.ts';
+export { fitEnvelope } from './fit/envelope.ts';
+export type { EnvelopeFit, TrainingCurve } from './fit/envelope.ts';
+export { expertLrRatio, fitSurge } from './fit/surge.ts';
+export type { SurgeFit, SurgePoint } from './fit/surge.ts';
+export { fitDeepseek } from './fit/deepseek.ts';
+export type { DeepseekFit } from './fit/deepseek.ts';
+export {
+  MPL_OFFICIAL_PARAMS,
+  SCHEDULE_LAWS,
+  fitScheduleLaw,
+  meanAbsRelError,
+  multiPowerLaw,
+  predictCurve,
+  prepareCurve,
+  reconstructLr,
+  tissueLaw,
+} from './fit/schedule-laws.ts';
+export type { LossCurve, PreparedCurve, ScheduleCurveResult, ScheduleFit, ScheduleFitOptions, ScheduleLaw, ScheduleLawName } from './fit/schedule-laws.ts';
+export { numericColumn, parseCsv, readCsv, readSweepRuns, stringColumn } from './fit/data.ts';
+export type { RunRecordLite, Table } from './fit/data.ts';
+export { FIT_KINDS, fitRuns, fitTable, readCurveCsv, runCurve } from './fit/run-fit.ts';
+export type { FitRequest, FitResult } from './fit/run-fit.ts';
+export { formatFit } from './fit/format.ts';
+
+// --- sweeps: experiment files, plans, local and Slurm runners (src/sweep; docs/sweeps.md) --------
+export { defineSweep } from './sweep/define.ts';
+export { loadSweepFile, parseSweep } from './sweep/load.ts';
+export { SweepSchema } from './config/sweep-schema.ts';
+export type { SweepDefinition, UserSweepDefinition } from './config/sweep-schema.ts';
+export { expandSweep } from './sweep/plan.ts';
+export type { PlanProblem, PlanRun, RunPlan } from './sweep/plan.ts';
+export { formatRunId, parseRunId } from './sweep/run-id.ts';
+export type { RunIdParts } from './sweep/run-id.ts';
+export { assertPlanOk, prepareSweep } from './sweep/prepare.ts';
+export { inspectSweep, readPlan, writePlanFiles } from './sweep/state.ts';
+export type { RunStatusRow, SweepStatus } from './sweep/state.ts';
+export { runSweep, startSweep } from './sweep/runner.ts';
+export type { SweepOutcome } from './sweep/runner.ts';
+export { buildSbatchScript, submitSlurmSweep } from './sweep/slurm.ts';

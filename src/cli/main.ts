@@ -10,6 +10,8 @@ import { registerReport } from './report.ts';
 import { registerPlan } from './plan.ts';
 import { registerSweep } from './sweep.ts';
 import { registerStatus } from './status.ts';
+import { registerFit } from './fit.ts';
+import { registerBench } from './bench.ts';
 
 const program = new Command('moelab')
   .description('Scaling laws and LR schedules for small Mixture-of-Experts LMs (TensorFlow.js).')
@@ -24,6 +26,8 @@ registerReport(program);
 registerPlan(program);
 registerSweep(program);
 registerStatus(program);
+registerFit(program);
+registerBench(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -57,7 +57,7 @@ export async function runLocalSweep(
           message(`wait   ${e.run.runId}: another process trains it (${e.holder})`);
           break;
         case 'interrupted':
-          message(`stop   ${e.run.runId}: checkpointed; the next \`moelab sweep\` resumes it`);
+          message(`stop   ${e.run.runId}: interrupted; the next \`moelab sweep\` continues it from its last checkpoint`);
           break;
         case 'stopping':
           message(

@@ -45,7 +45,17 @@ async function readConfigFile(path: string): Promise<unknown> {
   const abs = resolve(path);
   let text: string;
   if (['.ts', '.js', '.mjs', '.mts'].includes(extname(abs))) {
-    const mod = (await import(pathToFileURL(abs).href)) as { default?: unknown };
+    let mod: { default?: unknown };
+    try {
+      mod = (await import(pathToFileURL(abs).href)) as { default?: unknown };
+    } catch (err) {
+      throw new ConfigError(
+        '--config',
+        path,
+        'Use a .json config, or a .ts inside the moelab folder (an ES module there), or an .mts file anywhere.',
+        `cannot load the module (${(err as Error).message.split('\n')[0]})`,
+      );
+    }
     if (mod.default === undefined) {
       throw new ConfigError('--config', path, 'Export the run config as the default export (`export default {...}`).', 'module has no default export');
     }

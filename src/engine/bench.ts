@@ -69,6 +69,11 @@ export interface StepBenchResult {
   /** Wall time of each timed step (ms). */
   stepMs: number[];
   medianStepMs: number;
+  /**
+   * Median CPU time per step (ms) over all threads of the process (OpenBLAS's included): less
+   * sensitive to other load than wall time; bench/torch_step.py reports the same.
+   */
+  cpuMsPerStep: number;
   tokensPerSec: number;
   /** Training FLOPs per token (3 × forward; causal attention counted over (T+1)/2 keys). */
   flopsPerToken: number;
@@ -138,12 +143,16 @@ export function benchTrainingStep(options: StepBenchOptions = {}): StepBenchResu
     }
     const before = tf.memory().numTensors;
     const stepMs: number[] = [];
+    const cpuMs: number[] = [];
     let lastLoss = NaN;
     for (let i = 0; i < steps; i++) {
+      const c0 = process.cpuUsage();
       const t0 = performance.now();
       lastLoss = runner.step();
       const ms = performance.now() - t0;
+      const c = process.cpuUsage(c0);
       stepMs.push(ms);
+      cpuMs.push((c.user + c.system) / 1000);
       options.onStep?.(i, ms);
     }
     const tensorLeakPerStep = (tf.memory().numTensors - before) / Math.max(1, steps);
@@ -157,6 +166,7 @@ export function benchTrainingStep(options: StepBenchOptions = {}): StepBenchResu
       tokensPerStep,
       stepMs,
       medianStepMs,
+      cpuMsPerStep: median(cpuMs),
       tokensPerSec,
       flopsPerToken: fpt,
       gflops: (fpt * tokensPerSec) / 1e9,
@@ -215,19 +225,20 @@ export function benchStepMatmuls(reps = 7): { shapes: MatmulBench[]; aggregateGf
 }
 
 /**
- * Wall time per kernel over `steps` training steps after one warm-up (src/engine/kernel-timer.ts),
- * largest first, in ms per step.
+ * Wall and CPU time per kernel over `steps` training steps after one warm-up
+ * (src/engine/kernel-timer.ts), largest CPU time first, in ms per step.
  */
-export function profileTrainingStep(steps = 3, seed = 0): { kernels: KernelTime[]; stepMs: number } {
+export function profileTrainingStep(steps = 3, seed = 0): { kernels: KernelTime[]; stepMs: number; stepCpuMs: number } {
   const runner = createStepRunner(seed);
   try {
     runner.step();
-    const { kernels, totalMs } = timeKernels(() => {
+    const { kernels, totalMs, totalCpuMs } = timeKernels(() => {
       for (let i = 0; i < steps; i++) runner.step();
     });
     return {
-      kernels: kernels.map((k) => ({ kernel: k.kernel, calls: k.calls / steps, ms: k.ms / steps })),
+      kernels: kernels.map((k) => ({ kernel: k.kernel, calls: k.calls / steps, ms: k.ms / steps, cpuMs: k.cpuMs / steps })),
       stepMs: totalMs / steps,
+      stepCpuMs: totalCpuMs / steps,
     };
   } finally {
     runner.dispose();

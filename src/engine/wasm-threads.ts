@@ -118,7 +118,13 @@ export function enableWasmThreads(wasm: WasmPackage, threads: number): void {
         disposeData: module.cwrap('dispose_data', null, ['number']),
         dispose: module.cwrap('dispose', null, []),
       };
-      return new wasm.BackendWasm(module);
+      const backend = new wasm.BackendWasm(module);
+      // The constructor started XNNPACK's pool threads; Emscripten ref()s the worker of every
+      // running pthread, and pool threads never finish, so the process would never exit. Unref
+      // them: they only ever run while the main thread is inside a kernel.
+      const pthreads = (module as unknown as { PThread?: { runningWorkers: { unref(): void }[] } }).PThread;
+      for (const worker of pthreads?.runningWorkers ?? []) worker.unref();
+      return backend;
     },
     WASM_PRIORITY,
   );

@@ -3,7 +3,7 @@
 // bootstrap intervals, held-out check on the rows with the largest value of the first input.
 import { DataError } from '../errors.ts';
 import { bootstrap } from './bootstrap.ts';
-import { fitForm, refitRows } from './fit-form.ts';
+import { fitForm, refitRows, type FitDiagnostics } from './fit-form.ts';
 import type { Form } from './forms.ts';
 import type { LossKind } from './objective.ts';
 import { gridStarts } from './multistart.ts';
@@ -30,6 +30,7 @@ export interface CustomFitOptions {
 
 export interface CustomFit extends FitResultBase {
   kind: 'custom';
+  diagnostics: FitDiagnostics;
   inputs: readonly string[];
   /** How each derivative was obtained (expression forms). */
   derivatives?: Record<string, 'symbolic' | 'numeric'>;

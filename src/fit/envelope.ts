@@ -31,6 +31,11 @@ export interface EnvelopeOptions {
   seed?: number;
   /** 'largest': fit on the lower 80% of the envelope's ln C range, predict N_opt, D_opt at its top. */
   holdout?: 'largest' | 'none';
+  /**
+   * Drop envelope points won by the smallest or largest model (default true): there the true
+   * optimum may lie outside the sizes trained, so N_opt is censored at the edge of the grid.
+   */
+  excludeEdgeWinners?: boolean;
 }
 
 export interface EnvelopePoint {
@@ -94,9 +99,11 @@ function interp(xs: Float64Array, ys: Float64Array, x: number): number {
   return ys[lo] + t * (ys[hi] - ys[lo]);
 }
 
-function computeEnvelope(curves: readonly PreparedCurve[], K: number, minCurves: number, formula: ComputeFormula): EnvelopePoint[] {
+function computeEnvelope(curves: readonly PreparedCurve[], K: number, minCurves: number, formula: ComputeFormula, excludeEdges: boolean): EnvelopePoint[] {
   const usable = curves.filter((c) => c.lnC.length >= 2);
   if (usable.length === 0) return [];
+  const nMin = Math.min(...usable.map((c) => c.N));
+  const nMax = Math.max(...usable.map((c) => c.N));
   const lo = Math.min(...usable.map((c) => c.lnC[0]));
   const hi = Math.max(...usable.map((c) => c.lnC[c.lnC.length - 1]));
   const out: EnvelopePoint[] = [];
@@ -115,6 +122,7 @@ function computeEnvelope(curves: readonly PreparedCurve[], K: number, minCurves:
       }
     }
     if (!best || covering < minCurves) continue;
+    if (excludeEdges && (best.N === nMin || best.N === nMax)) continue;
     const C = Math.exp(lnC);
     const D = best.lnD ? Math.exp(interp(best.lnC, best.lnD, lnC)) : tokensForCompute(C, best.N, formula);
     out.push({ C, N: best.N, D, loss: bestLoss, curve: best.label });
@@ -125,7 +133,7 @@ function computeEnvelope(curves: readonly PreparedCurve[], K: number, minCurves:
 function fitLaws(env: readonly EnvelopePoint[]): { N: PowerLaw; D: PowerLaw } {
   if (new Set(env.map((e) => e.N)).size < 2) {
     throw new DataError(
-      `envelope: only one model size (${env.length ? `N = ${fmt(env[0].N)}` : 'none'}) is ever the lowest-loss run, so N_opt cannot vary with C. Add curves of models that win at other compute levels (smaller and larger sizes trained longer/shorter).`,
+      `envelope: only one model size (${env.length ? `N = ${fmt(env[0].N)}` : 'none'}) is ever the lowest-loss run away from the smallest and largest sizes, so N_opt cannot vary with C. Add curves of sizes that win at other compute levels (smaller and larger models, trained longer).`,
     );
   }
   return { N: fitPowerLaw(env.map((e) => e.C), env.map((e) => e.N)), D: fitPowerLaw(env.map((e) => e.C), env.map((e) => e.D)) };
@@ -147,9 +155,10 @@ export function fitEnvelope(curves: readonly TrainingCurve[], options: EnvelopeO
   const nBoot = options.bootstrap ?? 0;
   const seed = options.seed ?? 0;
   const holdout = options.holdout ?? 'largest';
+  const excludeEdges = options.excludeEdgeWinners ?? true;
 
   const prepared = curves.map((c) => prepareCurve(c, window));
-  const env = computeEnvelope(prepared, K, minCurves, formula);
+  const env = computeEnvelope(prepared, K, minCurves, formula, excludeEdges);
   const laws = fitLaws(env);
   const valuesOf = (l: { N: PowerLaw; D: PowerLaw }) => {
     const derived: Record<string, number> = { 'a+b': l.N.a + l.D.a };
@@ -166,7 +175,7 @@ export function fitEnvelope(curves: readonly TrainingCurve[], options: EnvelopeO
           prepared.length,
           (rows) => {
             try {
-              const v = valuesOf(fitLaws(computeEnvelope(Array.from(rows, (i) => prepared[i]), K, minCurves, formula)));
+              const v = valuesOf(fitLaws(computeEnvelope(Array.from(rows, (i) => prepared[i]), K, minCurves, formula, excludeEdges)));
               return { ...prefixKeys(v.params, 'params.'), ...prefixKeys(v.derived, 'derived.') };
             } catch {
               return null;
@@ -194,7 +203,7 @@ export function fitEnvelope(curves: readonly TrainingCurve[], options: EnvelopeO
               prepared.length,
               (rows) => {
                 try {
-                  const e = computeEnvelope(Array.from(rows, (i) => prepared[i]), K, minCurves, formula).filter((x) => x.C <= cut);
+                  const e = computeEnvelope(Array.from(rows, (i) => prepared[i]), K, minCurves, formula, excludeEdges).filter((x) => x.C <= cut);
                   const lb = fitLaws(e);
                   return { N: evalPowerLaw(lb.N, top.C), D: evalPowerLaw(lb.D, top.C) };
                 } catch {
@@ -221,9 +230,10 @@ export function fitEnvelope(curves: readonly TrainingCurve[], options: EnvelopeO
     data: { n: curves.length, rowsGiven: curves.length, columns: {}, dropped: [], heldOutRows: [] },
     heldOut,
     bootstrap: bootstrapSummary(boot, 'curves resampled with replacement; envelope and laws recomputed'),
-    options: { gridPoints: K, minCurves, smoothWindow: window, computeFormula: formula, targetFlops: targets, bootstrap: nBoot, seed, holdout },
+    options: { gridPoints: K, minCurves, smoothWindow: window, computeFormula: formula, targetFlops: targets, bootstrap: nBoot, seed, holdout, excludeEdgeWinners: excludeEdges },
     notes: [
       `Envelope at ${K} log-spaced FLOP values; each curve interpolated linearly in ln C${window > 1 ? ` after a ${window}-point moving average` : ''}; a value needs ≥ ${minCurves} covering curves.`,
+      excludeEdges ? 'FLOP values won by the smallest or largest model are left out (N_opt is censored there).' : 'FLOP values won by the smallest or largest model are kept.',
       prepared.every((c) => c.lnD) ? 'D_opt: tokens interpolated along the winning curve.' : `D_opt: D = C / (${formula.a}·N + ${formula.b}) where curves lack tokens.`,
       heldNote,
     ],

@@ -93,10 +93,9 @@ function fitSlice(budget: number, pts: readonly IsoflopPoint[], formula: Compute
     );
   }
   if (parabola.vertexU < uMin || parabola.vertexU > uMax) {
-    const side = parabola.vertexU > uMax ? 'above the largest' : 'below the smallest';
-    const fix = parabola.vertexU > uMax ? 'add larger models at this budget' : 'add smaller models at this budget';
+    const above = parabola.vertexU > uMax;
     throw new DataError(
-      `isoFLOP budget ${fmt(budget)} FLOPs has no interior minimum: the fitted optimum N = ${fmt(Math.exp(parabola.vertexU))} lies ${side} size sampled (N = ${fmt(Math.exp(parabola.vertexU > uMax ? uMax : uMin))}); ${fix}.`,
+      `isoFLOP budget ${fmt(budget)} FLOPs has no interior minimum: the fitted parabola's minimum (N ≈ ${fmt(Math.exp(parabola.vertexU))}) lies ${above ? 'above the largest' : 'below the smallest'} size sampled (N = ${fmt(Math.exp(above ? uMax : uMin))}; best run N = ${fmt(best.N)}, loss ${fmt(best.loss, 4)}). ${above ? 'Loss is still falling with size: add larger models at this budget.' : 'Loss is still falling towards smaller sizes: add smaller models at this budget.'}`,
     );
   }
   const N_opt = Math.exp(parabola.vertexU);

@@ -25,7 +25,15 @@ export function leastSquares(X: readonly (readonly number[])[], y: readonly numb
     b.set(i, 0, sw * y[i]);
   }
   const qr = new QrDecomposition(A);
-  if (!qr.isFullRank()) throw new DataError('least squares: the design is rank-deficient (repeated or collinear inputs)');
+  // Numerical rank from R's diagonal (ml-matrix's isFullRank only tests for exact zeros).
+  const R = qr.upperTriangularMatrix;
+  let maxDiag = 0;
+  for (let j = 0; j < k; j++) maxDiag = Math.max(maxDiag, Math.abs(R.get(j, j)));
+  for (let j = 0; j < k; j++) {
+    if (!(Math.abs(R.get(j, j)) > 1e-12 * maxDiag)) {
+      throw new DataError('least squares: the design is rank-deficient (repeated or collinear inputs); give more distinct input values');
+    }
+  }
   const coef = qr.solve(b).to1DArray();
   let rss = 0;
   let mean = 0;

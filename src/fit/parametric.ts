@@ -8,7 +8,7 @@
 import { DataError } from '../errors.ts';
 import { bootstrap } from './bootstrap.ts';
 import { COMPUTE_6ND, computeFlops, type ComputeFormula } from './compute-formula.ts';
-import { refitRows, fitForm, type FormFit } from './fit-form.ts';
+import { refitRows, fitForm, type FormFit, type FitDiagnostics } from './fit-form.ts';
 import { chinchillaForm } from './forms.ts';
 import { CHINCHILLA_HUBER_DELTA } from './huber.ts';
 import { gridStarts } from './multistart.ts';
@@ -155,6 +155,7 @@ export interface ParametricOptions {
 
 export interface ParametricFit extends FitResultBase {
   kind: 'parametric';
+  diagnostics: FitDiagnostics;
   /** The full-data fit in the optimiser's parameterisation (for refits and reports). */
   theta: Record<string, number>;
   /** The held-out refit's diagnostics, when a held-out check ran. */

@@ -48,6 +48,13 @@ export const DEFAULT_COLUMNS: Required<Omit<ColumnMap, 'vars' | 'label'>> = Obje
   curve: 'curve',
 });
 
+/** Defaults overridden by the columns actually given (undefined entries keep the default). */
+function resolveColumns(given: ColumnMap = {}): Required<Omit<ColumnMap, 'vars' | 'label'>> & { label?: string } {
+  const out: Record<string, string | undefined> = { ...DEFAULT_COLUMNS };
+  for (const [k, v] of Object.entries(given)) if (k !== 'vars' && typeof v === 'string') out[k] = v;
+  return out as Required<Omit<ColumnMap, 'vars' | 'label'>> & { label?: string };
+}
+
 const FLAG: Record<keyof Omit<ColumnMap, 'vars'>, string> = {
   N: '--n-col',
   D: '--d-col',
@@ -150,7 +157,7 @@ const NEEDS: Record<Exclude<FitKind, 'schedule'>, (keyof Omit<ColumnMap, 'vars' 
 
 function tableRows(t: Table, req: FitRequest, extraVars: string[] = []): Prepared {
   const given = req.columns ?? {};
-  const names = { ...DEFAULT_COLUMNS, ...Object.fromEntries(Object.entries(given).filter(([k, v]) => k !== 'vars' && v !== undefined)) } as Required<Omit<ColumnMap, 'vars' | 'label'>> & { label?: string };
+  const names = resolveColumns(given);
   const needs = new Set(NEEDS[req.kind as Exclude<FitKind, 'schedule'>] ?? []);
   if (req.kind === 'deepseek' && !hasColumn(t, names.budget)) needs.add('C');
   if (req.kind === 'isoflop' && !hasColumn(t, names.budget)) needs.add('C');
@@ -336,7 +343,7 @@ export async function fitRuns(runs: readonly RunRecordLite[], req: FitRequest): 
 // Curves: envelope and schedule
 
 function fitEnvelopeFromTable(t: Table, req: FitRequest): EnvelopeFit {
-  const c = { ...DEFAULT_COLUMNS, ...req.columns };
+  const c = resolveColumns(req.columns);
   const ids = stringColumn(t, c.curve, '--curve-col');
   const N = numericColumn(t, c.N, '--n-col');
   const C = numericColumn(t, c.C, '--c-col');
@@ -414,7 +421,7 @@ function scheduleOptions(req: FitRequest, predict: LossCurve[]) {
 /** One loss curve per CSV file (columns step, lr, loss unless mapped); name = file name. */
 export function readCurveCsv(path: string, columns: ColumnMap = {}): LossCurve {
   const t = readCsv(path);
-  const c = { ...DEFAULT_COLUMNS, ...columns };
+  const c = resolveColumns(columns);
   return {
     name: basename(path, extname(path)),
     steps: numericColumn(t, c.step, '--step-col'),
@@ -429,7 +436,7 @@ export function fitScheduleCsvs(fitPaths: readonly string[], predictPaths: reado
     fitPaths.map((p) => readCurveCsv(p, req.columns)),
     scheduleOptions(req, predictPaths.map((p) => readCurveCsv(p, req.columns))),
   );
-  const c = { ...DEFAULT_COLUMNS, ...req.columns };
+  const c = resolveColumns(req.columns);
   fit.data.columns = { step: c.step, lr: c.lr, loss: c.loss };
   return fit;
 }

@@ -490,6 +490,7 @@ export interface ScheduleCurveResult {
 
 export interface ScheduleFit extends FitResultBase {
   kind: 'schedule';
+  diagnostics: FitDiagnostics;
   law: ScheduleLawName;
   curves: ScheduleCurveResult[];
   lrReconstruction: { warmupSteps: number | 'first logged step'; interpolation: 'linear' | 'step'; lambda: number | null };
@@ -515,7 +516,7 @@ function startsFor(law: ScheduleLaw, curves: readonly PreparedCurve[], delta: nu
     gridStarts([[0.7, 0.85, 0.95].map((f) => f * minLoss), [0.2, 0.5, 1.2].map(Math.log), [0.3, 0.5, 0.7], [30, 300, 3000].map(Math.log)]),
   );
   const [L0, lnA, alpha, lnB] = init.best.x;
-  const starts = gridStarts([[L0], [lnA], [alpha], [lnB], [0.5, 2].map(Math.log), [0.4, 0.7], [0.4, 0.7]]);
+  const starts = gridStarts([[L0], [lnA], [alpha], [lnB], [0.5, 2].map(Math.log), [0.4, 0.7], [0.5]]);
   return { starts, init };
 }
 

@@ -9,13 +9,12 @@
 // Symbols: B batch size in tokens, η (lr) peak learning rate, ε_max the peak of the surge curve.
 import { DataError } from '../errors.ts';
 import { bootstrap } from './bootstrap.ts';
-import { fitForm, type FormFit } from './fit-form.ts';
+import { fitForm, type FormFit, type FitDiagnostics } from './fit-form.ts';
 import { epsOpt, surgeForm } from './forms.ts';
 import { fitParabola, type Parabola } from './linear.ts';
 import { fmt, groupIds, groupIndices, requirePositive } from './points.ts';
 import { bootstrapSummary, prefixKeys, relError, withIntervals, type Estimate, type FitResultBase, type HeldOutRow } from './record.ts';
 
-export { epsOpt };
 
 export interface SurgePoint {
   /** Global batch size in tokens. */
@@ -57,6 +56,7 @@ export interface SurgeBatch {
 
 export interface SurgeFit extends FitResultBase {
   kind: 'surge';
+  diagnostics: FitDiagnostics;
   perBatch: SurgeBatch[];
   curve: { batchTokens: number; lr: number }[];
 }

@@ -5,8 +5,9 @@
 // - activations stay 2-D [tokens, width]; attention's per-(batch, kv-head) products are one
 //   batched product whose backward transposes explicitly (per-block 2-D products would need
 //   tf.split / slice, which copy the whole input once per block on wasm: 160 ms for 64 blocks);
-// - linear layers: a custom op whose backward uses the transpose-flag products (measured faster
-//   than explicit transposes of the activations);
+// - every product is a matMul without transpose flags (wasm's XNNPACK fast path; the flagged forms
+//   are 10–30× slower there): linear layers and batched products get custom gradients that
+//   transpose explicitly;
 // - no tf.gather gradient (UnsortedSegmentSum is missing on wasm): row gathers and scatter-adds
 //   (embedding, MoE dispatch / combine) run on the host, each the other's gradient;
 // - fused backward passes for RMSNorm, SwiGLU and softmax cross-entropy (fewer ops than autograd);
@@ -38,19 +39,20 @@ export function oneHotFloat(ids: Int32Array, depth: number): tf.Tensor2D {
 // Products
 
 /**
- * y = x·w for x [rows, in], w [in, out] (stock: tf.matMul(x, w)); dx = dy·wᵀ, dw = xᵀ·dy.
- * Measured on wasm (tf.js 4.22, 2048-row activations): the transpose-flag products run on the
- * fast path too and beat an explicit transpose of the activations (dw: 6 ms vs 38 ms at
- * 2048×512×128), so the flags are used. Kept as a custom op so a native kernel or another
- * formulation can be swapped in here.
+ * y = x·w for x [rows, in], w [in, out] (stock: tf.matMul(x, w)). Backward: dx = dy·transpose(w),
+ * dw = transpose(x)·dy with the transposes as separate ops, so all three products are rank-2
+ * without transpose flags. Measured on wasm without the native kernel (2048-row activations):
+ * the flagged products tf.js's own gradient uses fall off XNNPACK's fast path (dw 2048×512×128:
+ * 448 ms flagged vs 38 ms transpose + product). With the native OpenBLAS kernel of src/engine the
+ * flagged dw is ~1.5× faster than this form; the choice is made here, in one place.
  */
 export const linear = customOp<tf.Tensor2D>((x, w, save) => {
   (save as tf.GradSaveFunc)([x as tf.Tensor, w as tf.Tensor]);
   return {
     value: tf.matMul(x as tf.Tensor2D, w as tf.Tensor2D),
     gradFunc: (dy, [xs, ws]) => [
-      tf.matMul(dy as tf.Tensor2D, ws as tf.Tensor2D, false, true),
-      tf.matMul(xs as tf.Tensor2D, dy as tf.Tensor2D, true, false),
+      tf.matMul(dy as tf.Tensor2D, tf.transpose(ws as tf.Tensor2D)),
+      tf.matMul(tf.transpose(xs as tf.Tensor2D), dy as tf.Tensor2D),
     ],
   };
 }) as (x: tf.Tensor2D, w: tf.Tensor2D) => tf.Tensor2D;
@@ -58,9 +60,9 @@ export const linear = customOp<tf.Tensor2D>((x, w, save) => {
 /**
  * Batched product c[i] = a[i]·b[i] for a [batch, n, k], b [batch, k, m] (stock: tf.matMul(a, b)).
  * Same rule as `linear`: the backward transposes explicitly (one 3-D transpose each), so every
- * product is a batched matMul without transpose flags — measured 2–4× faster on wasm than the
- * flagged forms tf.js's own gradient uses, and far faster than per-block 2-D products, whose
- * split/slice copies the whole input once per block on wasm.
+ * product is a batched matMul without transpose flags (2–4× faster on wasm than the flagged
+ * forms). One batched product is far faster than per-block 2-D products, whose split/slice
+ * copies the whole input once per block on stock wasm.
  */
 export const batchMatMul = customOp<tf.Tensor3D>((a, b, save) => {
   (save as tf.GradSaveFunc)([a as tf.Tensor, b as tf.Tensor]);

@@ -18,10 +18,10 @@ import { provenance } from '../util/provenance.ts';
 import { composeReport } from './compose.ts';
 import type { ImageFormat } from './export.ts';
 import { buildFitSections, standardFits, type LoadedFit } from './fit-sections.ts';
-import { dataFrameToTable, runTableRows, runsDataFrame } from './frame.ts';
+import { RUN_COLUMNS, dataFrameToTable, runTableRows, runsDataFrame } from './frame.ts';
 import { renderReportHtml } from './page.ts';
 import { loadSweepRecords } from './records.ts';
-import { tableToCsv } from './tables.ts';
+import { tableToCsv, type TableSpec } from './tables.ts';
 
 export interface BuildReportOptions {
   /** HTML file to write (default <sweep>/report/index.html); the other files go beside it. */
@@ -86,13 +86,21 @@ export async function buildReport(sweepDir: string, options: BuildReportOptions 
     ...(options.bootstrap !== undefined ? { bootstrap: options.bootstrap, parametricBootstrap: Math.min(options.bootstrap, 200) } : {}),
   };
   const tFit = performance.now();
-  const computed = options.runFits === false ? { fits: [], computed: [], warnings: [] } : standardFits(records, existing, fitOptions);
+  const computed = options.runFits === false ? { fits: [], computed: [], warnings: [] } : await standardFits(records, existing, fitOptions);
   warnings.push(...computed.warnings);
   if (computed.computed.length) log(`ran the standard fits fits/ lacked: ${computed.computed.join(', ')} (${((performance.now() - tFit) / 1000).toFixed(1)} s)`);
   const fitSections = buildFitSections(records, [...existing, ...computed.fits], warnings, options.targetFlops);
 
-  const df = await runsDataFrame(runTableRows(records.runs));
-  const runsTable = dataFrameToTable(df, 'runs', 'Runs', 'One row per run (from a danfojs-node DataFrame; loadRuns(dir) returns the same frame).');
+  const rows = runTableRows(records.runs);
+  let runsTable: TableSpec;
+  try {
+    const df = await runsDataFrame(rows);
+    runsTable = dataFrameToTable(df, 'runs', 'Runs', 'One row per run (from a danfojs-node DataFrame; loadRuns(dir) returns the same frame).');
+  } catch (err) {
+    // The table's content does not depend on danfojs; a broken install must not cost the report.
+    warnings.push(`danfojs-node did not load (${(err as Error).message.split('\n')[0]}); the runs table was built without it. Reinstall with \`npm ci\`.`);
+    runsTable = { id: 'runs', title: 'Runs', caption: 'One row per run.', columns: [...RUN_COLUMNS], rows: rows.map((r) => RUN_COLUMNS.map((c) => r[c])) };
+  }
 
   const prov = provenance();
   const images: Record<string, string> = {};

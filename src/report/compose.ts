@@ -60,7 +60,7 @@ export function composeReport(records: SweepRecords, runsTable: TableSpec, fits:
     {
       id: 'training',
       title: 'Training curves',
-      figures: present([lossVsTokensFigure(runs), lossVsFlopsFigure(runs)]).filter((f) => f.data.length > 0),
+      figures: [lossVsTokensFigure(runs), lossVsFlopsFigure(runs)].filter((f) => f.data.length > 0),
       tables: [],
     },
     ...fits.sections.filter((s) => s.id !== 'schedules-fit'),

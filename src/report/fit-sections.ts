@@ -3,13 +3,16 @@
 // numbers. Fit records are read as written by `moelab fit` (src/fit/record.ts); the report's own
 // fits use the same functions and produce the same records.
 import { DataError } from '../errors.ts';
-import { fitComputeFormula, type ComputeFit, type ComputeFormula, type ComputePoint } from '../fit/compute-formula.ts';
-import { fitIsoflop, type IsoflopFit, type IsoflopPoint } from '../fit/isoflop.ts';
-import { fitParametric, type ParametricFit, type ParametricPoint } from '../fit/parametric.ts';
+import type { ComputeFit, ComputeFormula, ComputePoint } from '../fit/compute-formula.ts';
+import type { RunRecordLite } from '../fit/data.ts';
+import type { IsoflopFit, IsoflopPoint } from '../fit/isoflop.ts';
+import type { ParametricFit, ParametricPoint } from '../fit/parametric.ts';
 import { fmt } from '../fit/points.ts';
 import { FIT_RECORD_SCHEMA, type Estimate, type FitKind, type FitResultBase } from '../fit/record.ts';
-import { fitScheduleLaw, type LossCurve, type ScheduleFit, type ScheduleLawName } from '../fit/schedule-laws.ts';
-import { fitSurge, type SurgeFit, type SurgePoint } from '../fit/surge.ts';
+import { fitRuns, fitScheduleRuns } from '../fit/run-fit.ts';
+import type { ScheduleFit, ScheduleLawName } from '../fit/schedule-laws.ts';
+import type { SurgeFit, SurgePoint } from '../fit/surge.ts';
+import { sweepPaths } from '../io/results.ts';
 import { provenance } from '../util/provenance.ts';
 import { formatNumber, logspace } from './figure.ts';
 import { isoflopFigure } from './figures/isoflop.ts';
@@ -93,12 +96,6 @@ export function scheduleRuns(records: SweepRecords): RunRecord[] {
   );
 }
 
-/** A run's curve for the schedule laws: logged steps, their LRs and training losses. */
-export function scheduleCurve(run: RunRecord): LossCurve {
-  const rows = scheduleCurveRows(run);
-  return { name: run.runId, steps: rows.map((m) => m.step), lrs: rows.map((m) => m.learningRate), losses: rows.map((m) => m.trainLoss) };
-}
-
 /**
  * Which schedule runs are predicted rather than fitted: those of the paper's three-phase schedule
  * (label or kind "hunyuan") when present and not the only schedule, else the last schedule label.
@@ -131,17 +128,23 @@ export function defaultTargetFlops(records: SweepRecords): number | undefined {
   return budgets.length ? 100 * Math.max(...budgets) : undefined;
 }
 
+/** The run as src/fit's sweep readers see it (RunRecordLite), so fits match `moelab fit --runs`. */
+function liteRun(records: SweepRecords, run: RunRecord): RunRecordLite {
+  return { runId: run.runId, dir: sweepPaths(records.dir).run(run.runId), config: run.config, summary: run.summary ?? null };
+}
+
 /**
- * Run the standard fits the sweep's data supports and `fits/` lacks: compute formula (≥ 2 model
- * sizes), isoFLOP + power laws (budgets), parametric L(N, D) (budgets), surge (an LR × batch
- * study). A fit the data refuses (DataError: e.g. a budget without an interior minimum) becomes
- * a warning and its figures are left out.
+ * Run the standard fits the sweep's data supports and `fits/` lacks, through the same entry points
+ * as `moelab fit --runs` (src/fit/run-fit.ts), each on its study's runs: compute formula (all runs,
+ * ≥ 2 model sizes), isoFLOP + power laws and parametric L(N, D) (the runs with a budget), surge
+ * (the LR × batch study), schedule law (the schedules study). A fit the data refuses (DataError:
+ * e.g. a budget without an interior minimum) becomes a warning and its figures are left out.
  */
-export function standardFits(
+export async function standardFits(
   records: SweepRecords,
   existing: LoadedFit[],
   options: StandardFitOptions = {},
-): { fits: LoadedFit[]; computed: string[]; warnings: string[] } {
+): Promise<{ fits: LoadedFit[]; computed: string[]; warnings: string[] }> {
   const d = STANDARD_FIT_DEFAULTS;
   const o = {
     bootstrap: options.bootstrap ?? d.bootstrap,
@@ -154,64 +157,64 @@ export function standardFits(
   const fits: LoadedFit[] = [];
   const computed: string[] = [];
   const warnings: string[] = [];
-  const attempt = (kind: FitKind, run: () => FitResultBase) => {
+  const attempt = async (kind: FitKind, run: () => Promise<FitResultBase> | FitResultBase) => {
     try {
-      fits.push(asRecord(run(), records.dir));
+      fits.push(asRecord(await run(), records.dir));
       computed.push(kind);
     } catch (err) {
       if (!(err instanceof DataError)) throw err;
       warnings.push(`${kind} fit skipped: ${err.message}`);
     }
   };
+  const lite = (runs: RunRecord[]) => runs.map((r) => liteRun(records, r));
 
   const sizes = new Set(records.runs.map((r) => r.config.derived.activatedParams));
-  let formula: ComputeFormula | undefined = (existing.find((f) => f.kind === 'compute') as ComputeFit | undefined)?.params
-    ? computeFormulaOf(existing.find((f) => f.kind === 'compute') as unknown as ComputeFit)
-    : undefined;
-  if (!has(existing, 'compute') && sizes.size >= 2) {
-    attempt('compute', () => fitComputeFormula(computePoints(records.runs), { bootstrap: o.bootstrap, seed: o.seed }));
+  const existingCompute = existing.find((f) => f.kind === 'compute') as unknown as ComputeFit | undefined;
+  let formula = existingCompute?.params ? computeFormulaOf(existingCompute) : undefined;
+  if (!existingCompute && sizes.size >= 2) {
+    await attempt('compute', () => fitRuns(lite(records.runs), { kind: 'compute', bootstrap: o.bootstrap, seed: o.seed }));
     const c = fits.find((f) => f.kind === 'compute') as unknown as ComputeFit | undefined;
     if (c) formula = computeFormulaOf(c);
   }
 
-  const iso = isoflopPoints(records.runs);
-  const budgets = [...new Set(iso.map((p) => p.budget))].sort((a, b) => a - b);
+  const family = records.runs.filter((r) => runBudget(r) !== undefined);
+  const budgets = [...new Set(isoflopPoints(family).map((p) => p.budget))].sort((a, b) => a - b);
   if (budgets.length >= 2) {
     const bandTargets = target ? [...logspace(budgets[0] / 1.5, target * 1.5, 24), target] : [];
     if (!has(existing, 'isoflop')) {
-      attempt('isoflop', () => fitIsoflop(iso, { computeFormula: formula, targetFlops: bandTargets, bootstrap: o.bootstrap, seed: o.seed }));
+      await attempt('isoflop', () =>
+        fitRuns(lite(family), { kind: 'isoflop', computeFormula: formula, targetFlops: bandTargets, bootstrap: o.bootstrap, seed: o.seed }),
+      );
     }
     if (!has(existing, 'parametric')) {
-      attempt('parametric', () =>
-        fitParametric(parametricPoints(records.runs), {
-          computeFormula: formula,
-          targetFlops: target ? [target] : [],
-          bootstrap: o.parametricBootstrap,
-          seed: o.seed,
-        }),
+      await attempt('parametric', () =>
+        fitRuns(lite(family), { kind: 'parametric', computeFormula: formula, targetFlops: target ? [target] : [], bootstrap: o.parametricBootstrap, seed: o.seed }),
       );
     }
   }
 
   const grid = lrBatchRuns(records);
   if (grid.length > 0 && !has(existing, 'surge')) {
-    const pts = surgePoints(grid);
-    const best = pts.reduce<SurgePoint | undefined>((b, p) => (!b || p.loss < b.loss ? p : b), undefined);
+    const best = surgePoints(grid).reduce<SurgePoint | undefined>((b, p) => (!b || p.loss < b.loss ? p : b), undefined);
     const model = grid[0].config.config.model;
-    attempt('surge', () =>
-      fitSurge(pts, {
+    await attempt('surge', () =>
+      fitRuns(lite(grid), {
+        kind: 'surge',
         bootstrap: o.bootstrap,
         seed: o.seed,
         expertLr: model.numExperts > 0 && best ? { numExperts: model.numExperts, topK: model.topK, batchTokens: best.batchTokens } : undefined,
       }),
     );
   }
+
   const sched = scheduleRuns(records);
   const held = heldOutSchedule(sched);
   if (held !== undefined && !has(existing, 'schedule')) {
-    const fitOn = sched.filter((r) => runScheduleLabel(r) !== held).map(scheduleCurve);
-    const predict = sched.filter((r) => runScheduleLabel(r) === held).map(scheduleCurve);
-    attempt('schedule', () => fitScheduleLaw(fitOn, { law: o.scheduleLaw, predict, bootstrap: o.scheduleBootstrap, seed: o.seed }));
+    const fitIds = sched.filter((r) => runScheduleLabel(r) !== held).map((r) => r.runId);
+    const predictIds = sched.filter((r) => runScheduleLabel(r) === held).map((r) => r.runId);
+    await attempt('schedule', () =>
+      fitScheduleRuns(lite(sched), fitIds, predictIds, { kind: 'schedule', law: o.scheduleLaw, curveLoss: 'trainLoss', bootstrap: o.scheduleBootstrap, seed: o.seed }),
+    );
   }
   return { fits, computed, warnings };
 }
@@ -321,7 +324,7 @@ export function buildFitSections(records: SweepRecords, fits: LoadedFit[], warni
   const compute = latest<ComputeFit & LoadedFit>(fits, 'compute');
   if (iso) {
     guard('isoflop', () => {
-      const t = target !== undefined && iso.derived[`N_opt@${fmt(target)}`] ? target : undefined;
+      const t = target;
       const figures = [isoflopFigure(iso), powerLawFigure(iso, 'N_opt', t), powerLawFigure(iso, 'D_opt', t), powerLawFigure(iso, 'L_min', t)];
       const notes = [
         `Power laws (isoFLOP, Approach 2): N_opt ∝ C^${ciText(iso.powerLaws.N_opt.exponent)}, D_opt ∝ C^${ciText(iso.powerLaws.D_opt.exponent)}, L_min ∝ C^${ciText(iso.powerLaws.L_min.exponent)}.`,
@@ -331,9 +334,12 @@ export function buildFitSections(records: SweepRecords, fits: LoadedFit[], warni
       out.headline.push({ label: 'N_opt ∝ C^a', value: `a = ${ciText(iso.powerLaws.N_opt.exponent)} (isoFLOP)` });
       out.headline.push({ label: 'D_opt ∝ C^b', value: `b = ${ciText(iso.powerLaws.D_opt.exponent)}` });
       if (t !== undefined) {
-        const n = iso.derived[`N_opt@${fmt(t)}`];
-        const d = iso.derived[`D_opt@${fmt(t)}`];
-        const l = iso.derived[`L_min@${fmt(t)}`];
+        // The record's own prediction (with its interval) when it has one at t, else the law's value.
+        const law = (q: 'N_opt' | 'D_opt' | 'L_min'): Estimate =>
+          iso.derived[`${q}@${fmt(t)}`] ?? { value: iso.powerLaws[q].k.value * t ** iso.powerLaws[q].exponent.value, ci95: null };
+        const n = law('N_opt');
+        const d = law('D_opt');
+        const l = law('L_min');
         out.headline.push({
           label: `extrapolated to C = ${formatNumber(t)}`,
           value: `N_opt ${ciText(n)}, D_opt ${ciText(d)}, D/N ${(d.value / n.value).toFixed(1)}, L_min ${ciText(l, 4)}`,
@@ -363,7 +369,7 @@ export function buildFitSections(records: SweepRecords, fits: LoadedFit[], warni
     guard('compute', () => {
       out.headline.push({
         label: 'compute formula',
-        value: `C ≈ ${ciText(compute.params.a, 4)}·N·D + ${ciText(compute.params.b)}·D (mean |error| ${(100 * compute.derived.meanAbsRelError.value).toFixed(2)}%; the paper: 9.59·N·D + 2.3e8·D)`,
+        value: `C ≈ a·N·D + b·D with a = ${ciText(compute.params.a, 4)}, b = ${ciText(compute.params.b)} (mean |error| ${(100 * compute.derived.meanAbsRelError.value).toFixed(2)}%; the paper: a = 9.59, b = 2.3e8)`,
       });
     });
   }
@@ -388,6 +394,10 @@ export function buildFitSections(records: SweepRecords, fits: LoadedFit[], warni
   }
   const schedule = latest<ScheduleFit & LoadedFit>(fits, 'schedule');
   const sched = scheduleRuns(records);
+  if (!schedule && sched.length > 0) {
+    // No law fitted (one schedule only, or the fit was refused): the curves side by side still compare.
+    out.sections.push({ id: 'schedules-fit', title: 'Schedule comparison', figures: [scheduleFigure(sched)], tables: [] });
+  }
   if (schedule && sched.length > 0) {
     guard('schedule', () => {
       const predicted = schedule.curves.filter((c) => c.role === 'predict');

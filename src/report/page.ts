@@ -57,7 +57,7 @@ table.data th, table.data td { border-bottom: 1px solid #eee; padding: 3px 8px; 
 table.data th { position: sticky; top: 0; background: #f3f3f3; }
 table.data td.num { text-align: right; font-variant-numeric: tabular-nums; }
 p.note { font-size: 13px; color: #444; }
-@media print { body { background: #fff; } main { max-width: none; } .table-wrap { max-height: none; overflow: visible; } figure { break-inside: avoid; } }
+@media print { body { background: #fff; } main { max-width: none; } .table-wrap { max-height: none; overflow: visible; } figure { break-inside: avoid; } table.data th, table.data td { white-space: normal; font-size: 8px; padding: 1px 3px; } table.data th { position: static; } }
 `;
 
 // Draws every figure from the embedded JSON; authored here (no data is concatenated into it).

@@ -78,13 +78,13 @@ export function formatStatus(status: SweepStatus): string[] {
   ];
 }
 
-/** The sweep's overall line: `runs 7/20 done (1 failed) [#####.....] 41% ETA 3m10s`. */
-export function formatOverall(p: SweepProgress, width = 24): string {
+/** The sweep's overall line: `runs 7/20 (1 failed) [######..........] 41% 3m10s ETA 4m02s`. */
+export function formatOverall(p: SweepProgress, width = 16): string {
   const filled = Math.round(p.fraction * width);
   return (
-    `runs ${p.finished}/${p.total} finished${p.failed ? ` (${p.failed} failed)` : ''} ` +
+    `runs ${p.finished}/${p.total}${p.failed ? ` (${p.failed} failed)` : ''} ` +
     `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${Math.floor(p.fraction * 100)}% ` +
-    `elapsed ${formatDuration(p.elapsedSeconds)} ETA ${p.etaSeconds === null ? '?' : formatDuration(p.etaSeconds)}`
+    `${formatDuration(p.elapsedSeconds)} ETA ${p.etaSeconds === null ? '?' : formatDuration(p.etaSeconds)}`
   );
 }
 

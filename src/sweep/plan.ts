@@ -119,6 +119,7 @@ export function roundToSteps(tokens: number, tokensPerStep: number): { steps: nu
 interface Cell {
   /** Config before tokens are known (user form). */
   config: UserRunConfig;
+  /** Which optional parts its run id carries. */
   label: RunIdLabel;
   budgetFlops?: number;
   targetActivatedParams?: number;

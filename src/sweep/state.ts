@@ -4,7 +4,7 @@
 //   running           its lock is held by a live process
 //   failed            failed.json exists (a worker or Slurm task exited abnormally)
 //   pending           none of these (resumable when a checkpoint exists)
-import { closeSync, existsSync, fstatSync, openSync, readFileSync, readSync } from 'node:fs';
+import { closeSync, existsSync, fstatSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { ConfigError } from '../errors.ts';
 import { readJson, readJsonIfExists, writeJsonAtomic } from '../io/atomic.ts';
@@ -133,7 +133,9 @@ export interface RunLockState {
 /** Who holds a run's lock, or undefined when nobody does. */
 export function readRunLock(lockPath: string): RunLockState | undefined {
   let text: string;
+  let mtimeMs: number;
   try {
+    mtimeMs = statSync(lockPath).mtimeMs;
     text = readFileSync(lockPath, 'utf8');
   } catch {
     return undefined;
@@ -142,8 +144,9 @@ export function readRunLock(lockPath: string): RunLockState | undefined {
   try {
     owner = JSON.parse(text) as typeof owner;
   } catch {
-    // Created, not yet written: its owner is between open and write.
-    return { pid: null, host: null, since: null, alive: true };
+    // Created, not yet written: its owner is between open and write — unless that was long ago
+    // (the writer died in between; the trainer then takes the lock over, and so may we).
+    return { pid: null, host: null, since: null, alive: Date.now() - mtimeMs < 10_000 };
   }
   const pid = typeof owner.pid === 'number' ? owner.pid : null;
   const host = typeof owner.host === 'string' ? owner.host : null;

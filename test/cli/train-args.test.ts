@@ -1,7 +1,7 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { applyOverrides, resolveRunRequest } from '../../src/cli/train.ts';
 
 describe('--set overrides', () => {
@@ -22,6 +22,7 @@ describe('--set overrides', () => {
 
 describe('resolveRunRequest', () => {
   const dir = mkdtempSync(join(tmpdir(), 'moelab-args-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
   const planPath = join(dir, 'plan.json');
   writeFileSync(planPath, JSON.stringify({ runs: [{ runId: 'r0', config: { train: { lr: 1 } }, budgetFlops: 5e15, study: 'isoflop', size: '6M' }] }));
 

@@ -2,16 +2,17 @@
 // written), --set overrides, --plan/--index, "already done", lock contention (exit 75), and
 // kill -9 + rerun with the real MoE model ending at the same loss as an uninterrupted run.
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { readJsonl } from '../../src/io/atomic.ts';
 import type { MetricRow, RunConfigRecord, RunSummary } from '../../src/io/results.ts';
 import { PROJECT_ROOT } from '../../src/util/provenance.ts';
 
 const BIN = join(PROJECT_ROOT, 'bin', 'moelab.js');
 const root = mkdtempSync(join(tmpdir(), 'moelab-cli-train-'));
+afterAll(() => rmSync(root, { recursive: true, force: true }));
 const read = <T>(path: string) => JSON.parse(readFileSync(path, 'utf8')) as T;
 
 interface CliResult {
@@ -94,9 +95,6 @@ describe('moelab train: bad input', () => {
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/train\.lr: .*\(got -1\)/);
     expect(r.stderr).toMatch(/train\.evalEvry: unknown key/);
-    expect((await runCli(['train', '--config', join(root, 'ok.json'), '--out', out, '--set', 'train.lr'])).stderr).toMatch(
-      /--set: not of the form key\.path=value .*--set train\.lr=0\.001/,
-    );
     expect(existsSync(out)).toBe(false);
   });
 
@@ -168,13 +166,13 @@ describe('moelab train --plan', () => {
 
 describe('moelab train: kill -9, then the same command again', () => {
   it('continues from the last checkpoint and ends with the same loss as an uninterrupted run', async () => {
-    const cfg = writeConfig('resume', tinyMoe(40));
+    const cfg = writeConfig('resume', tinyMoe(30));
     const killed = join(root, 'killed');
     const child = startCli(['train', '--config', cfg, '--out', killed, '--quiet']);
     const latest = join(killed, 'checkpoint', 'latest.json');
     const deadline = Date.now() + 90_000;
-    while (!(existsSync(latest) && read<{ step: number }>(latest).step >= 15)) {
-      if (Date.now() > deadline || child.exitCode !== null) throw new Error(`child did not reach step 15 (exit ${child.exitCode})`);
+    while (!(existsSync(latest) && read<{ step: number }>(latest).step >= 10)) {
+      if (Date.now() > deadline || child.exitCode !== null) throw new Error(`child did not reach step 10 (exit ${child.exitCode})`);
       await new Promise((r) => setTimeout(r, 20));
     }
     child.kill('SIGKILL');
@@ -183,13 +181,13 @@ describe('moelab train: kill -9, then the same command again', () => {
 
     const resumed = await runCli(['train', '--config', cfg, '--out', killed]);
     expect(resumed.code).toBe(0);
-    expect(resumed.stderr).toMatch(/resuming at step (1[5-9]|[23]\d)\/40/);
+    expect(resumed.stderr).toMatch(/resuming at step (1\d|2[0-5])\/30/);
     const reference = await runCli(['train', '--config', cfg, '--out', join(root, 'reference'), '--quiet']);
     expect(reference.code).toBe(0);
     const a = read<RunSummary>(join(killed, 'summary.json'));
     const b = read<RunSummary>(join(root, 'reference', 'summary.json'));
-    expect(a.steps).toBe(40);
+    expect(a.steps).toBe(30);
     expect(a.finalTrainLoss).toBeCloseTo(b.finalTrainLoss, 5);
     expect(a.finalValLoss).toBeCloseTo(b.finalValLoss, 5);
-  });
+  }, 240_000);
 });

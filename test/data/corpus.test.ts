@@ -1,7 +1,7 @@
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { DOCUMENT_SEPARATOR, loadCorpus, loadDefaultCorpus, stripBrownTags } from '../../src/data/corpus.ts';
 
 describe('stripBrownTags', () => {
@@ -31,6 +31,7 @@ describe('default corpus', () => {
 
 describe('user corpus', () => {
   const dir = mkdtempSync(join(tmpdir(), 'moelab-corpus-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
   writeFileSync(join(dir, 'one.txt'), 'hello world');
   mkdirSync(join(dir, 'folder', 'sub'), { recursive: true });
   writeFileSync(join(dir, 'folder', 'b.txt'), 'second');

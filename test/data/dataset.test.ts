@@ -1,12 +1,13 @@
 import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { DataConfigSchema } from '../../src/config/schema.ts';
 import { prepareDataset } from '../../src/data/dataset.ts';
 
 describe('prepareDataset', () => {
   const dir = mkdtempSync(join(tmpdir(), 'moelab-dataset-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
   const cacheDir = join(dir, 'cache');
   const corpus = join(dir, 'corpus.txt');
   writeFileSync(corpus, 'the cat sat on the mat. the dog sat on the log. '.repeat(200));

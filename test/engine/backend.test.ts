@@ -6,6 +6,7 @@ import {
   initEngine,
   isBackendInstalled,
   parseBackendRequest,
+  parseSwitch,
   parseThreads,
   type BackendName,
 } from '../../src/engine/backend.ts';
@@ -49,6 +50,16 @@ describe('backend selection (pure)', () => {
   });
 });
 
+describe('engine switches (pure)', () => {
+  it('parses MOELAB_NATIVE-style switches and rejects anything else', () => {
+    expect(parseSwitch(undefined, 'X')).toBeUndefined();
+    expect(parseSwitch('', 'X')).toBeUndefined();
+    for (const on of ['1', 'true', 'ON']) expect(parseSwitch(on, 'X')).toBe(true);
+    for (const off of ['0', 'false', 'off']) expect(parseSwitch(off, 'X')).toBe(false);
+    expect(() => parseSwitch('maybe', 'MOELAB_NATIVE')).toThrow(/MOELAB_NATIVE: expected 1 or 0 \(got "maybe"\)/);
+  });
+});
+
 describe('backend initialisation on this machine', () => {
   it('wasm and cpu are installed (regular dependencies)', () => {
     expect(isBackendInstalled('wasm')).toBe(true);
@@ -77,6 +88,15 @@ describe('moelab env (CLI)', () => {
     const out = run(['env', '--backend', 'wasm']);
     expect(out).toMatch(/^backend\s+wasm/m);
     expect(out).toMatch(/matmul\s+\d+(\.\d+)? GFLOP\/s/);
+  });
+
+  it('reports the native matmul kernel, and MOELAB_NATIVE=0 turns it off', async () => {
+    const { loadNativeAddon } = await import('../../src/engine/native-matmul.ts');
+    const built = loadNativeAddon().addon !== undefined;
+    expect(run(['env', '--backend', 'wasm'])).toMatch(built ? /^native mm\s+on \(OpenBLAS/m : /^native mm\s+off: not built/m);
+    expect(run(['env', '--backend', 'wasm'], { MOELAB_NATIVE: '0' })).toMatch(/^native mm\s+off: turned off/m);
+    const json = JSON.parse(run(['env', '--backend', 'wasm', '--json', '--no-native']));
+    expect(json).toMatchObject({ nativeMatmul: false, heapKernels: true });
   });
 
   it('fails clearly when MOELAB_BACKEND names a missing backend', () => {

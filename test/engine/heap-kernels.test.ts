@@ -147,6 +147,26 @@ describe('heap kernels on wasm equal the stock kernels', () => {
     same('Sum', () => tf.sum(x3), false);
   });
 
+  it('Exp and Sqrt (native when the addon is built) match the stock kernels to float rounding', () => {
+    const t = tf.tensor1d([-100, -3.5, -1e-3, 0, 0.5, 2, 20, 88, -0, Infinity, -Infinity, NaN]);
+    for (const [kernel, f] of [['Exp', tf.exp], ['Sqrt', tf.sqrt]] as const) {
+      unregisterHeapKernels();
+      const expected = Array.from(tf.tidy(() => f(t).dataSync()));
+      registerHeapKernels(addon);
+      const before = heapKernelCounters[kernel].heap;
+      const actual = Array.from(tf.tidy(() => f(t).dataSync()));
+      expect(heapKernelCounters[kernel].heap > before).toBe(addon !== undefined);
+      actual.forEach((v, i) => {
+        if (Number.isNaN(expected[i]) || !Number.isFinite(expected[i])) expect(v).toBe(expected[i]);
+        else expect(Math.abs(v - expected[i])).toBeLessThanOrEqual(2e-7 * Math.abs(expected[i]) + 1e-45);
+      });
+    }
+    const big = rand([300, 70]);
+    same('Exp', () => tf.sub(tf.exp(big), tf.exp(big)), addon !== undefined);
+    big.dispose();
+    t.dispose();
+  });
+
   it('Identity shares the buffer and survives disposing the source', () => {
     registerHeapKernels(addon);
     const a = rand([4, 4]);

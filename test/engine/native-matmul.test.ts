@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -39,6 +40,20 @@ describe('matmulGeometry (pure)', () => {
     const r = matmulGeometry([3, 4, 4], [2, 3, 4, 4], false, false);
     expect([0, 1, 2, 3, 4, 5].map(r.aIndex)).toEqual([0, 1, 2, 0, 1, 2]);
     expect(r.bStep).toBe(1);
+  });
+});
+
+describe('native addon build and loading', () => {
+  it('a missing addon is reported with how to build it, never thrown', () => {
+    const r = loadNativeAddon('/nonexistent/moelab_native.node');
+    expect(r.addon).toBeUndefined();
+    expect(r.reason).toMatch(/not built \(run `bash scripts\/build-native.sh`; it needs a C compiler and libopenblas-dev/);
+  });
+
+  it('build-native.sh without a compiler exits 3 and says the engine falls back to pure wasm', () => {
+    const r = spawnSync('bash', ['scripts/build-native.sh'], { env: { ...process.env, CC: 'no-such-cc' }, encoding: 'utf8' });
+    expect(r.status).toBe(3);
+    expect(r.stdout).toMatch(/no C compiler \(no-such-cc\) found: native matmul not built; the engine will use pure wasm/);
   });
 });
 

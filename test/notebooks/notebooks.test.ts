@@ -7,13 +7,15 @@
 // against and the test needs no training.
 // NOTE: issue #6 prefers `moelab sweep experiments/smoke.ts` here once it runs in under a minute.
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { writeSyntheticSweep, type SyntheticSweepInfo } from '../report/synthetic-sweep.ts';
+import { SYNTH_LAW, writeSyntheticSweep, type SyntheticSweepInfo } from '../report/synthetic-sweep.ts';
 
 const ROOT = resolve(import.meta.dirname, '../..');
+/** The bundled published data (Chinchilla points, Multi-Power Law curves) the notebooks read by default. */
+const HAS_SHARED_DATA = existsSync(join(ROOT, '../shared/data/chinchilla_svg_extracted_data.csv')) && existsSync(join(ROOT, '../shared/data/multipowerlaw_loss_curves/csv_25'));
 const NOTEBOOKS = ['explore-runs.ipynb', 'fit-your-own-law.ipynb', 'lr-schedules.ipynb'];
 
 interface Output {
@@ -41,6 +43,24 @@ function stdoutOf(nb: Notebook): string {
 /** Every text/html output of a notebook. */
 function htmlOf(nb: Notebook): string[] {
   return nb.cells.flatMap((c) => c.outputs ?? []).filter((o) => o.data?.['text/html'] !== undefined).map((o) => joinText(o.data!['text/html']));
+}
+
+/** `label: k = v, k = v, …` (the notebooks' closing summary lines) → {k: v}. */
+function paramsAfter(text: string, label: string): Record<string, number> {
+  const line = text.split('\n').find((l) => l.startsWith(`${label}: `));
+  expect(line, `a line starting "${label}: "`).toBeDefined();
+  return Object.fromEntries(line!.slice(label.length + 2).split(', ').map((kv) => kv.split(' = ')).map(([k, v]) => [k, Number(v)]));
+}
+
+/** `law: …; predicted mean |rel err|: curve 0.19%, curve 0.14%` → {curve: percent}. */
+function predictedErrors(text: string, law: string): Record<string, number> {
+  const line = text.split('\n').find((l) => l.startsWith(`${law}: `));
+  expect(line, `a line starting "${law}: "`).toBeDefined();
+  const list = line!.split('predicted mean |rel err|: ')[1];
+  return Object.fromEntries(list.split(', ').map((item) => {
+    const m = /^(.*) ([\d.]+)%$/.exec(item)!;
+    return [m[1], Number(m[2])];
+  }));
 }
 
 function run(args: string[], env: Record<string, string> = {}, timeoutMs = 240_000) {
@@ -84,6 +104,51 @@ describe('notebooks/', () => {
     expect(html.some((h) => h.includes('id="table-runs"') && h.includes(`data-rows="${sweep.runIds.length}"`))).toBe(true);
     expect(stdoutOf(explore)).toContain(`${sweep.runIds.length} runs × 29 columns`);
     expect(html.filter((h) => h.includes('class="moelab-plot"')).length).toBeGreaterThanOrEqual(5);
+
+    // fit-your-own-law and lr-schedules on the bundled published data, when this checkout has it.
+    if (!HAS_SHARED_DATA) return;
+    const fit = stdoutOf(readNotebook(join(out, 'fit-your-own-law.ipynb')));
+    expect(fit).toContain('240 points from Chinchilla points');
+    // The built-in fit reproduces Epoch's re-fit of these 240 points (METHODS.md §2).
+    const builtin = paramsAfter(fit, 'built-in fit');
+    expect(builtin.E).toBeCloseTo(1.82, 1);
+    expect(builtin.alpha).toBeCloseTo(0.348, 2);
+    expect(builtin.beta).toBeCloseTo(0.366, 2);
+    expect(Object.keys(paramsAfter(fit, 'your law')).sort()).toEqual(['A', 'B', 'E', 'alpha']);
+
+    const lr = stdoutOf(readNotebook(join(out, 'lr-schedules.ipynb')));
+    for (const law of ['multipower', 'tissue']) {
+      const errors = predictedErrors(lr, law);
+      expect(Object.keys(errors).sort()).toEqual(['wsd_20000_24000', 'wsdld_20000_24000']);
+      for (const e of Object.values(errors)) expect(e).toBeLessThan(0.5); // percent; METHODS.md §5.4–5.5: 0.04–0.37%
+    }
+  }, 420_000);
+
+  it('without the shared data, the fits fall back to the sweep and recover the laws it was made from', () => {
+    const out = join(work, 'executed-fallback');
+    const res = run(['notebooks/fit-your-own-law.ipynb', 'notebooks/lr-schedules.ipynb', '--out', out], {
+      MOELAB_NOTEBOOK_SWEEP: sweep.dir,
+      MOELAB_SHARED_DATA: join(work, 'no-shared-data'),
+    });
+    expect(res.out).toContain('2 notebooks ok, 0 failed');
+    expect(res.status).toBe(0);
+
+    const fit = stdoutOf(readNotebook(join(out, 'fit-your-own-law.ipynb')));
+    expect(fit).toContain(`${sweep.isoflopRunIds.length} points from isoFLOP runs`);
+    // The synthetic isoFLOP losses follow SYNTH_LAW exactly (plus 0.2% noise).
+    const p = paramsAfter(fit, 'built-in fit');
+    expect(p.E).toBeCloseTo(SYNTH_LAW.E, 1);
+    expect(p.alpha).toBeCloseTo(SYNTH_LAW.alpha, 1);
+    expect(p.beta).toBeCloseTo(SYNTH_LAW.beta, 1);
+    expect(Math.abs(p.A / SYNTH_LAW.A - 1)).toBeLessThan(0.15);
+    expect(Math.abs(p.B / SYNTH_LAW.B - 1)).toBeLessThan(0.15);
+
+    // Three schedule runs made by Tissue et al.'s law: two fitted, the third predicted.
+    const lr = stdoutOf(readNotebook(join(out, 'lr-schedules.ipynb')));
+    expect(lr).toContain('valLoss');
+    const errors = predictedErrors(lr, 'tissue');
+    expect(Object.keys(errors)).toHaveLength(1);
+    expect(Object.values(errors)[0]).toBeLessThan(1.5);
   }, 300_000);
 });
 

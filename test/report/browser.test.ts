@@ -1,8 +1,8 @@
 // The generated report opened in a real headless chromium (Debian's, via playwright-core): every
 // plot draws without page errors or network access, each figure has the expected traces and
 // points, tables have one row per run, data-derived markup renders as text, and exported PNGs are
-// images of the expected size. Installs chromium through scripts/setup.sh --report if missing;
-// skips (with the reason) only when that fails.
+// images of the expected size. Installs chromium (apt-get, as scripts/setup.sh --report) if
+// missing; skips (with the reason) only when that fails.
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -15,15 +15,27 @@ import { representativeMoeRun } from '../../src/report/figures/expert-usage.ts';
 import { evalRows, loadSweepRecords } from '../../src/report/records.ts';
 import { XSS_RUN_ID, XSS_SWEEP_NAME, writeSyntheticSweep, type SyntheticSweepInfo } from './synthetic-sweep.ts';
 
+/**
+ * Install Debian's chromium when it is missing, as `scripts/setup.sh --report` does (`npm test`
+ * runs that first). apt-get directly, not setup.sh: setup.sh may also run `npm ci`, which must
+ * never happen under a running test suite.
+ */
 function ensureChromium(): string | undefined {
   const path = chromiumPath();
   if (existsSync(path)) return undefined;
+  const asRoot = (args: string[]) => (process.getuid?.() === 0 ? args : ['sudo', '-n', ...args]);
+  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+  const run = (args: string[]) => {
+    const [bin, ...rest] = asRoot(args);
+    execFileSync(bin, rest, { stdio: 'pipe', timeout: 600_000, env });
+  };
   try {
-    execFileSync('bash', ['scripts/setup.sh', '--report'], { stdio: 'pipe', timeout: 600_000 });
+    run(['apt-get', 'update', '-qq']);
+    run(['apt-get', 'install', '-y', '-qq', '--no-install-recommends', 'chromium']);
   } catch (err) {
-    return `scripts/setup.sh --report failed: ${(err as Error).message.split('\n')[0]}`;
+    return `chromium is not installed at ${path} and apt-get could not install it (${(err as Error).message.split('\n')[0]}); run scripts/setup.sh --report`;
   }
-  return existsSync(path) ? undefined : `chromium still missing at ${path} after scripts/setup.sh --report`;
+  return existsSync(path) ? undefined : `chromium still missing at ${path} after apt-get install chromium (set MOELAB_CHROMIUM to another path)`;
 }
 
 const skipReason = ensureChromium();
@@ -49,6 +61,8 @@ interface PageState {
   dialogs: string[];
   externalRequests: string[];
   runRows: number;
+  /** Body rows of every table by element id. */
+  tableRows: Record<string, number>;
   bodyText: string;
   imgCount: number;
   title: string;
@@ -97,6 +111,9 @@ async function openReport(browser: Browser, htmlPath: string): Promise<PageState
     ...state,
     plots,
     runRows: await page.evaluate(() => document.querySelectorAll('#table-runs tbody tr').length),
+    tableRows: await page.evaluate(() =>
+      Object.fromEntries(Array.from(document.querySelectorAll('table.data')).map((t) => [t.id, t.querySelectorAll('tbody tr').length])),
+    ),
     bodyText: await page.evaluate(() => document.body.innerText),
     imgCount: await page.evaluate(() => document.querySelectorAll('img').length),
     title: await page.title(),
@@ -117,10 +134,10 @@ describe.skipIf(skipReason !== undefined)('report in headless chromium', () => {
   beforeAll(async () => {
     root = mkdtempSync(join(tmpdir(), 'moelab-report-'));
     info = writeSyntheticSweep(join(root, 'sweep'));
-    built = await buildReport(info.dir, { formats: ['png'], pdf: true });
+    built = await buildReport(info.dir, { formats: ['png'], pdf: true, bootstrap: 50 });
     // A small sweep (legend per run) whose runs include the one named like an HTML tag.
     smallInfo = writeSyntheticSweep(join(root, 'small'), { studies: ['schedule', 'xss'] });
-    const smallBuilt = await buildReport(smallInfo.dir);
+    const smallBuilt = await buildReport(smallInfo.dir, { bootstrap: 0 });
 
     const { chromium } = await import('playwright-core');
     const browser = await chromium.launch({ executablePath: chromiumPath(), args: CHROMIUM_ARGS, headless: true });
@@ -174,9 +191,36 @@ describe.skipIf(skipReason !== undefined)('report in headless chromium', () => {
     expect(usage.traces).toHaveLength(1 + records.runs.length);
   });
 
-  it('has one runs-table row per run', () => {
+  it('has the fit-based figures with the expected traces and points', () => {
+    const plot = (id: string) => big.plots.find((p) => p.id === id)!;
+    for (const id of ['isoflop', 'scaling-n-opt', 'scaling-d-opt', 'scaling-l-min', 'parametric', 'lr-batch', 'schedule-loss']) expect(plot(id), id).toBeDefined();
+    // isoFLOP: points + parabola + minimum for each of the 3 budgets; 5 sizes per budget.
+    const iso = plot('isoflop');
+    expect(iso.traces).toHaveLength(9);
+    expect([0, 3, 6].map((i) => iso.traces[i].points)).toEqual([5, 5, 5]);
+    const nOpt = plot('scaling-n-opt');
+    expect(nOpt.traces.find((t) => t.name === 'per-budget optimum (isoFLOP parabola)')!.points).toBe(3);
+    expect(nOpt.traces.some((t) => /UNCONFIRMED/.test(t.name ?? ''))).toBe(true);
+    expect(nOpt.traces.some((t) => /^Chinchilla 20 tokens\/param/.test(t.name ?? ''))).toBe(true);
+    // Parametric: the 70×70 contour and one marker per finished isoFLOP run.
+    const para = plot('parametric');
+    expect(para.traces[0]).toMatchObject({ type: 'contour', points: 4900 });
+    expect(para.traces.find((t) => t.name === 'runs')!.points).toBe(info.isoflopRunIds.length);
+    // LR × batch: 6 LRs × 5 batches, the diverged runs crossed out.
+    const grid = plot('lr-batch');
+    expect(grid.traces[0]).toMatchObject({ type: 'heatmap', points: 30 });
+    expect(grid.traces.find((t) => t.name === 'diverged')!.points).toBe(info.divergedRunIds.length);
+    // Schedules: logged curve + fitted/predicted law for each of the 3 schedules.
+    expect(plot('schedule-loss').traces).toHaveLength(6);
+  });
+
+  it('has the expected table rows', () => {
     expect(big.runRows).toBe(info.runIds.length);
     expect(small.runRows).toBe(smallInfo.runIds.length);
+    expect(big.tableRows['table-isoflop-budgets']).toBe(3);
+    expect(big.tableRows['table-fit-params']).toBeGreaterThan(20);
+    // Held-out: 4 isoFLOP predictions, 5 parametric (largest budget's runs), 1 surge, 1 schedule, compute.
+    expect(big.tableRows['table-held-out']).toBeGreaterThanOrEqual(11);
   });
 
   it('renders data-derived markup as text', () => {

@@ -53,11 +53,11 @@ describe('standard fits on a synthetic sweep', () => {
   let warnings: string[];
   const target = 1e16;
 
-  beforeAll(() => {
+  beforeAll(async () => {
     root = mkdtempSync(join(tmpdir(), 'moelab-fits-'));
     info = writeSyntheticSweep(join(root, 's'));
     records = loadSweepRecords(info.dir);
-    ({ fits, computed, warnings } = standardFits(records, [], { targetFlops: target, bootstrap: 200, parametricBootstrap: 40 }));
+    ({ fits, computed, warnings } = await standardFits(records, [], { targetFlops: target, bootstrap: 200, parametricBootstrap: 40 }));
   }, 120_000);
   afterAll(() => rmSync(root, { recursive: true, force: true }));
 
@@ -207,12 +207,12 @@ describe('fit records from fits/ and refusals', () => {
 
   it('a budget without an interior minimum becomes a warning naming it, and the report still builds', async () => {
     const info = writeSyntheticSweep(join(root, 'bad'), { studies: ['isoflop'], name: 'bad' });
-    // Drop the two smallest sizes of the 1e13 budget: its remaining runs only fall with N.
+    // Drop the two largest sizes of the 1e13 budget: its remaining runs only fall with N.
     const runs = loadSweepRecords(info.dir).runs.filter((r) => r.config.budgetFlops === 1e13);
     runs.sort((a, b) => a.config.derived.activatedParams - b.config.derived.activatedParams);
     for (const r of runs.slice(3)) rmSync(join(info.dir, 'runs', r.runId), { recursive: true });
     const res = await buildReport(info.dir, { bootstrap: 20 });
-    expect(res.warnings.join('\n')).toMatch(/isoflop fit skipped: isoFLOP budget 1e13 FLOPs/);
+    expect(res.warnings.join('\n')).toMatch(/isoflop fit skipped: isoFLOP budget 1\.00e13 FLOPs has no interior minimum.*add larger models/);
     expect(res.figureIds).not.toContain('isoflop');
     expect(res.figureIds).toContain('loss-vs-flops');
   }, 120_000);

@@ -73,11 +73,11 @@ describe('moelab plan | sweep | status', () => {
       expect(summary.steps).toBe(run.derived.steps);
       expect(summary.finalValLoss).toBeLessThan(Math.log(256));
     }
-    // Run 1 (24 steps) finishes first, so run 0 (41 steps) was stopped mid-way: it checkpointed
-    // on SIGTERM and the rerun continued from there.
-    expect(stderr).toContain(`stop   ${NAME}-30k-C1e9-s0: checkpointed`);
-    const log0 = readFileSync(runPaths(sweepPaths(out).run(`${NAME}-30k-C1e9-s0`)).log, 'utf8');
-    expect(log0).toMatch(/resuming at step [1-9]/);
+    // The run(s) still training at Ctrl-C checkpointed on SIGTERM, and the rerun continued them.
+    const stopped = [...stderr.matchAll(/^stop {3}(.*): interrupted/gm)].map((m) => m[1]);
+    expect(stopped.length).toBeGreaterThanOrEqual(1);
+    const resumed = stopped.filter((id) => /resuming at step [1-9]/.test(readFileSync(runPaths(sweepPaths(out).run(id)).log, 'utf8')));
+    expect(resumed.length).toBeGreaterThanOrEqual(1);
   }, 120_000);
 
   it('status shows every run done', () => {

@@ -1,13 +1,15 @@
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import type { NamedParam } from '../../src/model/types.ts';
 import { loadCheckpoint, readCheckpointState, saveCheckpoint, type CheckpointState } from '../../src/train/checkpoint.ts';
 import { emptyInterval } from '../../src/train/metrics.ts';
 import { createAdamW } from '../../src/train/optimizer.ts';
 
+const root = mkdtempSync(join(tmpdir(), 'moelab-ckpt-'));
+afterAll(() => rmSync(root, { recursive: true, force: true }));
 const ARGS = { beta1: 0.9, beta2: 0.95, eps: 1e-8, weightDecay: 0.1, gradClip: 1 };
 
 function makeParams(seed: number, extra = false): NamedParam[] {
@@ -35,7 +37,7 @@ function state(step: number): CheckpointState {
 
 describe('checkpoint', () => {
   it('round-trips weights, AdamW state and loop state exactly', () => {
-    const dir = join(mkdtempSync(join(tmpdir(), 'moelab-ckpt-')), 'checkpoint');
+    const dir = join(mkdtempSync(join(root, 'case-')), 'checkpoint');
     const src = makeParams(1);
     const opt = createAdamW(src, ARGS);
     const grads = src.map((p) => tf.randomNormal(p.variable.shape, 0, 1, 'float32', 9));
@@ -52,7 +54,7 @@ describe('checkpoint', () => {
   });
 
   it('keeps only the committed step folder; a torn write is invisible', () => {
-    const dir = join(mkdtempSync(join(tmpdir(), 'moelab-ckpt-')), 'checkpoint');
+    const dir = join(mkdtempSync(join(root, 'case-')), 'checkpoint');
     const params = makeParams(1);
     const opt = createAdamW(params, ARGS);
     saveCheckpoint(dir, params, opt, state(10));
@@ -67,7 +69,7 @@ describe('checkpoint', () => {
   });
 
   it('returns undefined without a checkpoint, and refuses a different model', () => {
-    const dir = join(mkdtempSync(join(tmpdir(), 'moelab-ckpt-')), 'checkpoint');
+    const dir = join(mkdtempSync(join(root, 'case-')), 'checkpoint');
     const params = makeParams(1);
     const opt = createAdamW(params, ARGS);
     expect(loadCheckpoint(dir, params, opt)).toBeUndefined();

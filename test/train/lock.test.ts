@@ -1,11 +1,12 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { acquireRunLock, RunLockedError } from '../../src/train/lock.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'moelab-lock-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('run lock', () => {
   it('is exclusive and released on release()', () => {

@@ -2,11 +2,11 @@
 // test double in helpers/): run folder contents, skip, divergence, resume equivalence (in-process
 // abort and a real `kill -9` of a child process), config mismatch, data budget, lock.
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RunConfigSchema, type UserRunConfig } from '../../src/config/schema.ts';
 import { initEngine } from '../../src/engine/backend.ts';
 import { readJsonl } from '../../src/io/atomic.ts';
@@ -40,6 +40,7 @@ const config = (patch: (u: UserRunConfig) => void = () => {}) => {
 };
 const OPTS: TrainRunOptions = { createModel: createBigramMoe };
 const root = mkdtempSync(join(tmpdir(), 'moelab-loop-'));
+afterAll(() => rmSync(root, { recursive: true, force: true }));
 const read = <T>(path: string) => JSON.parse(readFileSync(path, 'utf8')) as T;
 /** Metric rows without the timing fields, which legitimately differ between sessions. */
 const rowsOf = (dir: string) => readJsonl<MetricRow>(join(dir, 'metrics.jsonl')).map(({ wallSeconds, tokensPerSec, ...r }) => r);
@@ -127,8 +128,9 @@ describe('trainRun', () => {
       /different config \(train\.lr differ\).*new output folder/,
     );
     // Cadence fields may change.
-    const ok = await trainRun(config((u) => (u.train.logEvery = 7)), changed, OPTS);
-    expect(ok.status).toBe('done');
+    const ac2 = new AbortController();
+    const ok = await trainRun(config((u) => (u.train.logEvery = 7)), changed, { ...OPTS, signal: ac2.signal, onStep: (s) => s === 6 && ac2.abort() });
+    expect(ok).toMatchObject({ status: 'interrupted', startStep: 3, endStep: 6 });
   });
 });
 
@@ -160,7 +162,7 @@ describe('resume after kill -9', () => {
     expect(resumed.summary!.finalTrainLoss).toBeCloseTo(reference.summary!.finalTrainLoss, 6);
     expect(resumed.summary!.finalValLoss).toBeCloseTo(reference.summary!.finalValLoss, 6);
     expect(rowsOf(killed).map((r) => r.step)).toEqual(rowsOf(join(root, 'kill-reference')).map((r) => r.step));
-  });
+  }, 240_000);
 });
 
 describe('divergence', () => {

@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -55,11 +55,13 @@ describe('metrics', () => {
   });
 
   it('truncateMetrics drops rows past the checkpoint and a torn last line', () => {
-    const path = join(mkdtempSync(join(tmpdir(), 'moelab-metrics-')), 'metrics.jsonl');
+    const dir = mkdtempSync(join(tmpdir(), 'moelab-metrics-'));
+    const path = join(dir, 'metrics.jsonl');
     writeFileSync(path, '{"step":5}\n{"step":10}\n{"step":15}\n{"step":2');
     truncateMetrics(path, 10);
     expect(readFileSync(path, 'utf8')).toBe('{"step":5}\n{"step":10}\n');
     truncateMetrics(path, 0);
     expect(readFileSync(path, 'utf8')).toBe('');
+    rmSync(dir, { recursive: true, force: true });
   });
 });

@@ -2,7 +2,7 @@
 // routing, CLA) trains on the embedded corpus and its validation loss ends well below the unigram
 // entropy (measured ≈ 20–35 s on this 2-core machine; docs/training.md). Also the STYLE.md smoke
 // check: the tensor count stays flat from step to step with the real model.
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
@@ -24,7 +24,8 @@ describe('2-layer MoE on the default corpus (experiments/train/moe-2layer.json)'
     const path = join(PROJECT_ROOT, 'experiments', 'train', 'moe-2layer.json');
     const config = parseConfig(RunConfigSchema, JSON.parse(readFileSync(path, 'utf8')), path);
     expect(config.model).toMatchObject({ numLayers: 2, numSharedExperts: 1, topK: 1, overflowPolicy: 'recycle', claShareFactor: 2 });
-    const dir = join(mkdtempSync(join(tmpdir(), 'moelab-smoke-')), 'run');
+    const tmp = mkdtempSync(join(tmpdir(), 'moelab-smoke-'));
+    const dir = join(tmp, 'run');
     const counts: number[] = [];
     const result = await trainRun(config, dir, { createModel: createMoeLm, onStep: () => counts.push(tf.memory().numTensors) });
     expect(result.status).toBe('done');
@@ -33,5 +34,6 @@ describe('2-layer MoE on the default corpus (experiments/train/moe-2layer.json)'
     expect(entropy).toBeCloseTo(3.035, 2);
     expect(result.summary!.finalValLoss).toBeLessThan(entropy - 0.4);
     expect(new Set(counts.slice(1)).size).toBe(1);
-  });
+    rmSync(tmp, { recursive: true, force: true });
+  }, 300_000); // ≈ 25–40 s alone; generous for a loaded CI machine
 });

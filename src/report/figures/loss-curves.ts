@@ -12,10 +12,17 @@ export interface Curve {
   y: number[];
 }
 
-/** The plotted curve of a run: validation loss at eval steps, or training loss if it has none. */
+/** Evaluations a run needs for its validation loss to be drawn as its curve. */
+export const MIN_EVAL_POINTS = 3;
+
+/**
+ * The plotted curve of a run: validation loss at its evaluations when it has at least
+ * MIN_EVAL_POINTS of them, else its (denser) logged training loss — a short run evaluated once or
+ * twice would otherwise be a dot.
+ */
 export function runLossCurve(run: RunRecord, axis: 'tokens' | 'computeFlops'): Curve & { kind: 'val' | 'train' } {
   const evals = evalRows(run);
-  if (evals.length > 0) return { x: evals.map((m) => m[axis]), y: evals.map((m) => m.valLoss), kind: 'val' };
+  if (evals.length >= MIN_EVAL_POINTS) return { x: evals.map((m) => m[axis]), y: evals.map((m) => m.valLoss), kind: 'val' };
   const rows = run.metrics.filter((m) => Number.isFinite(m.trainLoss));
   return { x: rows.map((m) => m[axis]), y: rows.map((m) => m.trainLoss), kind: 'train' };
 }
@@ -88,7 +95,7 @@ export function lossVsTokensFigure(runs: RunRecord[]): FigureSpec {
     id: 'loss-vs-tokens',
     title: 'Loss curves vs training tokens',
     caption:
-      'Validation loss at each evaluation (training loss where a run logged no evaluation), one line per run, coloured by compute budget; dotted lines are diverged runs.',
+      'Validation loss at each evaluation (training loss for runs with fewer than 3 evaluations; hover says which), one line per run, coloured by compute budget; dotted lines are diverged runs.',
     data: runTraces(runs, 'tokens'),
     layout: baseLayout('training tokens', 'loss (nats/token)', { xaxis: LOG_AXIS, yaxis: { type: 'log' } }),
   };

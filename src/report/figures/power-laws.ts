@@ -148,7 +148,9 @@ export function powerLawFigure(fit: Pick<IsoflopFit, 'budgets' | 'powerLaws' | '
     id: FIGURE_ID[q],
     title: titles[q],
     caption:
-      `Per-budget optima from the isoFLOP parabolas (bootstrap 95% intervals), the least-squares power law in log space, its bootstrap band, and its extrapolation${targetFlops ? ` to C = ${formatNumber(targetFlops)} FLOPs` : ''} (dashed).` +
+      `Per-budget optima from the isoFLOP parabolas (bootstrap 95% intervals), the least-squares power law in log space, ${
+        band.c.length >= 2 ? 'its bootstrap band' : 'no band (the fit record has no bootstrap predictions across budgets: `moelab fit isoflop --runs DIR --target-flops …` adds them, or delete the record and let the report fit)'
+      }, and its extrapolation${targetFlops ? ` to C = ${formatNumber(targetFlops)} FLOPs` : ''} (dashed).` +
       (q === 'L_min' ? '' : ' Reference lines: Chinchilla’s 20 tokens per parameter, and the paper’s fitted law (PAPER.md §2.3; UNCONFIRMED, from a single low-reliability secondary source, in the paper’s own compute units).'),
     data,
     layout: baseLayout('compute budget C (FLOPs)', AXIS_TITLE[q], { xaxis: LOG_AXIS, yaxis: q === 'L_min' ? { type: 'log' } : LOG_AXIS, legend: { x: 0.01, y: 0.99, bgcolor: 'rgba(255,255,255,0.8)', font: { size: 10 } } }),

@@ -46,7 +46,7 @@ export function scheduleFigure(runs: RunRecord[], fit?: Pick<ScheduleFit, 'curve
     }
   });
   const allLoss = runs.flatMap((r) => scheduleCurveRows(r).map((m) => m.trainLoss)).sort((a, b) => a - b);
-  // Early steps sit far above the rest; zoom the y axis on the bulk of the curves (5th–100th percentile).
+  // Early steps sit far above the rest: the y axis spans the lowest loss to the 95th percentile.
   const lo = allLoss[0];
   const hi = allLoss[Math.floor(0.95 * (allLoss.length - 1))];
   const lawName = fit ? (fit.law === 'multipower' ? 'Multi-Power Law (Luo et al. 2025)' : 'Tissue et al. 2024 LR-annealing law') : '';

@@ -1,0 +1,126 @@
+// `moelab bench`: training speed of the reference step on the active backend (issue #10), the
+// backend's matmul GFLOP/s on the step's shapes, the share of the machine's peak, the kernels in
+// use, and the fitting-core benchmark. scripts/bench-vs-torch.sh reads `--json`.
+import { cpus, loadavg } from 'node:os';
+import type { Command } from 'commander';
+import { ConfigError } from '../errors.ts';
+import { addEngineOptions, initEngineFromOptions } from './engine-options.ts';
+
+interface BenchOptions {
+  backend?: string;
+  threads?: string;
+  native?: boolean;
+  json?: boolean;
+  steps: string;
+  warmup: string;
+  peakGflops?: string;
+  profile?: boolean;
+  fit: boolean;
+}
+
+function positiveInt(value: string, field: string, min: number): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < min) {
+    throw new ConfigError(field, value, `Pass an integer ≥ ${min}.`, `must be an integer ≥ ${min}`);
+  }
+  return n;
+}
+
+function positiveNumber(value: string, field: string): number {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n <= 0) throw new ConfigError(field, value, 'Pass a positive number of GFLOP/s.', 'must be positive');
+  return n;
+}
+
+export function registerBench(program: Command): void {
+  addEngineOptions(
+    program
+      .command('bench')
+      .description('tokens/s and GFLOP/s of the reference MoE training step, matmul GFLOP/s, active kernels, fit benchmark')
+      .option('--json', 'print JSON (has tokensPerSec)')
+      .option('--steps <n>', 'timed training steps; the median is reported (≥ 5)', '7')
+      .option('--warmup <n>', 'untimed steps first', '3')
+      .option('--peak-gflops <x>', 'machine float32 peak for the share column (env MOELAB_PEAK_GFLOPS; default 178)')
+      .option('--profile', 'also time every kernel over 3 steps')
+      .option('--no-fit', 'skip the fitting-core benchmark'),
+  ).action(async (opts: BenchOptions) => {
+    const steps = positiveInt(opts.steps, '--steps', 5);
+    const warmup = positiveInt(opts.warmup, '--warmup', 1);
+    const peakGflops = positiveNumber(
+      opts.peakGflops ?? process.env.MOELAB_PEAK_GFLOPS ?? '178',
+      opts.peakGflops ? '--peak-gflops' : 'MOELAB_PEAK_GFLOPS',
+    );
+    const info = await initEngineFromOptions(opts);
+    const bench = await import('../engine/bench.ts');
+    const loadBefore = loadavg()[0];
+    const progress = opts.json ? undefined : (i: number, ms: number) => process.stderr.write(`  step ${i + 1}/${steps}: ${ms.toFixed(0)} ms\n`);
+    const step = bench.benchTrainingStep({ steps, warmup, onStep: progress });
+    const matmul = bench.benchStepMatmuls();
+    const profile = opts.profile ? bench.profileTrainingStep(3) : undefined;
+    let fit: Record<string, unknown> | undefined;
+    if (opts.fit) {
+      try {
+        const { benchChinchillaGrid } = await import('../fit/bench.ts');
+        fit = { ...benchChinchillaGrid() };
+      } catch (err) {
+        fit = { error: err instanceof Error ? err.message.split('\n')[0] : String(err) };
+      }
+    }
+    const result = {
+      tokensPerSec: step.tokensPerSec,
+      gflops: step.gflops,
+      peakGflops,
+      peakShare: step.gflops / peakGflops,
+      step,
+      matmul: { ...matmul, peakShare: matmul.aggregateGflops / peakGflops },
+      kernels: {
+        backend: info.backend,
+        wasmThreads: info.threads,
+        nativeMatmul: info.nativeMatmul,
+        nativeMatmulReason: info.nativeMatmulReason,
+        blasThreads: info.blasThreads,
+        heapKernels: info.heapKernels,
+      },
+      profile,
+      fit,
+      workload: bench.REFERENCE_WORKLOAD,
+      machine: { cpu: cpus()[0]?.model ?? 'unknown', cores: cpus().length, loadAvg1m: [loadBefore, loadavg()[0]] },
+      engine: info,
+    };
+    if (opts.json) {
+      process.stdout.write(`${JSON.stringify(result, (_k, v) => (v === Infinity ? 'inf' : v), 2)}\n`);
+      return;
+    }
+    const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
+    const w = bench.REFERENCE_WORKLOAD.model;
+    const lines = [
+      `workload     vocab ${w.vocabSize}, d_model ${w.dModel}, ${w.numLayers} layers, ${w.numHeads} heads, seq ${w.seqLen}, batch ${bench.REFERENCE_WORKLOAD.batch}, ` +
+        `MoE ${w.numExperts} experts top-${w.topK} + ${w.numSharedExperts} shared, SwiGLU FFN ${w.dFf}, AdamW`,
+      `training     ${step.tokensPerSec.toFixed(0)} tokens/s  (median step ${step.medianStepMs.toFixed(1)} ms of ${steps}, ${step.cpuMsPerStep.toFixed(0)} CPU ms; ` +
+        `${(step.flopsPerToken / 1e6).toFixed(2)} MFLOP/token → ${step.gflops.toFixed(1)} GFLOP/s, ${pct(step.gflops / peakGflops)} of ${peakGflops} peak)`,
+      `matmul       ${matmul.aggregateGflops.toFixed(1)} GFLOP/s on the step's shapes (${pct(matmul.aggregateGflops / peakGflops)} of peak): ` +
+        matmul.shapes.map((s) => `${s.m}×${s.k}${s.transposeA ? 'ᵀ' : ''}·${s.k}×${s.n}${s.transposeB ? 'ᵀ' : ''} ${s.gflops.toFixed(0)}`).join(', '),
+      `kernels      ${info.backend}` +
+        (info.backend === 'wasm'
+          ? `, ${info.threads} wasm thread(s), native matmul ${info.nativeMatmul ? `on (OpenBLAS, ${info.blasThreads} thread(s))` : `off: ${info.nativeMatmulReason}`}, ` +
+            `heap kernels ${info.heapKernels ? 'on' : 'off'}`
+          : ''),
+      `fit          ${fit === undefined ? 'skipped (--no-fit)' : 'error' in fit ? `failed: ${fit.error}` : `Chinchilla grid fit ${(fit.seconds as number).toFixed(2)} s (${fit.starts} starts, ${fit.points} points)`}`,
+      `machine      ${result.machine.cpu}, ${result.machine.cores} cores, load average ${loadBefore.toFixed(1)} → ${loadavg()[0].toFixed(1)}` +
+        (loadBefore > 0.5 * result.machine.cores ? '  (busy machine: numbers are lower bounds)' : ''),
+    ];
+    if (profile) {
+      const inKernels = profile.kernels.reduce((a, k) => a + k.cpuMs, 0);
+      lines.push(
+        `profile      ${profile.stepCpuMs.toFixed(0)} CPU ms/step (${profile.stepMs.toFixed(0)} wall), ` +
+          `${pct(inKernels / profile.stepCpuMs)} in kernels; by CPU time:`,
+      );
+      for (const k of profile.kernels.slice(0, 15)) {
+        lines.push(
+          `  ${k.kernel.padEnd(18)} ${k.calls.toFixed(0).padStart(5)} calls ${k.cpuMs.toFixed(1).padStart(8)} CPU ms ${pct(k.cpuMs / profile.stepCpuMs).padStart(7)}`,
+        );
+      }
+    }
+    process.stdout.write(`${lines.join('\n')}\n`);
+  });
+}

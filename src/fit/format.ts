@@ -1,0 +1,78 @@
+// Plain-text tables of a fit result for the terminal (`moelab fit` prints this; pure, no I/O).
+import type { Estimate, FitResultBase } from './record.ts';
+import type { FitResult } from './run-fit.ts';
+
+function num(x: number | null | undefined): string {
+  if (x === null || x === undefined) return '-';
+  if (!Number.isFinite(x)) return String(x);
+  const a = Math.abs(x);
+  if (a !== 0 && (a >= 1e5 || a < 1e-3)) return x.toExponential(3);
+  return String(Number(x.toPrecision(5)));
+}
+
+function ci(c: [number, number] | null): string {
+  return c ? `[${num(c[0])}, ${num(c[1])}]` : '';
+}
+
+function pct(x: number): string {
+  return `${(x * 100).toFixed(2)}%`;
+}
+
+/** Left-aligned columns, two spaces apart. */
+export function table(header: readonly string[], rows: readonly (readonly string[])[]): string {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const line = (r: readonly string[]) => r.map((c, i) => c.padEnd(widths[i])).join('  ').trimEnd();
+  return [line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n');
+}
+
+function estimates(title: string, values: Record<string, Estimate>): string {
+  const rows = Object.entries(values).map(([k, e]) => [k, num(e.value), ci(e.ci95)]);
+  return rows.length ? table([title, 'value', '95% CI'], rows) : '';
+}
+
+function diagnosticsLine(d: FitResultBase['diagnostics']): string {
+  if (d.optimizer === 'least-squares') {
+    return `closed-form least squares (R² ${num(d.r2)}${d.objective !== null ? `, RSS ${num(d.objective)}` : ''})`;
+  }
+  return [
+    `${d.optimizer} on ${d.loss}${d.delta !== null ? ` (δ = ${d.delta})` : ''}: objective ${num(d.objective)}, ‖grad‖∞ ${num(d.gradNorm)}, ${d.iterations} iterations`,
+    `${d.converged ? 'converged' : 'NOT converged'} (${d.reason}); best of ${d.starts} starts (#${d.bestStart}); ${d.startsAgreeing} starts agree with it, ${d.startsConverged} converged`,
+  ].join('\n');
+}
+
+export function formatFit(r: FitResult, source: string): string {
+  const out: string[] = [];
+  out.push(`${r.kind} fit   ${r.form}`);
+  out.push(`data: ${r.data.n} rows used of ${r.data.rowsGiven} from ${source}${r.data.dropped.length ? `; ${r.data.dropped.length} dropped` : ''}`);
+  out.push('');
+  out.push(estimates('parameter', r.params));
+  if (Object.keys(r.derived).length) out.push('', estimates('derived', r.derived));
+  out.push('', diagnosticsLine(r.diagnostics));
+  if (r.bootstrap) out.push(`bootstrap: ${r.bootstrap.succeeded}/${r.bootstrap.samples} resamples (seed ${r.bootstrap.seed}; ${r.bootstrap.scheme})`);
+
+  if (r.kind === 'isoflop') {
+    out.push(
+      '',
+      table(
+        ['budget', 'sizes', 'N_opt', 'D_opt', 'L_min', 'best run loss', 'flat N range', 'held out'],
+        r.budgets.map((b) => [num(b.budget), String(b.points.length), num(b.N_opt.value), num(b.D_opt.value), num(b.L_min.value), num(b.bestObserved.loss), `${num(b.flatRange.N[0])} … ${num(b.flatRange.N[1])}`, b.heldOut ? 'yes' : '']),
+      ),
+    );
+  } else if (r.kind === 'surge') {
+    out.push('', table(['batch tokens', 'runs', 'best lr', '95% CI', 'held out'], r.perBatch.map((b) => [num(b.batchTokens), String(b.points.length), num(b.bestLr.value), ci(b.bestLr.ci95), b.heldOut ? 'yes' : ''])));
+  } else if (r.kind === 'deepseek') {
+    out.push('', table(['budget', 'near-optimal runs', 'best lr', 'best batch', 'min loss'], r.perBudget.map((b) => [num(b.budget), String(b.nearOptimal.length), num(b.best.lr), num(b.best.batchTokens), num(b.minLoss)])));
+  } else if (r.kind === 'compute') {
+    out.push('', table(['formula', 'a', 'b', 'mean |rel err|', 'max |rel err|'], r.comparison.map((c) => [c.formula, num(c.a), num(c.b), pct(c.meanAbsRelError), pct(c.maxAbsRelError)])));
+  } else if (r.kind === 'schedule') {
+    out.push('', table(['curve', 'role', 'points', 'mean |rel err|', 'max |rel err|', 'final rel err'], r.curves.map((c) => [c.name, c.role, String(c.steps.length), pct(c.meanAbsRelError), pct(c.maxAbsRelError), pct(c.finalRelError)])));
+  } else if (r.kind === 'envelope') {
+    out.push(`envelope: ${r.envelope.length} points, ${new Set(r.envelope.map((e) => e.curve)).size} winning curves`);
+  }
+
+  if (r.heldOut.length) {
+    out.push('', table(['held out', 'actual', 'predicted', '95% CI', 'rel. error'], r.heldOut.map((h) => [h.label, num(h.actual), num(h.predicted), ci(h.ci95), pct(h.relError)])));
+  }
+  if (r.notes.length) out.push('', ...r.notes.map((n) => `note: ${n}`));
+  return `${out.join('\n')}\n`;
+}

@@ -1,0 +1,182 @@
+// From data source to fit: synthetic sweep folders written here (config.json, summary.json,
+// metrics.jsonl in the results/ layout) through isoflop, surge, envelope and schedule fits, and the
+// Chinchilla CSV through the column options of the CLI example.
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { RunConfigSchema } from '../../src/config/schema.ts';
+import { parseConfig } from '../../src/config/validate.ts';
+import {
+  CHINCHILLA_CSV,
+  CHINCHILLA_PAPER_UNROUNDED,
+  chinchillaLoss,
+  epsOpt,
+  fitRuns,
+  fitScheduleRuns,
+  fitTable,
+  parseCsv,
+  readCsv,
+  readSweepRuns,
+  type IsoflopFit,
+  type SurgeFit,
+} from '../../src/fit/index.ts';
+import type { DerivedCounts, MetricRow, RunConfigRecord, RunSummary } from '../../src/io/results.ts';
+import { runPaths, sweepPaths } from '../../src/io/results.ts';
+
+interface RunSpec {
+  id: string;
+  N: number;
+  tokens: number;
+  lr?: number;
+  batchSize?: number;
+  budget?: number;
+  loss: number | null; // null: unfinished
+  status?: 'done' | 'diverged';
+  metrics?: Partial<MetricRow>[];
+}
+
+/** Write a sweep folder in the results/ layout with the given runs. */
+function writeSweep(runs: RunSpec[]): string {
+  const dir = mkdtempSync(join(tmpdir(), 'moelab-fit-sweep-'));
+  for (const r of runs) {
+    const rp = runPaths(sweepPaths(dir).run(r.id));
+    mkdirSync(rp.dir, { recursive: true });
+    const batchSize = r.batchSize ?? 8;
+    const config = parseConfig(
+      RunConfigSchema,
+      { name: r.id, model: { dModel: 32, numLayers: 1, numHeads: 2, dFf: 64 }, train: { tokens: Math.max(Math.round(r.tokens), 1024), batchSize, lr: r.lr ?? 1e-3 } },
+      r.id,
+    );
+    const tokensPerStep = batchSize * 128;
+    const derived: DerivedCounts = {
+      totalParams: r.N * 4,
+      activatedParams: r.N,
+      nonEmbeddingParams: r.N * 3,
+      activatedNonEmbeddingParams: r.N * 0.9,
+      flopsPerToken: 6 * r.N,
+      tokensPerStep,
+      steps: Math.floor(r.tokens / tokensPerStep),
+      tokens: r.tokens,
+      computeFlops: 6 * r.N * r.tokens * (1 + 0.003 * Math.sin(r.N)), // not exactly on the budget
+    };
+    const record = { runId: r.id, config, derived, backend: 'cpu', provenance: {}, ...(r.budget ? { budgetFlops: r.budget } : {}) } as unknown as RunConfigRecord;
+    writeFileSync(rp.config, JSON.stringify(record));
+    if (r.loss !== null) {
+      const summary = { runId: r.id, status: r.status ?? 'done', steps: derived.steps, tokens: r.tokens, computeFlops: derived.computeFlops, finalTrainLoss: r.loss, finalValLoss: r.loss, bestValLoss: r.loss, wallSeconds: 1 } as unknown as RunSummary;
+      writeFileSync(rp.summary, JSON.stringify(summary));
+    }
+    if (r.metrics) writeFileSync(rp.metrics, r.metrics.map((m) => JSON.stringify(m)).join('\n') + '\n');
+  }
+  return dir;
+}
+
+describe('fitRuns', () => {
+  it('isoflop: groups runs by recorded budget (else computeFlops to 2 s.f.) and drops unfinished and diverged runs', async () => {
+    const p = CHINCHILLA_PAPER_UNROUNDED;
+    const runs: RunSpec[] = [];
+    for (const C of [1e15, 1e16, 1e17]) {
+      for (let k = -3; k <= 3; k++) {
+        const N = Math.sqrt(C / 6 / 20) * Math.pow(10, k / 4);
+        const tokens = Math.round(C / (6 * N));
+        runs.push({ id: `iso-${C}-${k}`, N, tokens, budget: C === 1e17 ? undefined : C, loss: chinchillaLoss(p, N, tokens) });
+      }
+    }
+    runs.push({ id: 'iso-unfinished', N: 1e6, tokens: 1e9, loss: null });
+    runs.push({ id: 'iso-diverged', N: 2e6, tokens: 1e9, loss: 9, status: 'diverged' });
+    const fit = (await fitRuns(readSweepRuns(writeSweep(runs)), { kind: 'isoflop', bootstrap: 50 })) as IsoflopFit;
+    expect(fit.budgets.map((b) => b.budget)).toEqual([1e15, 1e16, 1e17]);
+    expect(fit.data.dropped).toEqual([
+      { row: 'iso-diverged', reason: 'diverged' },
+      { row: 'iso-unfinished', reason: 'not finished (no summary.json)' },
+    ]);
+    expect(fit.data.n).toBe(21);
+    expect(fit.data.rowsGiven).toBe(23);
+    expect(fit.data.columns.N).toBe('config.derived.activatedParams');
+    expect(fit.params.a.value).toBeCloseTo(0.4565, 1);
+    expect(fit.budgets[0].dFrom).toBe('runs');
+  });
+
+  it('surge: batch = tokensPerStep, lr from the run config', async () => {
+    const runs: RunSpec[] = [];
+    for (const batchSize of [4, 16, 64, 256]) {
+      const B = batchSize * 128;
+      const best = epsOpt(B, 2e-3, 8192);
+      for (let k = -2; k <= 2; k++) {
+        const lr = best * Math.exp(0.6 * k + 0.1);
+        runs.push({ id: `lr-bs${batchSize}-${k}`, N: 1e6, tokens: 1e7, batchSize, lr, loss: 3 + 0.05 * Math.log(lr / best) ** 2 });
+      }
+    }
+    const fit = (await fitRuns(readSweepRuns(writeSweep(runs)), { kind: 'surge', bootstrap: 0, expertLr: { numExperts: 16, topK: 1, batchTokens: 2048 } })) as SurgeFit;
+    expect(fit.params.Bnoise.value / 8192).toBeCloseTo(1, 6);
+    expect(fit.params.epsMax.value / 2e-3).toBeCloseTo(1, 6);
+    expect(fit.derived.expertLrRatio.value).toBeCloseTo((4 * 1.25) / 16.25, 6); // u = 0.25, n = 16
+    expect(fit.data.columns.batchTokens).toBe('config.derived.tokensPerStep');
+  });
+
+  it('envelope: curves from metrics.jsonl (computeFlops, valLoss, tokens)', async () => {
+    const p = CHINCHILLA_PAPER_UNROUNDED;
+    const runs: RunSpec[] = [];
+    for (let i = 0; i < 8; i++) {
+      const N = 1e6 * Math.pow(10, i / 4);
+      const metrics = Array.from({ length: 40 }, (_, j) => {
+        const tokens = N * Math.pow(10, (j / 39) * 3);
+        return { step: j + 1, tokens, computeFlops: 6 * N * tokens, valLoss: chinchillaLoss(p, N, tokens) };
+      });
+      runs.push({ id: `env-${i}`, N, tokens: metrics.at(-1)?.tokens as number, loss: 3, metrics });
+    }
+    const fit = await fitRuns(readSweepRuns(writeSweep(runs)), { kind: 'envelope', bootstrap: 0 });
+    expect(fit.kind).toBe('envelope');
+    expect(fit.params.a.value).toBeCloseTo(0.4565, 1);
+    expect(fit.data.columns.C).toBe('metrics.computeFlops');
+  });
+
+  it('schedule: fits two runs and predicts a third from their metrics.jsonl', () => {
+    const lrAt = (shape: string, s: number) => (s <= 100 ? (1e-3 * s) / 100 : shape === 'constant' ? 1e-3 : shape === 'cosine' ? 1e-4 + 0.45e-3 * (1 + Math.cos((Math.PI * (s - 100)) / 1900)) : s < 1600 ? 1e-3 : 1e-3 - (0.9e-3 * (s - 1600)) / 400);
+    const runs: RunSpec[] = ['constant', 'cosine', 'wsd'].map((shape) => {
+      // Losses from the Tissue law with S1 and the momentum S2 computed step by step (λ = 0.999).
+      let S1 = 0;
+      let m = 0;
+      let S2 = 0;
+      let prev = 0;
+      const metrics: Partial<MetricRow>[] = [];
+      for (let s = 1; s <= 2000; s++) {
+        const lr = lrAt(shape, s);
+        S1 += lr;
+        m = 0.999 * m + (prev - lr);
+        S2 += m;
+        prev = lr;
+        if (s % 20 === 0) metrics.push({ step: s, learningRate: lr, trainLoss: 2.2 + 0.5 * Math.pow(S1, -0.5) - 0.4 * S2 });
+      }
+      return { id: `sched-${shape}`, N: 1e6, tokens: 1e7, loss: 3, metrics };
+    });
+    const fit = fitScheduleRuns(readSweepRuns(writeSweep(runs)), ['sched-constant', 'sched-cosine'], ['sched-wsd'], { kind: 'schedule', law: 'tissue', bootstrap: 0 });
+    expect(fit.params.C.value).toBeCloseTo(0.4, 4);
+    expect(fit.curves.find((c) => c.role === 'predict')?.meanAbsRelError).toBeLessThan(1e-6);
+    expect(() => fitScheduleRuns(readSweepRuns(writeSweep(runs)), ['nope'], [], { kind: 'schedule', law: 'tissue' })).toThrow(/--fit: no such run \(got "nope"\)/);
+  });
+});
+
+describe('fitTable', () => {
+  it('runs the issue example on the Chinchilla CSV column options (coarse grid for speed)', async () => {
+    const fit = await fitTable(readCsv(CHINCHILLA_CSV), {
+      kind: 'parametric',
+      columns: { N: 'Model Size', C: 'Training FLOP', loss: 'loss' },
+      tokensFromFlops: 6,
+      dropHighest: 5,
+      grid: 'coarse',
+      bootstrap: 0,
+    });
+    expect(fit.data.n).toBe(240);
+    expect(fit.data.rowsGiven).toBe(245);
+    expect(fit.data.dropped).toHaveLength(5);
+    expect(fit.data.dropped.map((d) => d.reason)[0]).toMatch(/one of the 5 highest losses/);
+    expect(fit.data.columns).toMatchObject({ N: 'Model Size', C: 'Training FLOP', loss: 'loss', D: 'Training FLOP / (6·Model Size)' });
+    expect(fit.params.E.value).toBeCloseTo(1.8172, 3);
+  });
+
+  it('names a missing column and the flag that chose it', async () => {
+    await expect(fitTable(readCsv(CHINCHILLA_CSV), { kind: 'parametric', columns: { N: 'Model Size', loss: 'loss' } })).rejects.toThrow(/--d-col: no such column \(got "D"\)/);
+    await expect(fitTable(parseCsv('N,D,loss\n1,2,3\n', 'tiny.csv'), { kind: 'parametric', dropHighest: 3 })).rejects.toThrow(/--drop-highest: out of range \(got 3\)/);
+  });
+});
