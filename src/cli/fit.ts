@@ -6,6 +6,7 @@ import { ConfigError } from '../errors.ts';
 
 interface FitCliOptions {
   runs?: string;
+  study?: string;
   csv?: string;
   out?: string;
   json?: boolean;
@@ -112,6 +113,7 @@ export function registerFit(program: Command): void {
     .description('fit a law to a sweep (--runs DIR) or a CSV (--csv FILE); print a table, write the FitRecord JSON')
     .argument('<kind>', 'parametric | isoflop | envelope | compute | surge | deepseek | schedule | custom')
     .option('--runs <dir>', 'sweep folder (or folder of run folders)')
+    .option('--study <kind>', 'with --runs: only runs of this study kind (config.json study.kind, e.g. isoflop, lr-batch)')
     .option('--csv <file>', 'CSV with one row per run/point')
     .option('--out <file>', 'write the FitRecord JSON here (default with --runs: <sweep>/fits/<kind>.json)')
     .option('--json', 'print the JSON record instead of the table')
@@ -190,11 +192,12 @@ export function registerFit(program: Command): void {
           label: opts.labelCol,
           vars: parseVars(opts.var),
         },
+        study: opts.study,
         tokensFromFlops: number(opts.tokensFromFlops, '--tokens-from-flops', (v) => v > 0, 'Give FLOPs per parameter per token > 0, e.g. 6.'),
         dropHighest: number(opts.dropHighest, '--drop-highest', nonNegInt, 'Give a whole number ≥ 0.'),
-        nField: opts.nField as never,
-        lossField: opts.lossField as never,
-        curveLoss: opts.curveLoss as never,
+        nField: choice(opts.nField, '--n-field', ['activatedParams', 'totalParams', 'nonEmbeddingParams', 'activatedNonEmbeddingParams'] as const),
+        lossField: choice(opts.lossField, '--loss-field', ['finalValLoss', 'bestValLoss'] as const),
+        curveLoss: choice(opts.curveLoss, '--curve-loss', ['valLoss', 'trainLoss'] as const),
         computeFormula: opts.computeFormula ? parseComputeFormula(opts.computeFormula) : undefined,
         holdout: choice(opts.holdout, '--holdout', ['largest', 'none'] as const),
         bootstrap: number(opts.bootstrap, '--bootstrap', nonNegInt, 'Give a whole number ≥ 0.') ?? DEFAULT_BOOTSTRAP[kind === 'schedule' ? law : kind],

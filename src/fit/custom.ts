@@ -4,6 +4,7 @@
 import { DataError } from '../errors.ts';
 import { bootstrap } from './bootstrap.ts';
 import { fitForm, refitRows, type FitDiagnostics } from './fit-form.ts';
+import type { ExpressionForm } from './expression.ts';
 import type { Form } from './forms.ts';
 import type { LossKind } from './objective.ts';
 import { gridStarts } from './multistart.ts';
@@ -108,6 +109,10 @@ export function fitCustom(form: Form, rows: readonly CustomRow[], options: Custo
       heldRows.length > 0 ? `Held-out check: refitted without the rows with the largest ${form.inputs[0]}.` : 'No held-out check (needs ≥ 3 distinct values of the first input, or --holdout none).',
     ],
     inputs: form.inputs,
-    ...('derivatives' in form ? { derivatives: (form as unknown as { derivatives: Record<string, 'symbolic' | 'numeric'> }).derivatives } : {}),
+    ...(isExpressionForm(form) ? { derivatives: form.derivatives } : {}),
   };
+}
+
+function isExpressionForm(form: Form): form is ExpressionForm {
+  return 'derivatives' in form;
 }

@@ -180,7 +180,10 @@ function derivedValues(p: ChinchillaParams, targets: readonly number[], formula:
   return out;
 }
 
-const toParams = (fit: { params: Record<string, number> }): ChinchillaParams => fit.params as unknown as ChinchillaParams;
+const toParams = (fit: { params: Record<string, number> }): ChinchillaParams => {
+  const { E, A, B, alpha, beta } = fit.params;
+  return { E, A, B, alpha, beta };
+};
 
 export function fitParametric(points: readonly ParametricPoint[], options: ParametricOptions = {}): ParametricFit {
   const label = (p: ParametricPoint, i: number) => p.label ?? `row ${i + 1}`;

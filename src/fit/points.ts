@@ -5,9 +5,8 @@ import { DataError, formatValue } from '../errors.ts';
 /** Round to `digits` significant figures (budget bucketing: 1.02e18 and 0.98e18 → 1.0e18). */
 export function roundSignificant(x: number, digits: number): number {
   if (x === 0 || !Number.isFinite(x)) return x;
-  const e = Math.floor(Math.log10(Math.abs(x)));
-  const scale = Math.pow(10, digits - 1 - e);
-  return Math.round(x * scale) / scale;
+  // Through the decimal string, so 1.0234e18 → exactly 1e18 (scaling by 10^−17 is not exact).
+  return Number(x.toPrecision(digits));
 }
 
 /** Throws unless every `field` of every row is a positive finite number. */

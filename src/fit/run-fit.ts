@@ -78,6 +78,8 @@ export interface FitRequest {
   tokensFromFlops?: number;
   /** Drop the k rows with the highest loss first (Epoch's outlier rule for the Chinchilla CSV: 5). */
   dropHighest?: number;
+  /** Runs only: keep runs whose plan entry has this study kind (config.json `study.kind`, e.g. isoflop, lr-batch). */
+  study?: string;
   nField?: NField;
   lossField?: 'finalValLoss' | 'bestValLoss';
   /** Loss series of curves read from metrics.jsonl. */
@@ -158,7 +160,7 @@ const NEEDS: Record<Exclude<FitKind, 'schedule'>, (keyof Omit<ColumnMap, 'vars' 
 function tableRows(t: Table, req: FitRequest, extraVars: string[] = []): Prepared {
   const given = req.columns ?? {};
   const names = resolveColumns(given);
-  const needs = new Set(NEEDS[req.kind as Exclude<FitKind, 'schedule'>] ?? []);
+  const needs = new Set<keyof typeof FLAG>(NEEDS[req.kind as Exclude<FitKind, 'schedule'>] ?? []);
   if (req.kind === 'deepseek' && !hasColumn(t, names.budget)) needs.add('C');
   if (req.kind === 'isoflop' && !hasColumn(t, names.budget)) needs.add('C');
   if ((req.kind === 'parametric' || req.kind === 'isoflop') && req.tokensFromFlops !== undefined) needs.add('C');
@@ -168,7 +170,7 @@ function tableRows(t: Table, req: FitRequest, extraVars: string[] = []): Prepare
   const col = (role: keyof typeof FLAG & keyof typeof names): number[] | null => {
     const name = names[role] as string;
     const explicit = (given as Record<string, unknown>)[role] !== undefined;
-    if (!needs.has(role as never) && !explicit && !hasColumn(t, name)) return null;
+    if (!needs.has(role) && !explicit && !hasColumn(t, name)) return null;
     columns[role === 'batch' ? 'batchTokens' : role] = name;
     return numericColumn(t, name, FLAG[role]);
   };
@@ -332,8 +334,20 @@ export async function fitTable(t: Table, req: FitRequest): Promise<FitResult> {
   return fitRows(p, req);
 }
 
+/** The runs of one study kind (all runs when `study` is not given). */
+export function selectStudy(runs: readonly RunRecordLite[], study: string | undefined): RunRecordLite[] {
+  if (study === undefined) return [...runs];
+  const kept = runs.filter((r) => r.config.study?.kind === study);
+  if (kept.length === 0) {
+    const kinds = [...new Set(runs.map((r) => r.config.study?.kind).filter((k) => typeof k === 'string'))];
+    throw new ConfigError('--study', study, kinds.length ? `Use one of the study kinds of these runs: ${kinds.join(', ')}.` : 'These runs record no study kind; leave --study out.', 'no run has this study kind');
+  }
+  return kept;
+}
+
 /** Fit a row-based kind on the runs of a sweep. */
-export async function fitRuns(runs: readonly RunRecordLite[], req: FitRequest): Promise<FitResult> {
+export async function fitRuns(allRuns: readonly RunRecordLite[], req: FitRequest): Promise<FitResult> {
+  const runs = selectStudy(allRuns, req.study);
   if (req.kind === 'envelope') return fitEnvelopeFromRuns(runs, req);
   if (req.kind === 'schedule') throw new ConfigError('kind', 'schedule', 'Use fitScheduleRuns with the run ids to fit and to predict.', 'needs curve selection');
   return fitRows(applyDropHighest(runRows(runs, req), req.dropHighest), req);

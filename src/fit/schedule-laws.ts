@@ -20,14 +20,13 @@
 // Symbols: s, t, k, τ step indices; η learning rate; L loss (nats/token).
 import { DataError } from '../errors.ts';
 import { bootstrap } from './bootstrap.ts';
-import { huber, huberDerivative } from './huber.ts';
+import { CHINCHILLA_HUBER_DELTA, huber, huberDerivative } from './huber.ts';
 import { gridStarts, lbfgsMinimizer, multiStart, type MultiStartResult } from './multistart.ts';
 import { minimizeLbfgs } from './optimize/lbfgs.ts';
 import type { ObjectiveWithGradient } from './optimize/types.ts';
 import { fmt } from './points.ts';
 import { bootstrapSummary, prefixKeys, relError, withIntervals, type FitResultBase, type HeldOutRow } from './record.ts';
 import type { FitDiagnostics } from './fit-form.ts';
-import { CHINCHILLA_HUBER_DELTA } from './huber.ts';
 
 export interface LossCurve {
   name: string;
@@ -98,8 +97,6 @@ export interface PreparedCurve {
   gapStep: Int32Array;
   gapDrop: Float64Array;
   gapLnEta: Float64Array;
-  /** Number of gaps with k ≤ steps[j], per logged point. */
-  gapsUpTo: Int32Array;
   /**
    * The gaps grouped in order into items: a block of QUADRATURE_BLOCK consecutive steps with the
    * same drop (a linear stretch of the schedule: warmup, an interpolated segment), or a run of
@@ -132,12 +129,6 @@ export function prepareCurve(curve: LossCurve, options: LrReconstructionOptions 
   const gapDrop = Float64Array.from(gs, (k) => lr[k - 1] - lr[k]);
   const gapLnEta = Float64Array.from(gs, (k) => Math.log(lr[k]));
   const steps = Int32Array.from(curve.steps);
-  const gapsUpTo = new Int32Array(steps.length);
-  let g = 0;
-  steps.forEach((s, j) => {
-    while (g < gapStep.length && gapStep[g] <= s) g++;
-    gapsUpTo[j] = g;
-  });
   // Tissue's S2 by its momentum recursion, sampled at the logged steps.
   const s2 = new Float64Array(steps.length);
   let m = 0;
@@ -151,7 +142,7 @@ export function prepareCurve(curve: LossCurve, options: LrReconstructionOptions 
   let etaMax = 0;
   for (const v of lr) if (v > etaMax) etaMax = v;
   const losses = Float64Array.from(curve.losses);
-  return { name: curve.name, steps, losses, lnLoss: losses.map(Math.log), lr, prefix, gapStep, gapDrop, gapLnEta, gapsUpTo, s2, lambda, etaMax, ...quadratureBlocks(lr, prefix, gapStep, gapDrop) };
+  return { name: curve.name, steps, losses, lnLoss: losses.map(Math.log), lr, prefix, gapStep, gapDrop, gapLnEta, s2, lambda, etaMax, ...quadratureBlocks(lr, prefix, gapStep, gapDrop) };
 }
 
 /** Steps per quadrature block, and how far (in steps) before t a block must end to be used. */
@@ -306,7 +297,7 @@ export function evaluateMultiPower(th: ArrayLike<number>, c: PreparedCurve, pred
   const nG = gapStep.length;
   // η^(−γ) per gap and per quadrature node, once per evaluation.
   const etaPow = new Float64Array(nG);
-  for (let g = 0; g < nG; g++) etaPow[g] = Math.exp(-gamma * gapLnEta[g]);
+  for (let g = 0; g < nG; g++) etaPow[g] = gapLnEta[g] === -Infinity ? Infinity : Math.exp(-gamma * gapLnEta[g]);
   const nodePow = new Float64Array(blockLnEta.length);
   for (let q = 0; q < nodePow.length; q++) nodePow[q] = Math.exp(-gamma * blockLnEta[q]);
   const nItems = itemFirst.length;
@@ -508,8 +499,8 @@ function startsFor(law: ScheduleLaw, curves: readonly PreparedCurve[], delta: nu
     ]);
     return { starts, init: null };
   }
-  // MPL: the paper's two-stage start. Stage 1 fits (L0, A, alpha, B) of the simplified law from a
-  // 108-point grid; stage 2 starts the full law from that optimum with (C, beta, gamma) on a grid.
+  // MPL: the paper's two-stage start. Stage 1 fits (L0, A, alpha, B) of the simplified law from an
+  // 81-point grid; stage 2 starts the full law from that optimum with (C, beta) on a grid, gamma = 0.5.
   const simple = simplifiedMplObjective(curves, delta);
   const init = multiStart(
     lbfgsMinimizer(simple, { maxIterations }),
@@ -650,7 +641,7 @@ export function fitScheduleLaw(fitCurves: readonly LossCurve[], options: Schedul
       `Fitted on ${fitPrepared.map((c) => c.name).join(', ')}; Σ Huber_δ(ln L̂ − ln L) over every logged point, δ = ${delta}.`,
       `Per-step LR rebuilt from the logged points: η_0 = 0, linear warmup to the first logged LR at ${options.warmupSteps ?? 'the first logged step'}, ${options.interpolation ?? 'linear'} interpolation between logged steps.`,
       law.name === 'multipower'
-        ? `Starts: the MPL paper's two stages — the simplified law L0 + A·S1^−alpha − B·(η_max − η_t) from 81 starts${init ? ` (best objective ${fmt(init.best.f)})` : ''}, then the full law from ${starts.length} (C, beta, gamma) combinations.`
+        ? `Starts: the MPL paper's two stages — the simplified law L0 + A·S1^−alpha − B·(η_max − η_t) from 81 starts${init ? ` (best objective ${fmt(init.best.f)})` : ''}, then the full law from ${starts.length} starts over (C, beta) with gamma = 0.5.`
         : `Tissue λ = ${lambda}; ${starts.length} starts.`,
       predictPrepared.length ? `Predicted (held out): ${predictPrepared.map((c) => c.name).join(', ')}.` : 'No curves to predict were given.',
     ],

@@ -34,6 +34,8 @@ interface RunSpec {
   loss: number | null; // null: unfinished
   status?: 'done' | 'diverged';
   metrics?: Partial<MetricRow>[];
+  /** Study kind copied from the plan entry (config.json `study.kind`). */
+  study?: string;
 }
 
 /** Write a sweep folder in the results/ layout with the given runs. */
@@ -60,7 +62,15 @@ function writeSweep(runs: RunSpec[]): string {
       tokens: r.tokens,
       computeFlops: 6 * r.N * r.tokens * (1 + 0.003 * Math.sin(r.N)), // not exactly on the budget
     };
-    const record = { runId: r.id, config, derived, backend: 'cpu', provenance: {}, ...(r.budget ? { budgetFlops: r.budget } : {}) } as unknown as RunConfigRecord;
+    const record = {
+      runId: r.id,
+      config,
+      derived,
+      backend: 'cpu',
+      provenance: {},
+      ...(r.budget ? { budgetFlops: r.budget } : {}),
+      ...(r.study ? { study: { kind: r.study } } : {}),
+    } as unknown as RunConfigRecord;
     writeFileSync(rp.config, JSON.stringify(record));
     if (r.loss !== null) {
       const summary = { runId: r.id, status: r.status ?? 'done', steps: derived.steps, tokens: r.tokens, computeFlops: derived.computeFlops, finalTrainLoss: r.loss, finalValLoss: r.loss, bestValLoss: r.loss, wallSeconds: 1 } as unknown as RunSummary;
@@ -95,6 +105,24 @@ describe('fitRuns', () => {
     expect(fit.data.columns.N).toBe('config.derived.activatedParams');
     expect(fit.params.a.value).toBeCloseTo(0.4565, 1);
     expect(fit.budgets[0].dFrom).toBe('runs');
+  });
+
+  it('--study keeps the runs of one study kind', async () => {
+    const p = CHINCHILLA_PAPER_UNROUNDED;
+    const runs: RunSpec[] = [];
+    for (const C of [1e15, 1e16]) {
+      for (let k = -2; k <= 2; k++) {
+        const N = Math.sqrt(C / 6 / 20) * Math.pow(10, k / 4);
+        runs.push({ id: `iso-${C}-${k}`, N, tokens: Math.round(C / (6 * N)), budget: C, loss: chinchillaLoss(p, N, C / (6 * N)), study: 'isoflop' });
+      }
+    }
+    // An LR-grid run at a budget of its own (one size): the isoFLOP fit refuses it unless filtered.
+    runs.push({ id: 'lr-0', N: 1e6, tokens: 1e8, budget: 3e15, loss: 4, study: 'lr-batch' });
+    const all = readSweepRuns(writeSweep(runs));
+    await expect(fitRuns(all, { kind: 'isoflop', bootstrap: 0 })).rejects.toThrow(/budget 3\.00e15 FLOPs has 1 distinct model size/);
+    const fit = await fitRuns(all, { kind: 'isoflop', bootstrap: 0, study: 'isoflop' });
+    expect(fit.data.n).toBe(10);
+    await expect(fitRuns(all, { kind: 'isoflop', study: 'schedules' })).rejects.toThrow(/--study: no run has this study kind \(got "schedules"\)\. Use one of the study kinds of these runs: isoflop, lr-batch/);
   });
 
   it('surge: batch = tokensPerStep, lr from the run config', async () => {

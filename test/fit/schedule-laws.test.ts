@@ -195,6 +195,25 @@ describe('Multi-Power Law fits', () => {
   }, 60_000);
 });
 
+describe('schedules that decay to zero (WSD with minLrRatio 0)', () => {
+  it('keep the MPL finite (G(∞) = 1 where η = 0) and the quadrature equal to the exact sum', () => {
+    const steps = Array.from({ length: 60 }, (_, i) => 50 * (i + 1));
+    const lrs = steps.map((s) => (s <= 200 ? (3e-4 * s) / 200 : s <= 2400 ? 3e-4 : Math.max(0, 3e-4 * (1 - (s - 2400) / 600))));
+    const c = prepareCurve({ name: 'wsd-to-zero', steps, lrs, losses: steps.map(() => 3) });
+    expect(c.lr.at(-1)).toBe(0);
+    const th = multiPowerLaw.fromNatural(multiPowerLaw.params.map((n) => MPL_OFFICIAL_PARAMS['25M'][n]));
+    const [pe, pq] = [new Float64Array(60), new Float64Array(60)];
+    const g = new Float64Array(60 * 7);
+    evaluateMultiPower(th, c, pe, g, true);
+    evaluateMultiPower(th, c, pq, null, false);
+    expect(pe.every(Number.isFinite) && g.every(Number.isFinite)).toBe(true);
+    pe.forEach((v, j) => expect(Math.abs(v - pq[j]) / v).toBeLessThan(1e-8));
+    // The cooldown lowers the loss below the constant-LR prediction.
+    const flat = prepareCurve({ name: 'flat', steps, lrs: steps.map((s) => (s <= 200 ? (3e-4 * s) / 200 : 3e-4)), losses: steps.map(() => 3) });
+    expect(pe[59]).toBeLessThan(predictCurve(multiPowerLaw, MPL_OFFICIAL_PARAMS['25M'], flat)[59]);
+  });
+});
+
 describe('input checks', () => {
   const good = load('25', 'wsdcon_9');
   it('refuses unsorted steps, negative LRs and non-positive losses, naming curve and step', () => {
