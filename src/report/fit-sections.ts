@@ -15,7 +15,7 @@ import type { SurgeFit, SurgePoint } from '../fit/surge.ts';
 import { sweepPaths } from '../io/results.ts';
 import { provenance } from '../util/provenance.ts';
 import { formatNumber, logspace } from './figure.ts';
-import { isoflopFigure } from './figures/isoflop.ts';
+import { isoflopFigure, isoflopSlices } from './figures/isoflop.ts';
 import { lrBatchFigure, type GridCell } from './figures/lr-batch.ts';
 import { parametricFigure } from './figures/parametric.ts';
 import { powerLawFigure } from './figures/power-laws.ts';
@@ -345,6 +345,25 @@ export function buildFitSections(records: SweepRecords, fits: LoadedFit[], warni
           value: `N_opt ${ciText(n)}, D_opt ${ciText(d)}, D/N ${(d.value / n.value).toFixed(1)}, L_min ${ciText(l, 4)}`,
         });
       }
+    });
+  }
+  const isoPoints = isoflopPoints(records.runs);
+  if (!iso && new Set(isoPoints.map((p) => p.budget)).size >= 1 && isoPoints.length > 0) {
+    // No isoFLOP fit (refused, or too few budgets): the profiles still show where the optimum lies.
+    guard('isoflop', () => {
+      const why = warnings.filter((w) => w.startsWith('isoflop fit skipped')).map((w) => w.replace(/^isoflop fit skipped: /, ''));
+      out.sections.push({
+        id: 'isoflop',
+        title: 'Compute-optimal scaling (isoFLOP)',
+        notes: [`No isoFLOP fit, so no power laws: ${why.length ? why.join(' ') : 'the sweep needs at least 2 budgets with 3 sizes each.'}`],
+        figures: [
+          isoflopFigure(
+            { budgets: isoflopSlices(isoPoints) },
+            'Final validation loss against activated parameters per compute budget, with each budget’s least-squares parabola in ln N (dotted where it has no interior minimum, so no N_opt) and its minimum (star) where it has one.',
+          ),
+        ],
+        tables: [],
+      });
     });
   }
   if (para) {

@@ -120,8 +120,21 @@ describe('heap kernels on wasm equal the stock kernels', () => {
     ['with size-1 axes', [1, 6, 1, 5], [3, 2, 1, 0]],
   ])('Transpose: %s', (_name, shape, perm) => {
     const t = rand(shape as number[]);
-    same('Transpose', () => tf.transpose(t, perm as number[]), addon !== undefined);
+    same('Transpose', () => tf.transpose(t, perm as number[]));
     t.dispose();
+  });
+
+  it('Transpose in JavaScript (no addon) on float32, int32 and bool tensors', () => {
+    unregisterHeapKernels();
+    const f = rand([3, 40, 17]);
+    const i = rand([33, 18], 'int32');
+    const expected = tf.tidy(() => [tf.transpose(f, [0, 2, 1]), tf.transpose(i), tf.transpose(xb)].map((t) => Array.from(t.dataSync())));
+    registerHeapKernels();
+    const before = heapKernelCounters.Transpose.heap;
+    const actual = tf.tidy(() => [tf.transpose(f, [0, 2, 1]), tf.transpose(i), tf.transpose(xb)].map((t) => Array.from(t.dataSync())));
+    expect(heapKernelCounters.Transpose.heap).toBe(before + 3);
+    expect(actual).toEqual(expected);
+    tf.dispose([f, i]);
   });
 
   it('Transpose: a no-op permutation shares the buffer; other forms fall back to stock', () => {
@@ -165,6 +178,30 @@ describe('heap kernels on wasm equal the stock kernels', () => {
     same('Exp', () => tf.sub(tf.exp(big), tf.exp(big)), addon !== undefined);
     big.dispose();
     t.dispose();
+  });
+
+  it.each([
+    ['equal batches', [4, 5, 3], [4, 3, 6]],
+    ['broadcast b', [2, 3, 5, 3], [3, 6]],
+    ['broadcast a', [5, 3], [4, 3, 6]],
+  ])('BatchMatMul by rank-2 slices: %s', (_name, as, bs) => {
+    const a = rand(as as number[]);
+    const b = rand(bs as number[]);
+    const expectHeap = (as as number[]).length <= 3 && (bs as number[]).length <= 3;
+    unregisterHeapKernels();
+    // Reference: the stock kernel on explicitly broadcast operands (same batch on both sides).
+    const batch = tf.broadcast_util.assertAndGetBroadcastShape(a.shape.slice(0, -2), b.shape.slice(0, -2));
+    const expected = tf.tidy(() =>
+      Array.from(tf.matMul(tf.broadcastTo(a, [...batch, ...a.shape.slice(-2)]), tf.broadcastTo(b, [...batch, ...b.shape.slice(-2)])).dataSync()),
+    );
+    registerHeapKernels();
+    const before = heapKernelCounters.BatchMatMul.heap;
+    const numTensors = tf.memory().numTensors;
+    const actual = tf.tidy(() => Array.from(tf.matMul(a, b).dataSync()));
+    expect(tf.memory().numTensors).toBe(numTensors);
+    expect(heapKernelCounters.BatchMatMul.heap > before).toBe(expectHeap);
+    actual.forEach((v, i) => expect(v).toBeCloseTo(expected[i], 4));
+    tf.dispose([a, b]);
   });
 
   it('Identity shares the buffer and survives disposing the source', () => {

@@ -57,8 +57,12 @@ function lossAndGrads(impl: 'fast' | 'reference'): StepResult {
   }
 }
 
-function setKernels(engine: boolean) {
-  if (engine) {
+function setKernels(engine: boolean | 'heap-only') {
+  if (engine === 'heap-only') {
+    unregisterNativeMatmul();
+    unregisterHeapKernels();
+    registerHeapKernels();
+  } else if (engine) {
     registerHeapKernels(addon);
     if (addon) registerNativeMatmul(addon);
   } else {
@@ -102,6 +106,11 @@ describe('training step: optimised engine vs plain reference (tiny MoE, wasm)', 
 
   it(`fast model path, engine kernels (heap${addon ? ' + native matmul' : '; native addon not built'}): same loss and gradients`, () => {
     setKernels(true);
+    expectSameStep(lossAndGrads('fast'), reference);
+  });
+
+  it('fast model path, pure-wasm fallback (heap kernels, no addon): same loss and gradients', () => {
+    setKernels('heap-only');
     expectSameStep(lossAndGrads('fast'), reference);
   });
 

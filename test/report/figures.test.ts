@@ -47,6 +47,18 @@ describe('lowerEnvelope', () => {
     });
   });
 
+  it('is the running minimum by default, the pointwise minimum on request', () => {
+    // A curve that ends low, then a higher one continuing: pointwise the envelope jumps up.
+    const curves = [
+      { x: [1, 10], y: [3, 1] },
+      { x: [1, 100], y: [4, 2] },
+    ];
+    const running = lowerEnvelope(curves, 3);
+    const pointwise = lowerEnvelope(curves, 3, false);
+    [3, 1, 1].forEach((v, i) => expect(running.y[i]).toBeCloseTo(v, 12));
+    expect(pointwise.y[2]).toBeCloseTo(2, 12);
+  });
+
   it('covers only where some curve has data, and ignores non-positive or non-finite points', () => {
     const env = lowerEnvelope(
       [
@@ -111,13 +123,17 @@ describe('run-based figures on a synthetic sweep', () => {
       const t = (Math.log(x) - Math.log(c.x[j - 1])) / (Math.log(c.x[j]) - Math.log(c.x[j - 1]));
       return Math.exp(Math.log(c.y[j - 1]) + t * (Math.log(c.y[j]) - Math.log(c.y[j - 1])));
     };
+    // The envelope at x is the running minimum over grid points ≤ x of the lowest covering run.
     let compared = 0;
+    let running = Infinity;
     env.x.forEach((x, k) => {
       const ys = iso.map((c) => at(c, x)).filter((v): v is number => v !== undefined);
       if (ys.length === 0) return;
-      expect(env.y[k]).toBeCloseTo(Math.min(...ys), 9);
+      running = Math.min(running, ...ys);
+      expect(env.y[k]).toBeCloseTo(running, 9);
       compared++;
     });
+    for (let k = 1; k < env.y.length; k++) expect(env.y[k]).toBeLessThanOrEqual(env.y[k - 1]);
     expect(compared).toBeGreaterThan(env.x.length / 2);
     // The envelope spans the isoFLOP family's FLOP range.
     const lo = Math.min(...iso.map((c) => c.x[0]));

@@ -1,7 +1,7 @@
 // Fit-based figures and the report's standard fits, on synthetic sweeps whose truth is known
 // (test/report/synthetic-sweep.ts): the fits recover it, the figures draw what the records say,
 // reference lines match PAPER.md §2.4's check values, and refusals become warnings.
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -199,7 +199,6 @@ describe('fit records from fits/ and refusals', () => {
     expect(res.fitsComputed).not.toContain('isoflop');
     expect(res.fitsComputed).toContain('parametric');
     expect(res.figureIds).toContain('scaling-n-opt');
-    const { readFileSync } = await import('node:fs');
     const csv = readFileSync(join(info.dir, 'report', 'tables', 'fit-params.csv'), 'utf8');
     expect(csv).toContain('isoflop (fits/isoflop-mine.json)');
     expect(csv).toContain('parametric (report)');
@@ -213,7 +212,13 @@ describe('fit records from fits/ and refusals', () => {
     for (const r of runs.slice(3)) rmSync(join(info.dir, 'runs', r.runId), { recursive: true });
     const res = await buildReport(info.dir, { bootstrap: 20 });
     expect(res.warnings.join('\n')).toMatch(/isoflop fit skipped: isoFLOP budget 1\.00e13 FLOPs has no interior minimum.*add larger models/);
-    expect(res.figureIds).not.toContain('isoflop');
+    // The profiles are still drawn (parabolas, minima where they exist); the power laws are not.
+    expect(res.figureIds).toContain('isoflop');
+    expect(res.figureIds).not.toContain('scaling-n-opt');
     expect(res.figureIds).toContain('loss-vs-flops');
+    const spec = JSON.parse(readFileSync(join(info.dir, 'report', 'figures', 'isoflop.json'), 'utf8')) as { data: { name: string; line?: { dash?: string } }[] };
+    // 3 budgets: points + parabola each, and a minimum for the two budgets that have one.
+    expect(spec.data).toHaveLength(3 + 3 + 2);
+    expect(spec.data.filter((t) => t.line?.dash === 'dot')).toHaveLength(1);
   }, 120_000);
 });

@@ -30,9 +30,11 @@ export function runLossCurve(run: RunRecord, axis: 'tokens' | 'computeFlops'): C
 /**
  * Lower envelope of curves on a log-spaced grid of `points` x values spanning all curves: at each
  * x, the minimum over curves whose x-range covers it of the curve's value, interpolated linearly in
- * (ln x, ln y). Grid points no curve covers are left out.
+ * (ln x, ln y); grid points no curve covers are left out. With `cumulative` (the default) it is
+ * then the running minimum along x: the lowest loss reached with at most x FLOPs, which does not
+ * jump up where the best run of a budget stops just short of the next grid point.
  */
-export function lowerEnvelope(curves: Curve[], points = 80): Curve {
+export function lowerEnvelope(curves: Curve[], points = 80, cumulative = true): Curve {
   const usable = curves
     .map((c) => {
       const idx = c.x.map((_, i) => i).filter((i) => c.x[i] > 0 && c.y[i] > 0 && Number.isFinite(c.y[i]));
@@ -60,7 +62,7 @@ export function lowerEnvelope(curves: Curve[], points = 80): Curve {
     }
     if (Number.isFinite(best)) {
       out.x.push(x);
-      out.y.push(best);
+      out.y.push(cumulative && out.y.length > 0 ? Math.min(best, out.y[out.y.length - 1]) : best);
     }
   }
   return out;
@@ -112,7 +114,7 @@ export function lossVsFlopsFigure(runs: RunRecord[]): FigureSpec {
     data.push({
       type: 'scatter',
       mode: 'lines',
-      name: 'envelope (lowest loss at each C)',
+      name: 'envelope (lowest loss reached by C)',
       x: env.x,
       y: env.y,
       line: { color: ENVELOPE_COLOR, width: 3, dash: 'dash' },
@@ -123,7 +125,7 @@ export function lossVsFlopsFigure(runs: RunRecord[]): FigureSpec {
     id: 'loss-vs-flops',
     title: 'Loss curves vs training FLOPs, with the envelope',
     caption:
-      'The same curves against compute (exact FLOPs per token × tokens). The dashed black line is the lower envelope over the non-diverged runs of the isoFLOP family (all runs when none has a budget): Chinchilla Approach 1.',
+      'The same curves against compute (exact FLOPs per token × tokens). The dashed black line is the lower envelope over the non-diverged runs of the isoFLOP family (all runs when none has a budget): the lowest loss any run reached with at most C FLOPs (Chinchilla Approach 1).',
     data,
     layout: baseLayout('training FLOPs', 'loss (nats/token)', { xaxis: LOG_AXIS, yaxis: { type: 'log' } }),
   };

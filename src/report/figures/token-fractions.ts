@@ -45,10 +45,16 @@ export function tokenFractionsFigure(runs: RunRecord[]): FigureSpec | undefined 
       },
     );
   });
+  // Unlimited capacity (capacityFactor "inf") drops and recycles nothing: say so on the plot.
+  const anyNonZero = moe.some((r) => r.metrics.some((m) => m.droppedTokenFraction > 0 || m.recycledTokenFraction > 0));
+  const factors = [...new Set(moe.map((r) => String(r.config.config.model.capacityFactor)))].map((f) => (f === 'Infinity' ? 'inf' : f));
   const layout = baseLayout('training tokens', 'dropped fraction', {
     xaxis: { ...LOG_AXIS, anchor: 'y2' },
-    yaxis: { domain: [0.55, 1], rangemode: 'tozero' },
-    yaxis2: { domain: [0, 0.45], title: { text: 'recycled fraction' }, rangemode: 'tozero', showgrid: true, gridcolor: '#e5e5e5' },
+    yaxis: { domain: [0.55, 1], rangemode: 'tozero', ...(anyNonZero ? {} : { range: [0, 0.05] }) },
+    yaxis2: { domain: [0, 0.45], title: { text: 'recycled fraction' }, rangemode: 'tozero', showgrid: true, gridcolor: '#e5e5e5', ...(anyNonZero ? {} : { range: [0, 0.05] }) },
+    annotations: anyNonZero
+      ? []
+      : [{ text: `no run dropped or recycled any token (capacity factor ${factors.join(', ')})`, xref: 'paper', yref: 'paper', x: 0.5, y: 0.5, showarrow: false, font: { size: 13, color: '#555' } }],
   });
   return {
     id: 'token-fractions',
