@@ -1,11 +1,11 @@
 // The notebooks execute (issue #6): scripts/run-notebooks.sh runs every notebooks/*.ipynb with the
-// tslab kernel on a small sweep this test writes, and fails on any cell error or type error.
-// The executed copies are then read back to check each notebook computed what it says it does.
+// tslab kernel and fails on any cell error or type error. The executed copies are then read back to
+// check each notebook computed what it says it does.
 //
-// The sweep is the report tests' synthetic one (test/report/synthetic-sweep.ts): records in the
-// exact results/ layout, generated from known laws, so the checks below have a truth to compare
-// against and the test needs no training.
-// NOTE: issue #6 prefers `moelab sweep experiments/smoke.ts` here once it runs in under a minute.
+// Two sweeps, both made here: the real smoke sweep (`moelab sweep experiments/smoke.ts`, 4 tiny
+// runs, ~20 s), which every notebook runs on; and the report tests' synthetic sweep
+// (test/report/synthetic-sweep.ts, records in the exact results/ layout generated from known laws),
+// for the fits' fallback path when the shared data is absent, where the truth is known.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -74,12 +74,16 @@ function run(args: string[], env: Record<string, string> = {}, timeoutMs = 240_0
 }
 
 let work: string;
+let smokeDir: string;
 let sweep: SyntheticSweepInfo;
 
 beforeAll(() => {
   work = mkdtempSync(join(tmpdir(), 'moelab-notebooks-'));
-  sweep = writeSyntheticSweep(join(work, 'sweep'), { studies: ['isoflop', 'lr-batch', 'schedule'], name: 'notebooks-test' });
-});
+  smokeDir = join(work, 'smoke');
+  const res = spawnSync(process.execPath, ['bin/moelab.js', 'sweep', 'experiments/smoke.ts', '--out', smokeDir], { cwd: ROOT, encoding: 'utf8', timeout: 240_000 });
+  if (res.status !== 0) throw new Error(`moelab sweep experiments/smoke.ts failed (exit ${res.status}):\n${res.stdout}\n${res.stderr}`);
+  sweep = writeSyntheticSweep(join(work, 'synthetic'), { studies: ['isoflop', 'lr-batch', 'schedule'], name: 'notebooks-test' });
+}, 300_000);
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
 describe('notebooks/', () => {
@@ -92,18 +96,23 @@ describe('notebooks/', () => {
     expect(res.status).toBe(0);
   });
 
-  it('every notebook executes cleanly on a sweep the test wrote', () => {
+  it('every notebook executes cleanly on the smoke sweep', () => {
     const out = join(work, 'executed');
-    const res = run(['--out', out], { MOELAB_NOTEBOOK_SWEEP: sweep.dir });
+    const res = run(['--out', out], { MOELAB_NOTEBOOK_SWEEP: smokeDir });
     expect(res.out).toContain(`${NOTEBOOKS.length} notebooks ok, 0 failed`);
     expect(res.status).toBe(0);
 
-    // explore-runs: the runs table has one row per run of the sweep, and every figure drew data.
+    // explore-runs: one table row per smoke run (2 budgets × 2 sizes), the budgets grouped, and
+    // figures for loss curves, isoFLOP slices and expert usage (the smoke runs are MoE).
     const explore = readNotebook(join(out, 'explore-runs.ipynb'));
     const html = htmlOf(explore);
-    expect(html.some((h) => h.includes('id="table-runs"') && h.includes(`data-rows="${sweep.runIds.length}"`))).toBe(true);
-    expect(stdoutOf(explore)).toContain(`${sweep.runIds.length} runs × 29 columns`);
-    expect(html.filter((h) => h.includes('class="moelab-plot"')).length).toBeGreaterThanOrEqual(5);
+    const smokeRuns = readdirSync(join(smokeDir, 'runs')).length;
+    expect(smokeRuns).toBe(4);
+    expect(html.some((h) => h.includes('id="table-runs"') && h.includes(`data-rows="${smokeRuns}"`))).toBe(true);
+    expect(stdoutOf(explore)).toContain(`${smokeRuns} runs × 29 columns`);
+    expect(stdoutOf(explore)).toContain('finalValLoss_min');
+    const plots = html.filter((h) => h.includes('class="moelab-plot"'));
+    for (const id of ['loss-vs-tokens', 'loss-vs-flops', 'isoflop-slices', 'expert-usage']) expect(plots.some((h) => h.includes(`id="moelab-${id}-`))).toBe(true);
 
     // fit-your-own-law and lr-schedules on the bundled published data, when this checkout has it.
     if (!HAS_SHARED_DATA) return;
