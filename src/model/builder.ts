@@ -111,7 +111,9 @@ export function sizeHunyuanLike(args: HunyuanLikeArgs): HunyuanLikeResult {
 
   let best: { shape: Record<ShapeField | 'claShareFactor', number>; n: number; err: number; score: number } | undefined;
   for (let numLayers = 1; numLayers <= 256; numLayers++) {
-    for (let dModel = 16; dModel <= 32768; dModel += 16) {
+    // Widths step by 16, or by the head width when a narrower one is asked for (tiny families).
+    const widthStep = Math.min(16, args.headDim ?? 16);
+    for (let dModel = widthStep; dModel <= 32768; dModel += widthStep) {
       const headDim = args.headDim ?? defaultHeadDim(dModel);
       if (dModel % headDim !== 0) continue;
       const numHeads = dModel / headDim;

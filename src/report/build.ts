@@ -19,7 +19,7 @@ import { composeReport } from './compose.ts';
 import type { ImageFormat } from './export.ts';
 import { buildFitSections, standardFits, type LoadedFit } from './fit-sections.ts';
 import { RUN_COLUMNS, dataFrameToTable, runTableRows, runsDataFrame } from './frame.ts';
-import { renderReportHtml } from './page.ts';
+import { renderReportHtml, type ReportSection } from './page.ts';
 import { loadSweepRecords } from './records.ts';
 import { tableToCsv, type TableSpec } from './tables.ts';
 
@@ -43,6 +43,8 @@ export interface BuildReportOptions {
   chromium?: string;
   /** Progress lines (the CLI prints them). */
   log?: (line: string) => void;
+  /** Sections appended at the end of the report (HTML and report.md), e.g. a paper comparison. */
+  extraSections?: ReportSection[];
 }
 
 export interface BuildReportResult {
@@ -108,10 +110,10 @@ export async function buildReport(sweepDir: string, options: BuildReportOptions 
   const imageFormat = formats.includes('png') ? 'png' : formats[0];
   const generatedAt = new Date().toISOString();
   const meta = [`sweep folder ${records.dir}`, `moelab ${prov.moelabVersion}${prov.gitCommit ? `, commit ${prov.gitCommit.slice(0, 10)}${prov.gitDirty ? ' (dirty)' : ''}` : ''}`];
-  let composed = composeReport(records, runsTable, fitSections, { generatedAt, meta });
+  let composed = composeReport(records, runsTable, fitSections, { generatedAt, meta, extraSections: options.extraSections });
   if (imageFormat) {
     for (const f of composed.figures) images[f.id] = `figures/${f.id}.${imageFormat}`;
-    composed = composeReport(records, runsTable, fitSections, { generatedAt, meta, images });
+    composed = composeReport(records, runsTable, fitSections, { generatedAt, meta, images, extraSections: options.extraSections });
   }
 
   const files: string[] = [];

@@ -28,6 +28,8 @@ export interface ComposeOptions {
   meta?: string[];
   /** Relative paths of exported images by figure id, for report.md links. */
   images?: Record<string, string>;
+  /** Sections a caller adds at the end (e.g. the paper comparison of `moelab reproduce`). */
+  extraSections?: ReportSection[];
 }
 
 function present<T>(items: (T | undefined)[]): T[] {
@@ -84,6 +86,7 @@ export function composeReport(records: SweepRecords, runsTable: TableSpec, fits:
       tables: [runsTable, ...fits.tables],
     },
   ];
+  sections.push(...(options.extraSections ?? []));
   const shown = sections.filter((s) => s.figures.length > 0 || s.tables.length > 0);
   const figures = shown.flatMap((s) => s.figures);
   const tables = shown.flatMap((s) => s.tables);
@@ -111,6 +114,11 @@ export function composeReport(records: SweepRecords, runsTable: TableSpec, fits:
   }
   for (const t of fits.tables) {
     md.push(`## ${t.title}`, '', ...(t.caption ? [escapeMarkdown(t.caption), ''] : []), tableToMarkdown(t), '');
+  }
+  for (const section of options.extraSections ?? []) {
+    md.push(`## ${section.title}`, '');
+    for (const n of section.notes ?? []) md.push(escapeMarkdown(n), '');
+    for (const t of section.tables) md.push(...(t.caption ? [escapeMarkdown(t.caption), ''] : []), tableToMarkdown(t), '');
   }
   md.push(`Runs table: tables/${runsTable.id}.csv (${runsTable.rows.length} rows).`, '');
   return { page, figures, tables, markdown: md.join('\n') };

@@ -105,6 +105,10 @@ export function runState(run: RunRecord): RunState {
 
 /** The compute budget (FLOPs) of the isoFLOP cell the run belongs to, if it belongs to one. */
 export function runBudget(run: RunRecord): number | undefined {
+  // Runs of other studies (an LR grid or a schedule comparison at one budget) are not isoFLOP
+  // cells: counting them would add off-optimum points to a budget's parabola.
+  const kind = runStudyKind(run);
+  if (kind !== undefined && kind !== 'isoflop') return undefined;
   const b = run.config.budgetFlops ?? run.config.study?.budgetFlops;
   return typeof b === 'number' && Number.isFinite(b) && b > 0 ? b : undefined;
 }

@@ -133,6 +133,10 @@ export function startSweep(options: RunnerOptions): SweepController {
   const paths = sweepPaths(sweepDir);
   const plan: RunPlan = readPlan(paths.plan);
   const workers = Math.max(1, options.workers ?? availableParallelism());
+  // Several workers share the cores: one BLAS thread each unless the user chose otherwise
+  // (2 workers × 2 OpenBLAS threads on 2 cores is slower than 2 × 1; docs/BENCHMARKS.md).
+  const baseEnv = options.env ?? process.env;
+  const workerEnv = workers > 1 && baseEnv.MOELAB_BLAS_THREADS === undefined ? { ...baseEnv, MOELAB_BLAS_THREADS: '1' } : baseEnv;
   const command = options.command ?? defaultWorkerCommand;
   const retries = options.retries ?? 1;
   const pollMs = options.pollMs ?? 1000;
@@ -205,7 +209,7 @@ export function startSweep(options: RunnerOptions): SweepController {
     try {
       child = spawn(argv[0], argv.slice(1), {
         stdio: ['ignore', log, log],
-        env: options.env ?? process.env,
+        env: workerEnv,
         detached: true,
       });
     } finally {

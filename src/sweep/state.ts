@@ -53,7 +53,8 @@ export interface RunStatusRow {
 export interface SweepRecord {
   sweep: string;
   source: string;
-  definition: SweepDefinition;
+  /** The sweep's definition, or a study's preset (`moelab reproduce`: several sweeps in one folder). */
+  definition: SweepDefinition | { kind: 'study'; study: string; preset: string; [field: string]: unknown };
   provenance: Provenance;
 }
 
