@@ -12,6 +12,7 @@ import { registerSweep } from './sweep.ts';
 import { registerStatus } from './status.ts';
 import { registerFit } from './fit.ts';
 import { registerBench } from './bench.ts';
+import { registerReproduce } from './reproduce.ts';
 
 const program = new Command('moelab')
   .description('Scaling laws and LR schedules for small Mixture-of-Experts LMs (TensorFlow.js).')
@@ -22,11 +23,12 @@ const program = new Command('moelab')
 registerEnv(program);
 registerInspect(program);
 registerTrain(program);
-registerReport(program);
 registerPlan(program);
 registerSweep(program);
 registerStatus(program);
 registerFit(program);
+registerReport(program);
+registerReproduce(program);
 registerBench(program);
 
 try {

@@ -1,0 +1,124 @@
+// hunyuan-small: the Hunyuan-Large paper's scaling and learning-rate analyses (PAPER.md §1–4) on
+// a family of tiny Hunyuan-like MoE models — 1 shared + 16 specialized SwiGLU experts, top-1,
+// recycle routing, GQA, CLA share factor 2, QK-norm (PAPER.md §9 "Reference configs") — sized by
+// activated parameters. Run it with `moelab reproduce experiments/hunyuan-small.ts --preset quick`
+// (`npm run demo` does that on a fresh machine).
+//
+// Three studies, one results folder, one report ending with the side-by-side table:
+//   1. isoFLOP: budgets ≥ 3× apart × activated sizes → N_opt ∝ C^a, D_opt ∝ C^b with CIs, tokens
+//      per parameter at the optimum, the compute formula's (a, b) for this family, and the largest
+//      budget's best loss predicted from the others;
+//   2. LR × batch: a grid at one token budget → ε_max, B_noise (surge fit) and the derived
+//      specialized/shared expert-LR ratio; then two confirmation runs: one LR vs expert-specific LRs;
+//   3. schedules: cosine vs WSD vs the paper's warmup → decay → anneal (last 5% to 0.1×) at equal
+//      budget, with a schedule-aware loss law fitted on two and predicting the third.
+//
+// Calibration (this machine, wasm + native matmul, byte-level default corpus): with batch 16 × 64
+// tokens and lr 5e-3 the isoFLOP minimum at C = 1e11 sat inside the range (9.8k activated), but at
+// 3e10 and below the smallest model won; batch 8 and lr 1e-2 train the larger models much better
+// in few steps (17k at 3e10: val 2.88 → 2.35), which moves the optimum to larger N. Compute-optimal
+// byte-level models this small want ~100–500 tokens per activated parameter — the same direction as
+// the paper's ~100–150 (PAPER.md §2.4), far above Chinchilla's 20.
+import { defineStudy } from '../src/study/define.ts';
+
+// The family of every study: tiny widths step by the 8-wide heads (src/model/builder.ts).
+const family = { builder: 'hunyuan', seqLen: 64, aspectRatio: 16, headDim: 8, claShareFactor: 2 } as const;
+// Routing as in the paper's training code path with dropping enabled (PAPER.md §5.2–5.3).
+const moe = { capacityFactor: 1.25, overflowPolicy: 'recycle', auxLossCoef: 0.01 } as const;
+const data = { valTokens: 65536 };
+
+export default defineStudy({
+  name: 'hunyuan-small',
+  description: "Hunyuan-Large's isoFLOP, LR × batch and schedule analyses on tiny Hunyuan-like MoE models",
+  presets: {
+    quick: {
+      description: 'laptop scale: 3k–100k activated parameters, 1e10–3e11 FLOPs, ~20 min on 2 cores',
+      isoflop: {
+        kind: 'isoflop',
+        family,
+        // Reachable sizes of the family (±5%): d8 L1, d8 L3, d16 L1, d24 L1, d24 L2, d32 L2, d40 L3.
+        activatedParams: [3240, 5480, 9792, 17368, 28184, 50880, 104008],
+        budgets: [1e10, 3e10, 1e11, 3e11],
+        // Keep the cells around each budget's optimum: D/N from 1.5 (a model seeing barely more
+        // tokens than it has weights) to 500.
+        tokensPerParam: { min: 1.5, max: 500 },
+        computeFormula: 'exact',
+        base: {
+          model: moe,
+          // 8 × 64 = 512 tokens per step; cosine to 10% (Chinchilla), 5% warmup.
+          train: { batchSize: 8, lr: 1e-2, evalEvery: 250, evalBatches: 8, checkpointEvery: 250, logEvery: 25 },
+          data,
+        },
+      },
+      lrBatch: {
+        kind: 'lr-batch',
+        family,
+        activatedParams: 9792,
+        // 2^17 tokens: every batch divides it (64 steps at batch 32, 512 at batch 4).
+        lrs: [2.5e-3, 5e-3, 1e-2, 2e-2, 4e-2],
+        batchSizes: [4, 8, 16, 32],
+        base: { model: moe, train: { tokens: 131072, evalEvery: 1000, evalBatches: 8, checkpointEvery: 250, logEvery: 25 }, data },
+      },
+      schedules: {
+        kind: 'schedules',
+        family,
+        activatedParams: 9792,
+        budget: 3e10,
+        schedules: {
+          cosine: { kind: 'cosine', warmupFraction: 0.05, minLrRatio: 0.1 },
+          wsd: { kind: 'wsd', warmupFraction: 0.05, cooldownFraction: 0.2, cooldownShape: '1-sqrt', minLrRatio: 0 },
+          // PAPER.md §4.1: decay shape and depth unreported; anneal the last 5% to 0.1× peak.
+          hunyuan: { kind: 'hunyuan', warmupFraction: 0.05, decayShape: 'cosine', decayToRatio: 0.3, annealFraction: 0.05, annealToRatio: 0.1 },
+        },
+        base: { model: moe, train: { batchSize: 8, lr: 1e-2, evalEvery: 100, evalBatches: 8, checkpointEvery: 250, logEvery: 10 }, data },
+      },
+      confirm: { batchSize: 8, tokens: 262144 },
+    },
+    full: {
+      description: 'paper scale (10M–1B activated, 1e18–1e20 FLOPs): a GPU box or a Slurm cluster and a large corpus',
+      isoflop: {
+        kind: 'isoflop',
+        family: { builder: 'hunyuan', seqLen: 2048, claShareFactor: 2 },
+        activatedParams: [1e7, 3e7, 1e8, 3e8, 1e9],
+        budgets: [1e18, 3e18, 1e19, 3e19, 1e20],
+        tokensPerParam: { min: 10, max: 1000 },
+        computeFormula: 'hunyuan',
+        checks: { activatedTolerance: 0.05, maxTokens: 1e11 },
+        base: {
+          model: moe,
+          train: { batchSize: 256, lr: 3e-4, evalEvery: 1000, evalBatches: 20, checkpointEvery: 500, logEvery: 50 },
+          data: { corpus: 'data/pretrain.jsonl', tokenizer: { kind: 'bpe', vocabSize: 32768 }, valTokens: 10_000_000 },
+        },
+      },
+      lrBatch: {
+        kind: 'lr-batch',
+        family: { builder: 'hunyuan', seqLen: 2048, claShareFactor: 2 },
+        activatedParams: 1e8,
+        lrs: [1e-4, 2e-4, 4e-4, 8e-4, 1.6e-3],
+        batchSizes: [32, 64, 128, 256, 512],
+        base: {
+          model: moe,
+          train: { tokens: 2e9, evalEvery: 1000, evalBatches: 20, checkpointEvery: 500 },
+          data: { corpus: 'data/pretrain.jsonl', tokenizer: { kind: 'bpe', vocabSize: 32768 }, valTokens: 10_000_000 },
+        },
+      },
+      schedules: {
+        kind: 'schedules',
+        family: { builder: 'hunyuan', seqLen: 2048, claShareFactor: 2 },
+        activatedParams: 1e8,
+        budget: 1e19,
+        schedules: {
+          cosine: { kind: 'cosine', warmupFraction: 0.01, minLrRatio: 0.1 },
+          wsd: { kind: 'wsd', warmupFraction: 0.01, cooldownFraction: 0.2, cooldownShape: '1-sqrt', minLrRatio: 0 },
+          hunyuan: { kind: 'hunyuan', warmupFraction: 0.01, decayShape: 'cosine', decayToRatio: 0.3, annealFraction: 0.05, annealToRatio: 0.1 },
+        },
+        base: {
+          model: moe,
+          train: { batchSize: 256, lr: 3e-4, evalEvery: 1000, evalBatches: 20, checkpointEvery: 500 },
+          data: { corpus: 'data/pretrain.jsonl', tokenizer: { kind: 'bpe', vocabSize: 32768 }, valTokens: 10_000_000 },
+        },
+      },
+      confirm: { batchSize: 128, tokens: 2e9 },
+    },
+  },
+});

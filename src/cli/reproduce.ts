@@ -1,0 +1,78 @@
+// `moelab reproduce [FILE] --preset quick|full`: the paper reproduction end to end (issue #7):
+// sweep → fit → confirmation → report with the side-by-side table. Rerunning continues where it
+// stopped (finished runs are skipped, interrupted ones resume).
+import { Option, type Command } from 'commander';
+import { ConfigError } from '../errors.ts';
+import { addEngineOptions } from './engine-options.ts';
+
+interface ReproduceCliOptions {
+  preset: string;
+  out?: string;
+  workers?: string;
+  executor: 'local' | 'slurm';
+  partition?: string;
+  gres?: string;
+  time?: string;
+  png?: boolean;
+  bootstrap?: string;
+  backend?: string;
+  threads?: string;
+}
+
+export function registerReproduce(program: Command): void {
+  addEngineOptions(
+    program
+      .command('reproduce')
+      .description("reproduce the paper's scaling, LR × batch and schedule analyses: sweep → fit → report")
+      .argument('[file]', 'study file', 'experiments/hunyuan-small.ts')
+      .option('--preset <name>', 'preset of the study (quick: this laptop; full: GPU box or cluster)', 'quick')
+      .option('--out <dir>', 'study folder (default results/<study>-<preset>)')
+      .option('--workers <n>', 'parallel worker processes (local; default: number of cores)')
+      .addOption(new Option('--executor <name>', 'where runs train').choices(['local', 'slurm']).default('local'))
+      .option('--partition <name>', 'Slurm partition')
+      .option('--gres <spec>', 'Slurm generic resources per task, e.g. gpu:1')
+      .option('--time <limit>', 'Slurm time limit per task')
+      .option('--png', 'also export every figure as PNG (needs chromium: scripts/setup.sh --report)')
+      .option('--bootstrap <n>', 'bootstrap resamples of the fits', '1000'),
+  ).action(async (file: string, opts: ReproduceCliOptions) => {
+    const workers = opts.workers === undefined ? undefined : Number(opts.workers);
+    if (workers !== undefined && (!Number.isInteger(workers) || workers < 1)) {
+      throw new ConfigError('--workers', opts.workers, 'Give an integer >= 1.', 'not a valid count');
+    }
+    const bootstrap = Number(opts.bootstrap);
+    if (!Number.isInteger(bootstrap) || bootstrap < 0) throw new ConfigError('--bootstrap', opts.bootstrap, 'Give an integer >= 0.', 'not a valid count');
+    const env = { ...process.env };
+    if (opts.backend) env.MOELAB_BACKEND = opts.backend;
+    if (opts.threads) env.MOELAB_THREADS = opts.threads;
+    const log = (line: string) => process.stderr.write(`${line}\n`);
+    const { runStudy } = await import('../study/run.ts');
+
+    const execute = async (sweepDir: string) => {
+      if (opts.executor === 'slurm') {
+        const { submitSlurmSweep } = await import('../sweep/slurm.ts');
+        const r = submitSlurmSweep(sweepDir, { partition: opts.partition, gres: opts.gres, time: opts.time, env });
+        if (r.indices.length === 0 && r.running.length === 0 && r.queued.length === 0) {
+          return { total: 0, alreadyFinished: [], done: [], diverged: [], failed: [], unfinished: [], interrupted: false };
+        }
+        log(
+          r.indices.length > 0
+            ? `submitted Slurm job ${r.jobId} (${r.indices.length} array tasks). Run this command again when they have finished.`
+            : `${r.running.length + r.queued.length} runs still queued or training on Slurm. Run this command again when they have finished.`,
+        );
+        return 'submitted' as const;
+      }
+      const { runLocalSweep } = await import('./sweep-display.ts');
+      return runLocalSweep(sweepDir, { workers, env });
+    };
+
+    const result = await runStudy(file, { preset: opts.preset, out: opts.out, execute, formats: opts.png ? ['png'] : undefined, bootstrap, log });
+    for (const w of result.warnings) log(`warning: ${w}`);
+    const minutes = (result.seconds / 60).toFixed(1);
+    if (result.status === 'done') {
+      process.stdout.write(`\nreport: ${result.reportPath}\n(${minutes} min; rerun the same command to continue or refresh)\n`);
+      return;
+    }
+    process.stdout.write(`study stopped (${result.status}) after ${minutes} min in ${result.sweepDir}; run the same command again to continue.\n`);
+    process.exitCode = result.status === 'submitted' ? 0 : result.status === 'interrupted' ? 130 : 1;
+  });
+}

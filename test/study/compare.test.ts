@@ -1,0 +1,63 @@
+import { describe, expect, it } from 'vitest';
+import { fmtNumber, paperComparison, type ComparisonInput } from '../../src/study/compare.ts';
+import { PAPER } from '../../src/study/paper.ts';
+
+const scale: ComparisonInput['scale'] = { minActivated: 3240, maxActivated: 104008, maxBudget: 3e11, corpus: 'test corpus' };
+
+describe('paperComparison', () => {
+  it('puts each measured quantity beside the paper value and its reliability', () => {
+    const rows = paperComparison({
+      scale,
+      isoflop: {
+        nOptExponent: { value: 0.52, ci95: [0.45, 0.6] },
+        dOptExponent: { value: 0.48, ci95: [0.4, 0.49] },
+        tokensPerParam: { value: 180, ci95: [120, 260] },
+        tokensPerParamAt: 3e11,
+        heldOut: { label: 'L_min at 3e11', actual: 2.0, predicted: 2.02, relError: 0.01 },
+      },
+      compute: { a: { value: 7.1, ci95: [7.0, 7.2] }, b: { value: 3.2e4, ci95: null } },
+      surge: { epsMax: { value: 0.02, ci95: [0.015, 0.03] }, bNoise: { value: 2048, ci95: null }, expertLrRatio: { value: 0.3, ci95: null }, u: 0.25, batchTokens: 512 },
+      schedules: [
+        { label: 'cosine', finalValLoss: 2.31 },
+        { label: 'wsd', finalValLoss: 2.29 },
+        { label: 'hunyuan', finalValLoss: 2.3 },
+      ],
+      scheduleLaw: { law: 'tissue', predicted: 'hunyuan', meanAbsRelError: 0.004 },
+      confirm: [
+        { label: 'one LR', finalValLoss: 2.4, expertLrMultiplier: 1 },
+        { label: 'expert-specific LR', finalValLoss: 2.38, expertLrMultiplier: 0.31 },
+      ],
+    });
+    const by = (q: RegExp) => rows.find((r) => q.test(r.quantity));
+    const a = by(/exponent a/)!;
+    expect(a.moelab).toBe('0.52');
+    expect(a.ci95).toBe('[0.45, 0.6]');
+    expect(a.paper).toBe(PAPER.nOptExponent.text);
+    expect(a.reliability).toBe('UNCONFIRMED, low reliability');
+    expect(a.note).toMatch(/inside moelab's 95% interval/);
+    // 0.50 lies outside [0.40, 0.49].
+    expect(by(/exponent b/)!.note).toMatch(/outside moelab's 95% interval/);
+    expect(by(/tokens per activated parameter/)!.quantity).toMatch(/C = 3\.0e\+11/);
+    expect(by(/held-out/)!.ci95).toBe('1.00% error');
+    expect(by(/: a$/)!.paper).toMatch(/9\.59/);
+    expect(by(/expert LR ratio/)!.quantity).toMatch(/B = 512 tokens/);
+    expect(by(/schedule ranking/)!.moelab).toBe('wsd 2.2900 < hunyuan 2.3000 < cosine 2.3100');
+    expect(by(/schedule-aware/)!.moelab).toBe('0.40% mean |relative error|');
+    expect(by(/confirmation/)!.moelab).toMatch(/one LR \(×1\) 2\.4000; expert-specific LR \(×0\.31\) 2\.3800/);
+  });
+
+  it('marks what the study could not measure instead of inventing it', () => {
+    const rows = paperComparison({ scale });
+    const a = rows.find((r) => /exponent a/.test(r.quantity))!;
+    expect(a.moelab).toBe('—');
+    expect(a.note).toMatch(/Not measured/);
+    expect(rows.some((r) => /schedule ranking/.test(r.quantity))).toBe(false);
+    expect(rows.find((r) => /ε_max/.test(r.quantity))!.paper).toBe('not reported');
+  });
+
+  it('formats numbers compactly', () => {
+    expect(fmtNumber(0.53051)).toBe('0.531');
+    expect(fmtNumber(2.3e8)).toBe('2.30e+8');
+    expect(fmtNumber(9.59, 4)).toBe('9.59');
+  });
+});

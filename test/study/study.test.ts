@@ -1,0 +1,118 @@
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { ConfigError, ConfigErrors } from '../../src/errors.ts';
+import { parseStudy } from '../../src/study/define.ts';
+import { loadStudyFile, planStudy, runStudy } from '../../src/study/run.ts';
+import { runSweep } from '../../src/sweep/runner.ts';
+
+const tmp = mkdtempSync(join(tmpdir(), 'moelab-study-'));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+describe('study definitions', () => {
+  it('plans experiments/hunyuan-small.ts quick as one folder of isoFLOP, LR × batch and schedule runs', async () => {
+    const study = await loadStudyFile('experiments/hunyuan-small.ts');
+    const { plan } = planStudy(study, 'quick', 'experiments/hunyuan-small.ts');
+    const kinds = plan.runs.map((r) => r.kind);
+    expect(kinds.filter((k) => k === 'isoflop').length).toBeGreaterThanOrEqual(20);
+    expect(kinds.filter((k) => k === 'lr-batch').length).toBe(20);
+    expect(kinds.filter((k) => k === 'schedules').length).toBe(3);
+    expect(plan.runs.map((r) => r.index)).toEqual(plan.runs.map((_, i) => i));
+    expect(new Set(plan.runs.map((r) => r.runId)).size).toBe(plan.runs.length);
+    // ≥ 4 budgets ≥ 3× apart, ≥ 5 sizes each (issue #7).
+    const iso = plan.runs.filter((r) => r.kind === 'isoflop');
+    const budgets = [...new Set(iso.map((r) => r.budgetFlops!))].sort((a, b) => a - b);
+    expect(budgets.length).toBeGreaterThanOrEqual(4);
+    for (let i = 1; i < budgets.length; i++) expect(budgets[i] / budgets[i - 1]).toBeGreaterThanOrEqual(3);
+    for (const b of budgets) expect(iso.filter((r) => r.budgetFlops === b).length).toBeGreaterThanOrEqual(5);
+    // The Hunyuan-like family: 1 shared + 16 specialized, top-1, recycle, CLA 2 where it has 2+ layers, QK-norm.
+    for (const r of iso) {
+      const m = r.config.model!;
+      expect([m.numExperts, m.numSharedExperts, m.topK, m.overflowPolicy, m.qkNorm]).toEqual([16, 1, 1, 'recycle', true]);
+      expect(m.claShareFactor).toBe(Math.min(2, m.numLayers!));
+    }
+  });
+
+  it('rejects unknown keys and presets with field, value and fix', async () => {
+    expect(() => parseStudy({ name: 'x', presets: {}, extra: 1 }, 's.json')).toThrow(ConfigErrors);
+    expect(() => parseStudy({ name: 'x', presets: {}, extra: 1 }, 's.json')).toThrow(/extra: unknown key/);
+    const study = await loadStudyFile('experiments/hunyuan-small.ts');
+    expect(() => planStudy(study, 'huge', 'f')).toThrow(ConfigError);
+    expect(() => planStudy(study, 'huge', 'f')).toThrow(/--preset: study "hunyuan-small" has no such preset \(got "huge"\)\. Use one of: quick, full\./);
+  });
+});
+
+describe('runStudy end to end (tiny preset, real training)', () => {
+  const family = { builder: 'hunyuan', seqLen: 32, aspectRatio: 16, headDim: 8 };
+  const base = { model: { capacityFactor: 1.25, overflowPolicy: 'recycle' }, data: { valTokens: 8192 } };
+  const study = {
+    name: 'tiny-study',
+    presets: {
+      t: {
+        isoflop: {
+          kind: 'isoflop',
+          family,
+          activatedParams: [3240, 5480, 9792],
+          budgets: [1e9, 3e9],
+          base: { ...base, train: { batchSize: 8, lr: 1e-2, evalEvery: 1000, evalBatches: 2, logEvery: 5 } },
+        },
+        lrBatch: {
+          kind: 'lr-batch',
+          family,
+          activatedParams: 3240,
+          lrs: [3e-3, 1e-2, 3e-2],
+          batchSizes: [4, 8, 16],
+          base: { ...base, train: { tokens: 16384, evalEvery: 1000, evalBatches: 2, logEvery: 5 } },
+        },
+        schedules: {
+          kind: 'schedules',
+          family,
+          activatedParams: 3240,
+          schedules: {
+            cosine: { kind: 'cosine', warmupFraction: 0.05 },
+            wsd: { kind: 'wsd', warmupFraction: 0.05 },
+            hunyuan: { kind: 'hunyuan', warmupFraction: 0.05 },
+          },
+          base: { ...base, train: { tokens: 32768, batchSize: 8, lr: 1e-2, evalEvery: 1000, evalBatches: 2, logEvery: 4 } },
+        },
+        confirm: { batchSize: 8, tokens: 16384 },
+      },
+    },
+  };
+  const file = join(tmp, 'tiny-study.json');
+  writeFileSync(file, JSON.stringify(study));
+  const out = join(tmp, 'out');
+  const lines: string[] = [];
+  const execute = (dir: string) => runSweep({ sweepDir: dir, workers: 2 });
+
+  it('sweeps, fits, confirms and reports with the side-by-side table; a rerun trains nothing', async () => {
+    const result = await runStudy(file, { preset: 't', out, execute, bootstrap: 50, log: (l) => lines.push(l) });
+    expect(result.status).toBe('done');
+    const runs = readdirSync(join(out, 'runs'));
+    expect(runs.filter((r) => r.startsWith('tiny-study-t-iso-')).length).toBe(6);
+    expect(runs.filter((r) => r.startsWith('tiny-study-t-lr-')).length).toBe(9);
+    expect(runs.filter((r) => r.startsWith('tiny-study-t-sched-')).length).toBe(3);
+    const confirm = runs.filter((r) => r.startsWith('tiny-study-t-confirm-'));
+    // The confirmation needs the surge fit; if the tiny grid could not support it, the study says why.
+    if (confirm.length === 0) expect(result.warnings.join('\n')).toMatch(/confirmation skipped/);
+    else expect(confirm.length).toBe(2);
+    for (const r of runs) expect(existsSync(join(out, 'runs', r, 'summary.json'))).toBe(true);
+
+    const comparison = JSON.parse(readFileSync(join(out, 'fits', 'paper-comparison.json'), 'utf8')) as { rows: { quantity: string; paper: string }[] };
+    expect(comparison.rows.map((r) => r.quantity)).toContain('schedule ranking at equal budget (final validation loss)');
+    expect(comparison.rows.find((r) => /exponent a/.test(r.quantity))?.paper).toMatch(/0\.5305/);
+    const html = readFileSync(result.reportPath!, 'utf8');
+    expect(html).toContain('moelab vs the paper');
+    expect(html).toContain('table-paper-comparison');
+    expect(readFileSync(join(out, 'report', 'report.md'), 'utf8')).toMatch(/## moelab vs the paper/);
+
+    // Rerun: every run is finished, so nothing trains again (one start line per run log).
+    const again = await runStudy(file, { preset: 't', out, execute, bootstrap: 50 });
+    expect(again.status).toBe('done');
+    for (const r of readdirSync(join(out, 'runs'))) {
+      const log = readFileSync(join(out, 'runs', r, 'train.log'), 'utf8');
+      expect(log.match(/^start|starting|resum/gim)?.length ?? 0).toBeLessThanOrEqual(1);
+    }
+  }, 600_000);
+});
