@@ -26,6 +26,8 @@ const family = { builder: 'hunyuan', seqLen: 64, aspectRatio: 16, headDim: 8, cl
 // Routing as in the paper's training code path with dropping enabled (PAPER.md §5.2–5.3).
 const moe = { capacityFactor: 1.25, overflowPolicy: 'recycle', auxLossCoef: 0.01 } as const;
 const data = { valTokens: 65536 };
+// The full preset: the paper's range (PAPER.md §2.1) on a corpus of your own, BPE 32k, context 2048.
+const paperFamily = { builder: 'hunyuan', seqLen: 2048, vocabSize: 32768, claShareFactor: 2 } as const;
 
 export default defineStudy({
   name: 'hunyuan-small',
@@ -55,7 +57,7 @@ export default defineStudy({
         family,
         activatedParams: 9792,
         // 2^17 tokens: every batch divides it (64 steps at batch 32, 512 at batch 4).
-        lrs: [2.5e-3, 5e-3, 1e-2, 2e-2, 4e-2],
+        lrs: [5e-3, 1e-2, 2e-2, 4e-2, 8e-2],
         batchSizes: [4, 8, 16, 32],
         base: { model: moe, train: { tokens: 131072, evalEvery: 1000, evalBatches: 8, checkpointEvery: 250, logEvery: 25 }, data },
       },
@@ -78,10 +80,10 @@ export default defineStudy({
       description: 'paper scale (10M–1B activated, 1e18–1e20 FLOPs): a GPU box or a Slurm cluster and a large corpus',
       isoflop: {
         kind: 'isoflop',
-        family: { builder: 'hunyuan', seqLen: 2048, claShareFactor: 2 },
-        activatedParams: [1e7, 3e7, 1e8, 3e8, 1e9],
+        family: paperFamily,
+        activatedParams: [1e7, 2e7, 3e7, 5e7, 1e8, 2e8, 3e8, 5e8, 1e9],
         budgets: [1e18, 3e18, 1e19, 3e19, 1e20],
-        tokensPerParam: { min: 10, max: 1000 },
+        tokensPerParam: { min: 5, max: 2000 },
         computeFormula: 'hunyuan',
         checks: { activatedTolerance: 0.05, maxTokens: 1e11 },
         base: {
@@ -92,7 +94,7 @@ export default defineStudy({
       },
       lrBatch: {
         kind: 'lr-batch',
-        family: { builder: 'hunyuan', seqLen: 2048, claShareFactor: 2 },
+        family: paperFamily,
         activatedParams: 1e8,
         lrs: [1e-4, 2e-4, 4e-4, 8e-4, 1.6e-3],
         batchSizes: [32, 64, 128, 256, 512],
@@ -104,7 +106,7 @@ export default defineStudy({
       },
       schedules: {
         kind: 'schedules',
-        family: { builder: 'hunyuan', seqLen: 2048, claShareFactor: 2 },
+        family: paperFamily,
         activatedParams: 1e8,
         budget: 1e19,
         schedules: {

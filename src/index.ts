@@ -110,3 +110,32 @@ export type { RunStatusRow, SweepStatus } from './sweep/state.ts';
 export { runSweep, startSweep } from './sweep/runner.ts';
 export type { SweepOutcome } from './sweep/runner.ts';
 export { buildSbatchScript, submitSlurmSweep } from './sweep/slurm.ts';
+
+// --- model accounting and family sizing (pure; src/model/count.ts, builder.ts) --------------------
+export { ModelConfigSchema } from './config/schema.ts';
+export type { UserModelConfig } from './config/schema.ts';
+export { resolveModelConfig } from './config/resolve.ts';
+export type { ResolvedModelConfig } from './config/resolve.ts';
+export {
+  COMPUTE_FORMULA_NAMES,
+  HUNYUAN_COMPUTE,
+  accountModel,
+  computeFlopsPerToken,
+  countParams,
+  fitComputeCoefficients,
+  flopsPerToken,
+  kvCacheBytesPerToken,
+  kvCacheTable,
+  trainingFlops,
+} from './model/count.ts';
+export type { ComputeFormulaName, ModelAccounting, ParamCounts, ParamKind } from './model/count.ts';
+export { buildHunyuanLike, sizeHunyuanLike } from './model/builder.ts';
+export type { HunyuanLikeArgs } from './model/builder.ts';
+export { epsOpt, expertLrMultiplier, surgeExpertLrRatio } from './train/expert-lr.ts';
+
+// --- studies: several sweeps answering one question (moelab reproduce) -----------------------------
+export { defineStudy, parseStudy } from './study/define.ts';
+export type { StudyDefinition, StudyPreset } from './study/define.ts';
+export { paperComparison } from './study/compare.ts';
+export type { ComparisonInput, ComparisonRow } from './study/compare.ts';
+export { PAPER } from './study/paper.ts';

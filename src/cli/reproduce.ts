@@ -14,6 +14,7 @@ interface ReproduceCliOptions {
   gres?: string;
   time?: string;
   png?: boolean;
+  dryRun?: boolean;
   bootstrap?: string;
   backend?: string;
   threads?: string;
@@ -33,6 +34,7 @@ export function registerReproduce(program: Command): void {
       .option('--gres <spec>', 'Slurm generic resources per task, e.g. gpu:1')
       .option('--time <limit>', 'Slurm time limit per task')
       .option('--png', 'also export every figure as PNG (needs chromium: scripts/setup.sh --report)')
+      .option('--dry-run', "list the study's first-stage runs and their total compute; write nothing (no corpus check)")
       .option('--bootstrap <n>', 'bootstrap resamples of the fits', '1000'),
   ).action(async (file: string, opts: ReproduceCliOptions) => {
     const workers = opts.workers === undefined ? undefined : Number(opts.workers);
@@ -45,7 +47,13 @@ export function registerReproduce(program: Command): void {
     if (opts.backend) env.MOELAB_BACKEND = opts.backend;
     if (opts.threads) env.MOELAB_THREADS = opts.threads;
     const log = (line: string) => process.stderr.write(`${line}\n`);
-    const { runStudy } = await import('../study/run.ts');
+    const { runStudy, loadStudyFile, planStudy } = await import('../study/run.ts');
+    if (opts.dryRun) {
+      const { formatPlan } = await import('../sweep/format.ts');
+      const { plan } = planStudy(await loadStudyFile(file), opts.preset, file, { corpusCheck: false });
+      process.stdout.write(`${formatPlan(plan).join('\n')}\n(+ 2 confirmation runs once the LR × batch grid is fitted)\n`);
+      return;
+    }
 
     const execute = async (sweepDir: string) => {
       if (opts.executor === 'slurm') {

@@ -123,7 +123,12 @@ function expandChecked(def: SweepDefinition, source: string): RunPlan {
 }
 
 /** The first-stage plan: isoFLOP + LR × batch + schedules. */
-export function planStudy(study: StudyDefinition, preset: string, source: string): { plan: RunPlan; parts: Record<'iso' | 'lr' | 'sched', SweepDefinition> } {
+export function planStudy(
+  study: StudyDefinition,
+  preset: string,
+  source: string,
+  options: { corpusCheck?: boolean } = {},
+): { plan: RunPlan; parts: Record<'iso' | 'lr' | 'sched', SweepDefinition> } {
   const p = presetOf(study, preset);
   const parts = {
     iso: partDefinition(study, preset, 'iso', p.isoflop, source),
@@ -132,7 +137,7 @@ export function planStudy(study: StudyDefinition, preset: string, source: string
   };
   const plans = [expandChecked(parts.iso, source), expandChecked(parts.lr, source), expandChecked(parts.sched, source)];
   const plan = mergePlans(`${study.name}-${preset}`, p.description ?? study.description, plans, undefined);
-  throwOnErrors(source, checkCorpus(plan));
+  if (options.corpusCheck !== false) throwOnErrors(source, checkCorpus(plan));
   return { plan, parts };
 }
 
@@ -310,9 +315,26 @@ export async function runStudy(source: string, options: RunStudyOptions): Promis
 
   // --- stage 3: final fits, comparison, report ---------------------------------------------------
   const records = loadSweepRecords(sweepDir);
+  // A budget whose best run is its smallest or largest size has no interior minimum: the isoFLOP
+  // fit refuses such data (rightly), so the study fits the other budgets and says which it left out.
+  const { runBudget, runFinalLoss, runStudyKind } = await import('../report/records.ts');
+  const edges = edgeBudgets(
+    records.runs
+      .filter((r) => runStudyKind(r) === 'isoflop')
+      .map((r) => ({ budget: runBudget(r), N: r.config.derived.activatedParams, loss: runFinalLoss(r) })),
+  );
+  const excluded: string[] = [];
+  for (const e of edges) {
+    excluded.push(
+      `isoFLOP budget ${e.budget.toExponential(1)} FLOPs left out of the fits: its best run is the ${e.side} size (N = ${e.N}), so it has no interior minimum. ` +
+        `Widen the size range ${e.side === 'smallest' ? 'downwards' : 'upwards'} (or drop the budget) to use it.`,
+    );
+  }
+  warnings.push(...excluded);
+  const fitRecords = { ...records, runs: records.runs.filter((r) => !edges.some((e) => e.budget === runBudget(r))) };
   // The compute-formula fit is the only one the confirmation runs could touch; refit all for one
   // consistent set (cheap next to training).
-  fitted = await standardFits(records, [], fitOptions);
+  fitted = await standardFits(fitRecords, [], fitOptions);
   for (const f of fitted.fits) writeJsonAtomic(paths.fit(f.kind), f);
   const runs = records.runs.map((r) => {
     const kind = r.runId.startsWith(`${partSweepName(study.name, options.preset, 'confirm')}-`) ? 'confirm' : String(r.config.study?.kind ?? '');
@@ -351,6 +373,8 @@ export async function runStudy(source: string, options: RunStudyOptions): Promis
         notes: [
           'Each quantity this study measured, next to the paper\'s value and how reliable PAPER.md judges its source. ' +
             'Intervals are 95% bootstrap percentiles over runs. The scales differ by 3–5 orders of magnitude, so agreement in exponents and ratios is the question; absolute constants are not expected to match.',
+          ...excluded,
+          ...fitted.warnings,
         ],
         figures: [],
         tables: [
@@ -366,6 +390,24 @@ export async function runStudy(source: string, options: RunStudyOptions): Promis
   });
   warnings.push(...report.warnings);
   return { ...done('done'), reportPath: report.htmlPath, comparison };
+}
+
+/** Budgets whose lowest final loss is at their smallest or largest size (no interior minimum). */
+export function edgeBudgets(points: { budget?: number; N: number; loss?: number }[]): { budget: number; side: 'smallest' | 'largest'; N: number }[] {
+  const byBudget = new Map<number, { N: number; loss: number }[]>();
+  for (const p of points) {
+    if (p.budget === undefined || p.loss === undefined || !Number.isFinite(p.loss)) continue;
+    byBudget.set(p.budget, [...(byBudget.get(p.budget) ?? []), { N: p.N, loss: p.loss }]);
+  }
+  const out: { budget: number; side: 'smallest' | 'largest'; N: number }[] = [];
+  for (const [budget, pts] of [...byBudget].sort((a, b) => a[0] - b[0])) {
+    if (pts.length < 3) continue; // the fit itself explains why too few sizes cannot work
+    const sizes = pts.map((p) => p.N);
+    const best = pts.reduce((b, p) => (p.loss < b.loss ? p : b));
+    if (best.N === Math.min(...sizes)) out.push({ budget, side: 'smallest', N: best.N });
+    else if (best.N === Math.max(...sizes)) out.push({ budget, side: 'largest', N: best.N });
+  }
+  return out;
 }
 
 function countKind(plan: RunPlan, kind: string): number {
