@@ -1,9 +1,10 @@
 // Causal self-attention with RoPE (NTK-α base), optional QK-RMSNorm after RoPE, GQA and CLA
 // (PAPER.md §6.1, §7). Two implementations with the same weights and results:
-// - fast: projections on 2-D activations; scores and values as batched products over
+// - fast: projections on 2-D activations; scores, softmax and values as one custom op over
 //   (batch, kv-head) blocks (the h/g query heads sharing a KV head are stacked into one
-//   [(h/g)·T, d_h] block), with explicit-transpose gradients (kernels.ts batchMatMul); the causal
-//   mask a constant additive bias; RoPE's rotate-half a product with a constant signed permutation;
+//   [(h/g)·T, d_h] block; kernels.ts blockAttention: a rank-2 product per block, hand-written
+//   backward); the causal mask a constant additive bias; RoPE's rotate-half a product with a
+//   constant signed permutation;
 // - reference: stock 4-D ops and batched matMul, for tests and as the readable statement.
 //
 // CLA: an owner layer (i % claShareFactor = 0) projects K/V and returns them as SharedKv; the next
@@ -11,7 +12,7 @@
 // applies its own key norm (PAPER.md §6.1: each consuming layer has its own key_layernorm; RoPE
 // positions are the same in every layer, so rotating once is exact).
 import * as tf from '@tensorflow/tfjs';
-import { batchMatMul, linear, rmsNorm } from './kernels.ts';
+import { blockAttention, linear, rmsNorm } from './kernels.ts';
 import { ropeTables, rotateHalfMatrix } from './rope.ts';
 
 export interface AttentionWeights {
@@ -135,6 +136,17 @@ export function attentionFast(
   consts: ConstantCache,
   shared?: SharedKv,
 ): { output: tf.Tensor2D; kv: SharedKv } {
+  type Out = { output: tf.Tensor2D; kv: SharedKv };
+  return tf.tidy(() => attentionFastBody(x, w, s, consts, shared) as unknown as tf.TensorContainer) as unknown as Out;
+}
+
+function attentionFastBody(
+  x: tf.Tensor2D,
+  w: AttentionWeights,
+  s: AttentionShape,
+  consts: ConstantCache,
+  shared?: SharedKv,
+): { output: tf.Tensor2D; kv: SharedKv } {
   const { batch: B, seqLen: T, numHeads: h, numKvHeads: g, headDim: dh } = s;
   const N = B * T;
   const group = h / g; // query heads per KV head
@@ -167,13 +179,11 @@ export function attentionFast(
     if (!qkNorm && !shared) kv = { ...kv, kT: [kT as tf.Tensor2D] };
   }
 
-  // Scores [B·g, (h/g)·T, T]; the causal mask is a constant additive bias of the same shape.
-  const scores = batchMatMul(qBlocks, kT as tf.Tensor3D);
+  // Scores [B·g, (h/g)·T, T] per block; the causal mask is a constant additive bias of that shape.
   const bias = consts.get(`causal:${B * h}:${T}:${g}`, () =>
     tf.tensor3d(causalBiasArray(T, B * h), [B * g, group * T, T]),
   );
-  const probs = tf.softmax(tf.add(scores, bias)) as tf.Tensor3D;
-  const heads = batchMatMul(probs, kv.v[0] as tf.Tensor3D); // [B·g, (h/g)·T, dh] = [B, h, T, dh]
+  const heads = blockAttention(qBlocks, kT as tf.Tensor3D, kv.v[0] as tf.Tensor3D, bias); // [B·g, (h/g)·T, dh] = [B, h, T, dh]
   const merged = tf.transpose(heads.reshape([B, h, T, dh]), [0, 2, 1, 3]).reshape([N, h * dh]) as tf.Tensor2D;
   return { output: linear(merged, w.wo), kv };
 }
@@ -198,6 +208,17 @@ function ropeReference(x: tf.Tensor4D, s: AttentionShape, consts: ConstantCache)
 }
 
 export function attentionReference(
+  x: tf.Tensor2D,
+  w: AttentionWeights,
+  s: AttentionShape,
+  consts: ConstantCache,
+  shared?: SharedKv,
+): { output: tf.Tensor2D; kv: SharedKv } {
+  type Out = { output: tf.Tensor2D; kv: SharedKv };
+  return tf.tidy(() => attentionReferenceBody(x, w, s, consts, shared) as unknown as tf.TensorContainer) as unknown as Out;
+}
+
+function attentionReferenceBody(
   x: tf.Tensor2D,
   w: AttentionWeights,
   s: AttentionShape,

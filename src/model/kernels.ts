@@ -2,12 +2,11 @@
 // with a stock gradient lives here, so speed work (native matmul, fused elementwise kernels) has one
 // place to change. The rules (STACK.md "Training engine", re-measured on this machine's wasm
 // backend, tf.js 4.22, reference step; numbers in docs/model.md):
-// - activations stay 2-D [tokens, width]; attention's per-(batch, kv-head) products are one
-//   batched product whose backward transposes explicitly (per-block 2-D products would need
-//   tf.split / slice, which copy the whole input once per block on wasm: 160 ms for 64 blocks);
-// - every product is a matMul without transpose flags (wasm's XNNPACK fast path; the flagged forms
-//   are 10–30× slower there): linear layers and batched products get custom gradients that
-//   transpose explicitly;
+// - activations stay 2-D [tokens, width]; every product is a rank-2 matMul without transpose
+//   flags (wasm's XNNPACK fast path; flagged and batched products run 10–30× slower there):
+//   linear layers get a custom gradient that transposes explicitly;
+// - attention's per-(batch, kv-head) products are one custom op that cuts its blocks on the host
+//   (tf.split / slice copy the whole input once per block on stock wasm: 160 ms for 64 blocks);
 // - no tf.gather gradient (UnsortedSegmentSum is missing on wasm): row gathers and scatter-adds
 //   (embedding, MoE dispatch / combine) run on the host, each the other's gradient;
 // - fused backward passes for RMSNorm, SwiGLU and softmax cross-entropy (fewer ops than autograd);
@@ -57,23 +56,51 @@ export const linear = customOp<tf.Tensor2D>((x, w, save) => {
   };
 }) as (x: tf.Tensor2D, w: tf.Tensor2D) => tf.Tensor2D;
 
+// ---------------------------------------------------------------------------------------------
+// Attention core
+
+/** Split a [blocks, rows, cols] tensor into its 2-D blocks on the host: one read, one upload each. */
+function hostBlocks(t: tf.Tensor): tf.Tensor2D[] {
+  const [blocks, rows, cols] = t.shape as [number, number, number];
+  const v = t.dataSync() as Float32Array;
+  const size = rows * cols;
+  return Array.from({ length: blocks }, (_, i) => tf.tensor2d(v.subarray(i * size, (i + 1) * size), [rows, cols]));
+}
+
+/** c[i] = a[i]·b[i] as one rank-2 product per block, stacked back to [blocks, n, m]. */
+function blockProducts(a: tf.Tensor, b: tf.Tensor): tf.Tensor3D {
+  const as = hostBlocks(a);
+  const bs = hostBlocks(b);
+  const [blocks, n] = a.shape;
+  const m = b.shape[2]!;
+  return tf.concat(as.map((ai, i) => tf.matMul(ai, bs[i])), 0).reshape([blocks!, n!, m]) as tf.Tensor3D;
+}
+
 /**
- * Batched product c[i] = a[i]·b[i] for a [batch, n, k], b [batch, k, m] (stock: tf.matMul(a, b)).
- * Same rule as `linear`: the backward transposes explicitly (one 3-D transpose each), so every
- * product is a batched matMul without transpose flags (2–4× faster on wasm than the flagged
- * forms). One batched product is far faster than per-block 2-D products, whose split/slice
- * copies the whole input once per block on stock wasm.
+ * Causal attention core over blocks: o[i] = softmax(q[i]·kT[i] + bias[i]) · v[i] for
+ * q [blocks, rows, headDim] (scaled), kT [blocks, headDim, seqLen], v [blocks, seqLen, headDim],
+ * bias [blocks, rows, seqLen] a constant (the causal mask). Stock: the same in tf ops with batched
+ * tf.matMul. One custom op with a hand-written backward, so the blocks can be cut on the host:
+ * stock wasm runs batched products in a scalar loop (~1 GFLOP/s) and tf.split copies the whole
+ * input once per block, while per-block rank-2 products stay on XNNPACK. With P = softmax(S):
+ *   dP = dO·vᵀ,  dS = P ⊙ (dP − rowsum(dP ⊙ P)),  dq = dS·k,  dkT = qᵀ·dS,  dv = Pᵀ·dO.
  */
-export const batchMatMul = customOp<tf.Tensor3D>((a, b, save) => {
-  (save as tf.GradSaveFunc)([a as tf.Tensor, b as tf.Tensor]);
-  return {
-    value: tf.matMul(a as tf.Tensor3D, b as tf.Tensor3D),
-    gradFunc: (dy, [as, bs]) => [
-      tf.matMul(dy as tf.Tensor3D, tf.transpose(bs, [0, 2, 1]) as tf.Tensor3D),
-      tf.matMul(tf.transpose(as, [0, 2, 1]) as tf.Tensor3D, dy as tf.Tensor3D),
-    ],
-  };
-}) as (a: tf.Tensor3D, b: tf.Tensor3D) => tf.Tensor3D;
+export function blockAttention(q: tf.Tensor3D, kT: tf.Tensor3D, v: tf.Tensor3D, bias: tf.Tensor3D): tf.Tensor3D {
+  const op = customOp<tf.Tensor3D>((qi, ki, vi, save) => {
+    const probs = tf.softmax(tf.add(blockProducts(qi as tf.Tensor, ki as tf.Tensor), bias));
+    (save as tf.GradSaveFunc)([qi as tf.Tensor, ki as tf.Tensor, vi as tf.Tensor, probs]);
+    return {
+      value: blockProducts(probs, vi as tf.Tensor),
+      gradFunc: (dy, [qs, ks, vs, ps]) => {
+        const t = (x: tf.Tensor) => tf.transpose(x, [0, 2, 1]);
+        const dP = blockProducts(dy, t(vs));
+        const dS = tf.mul(ps, tf.sub(dP, tf.sum(tf.mul(dP, ps), -1, true)));
+        return [blockProducts(dS, t(ks)), blockProducts(t(qs), dS), blockProducts(t(ps), dy)];
+      },
+    };
+  });
+  return op(q, kT, v);
+}
 
 // ---------------------------------------------------------------------------------------------
 // Row gathers and scatter-adds (embedding lookup, MoE dispatch / combine)
@@ -187,7 +214,7 @@ export const swigluActivation = customOp<tf.Tensor2D>((a, b, save) => {
 
 /** SwiGLU MLP: down(silu(x·wGate) ⊙ (x·wUp)); x [rows, d], wGate/wUp [d, width], wDown [width, d]. */
 export function swiglu(x: tf.Tensor2D, wGate: tf.Tensor2D, wUp: tf.Tensor2D, wDown: tf.Tensor2D): tf.Tensor2D {
-  return linear(swigluActivation(linear(x, wGate), linear(x, wUp)), wDown);
+  return tf.tidy(() => linear(swigluActivation(linear(x, wGate), linear(x, wUp)), wDown));
 }
 
 /**

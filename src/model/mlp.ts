@@ -16,7 +16,9 @@ export interface MlpWeights {
 
 /** x [rows, dModel] → [rows, dModel]. */
 export function mlp(x: tf.Tensor2D, w: MlpWeights, impl: Impl): tf.Tensor2D {
-  if (impl === 'fast') return swiglu(x, w.wGate, w.wUp, w.wDown);
-  const a = tf.matMul(x, w.wGate);
-  return tf.matMul(tf.mul(tf.mul(a, tf.sigmoid(a)), tf.matMul(x, w.wUp)), w.wDown);
+  return tf.tidy(() => {
+    if (impl === 'fast') return swiglu(x, w.wGate, w.wUp, w.wDown);
+    const a = tf.matMul(x, w.wGate);
+    return tf.matMul(tf.mul(tf.mul(a, tf.sigmoid(a)), tf.matMul(x, w.wUp)), w.wDown);
+  });
 }

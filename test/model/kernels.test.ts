@@ -3,7 +3,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
-  batchMatMul,
+  blockAttention,
   embeddingLookup,
   gatherRows,
   gatherRowsHost,
@@ -38,12 +38,21 @@ describe('products', () => {
       tf.dispose([x, w]);
     });
   }
+});
 
-  it('batchMatMul [6,5,3]·[6,3,4] = tf.matMul, value and gradients', () => {
-    const a = randn([6, 5, 3], 3);
-    const b = randn([6, 3, 4], 4);
-    expectSameAsStock((x, y) => batchMatMul(x as tf.Tensor3D, y as tf.Tensor3D), (x, y) => tf.matMul(x as tf.Tensor3D, y as tf.Tensor3D), [a, b]);
-    tf.dispose([a, b]);
+describe('attention core', () => {
+  it('blockAttention = softmax(q·kT + bias)·v with batched stock ops, value and gradients', () => {
+    const [blocks, rows, dh, T] = [3, 10, 4, 5];
+    const q = randn([blocks, rows, dh], 30);
+    const kT = randn([blocks, dh, T], 31);
+    const v = randn([blocks, T, dh], 32);
+    const bias = randn([blocks, rows, T], 33, 2) as tf.Tensor3D;
+    expectSameAsStock(
+      (a, b, c) => blockAttention(a as tf.Tensor3D, b as tf.Tensor3D, c as tf.Tensor3D, bias),
+      (a, b, c) => tf.matMul(tf.softmax(tf.add(tf.matMul(a as tf.Tensor3D, b as tf.Tensor3D), bias)), c as tf.Tensor3D),
+      [q, kT, v],
+    );
+    tf.dispose([q, kT, v, bias]);
   });
 });
 
@@ -139,10 +148,11 @@ describe('leaks', () => {
     const w = tf.variable(randn([4, 4], 21)) as tf.Variable<tf.Rank.R2>;
     const g = tf.variable(tf.ones([4])) as tf.Variable<tf.Rank.R1>;
     const a3 = tf.variable(randn([2, 3, 4], 22)) as tf.Variable<tf.Rank.R3>;
+    const bias3 = tf.zeros([2, 3, 3]) as tf.Tensor3D;
     const idx = Int32Array.from([0, 0, 5, 2]);
     const fns: [string, () => tf.Tensor][] = [
       ['linear', () => linear(x, w)],
-      ['batchMatMul', () => batchMatMul(a3, tf.transpose(a3, [0, 2, 1]) as tf.Tensor3D)],
+      ['blockAttention', () => blockAttention(a3, tf.transpose(a3, [0, 2, 1]) as tf.Tensor3D, a3, bias3)],
       ['gatherRows', () => gatherRows(x, idx)],
       ['scatterAddRows', () => scatterAddRows(x, Int32Array.from([1, 1, 0, 2, 2, 2]), 3)],
       ['embeddingLookup', () => embeddingLookup(x, idx)],
@@ -160,6 +170,6 @@ describe('leaks', () => {
         `${name} forward + backward`,
       ).toBe(0);
     }
-    tf.dispose([x, w, g, a3]);
+    tf.dispose([x, w, g, a3, bias3]);
   });
 });
