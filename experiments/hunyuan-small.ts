@@ -56,10 +56,12 @@ export default defineStudy({
         kind: 'lr-batch',
         family,
         activatedParams: 9792,
-        // 2^17 tokens: every batch divides it (64 steps at batch 32, 512 at batch 4).
-        lrs: [5e-3, 1e-2, 2e-2, 4e-2, 8e-2],
-        batchSizes: [4, 8, 16, 32],
-        base: { model: moe, train: { tokens: 131072, evalEvery: 1000, evalBatches: 8, checkpointEvery: 250, logEvery: 25 }, data },
+        // 2^19 tokens: every batch divides it (512 steps at batch 16, 2048 at batch 4). At 2^17 most
+        // runs were still on the unigram plateau (val ≈ 2.97) and which ones left it was noise.
+        // Tiny models like large LRs: the grid reaches 0.16 so each batch has an interior best.
+        lrs: [5e-3, 1e-2, 2e-2, 4e-2, 8e-2, 1.6e-1],
+        batchSizes: [4, 8, 16],
+        base: { model: moe, train: { tokens: 524288, evalEvery: 1000, evalBatches: 8, checkpointEvery: 250, logEvery: 25 }, data },
       },
       schedules: {
         kind: 'schedules',
@@ -74,7 +76,7 @@ export default defineStudy({
         },
         base: { model: moe, train: { batchSize: 8, lr: 1e-2, evalEvery: 100, evalBatches: 8, checkpointEvery: 250, logEvery: 10 }, data },
       },
-      confirm: { batchSize: 8, tokens: 262144 },
+      confirm: { batchSize: 8, tokens: 524288 },
     },
     full: {
       description: 'paper scale (10M–1B activated, 1e18–1e20 FLOPs): a GPU box or a Slurm cluster and a large corpus',

@@ -34,6 +34,7 @@ interface FitCliOptions {
   grid?: string;
   delta?: string;
   flatDeltaL?: string;
+  window?: string;
   experts?: string;
   topK?: string;
   batchTokens?: string;
@@ -141,6 +142,7 @@ export function registerFit(program: Command): void {
     .option('--grid <g>', 'parametric start grid: chinchilla (4,500 starts, default) | coarse (243)')
     .option('--delta <d>', 'Huber δ on log residuals (default 1e-3)')
     .option('--flat-delta-l <nats>', 'isoflop: ΔL of the flat-optimum range (default 0.01)')
+    .option('--window <factor>', "isoflop: fit each budget's parabola to sizes within this factor of its best run (default: all)")
     .option('--experts <E>', 'surge: specialized experts, for the expert-LR ratio')
     .option('--top-k <k>', 'surge: experts per token (default 1)')
     .option('--batch-tokens <B>', 'surge: batch size (tokens) at which to evaluate the expert-LR rule')
@@ -206,6 +208,7 @@ export function registerFit(program: Command): void {
         grid: choice(opts.grid, '--grid', ['chinchilla', 'coarse'] as const),
         delta: number(opts.delta, '--delta', (v) => v > 0, 'Give a threshold > 0, e.g. 1e-3.'),
         flatDeltaL: number(opts.flatDeltaL, '--flat-delta-l', (v) => v > 0, 'Give a loss tolerance > 0 in nats, e.g. 0.01.'),
+        isoflopWindow: number(opts.window, '--window', (v) => v > 1, 'Give a factor > 1, e.g. 4 (sizes from N_best/4 to 4·N_best).'),
         expertLr: expertsGiven
           ? {
               numExperts: number(opts.experts, '--experts', positiveInt, 'Give the number of specialized experts, e.g. 16.') as number,

@@ -34,6 +34,20 @@ export interface IsoflopOptions {
   seed?: number;
   /** 'largest': refit the power laws without the largest budget and predict it. */
   holdout?: 'largest' | 'none';
+  /**
+   * Fit each budget's parabola only to sizes within this factor of its best run (e.g. 4: N_best/4 …
+   * 4·N_best). Far-off sizes (a model that saw fewer tokens than it has weights) sit on a plateau
+   * that bends a parabola fitted through everything. Default: every size.
+   */
+  window?: number;
+}
+
+/** The points of one budget within `window`× of its best run's N (all of them without a window). */
+export function nearBest<T extends { N: number; loss: number }>(pts: readonly T[], window: number | undefined): T[] {
+  if (window === undefined) return [...pts];
+  const best = pts.reduce((b, p) => (p.loss < b.loss ? p : b));
+  const r = Math.log(window);
+  return pts.filter((p) => Math.abs(Math.log(p.N / best.N)) <= r + 1e-12);
 }
 
 /** One budget's slice: its parabola, optimum and flat range. */
@@ -185,7 +199,7 @@ export function fitIsoflop(points: readonly IsoflopPoint[], options: IsoflopOpti
       if (list) list.push(p);
       else byBudget.set(p.budget, [p]);
     }
-    return [...byBudget.entries()].sort((a, b) => a[0] - b[0]).map(([budget, pts]) => fitSlice(budget, pts, formula));
+    return [...byBudget.entries()].sort((a, b) => a[0] - b[0]).map(([budget, pts]) => fitSlice(budget, nearBest(pts, options.window), formula));
   };
   const all = points.map((_, i) => i);
   const slices = slicesOf(all); // throws the clear per-budget errors
@@ -292,9 +306,10 @@ export function fitIsoflop(points: readonly IsoflopPoint[], options: IsoflopOpti
     },
     heldOut,
     bootstrap: bootstrapSummary(boot, 'runs resampled with replacement within each budget; parabolas and power laws refitted'),
-    options: { computeFormula: formula, flatDeltaL: deltaL, targetFlops: targets, bootstrap: nBoot, seed, holdout },
+    options: { computeFormula: formula, flatDeltaL: deltaL, targetFlops: targets, bootstrap: nBoot, seed, holdout, window: options.window ?? null },
     notes: [
       'Each budget: least-squares parabola of loss in ln N; its vertex must lie inside the sampled sizes.',
+      ...(options.window !== undefined ? [`Each budget's parabola uses only the sizes within ${options.window}× of its best run.`] : []),
       budgets.every((b) => b.dFrom === 'runs')
         ? 'D_opt: ln D interpolated linearly in ln N through each budget\'s own runs.'
         : `D_opt: D = C / (${formula.a}·N + ${formula.b}) (compute formula ${formula.name}) where runs lack D.`,

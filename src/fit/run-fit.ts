@@ -73,6 +73,8 @@ export type NField = 'activatedParams' | 'totalParams' | 'nonEmbeddingParams' | 
 
 export interface FitRequest {
   kind: FitKind;
+  /** isoflop: fit each budget's parabola to the sizes within this factor of its best run. */
+  isoflopWindow?: number;
   columns?: ColumnMap;
   /** D = C / (k·N) for CSVs that give compute but not tokens (Chinchilla CSV: 6). */
   tokensFromFlops?: number;
@@ -272,7 +274,7 @@ async function fitRows(p: Prepared, req: FitRequest): Promise<FitResult> {
     case 'isoflop':
       result = fitIsoflop(
         rows.map((r) => ({ budget: num(r.budget), N: num(r.N), D: r.D, loss: num(r.loss), label: r.label })),
-        { ...common, computeFormula: req.computeFormula, flatDeltaL: req.flatDeltaL, targetFlops: req.targetFlops, holdout },
+        { ...common, computeFormula: req.computeFormula, flatDeltaL: req.flatDeltaL, targetFlops: req.targetFlops, holdout, window: req.isoflopWindow },
       );
       break;
     case 'compute':

@@ -48,6 +48,8 @@ export interface StandardFitOptions {
   /** Schedule-aware loss law of the schedule comparison (default tissue: ~1 s; multipower takes minutes). */
   scheduleLaw?: ScheduleLawName;
   seed?: number;
+  /** isoFLOP parabolas use only sizes within this factor of each budget's best run (default: all). */
+  isoflopWindow?: number;
 }
 
 export const STANDARD_FIT_DEFAULTS = { bootstrap: 1000, parametricBootstrap: 200, scheduleBootstrap: 0, scheduleLaw: 'tissue', seed: 0 } as const;
@@ -183,7 +185,7 @@ export async function standardFits(
     const bandTargets = target ? [...logspace(budgets[0] / 1.5, target * 1.5, 24), target] : [];
     if (!has(existing, 'isoflop')) {
       await attempt('isoflop', () =>
-        fitRuns(lite(family), { kind: 'isoflop', computeFormula: formula, targetFlops: bandTargets, bootstrap: o.bootstrap, seed: o.seed }),
+        fitRuns(lite(family), { kind: 'isoflop', computeFormula: formula, targetFlops: bandTargets, bootstrap: o.bootstrap, seed: o.seed, isoflopWindow: options.isoflopWindow }),
       );
     }
     if (!has(existing, 'parametric')) {

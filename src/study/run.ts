@@ -32,6 +32,9 @@ import { provenance } from '../util/provenance.ts';
 import { paperComparison, type ComparisonInput, type ComparisonRow } from './compare.ts';
 import { parseStudy, partSweepName, type StudyDefinition, type StudyPart, type StudyPreset } from './define.ts';
 
+/** isoFLOP parabolas use the sizes within this factor of each budget's best run. */
+export const ISOFLOP_WINDOW = 4;
+
 export interface RunStudyOptions {
   preset: string;
   /** Study folder (default results/<study>-<preset>). */
@@ -287,7 +290,8 @@ export async function runStudy(source: string, options: RunStudyOptions): Promis
   const { loadSweepRecords } = await import('../report/records.ts');
   const { standardFits } = await import('../report/fit-sections.ts');
   const bootstrap = options.bootstrap ?? 1000;
-  const fitOptions = { bootstrap, parametricBootstrap: Math.min(bootstrap, 200), seed: 0 };
+  // Parabolas near each budget's best run (within 4×: two sizes either side at our spacing).
+  const fitOptions = { bootstrap, parametricBootstrap: Math.min(bootstrap, 200), seed: 0, isoflopWindow: ISOFLOP_WINDOW };
   log('fitting: compute formula, isoFLOP, parametric, surge, schedule law');
   let fitted = await standardFits(loadSweepRecords(sweepDir), [], fitOptions);
   warnings.push(...fitted.warnings);

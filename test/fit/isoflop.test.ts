@@ -130,3 +130,31 @@ describe('fitIsoflop', () => {
     expect(() => fitIsoflop(bad)).toThrow(/C1000000000000000000-k-1: loss must be a positive finite number \(got 0\)/);
   });
 });
+
+describe('fitIsoflop window (sizes near each budget\'s best run)', () => {
+  // Planted parabolas plus, per budget, one far-too-large model stuck on a loss plateau (it saw
+  // fewer tokens than it has weights): it drags the full-range parabola's vertex off the data.
+  const withPlateau = (): IsoflopPoint[] => {
+    const pts = plantedSlices();
+    for (const C of BUDGETS) {
+      const Nstar = 5.9e-3 * Math.pow(C, 0.5305);
+      pts.push({ budget: C, N: Nstar * 60, D: 1e3, loss: 30 * Math.pow(C, -0.05) + 0.02, label: `C${C}-plateau` });
+    }
+    return pts;
+  };
+
+  it('without a window the plateau point bends the parabolas; with window 4 the planted exponent is recovered', () => {
+    const all = withPlateau();
+    let plain: number | undefined;
+    try {
+      plain = fitIsoflop(all, { bootstrap: 0 }).powerLaws.N_opt.exponent.value;
+    } catch (err) {
+      expect(err).toBeInstanceOf(DataError); // the whole-range parabola may lose its interior vertex
+    }
+    if (plain !== undefined) expect(Math.abs(plain - 0.5305)).toBeGreaterThan(0.01);
+    const fit = fitIsoflop(all, { bootstrap: 0, window: 4 });
+    expect(fit.powerLaws.N_opt.exponent.value).toBeCloseTo(0.5305, 6);
+    expect(fit.options.window).toBe(4);
+    expect(fit.notes.join(' ')).toMatch(/within 4× of its best run/);
+  });
+});
