@@ -7,6 +7,7 @@
 //                      lr_specialized / lr_shared = ε_opt(B·k/E) / ε_opt(B) = sqrt(n)·(1+u)/(n+u),
 //                      n = E/k, u = B/B_noise
 // Symbols: B batch size in tokens, η (lr) peak learning rate, ε_max the peak of the surge curve.
+import { surgeExpertLrRatio } from '../train/expert-lr.ts';
 import { DataError } from '../errors.ts';
 import { bootstrap } from './bootstrap.ts';
 import { fitForm, type FormFit, type FitDiagnostics } from './fit-form.ts';
@@ -63,9 +64,7 @@ export interface SurgeFit extends FitResultBase {
 
 /** lr_specialized / lr_shared = ε_opt(B/n)/ε_opt(B) = sqrt(n)(1+u)/(n+u) with u = B/B_noise (PAPER.md §3.2). */
 export function expertLrRatio(batchTokens: number, bNoise: number, numExperts: number, topK: number): number {
-  const n = numExperts / topK;
-  const u = batchTokens / bNoise;
-  return (Math.sqrt(n) * (1 + u)) / (n + u);
+  return surgeExpertLrRatio(batchTokens / bNoise, numExperts / topK);
 }
 
 interface BatchSlice {

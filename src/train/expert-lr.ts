@@ -9,11 +9,10 @@
 //   lr_specialized      = ε_opt(B·k/E)
 //   lr_specialized / lr_shared = √n·(1 + u) / (n + u)                     (our algebra, §3.2)
 import type { RunConfig } from '../config/schema.ts';
+// One implementation of the surge law, shared with the fitting code (pure, no TF.js).
+import { epsOpt } from '../fit/forms.ts';
 
-/** Adam's optimal LR at batch size `batchTokens` (Surge: rises as √B, peaks at B_noise, falls). */
-export function epsOpt(batchTokens: number, epsMax: number, bNoise: number): number {
-  return (2 * epsMax) / (Math.sqrt(bNoise / batchTokens) + Math.sqrt(batchTokens / bNoise));
-}
+export { epsOpt };
 
 /** ε_opt(B/n) / ε_opt(B) = √n·(1 + u)/(n + u) with u = B/B_noise; ≈ 0.31 for n = 16, u = 0.26. */
 export function surgeExpertLrRatio(u: number, n: number): number {
