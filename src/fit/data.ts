@@ -114,7 +114,11 @@ export function readSweepRuns(dir: string): RunRecordLite[] {
   const sp = sweepPaths(dir);
   const runsDir = existsSync(sp.runs) ? sp.runs : dir;
   const out: RunRecordLite[] = [];
+  // A sweep's plan.json lists its runs; folders left from an earlier plan are not part of it.
+  const plan = existsSync(sp.runs) ? readJsonIfExists<{ runs?: { runId: string }[] }>(sp.plan) : undefined;
+  const inPlan = new Set((plan?.runs ?? []).map((r) => r.runId));
   for (const name of readdirSync(runsDir).sort()) {
+    if (inPlan.size > 0 && !inPlan.has(name)) continue;
     const rp = runPaths(join(runsDir, name));
     if (!existsSync(rp.config)) continue;
     const config = readJson<RunConfigRecord>(rp.config);

@@ -29,6 +29,8 @@ export interface SweepRecords {
   pendingRunIds: string[];
   /** fits/*.json as written by `moelab fit` (shape owned by src/fit/record.ts). */
   fits: Record<string, unknown>[];
+  /** Run folders under runs/ that plan.json does not list (left from an earlier plan; not loaded). */
+  outsidePlan?: string[];
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -65,7 +67,14 @@ export function loadSweepRecords(sweepDir: string): SweepRecords {
     .filter((d) => d.isDirectory())
     .map((d) => d.name)
     .sort();
+  // Run folders of an earlier plan (a grid that was since changed) are not part of this sweep.
+  const inPlan = new Set(planRunIds(plan));
+  const outsidePlan: string[] = [];
   for (const id of runIds) {
+    if (inPlan.size > 0 && !inPlan.has(id)) {
+      outsidePlan.push(id);
+      continue;
+    }
     const rp = runPaths(paths.run(id));
     if (!existsSync(rp.config)) continue; // folder created, config not yet written: not started
     const config = readJson<RunConfigRecord>(rp.config);
@@ -93,7 +102,7 @@ export function loadSweepRecords(sweepDir: string): SweepRecords {
   const str = (...vs: unknown[]) => vs.find((v): v is string => typeof v === 'string');
   const sweepName = str(sweep?.sweep, sweep?.name, planRec?.sweep) ?? basename(paths.dir);
   const kind = str(asRecord(sweep?.definition)?.kind, planRec?.kind, sweep?.kind);
-  return { dir: paths.dir, name: sweepName, kind, runs, pendingRunIds, fits };
+  return { dir: paths.dir, name: sweepName, kind, runs, pendingRunIds, fits, ...(outsidePlan.length ? { outsidePlan } : {}) };
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -19,6 +19,7 @@ import type { Estimate } from '../fit/record.ts';
 import type { IsoflopFit } from '../fit/isoflop.ts';
 import type { ScheduleFit } from '../fit/schedule-laws.ts';
 import type { SurgeFit } from '../fit/surge.ts';
+import type { RunRecord, SweepRecords } from '../report/records.ts';
 import { writeJsonAtomic } from '../io/atomic.ts';
 import { DEFAULT_RESULTS_DIR, sweepPaths } from '../io/results.ts';
 import { buildFamilyModel } from '../sweep/family.ts';
@@ -293,7 +294,7 @@ export async function runStudy(source: string, options: RunStudyOptions): Promis
   // Parabolas near each budget's best run (within 4×: two sizes either side at our spacing).
   const fitOptions = { bootstrap, parametricBootstrap: Math.min(bootstrap, 200), seed: 0, isoflopWindow: ISOFLOP_WINDOW };
   log('fitting: compute formula, isoFLOP, parametric, surge, schedule law');
-  let fitted = await standardFits(loadSweepRecords(sweepDir), [], fitOptions);
+  let fitted = await standardFits((await withoutEdgeGroups(loadSweepRecords(sweepDir))).records, [], fitOptions);
   warnings.push(...fitted.warnings);
   const surge = fitted.fits.find((f) => f.kind === 'surge') as unknown as SurgeFit | undefined;
   if (surge) {
@@ -319,23 +320,8 @@ export async function runStudy(source: string, options: RunStudyOptions): Promis
 
   // --- stage 3: final fits, comparison, report ---------------------------------------------------
   const records = loadSweepRecords(sweepDir);
-  // A budget whose best run is its smallest or largest size has no interior minimum: the isoFLOP
-  // fit refuses such data (rightly), so the study fits the other budgets and says which it left out.
-  const { runBudget, runFinalLoss, runStudyKind } = await import('../report/records.ts');
-  const edges = edgeBudgets(
-    records.runs
-      .filter((r) => runStudyKind(r) === 'isoflop')
-      .map((r) => ({ budget: runBudget(r), N: r.config.derived.activatedParams, loss: runFinalLoss(r) })),
-  );
-  const excluded: string[] = [];
-  for (const e of edges) {
-    excluded.push(
-      `isoFLOP budget ${e.budget.toExponential(1)} FLOPs left out of the fits: its best run is the ${e.side} size (N = ${e.N}), so it has no interior minimum. ` +
-        `Widen the size range ${e.side === 'smallest' ? 'downwards' : 'upwards'} (or drop the budget) to use it.`,
-    );
-  }
+  const { records: fitRecords, excluded } = await withoutEdgeGroups(records);
   warnings.push(...excluded);
-  const fitRecords = { ...records, runs: records.runs.filter((r) => !edges.some((e) => e.budget === runBudget(r))) };
   // The compute-formula fit is the only one the confirmation runs could touch; refit all for one
   // consistent set (cheap next to training).
   fitted = await standardFits(fitRecords, [], fitOptions);
@@ -396,22 +382,55 @@ export async function runStudy(source: string, options: RunStudyOptions): Promis
   return { ...done('done'), reportPath: report.htmlPath, comparison };
 }
 
-/** Budgets whose lowest final loss is at their smallest or largest size (no interior minimum). */
-export function edgeBudgets(points: { budget?: number; N: number; loss?: number }[]): { budget: number; side: 'smallest' | 'largest'; N: number }[] {
-  const byBudget = new Map<number, { N: number; loss: number }[]>();
+/**
+ * Groups whose lowest loss is at their smallest or largest x (no interior minimum): isoFLOP budgets
+ * over N, LR-grid batch sizes over lr. Groups with fewer than 3 finished points are left to the fit,
+ * which explains why too few cannot work.
+ */
+export function edgeGroups(points: { group?: number; x: number; loss?: number }[]): { group: number; side: 'smallest' | 'largest'; x: number }[] {
+  const byGroup = new Map<number, { x: number; loss: number }[]>();
   for (const p of points) {
-    if (p.budget === undefined || p.loss === undefined || !Number.isFinite(p.loss)) continue;
-    byBudget.set(p.budget, [...(byBudget.get(p.budget) ?? []), { N: p.N, loss: p.loss }]);
+    if (p.group === undefined || p.loss === undefined || !Number.isFinite(p.loss)) continue;
+    byGroup.set(p.group, [...(byGroup.get(p.group) ?? []), { x: p.x, loss: p.loss }]);
   }
-  const out: { budget: number; side: 'smallest' | 'largest'; N: number }[] = [];
-  for (const [budget, pts] of [...byBudget].sort((a, b) => a[0] - b[0])) {
-    if (pts.length < 3) continue; // the fit itself explains why too few sizes cannot work
-    const sizes = pts.map((p) => p.N);
+  const out: { group: number; side: 'smallest' | 'largest'; x: number }[] = [];
+  for (const [group, pts] of [...byGroup].sort((a, b) => a[0] - b[0])) {
+    if (pts.length < 3) continue;
+    const xs = pts.map((p) => p.x);
     const best = pts.reduce((b, p) => (p.loss < b.loss ? p : b));
-    if (best.N === Math.min(...sizes)) out.push({ budget, side: 'smallest', N: best.N });
-    else if (best.N === Math.max(...sizes)) out.push({ budget, side: 'largest', N: best.N });
+    if (best.x === Math.min(...xs)) out.push({ group, side: 'smallest', x: best.x });
+    else if (best.x === Math.max(...xs)) out.push({ group, side: 'largest', x: best.x });
   }
   return out;
+}
+
+/**
+ * The study's records without the groups the fits would refuse: an isoFLOP budget whose best run
+ * is its smallest or largest model, an LR-grid batch whose best run is its smallest or largest LR.
+ * The fits refuse such data rightly (no interior minimum); the study fits the rest and says what it
+ * left out and why.
+ */
+async function withoutEdgeGroups(records: SweepRecords): Promise<{ records: SweepRecords; excluded: string[] }> {
+  const { runBatchTokens, runBudget, runFinalLoss, runStudyKind } = await import('../report/records.ts');
+  const of = (kind: string) => records.runs.filter((r) => runStudyKind(r) === kind);
+  const budgets = edgeGroups(of('isoflop').map((r) => ({ group: runBudget(r), x: r.config.derived.activatedParams, loss: runFinalLoss(r) })));
+  const batches = edgeGroups(of('lr-batch').map((r) => ({ group: runBatchTokens(r), x: r.config.config.train.lr, loss: runFinalLoss(r) })));
+  const excluded = [
+    ...budgets.map(
+      (e) =>
+        `isoFLOP budget ${e.group.toExponential(1)} FLOPs left out of the fits: its best run is the ${e.side} size (N = ${e.x}), so it has no interior minimum. ` +
+        `Widen the size range ${e.side === 'smallest' ? 'downwards' : 'upwards'} (or drop the budget) to use it.`,
+    ),
+    ...batches.map(
+      (e) =>
+        `LR-grid batch of ${e.group} tokens left out of the surge fit: its best run is the ${e.side} learning rate (${e.x}), so it has no interior best LR. ` +
+        `Extend the grid ${e.side === 'smallest' ? 'to smaller' : 'to larger'} LRs (or train longer: short runs are noisy) to use it.`,
+    ),
+  ];
+  const drop = (r: RunRecord) =>
+    (runStudyKind(r) === 'isoflop' && budgets.some((e) => e.group === runBudget(r))) ||
+    (runStudyKind(r) === 'lr-batch' && batches.some((e) => e.group === runBatchTokens(r)));
+  return { records: { ...records, runs: records.runs.filter((r) => !drop(r)) }, excluded };
 }
 
 function countKind(plan: RunPlan, kind: string): number {

@@ -16,7 +16,7 @@ describe('study definitions', () => {
     const { plan } = planStudy(study, 'quick', 'experiments/hunyuan-small.ts');
     const kinds = plan.runs.map((r) => r.kind);
     expect(kinds.filter((k) => k === 'isoflop').length).toBeGreaterThanOrEqual(20);
-    expect(kinds.filter((k) => k === 'lr-batch').length).toBe(20);
+    expect(kinds.filter((k) => k === 'lr-batch').length).toBe(18);
     expect(kinds.filter((k) => k === 'schedules').length).toBe(3);
     expect(plan.runs.map((r) => r.index)).toEqual(plan.runs.map((_, i) => i));
     expect(new Set(plan.runs.map((r) => r.runId)).size).toBe(plan.runs.length);

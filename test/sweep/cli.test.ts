@@ -49,8 +49,16 @@ describe('moelab plan | sweep | status', () => {
     });
     let stderr = '';
     child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-    // Interrupt once one run has finished (the others are mid-way or queued).
+    // Interrupt once one run has finished and another is mid-way (it has logged metrics, so it is
+    // past step 0: on a loaded machine a worker can still be starting when the first run ends).
     while (!/^done /m.test(stderr) && child.exitCode === null) await sleep(100);
+    const runIds = () => inspectSweep(out).plan.runs.map((r) => r.runId);
+    const midway = () =>
+      runIds().some((id) => {
+        const p = runPaths(sweepPaths(out).run(id));
+        return !existsSync(p.summary) && existsSync(p.metrics) && readFileSync(p.metrics, 'utf8').trim().length > 0;
+      });
+    for (let i = 0; i < 600 && !midway() && child.exitCode === null; i++) await sleep(100);
     child.kill('SIGINT');
     const code = await new Promise<number | null>((r) => child.once('exit', (c) => r(c)));
     expect(stderr).toMatch(/stopping: workers checkpoint and exit/);
