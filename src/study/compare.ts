@@ -28,7 +28,15 @@ export interface ComparisonInput {
     heldOut?: { label: string; actual: number; predicted: number; relError: number };
   };
   compute?: { a: Estimate; b: Estimate; meanAbsRelError?: number };
-  surge?: { epsMax: Estimate; bNoise: Estimate; expertLrRatio?: Estimate; u?: number; batchTokens?: number };
+  surge?: {
+    epsMax: Estimate;
+    bNoise: Estimate;
+    expertLrRatio?: Estimate;
+    u?: number;
+    batchTokens?: number;
+    /** Batch sizes (tokens) of the grid slices the fit used; B_noise outside them is weakly identified. */
+    batchRange?: [number, number];
+  };
   /** Final validation loss per schedule label (the equal-budget comparison). */
   schedules?: { label: string; finalValLoss: number }[];
   /** Schedule law fitted on two schedules, predicting the third. */
@@ -128,12 +136,16 @@ export function paperComparison(input: ComparisonInput): ComparisonRow[] {
     ),
   );
   const su = input.surge;
+  const outside = su?.batchRange && (su.bNoise.value > 2 * su.batchRange[1] || su.bNoise.value < su.batchRange[0] / 2);
+  const identification = outside
+    ? ` Here B_noise lies far outside the grid's batches (${fmtNumber(su!.batchRange![0])}–${fmtNumber(su!.batchRange![1])} tokens): only one side of the surge is observed, so ε_max and B_noise are not identified separately (only ε_max/√B_noise is), and the expert ratio sits at its B ≪ B_noise limit 1/√n.`
+    : '';
   rows.push(
     row(
       'surge fit: ε_max (peak of the optimal-LR curve)',
       su?.epsMax,
       PAPER.epsMax,
-      su ? 'The paper does not report its ε_max; moelab fits ε_opt(B) = 2ε_max / (√(B_noise/B) + √(B/B_noise)) to the best LR per batch.' : 'Not measured: the LR × batch fit did not succeed.',
+      su ? `The paper does not report its ε_max; moelab fits ε_opt(B) = 2ε_max / (√(B_noise/B) + √(B/B_noise)) to the best LR per batch.${identification}` : 'Not measured: the LR × batch fit did not succeed.',
     ),
   );
   rows.push(
@@ -141,7 +153,7 @@ export function paperComparison(input: ComparisonInput): ComparisonRow[] {
       'surge fit: B_noise (tokens)',
       su?.bNoise,
       PAPER.bNoise,
-      su ? 'B_noise grows as loss falls (Li et al. 2024); a tiny model early in training has a small one.' : 'Not measured.',
+      su ? `B_noise grows as loss falls (Li et al. 2024).${identification}` : 'Not measured.',
     ),
   );
   rows.push(

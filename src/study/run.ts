@@ -10,7 +10,6 @@
 //
 // Each stage reads what the stage before wrote, so rerunning the same command continues: finished
 // runs are skipped, interrupted ones resume, the fits and report are recomputed.
-import { existsSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { SweepDefinition } from '../config/sweep-schema.ts';
@@ -27,7 +26,7 @@ import { parseSweep } from '../sweep/load.ts';
 import { expandSweep, planErrors, totalsOf, type PlanProblem, type PlanRun, type RunPlan } from '../sweep/plan.ts';
 import { absolutizeCorpus, checkCorpus } from '../sweep/prepare.ts';
 import type { SweepOutcome } from '../sweep/runner.ts';
-import { readPlan, writePlanFiles } from '../sweep/state.ts';
+import { writePlanFiles } from '../sweep/state.ts';
 import { expertLrMultiplier } from '../train/expert-lr.ts';
 import { provenance } from '../util/provenance.ts';
 import { paperComparison, type ComparisonInput, type ComparisonRow } from './compare.ts';
@@ -230,6 +229,9 @@ export function comparisonInput(
       bNoise: surge.params.Bnoise,
       ...(surge.derived.expertLrRatio ? { expertLrRatio: surge.derived.expertLrRatio } : {}),
       ...(surge.derived.u ? { u: surge.derived.u.value } : {}),
+      ...(surge.perBatch.length
+        ? { batchRange: [Math.min(...surge.perBatch.map((b) => b.batchTokens)), Math.max(...surge.perBatch.map((b) => b.batchTokens))] as [number, number] }
+        : {}),
       ...(typeof surge.options.expertLr === 'object' && surge.options.expertLr !== null
         ? { batchTokens: (surge.options.expertLr as { batchTokens?: number }).batchTokens }
         : {}),
@@ -277,11 +279,10 @@ export async function runStudy(source: string, options: RunStudyOptions): Promis
 
   // --- stage 1: isoFLOP + LR × batch + schedules -------------------------------------------------
   const { plan: stage1, parts } = planStudy(study, options.preset, source);
-  // Keep confirmation runs a previous invocation appended (same config ⇒ same ids and indices).
-  const previous = existsSync(paths.plan) ? readPlan(paths.plan) : undefined;
-  const confirmBefore = previous?.runs.filter((r) => r.runId.startsWith(`${partSweepName(study.name, options.preset, 'confirm')}-`)) ?? [];
-  const withConfirm = confirmBefore.length ? mergePlans(stage1.sweep, stage1.description, [stage1, { ...stage1, runs: confirmBefore }], stage1) : stage1;
-  writePlanFiles(sweepDir, withConfirm, record(withConfirm));
+  // Confirmation runs of an earlier invocation drop out of this plan (they sit at its end, so no
+  // other run moves) and come back unchanged in stage 2: the surge fit is a pure function of the
+  // finished grid. If the grid changed, stage 2 says which finished runs conflict.
+  writePlanFiles(sweepDir, stage1, record(stage1));
   log(`study ${study.name} (${options.preset}): ${stage1.runs.length} runs (isoFLOP ${countKind(stage1, 'isoflop')}, LR × batch ${countKind(stage1, 'lr-batch')}, schedules ${countKind(stage1, 'schedules')}) in ${sweepDir}`);
   const first = await options.execute(sweepDir);
   const s1 = stopped(first);

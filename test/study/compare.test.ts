@@ -61,3 +61,15 @@ describe('paperComparison', () => {
     expect(fmtNumber(9.59, 4)).toBe('9.59');
   });
 });
+
+describe('paperComparison surge identification', () => {
+  it('says when B_noise lies outside the grid (one side of the surge observed)', () => {
+    const rows = paperComparison({
+      scale,
+      surge: { epsMax: { value: 6000, ci95: null }, bNoise: { value: 1e14, ci95: null }, expertLrRatio: { value: 0.25, ci95: null }, u: 2.6e-12, batchTokens: 256, batchRange: [256, 512] },
+    });
+    expect(rows.find((r) => /B_noise \(tokens\)/.test(r.quantity))!.note).toMatch(/far outside the grid's batches \(256–512 tokens\).*not identified separately/);
+    const inside = paperComparison({ scale, surge: { epsMax: { value: 0.02, ci95: null }, bNoise: { value: 400, ci95: null }, batchRange: [256, 512] } });
+    expect(inside.find((r) => /B_noise \(tokens\)/.test(r.quantity))!.note).not.toMatch(/outside/);
+  });
+});
