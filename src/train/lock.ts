@@ -52,26 +52,47 @@ function isFresh(path: string): boolean {
   }
 }
 
-/** Take the run's lock or throw RunLockedError (stale locks of dead local processes are replaced). */
+/** Block the thread briefly (lock retries are rare and short). */
+function pause(ms: number): void {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+}
+
+/**
+ * Take the run's lock or throw RunLockedError. A stale lock (its local process is dead, or it was
+ * torn long ago) is replaced under a second, short-lived `.takeover` lock, and re-checked there:
+ * without it, two processes that both saw the same dead lock could each delete the other's fresh
+ * lock and both train the run.
+ */
 export function acquireRunLock(path: string): RunLock {
   const host = hostname();
-  for (let attempt = 0; attempt < 3; attempt++) {
+  const isStale = (owner: { pid: number; host: string } | undefined) =>
+    owner === undefined ? !isFresh(path) : owner.host === host && !isAlive(owner.pid);
+  for (let attempt = 0; attempt < 20; attempt++) {
     let fd: number;
     try {
       fd = openSync(path, 'wx');
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
       const owner = readOwner(path);
-      if (owner === undefined && isFresh(path)) {
-        // Unreadable but just created: its owner is between open and write.
-        throw new RunLockedError(path, { pid: -1, host: 'unknown' });
-      }
-      const stale = owner === undefined || (owner.host === host && !isAlive(owner.pid));
-      if (!stale) throw new RunLockedError(path, owner);
+      // A file without a readable owner is either being written right now (fresh) or was torn by
+      // a writer killed between open and write (old): only the old one is stale.
+      if (!isStale(owner)) throw new RunLockedError(path, owner ?? { pid: -1, host: 'unknown' });
+      const takeover = `${path}.takeover`;
+      let t: number;
       try {
-        unlinkSync(path);
-      } catch {
-        // another process removed it first; retry the exclusive create
+        t = openSync(takeover, 'wx');
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+        // Someone else is replacing the stale lock; a takeover left by a killed process expires.
+        if (!isFresh(takeover)) rmQuiet(takeover);
+        pause(20);
+        continue;
+      }
+      try {
+        if (isStale(readOwner(path))) rmQuiet(path); // re-checked: it may have been replaced meanwhile
+      } finally {
+        closeSync(t);
+        rmQuiet(takeover);
       }
       continue;
     }
@@ -89,4 +110,12 @@ export function acquireRunLock(path: string): RunLock {
   }
   const owner = readOwner(path) ?? { pid: -1, host: 'unknown' };
   throw new RunLockedError(path, owner);
+}
+
+function rmQuiet(path: string): void {
+  try {
+    unlinkSync(path);
+  } catch {
+    // already gone
+  }
 }
