@@ -294,10 +294,11 @@ export async function runStudy(source: string, options: RunStudyOptions): Promis
   const bootstrap = options.bootstrap ?? 1000;
   // Parabolas near each budget's best run (within 4×: two sizes either side at our spacing).
   const fitOptions = { bootstrap, parametricBootstrap: Math.min(bootstrap, 200), seed: 0, isoflopWindow: ISOFLOP_WINDOW };
-  log('fitting: compute formula, isoFLOP, parametric, surge, schedule law');
-  let fitted = await standardFits((await withoutEdgeGroups(loadSweepRecords(sweepDir))).records, [], fitOptions);
-  warnings.push(...fitted.warnings);
-  const surge = fitted.fits.find((f) => f.kind === 'surge') as unknown as SurgeFit | undefined;
+  // Only the LR grid's runs: the surge fit is all the confirmation needs (stage 3 fits the rest).
+  log('fitting the surge law to the LR × batch grid');
+  const grid = (await withoutEdgeGroups(loadSweepRecords(sweepDir))).records;
+  const surgeFits = await standardFits({ ...grid, runs: grid.runs.filter((r) => r.config.study?.kind === 'lr-batch') }, [], fitOptions);
+  const surge = surgeFits.fits.find((f) => f.kind === 'surge') as unknown as SurgeFit | undefined;
   if (surge) {
     const seqLen = stage1.runs.find((r) => r.kind === 'lr-batch')?.config.model?.seqLen ?? 128;
     const batchTokens = preset.confirm.batchSize * seqLen;
@@ -316,7 +317,7 @@ export async function runStudy(source: string, options: RunStudyOptions): Promis
       if (s2) return done(s2);
     }
   } else {
-    warnings.push('confirmation skipped: the surge fit did not succeed (see the warnings above)');
+    warnings.push(`confirmation skipped: the surge fit did not succeed (${surgeFits.warnings.join('; ') || 'no LR × batch runs'})`);
   }
 
   // --- stage 3: final fits, comparison, report ---------------------------------------------------
@@ -325,7 +326,9 @@ export async function runStudy(source: string, options: RunStudyOptions): Promis
   warnings.push(...excluded);
   // The compute-formula fit is the only one the confirmation runs could touch; refit all for one
   // consistent set (cheap next to training).
-  fitted = await standardFits(fitRecords, [], fitOptions);
+  log('fitting: compute formula, isoFLOP, parametric, surge, schedule law');
+  const fitted = await standardFits(fitRecords, [], fitOptions);
+  warnings.push(...fitted.warnings);
   for (const f of fitted.fits) writeJsonAtomic(paths.fit(f.kind), f);
   const runs = records.runs.map((r) => {
     const kind = r.runId.startsWith(`${partSweepName(study.name, options.preset, 'confirm')}-`) ? 'confirm' : String(r.config.study?.kind ?? '');
