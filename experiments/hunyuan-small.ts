@@ -29,6 +29,17 @@ const data = { valTokens: 65536 };
 // The full preset: the paper's range (PAPER.md §2.1) on a corpus of your own, BPE 32k, context 2048.
 const paperFamily = { builder: 'hunyuan', seqLen: 2048, vocabSize: 32768, claShareFactor: 2 } as const;
 
+/** The three schedules compared at equal budget, with a warmup of `warmupFraction` of the run. */
+const compared = (warmupFraction: number) =>
+  ({
+    // Chinchilla: cosine to 10% of peak.
+    cosine: { kind: 'cosine', warmupFraction, minLrRatio: 0.1 },
+    // MiniCPM / Hägele et al.: constant, then a (1 − sqrt) cooldown over the last 20%.
+    wsd: { kind: 'wsd', warmupFraction, cooldownFraction: 0.2, cooldownShape: '1-sqrt', minLrRatio: 0 },
+    // PAPER.md §4.1: decay shape and depth unreported; anneal the last 5% to 0.1× peak.
+    hunyuan: { kind: 'hunyuan', warmupFraction, decayShape: 'cosine', decayToRatio: 0.3, annealFraction: 0.05, annealToRatio: 0.1 },
+  }) as const;
+
 export default defineStudy({
   name: 'hunyuan-small',
   description: "Hunyuan-Large's isoFLOP, LR × batch and schedule analyses on tiny Hunyuan-like MoE models",
@@ -68,12 +79,7 @@ export default defineStudy({
         family,
         activatedParams: 9792,
         budget: 3e10,
-        schedules: {
-          cosine: { kind: 'cosine', warmupFraction: 0.05, minLrRatio: 0.1 },
-          wsd: { kind: 'wsd', warmupFraction: 0.05, cooldownFraction: 0.2, cooldownShape: '1-sqrt', minLrRatio: 0 },
-          // PAPER.md §4.1: decay shape and depth unreported; anneal the last 5% to 0.1× peak.
-          hunyuan: { kind: 'hunyuan', warmupFraction: 0.05, decayShape: 'cosine', decayToRatio: 0.3, annealFraction: 0.05, annealToRatio: 0.1 },
-        },
+        schedules: compared(0.05),
         base: { model: moe, train: { batchSize: 8, lr: 1e-2, evalEvery: 100, evalBatches: 8, checkpointEvery: 250, logEvery: 10 }, data },
       },
       confirm: { batchSize: 8, tokens: 524288 },
@@ -111,11 +117,7 @@ export default defineStudy({
         family: paperFamily,
         activatedParams: 1e8,
         budget: 1e19,
-        schedules: {
-          cosine: { kind: 'cosine', warmupFraction: 0.01, minLrRatio: 0.1 },
-          wsd: { kind: 'wsd', warmupFraction: 0.01, cooldownFraction: 0.2, cooldownShape: '1-sqrt', minLrRatio: 0 },
-          hunyuan: { kind: 'hunyuan', warmupFraction: 0.01, decayShape: 'cosine', decayToRatio: 0.3, annealFraction: 0.05, annealToRatio: 0.1 },
-        },
+        schedules: compared(0.01),
         base: {
           model: moe,
           train: { batchSize: 256, lr: 3e-4, evalEvery: 1000, evalBatches: 20, checkpointEvery: 500 },

@@ -10,6 +10,7 @@
 //
 // Each stage reads what the stage before wrote, so rerunning the same command continues: finished
 // runs are skipped, interrupted ones resume, the fits and report are recomputed.
+import { readFileSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { SweepDefinition } from '../config/sweep-schema.ts';
@@ -63,7 +64,6 @@ export async function loadStudyFile(path: string): Promise<StudyDefinition> {
   const abs = isAbsolute(path) ? path : resolve(path);
   let input: unknown;
   if (abs.endsWith('.json')) {
-    const { readFileSync } = await import('node:fs');
     input = JSON.parse(readFileSync(abs, 'utf8'));
   } else {
     const mod = (await import(pathToFileURL(abs).href)) as { default?: unknown };
