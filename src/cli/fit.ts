@@ -38,6 +38,9 @@ interface FitCliOptions {
   experts?: string;
   topK?: string;
   batchTokens?: string;
+  surgeMethod?: string;
+  targetLoss?: string;
+  smoothTokens?: string;
   band?: string;
   selection?: string;
   gridPoints?: string;
@@ -146,6 +149,9 @@ export function registerFit(program: Command): void {
     .option('--experts <E>', 'surge: specialized experts, for the expert-LR ratio')
     .option('--top-k <k>', 'surge: experts per token (default 1)')
     .option('--batch-tokens <B>', 'surge: batch size (tokens) at which to evaluate the expert-LR rule')
+    .option('--surge-method <m>', 'surge: auto | steps-to-target | final-loss (default auto: steps-to-target for constant-LR runs with logged train loss)')
+    .option('--target-loss <x>', 'surge steps-to-target: train loss the steps are counted to (default: the lowest 2-decimal loss ≥ 3 runs reach at every batch)')
+    .option('--smooth-tokens <n>', 'surge steps-to-target: moving-average window of the train loss, in tokens (default 4096)')
     .option('--band <tol>', 'deepseek: relative loss band of near-optimal runs (default 0.0025)')
     .option('--selection <s>', 'deepseek: band | best (default band)')
     .option('--grid-points <k>', 'envelope: log-spaced FLOP values (default 1500)')
@@ -216,6 +222,9 @@ export function registerFit(program: Command): void {
               batchTokens: number(opts.batchTokens, '--batch-tokens', (v) => v > 0, 'Give the batch size in tokens.') as number,
             }
           : undefined,
+        surgeMethod: choice(opts.surgeMethod, '--surge-method', ['auto', 'steps-to-target', 'final-loss'] as const),
+        targetLoss: number(opts.targetLoss, '--target-loss', (v) => v > 0, 'Give a train loss > 0, e.g. 2.35.'),
+        smoothTokens: number(opts.smoothTokens, '--smooth-tokens', (v) => v >= 0, 'Give a window in tokens ≥ 0, e.g. 4096.'),
         bandTolerance: number(opts.band, '--band', (v) => v >= 0, 'Give a relative tolerance ≥ 0, e.g. 0.0025.'),
         selection: choice(opts.selection, '--selection', ['band', 'best'] as const),
         gridPoints: number(opts.gridPoints, '--grid-points', (v) => Number.isInteger(v) && v >= 2, 'Give a whole number ≥ 2.'),

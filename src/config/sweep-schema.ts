@@ -164,6 +164,18 @@ export const LrBatchSweepSchema = z.strictObject({
   activatedParams: pos().optional(),
   /** One grid per compute budget; otherwise every run trains `base.train.tokens`. */
   budgets: z.array(pos()).min(1).optional(),
+  /**
+   * Training steps per batch size (same order as batchSizes) instead of one token budget: the
+   * steps-to-target protocol of Li et al. 2024 (METHODS.md §4.2), where every batch size runs long
+   * enough for its good learning rates to reach a target loss. Not with budgets.
+   */
+  steps: z.array(int(1)).min(1).optional(),
+  /**
+   * 'sqrt': `lrs` are for the first batch size and batch B trains lrs × sqrt(B / batchSizes[0])
+   * (Adam's small-batch square-root rule, METHODS.md §4.2), so every batch samples around its
+   * expected best LR and a departure from sqrt (the surge) shows as the optimum moving in the grid.
+   */
+  lrScaling: z.enum(['none', 'sqrt']).default('none'),
 });
 
 export const SchedulesSweepSchema = z.strictObject({

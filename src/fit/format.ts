@@ -58,6 +58,14 @@ export function formatFit(r: FitResult, source: string): string {
         r.budgets.map((b) => [num(b.budget), String(b.points.length), num(b.N_opt.value), num(b.D_opt.value), num(b.L_min.value), num(b.bestObserved.loss), `${num(b.flatRange.N[0])} … ${num(b.flatRange.N[1])}`, b.heldOut ? 'yes' : '']),
       ),
     );
+  } else if (r.kind === 'surge' && r.method === 'steps-to-target') {
+    out.push('', `steps to train loss ${r.targetLoss} (moving average over ≥ ${r.smoothTokens} tokens)`);
+    out.push(
+      table(
+        ['batch tokens', 'runs', 'reached', 'best lr', '95% CI', 'S_min', '95% CI', 'held out'],
+        r.perBatch.map((b) => [num(b.batchTokens), String(b.points.length), String(b.points.filter((p) => p.steps !== undefined).length), num(b.bestLr.value), ci(b.bestLr.ci95), num(b.stepsMin?.value ?? NaN), ci(b.stepsMin?.ci95 ?? null), b.heldOut ? 'yes' : '']),
+      ),
+    );
   } else if (r.kind === 'surge') {
     out.push('', table(['batch tokens', 'runs', 'best lr', '95% CI', 'held out'], r.perBatch.map((b) => [num(b.batchTokens), String(b.points.length), num(b.bestLr.value), ci(b.bestLr.ci95), b.heldOut ? 'yes' : ''])));
   } else if (r.kind === 'deepseek') {

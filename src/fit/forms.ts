@@ -256,6 +256,38 @@ export function epsOpt(batchTokens: number, epsMax: number, bNoise: number): num
 }
 
 // ---------------------------------------------------------------------------------------------
+// Steps to a target loss against batch size (McCandlish et al. 2018; Li et al. 2024 §3.2;
+// METHODS.md §4.1–4.2): the S–E trade-off (S/S_min − 1)(E/E_min − 1) = 1 with E = S·B gives
+//   S(B) = S_min·(1 + B_noise/B),   B_noise = E_min/S_min   (B in tokens, S in optimizer steps)
+// θ = (ln S_min, ln B_noise); with t = ln B_noise − ln B:
+//   ln Ŝ = ln S_min + softplus(t),   ∂/∂ln S_min = 1,   ∂/∂ln B_noise = sigmoid(t)
+
+export const stepsBatchForm: Form = {
+  name: 'steps-batch',
+  expression: 'Smin * (1 + Bnoise / B)',
+  inputs: ['B'],
+  params: ['Smin', 'Bnoise'],
+  fitParams: ['lnSmin', 'lnBnoise'],
+  toNatural: (th) => [Math.exp(th[0]), Math.exp(th[1])],
+  fromNatural: (p) => [Math.log(p[0]), Math.log(p[1])],
+  predict: (p, x) => stepsAtBatch(x[0], p[0], p[1]),
+  prepare: logColumns,
+  logPredict(th, cols, i, grad) {
+    const t = th[1] - cols[0][i];
+    // softplus(t) = ln(1 + e^t) = max(t, 0) + ln(1 + e^−|t|), stable for large |t|.
+    const softplus = Math.max(t, 0) + Math.log1p(Math.exp(-Math.abs(t)));
+    grad[0] = 1;
+    grad[1] = t >= 0 ? 1 / (1 + Math.exp(-t)) : Math.exp(t) / (1 + Math.exp(t));
+    return th[0] + softplus;
+  },
+};
+
+/** S(B) = S_min·(1 + B_noise/B): optimizer steps to a target loss at batch B (McCandlish et al. 2018). */
+export function stepsAtBatch(batchTokens: number, sMin: number, bNoise: number): number {
+  return sMin * (1 + bNoise / batchTokens);
+}
+
+// ---------------------------------------------------------------------------------------------
 // Compute formula C = a·N·D + b·D (PAPER.md §1.1; Hunyuan-Large: a = 9.59, b = 2.3e8).
 // Natural space (a, b may be any sign in principle); ln Ĉ = ln(a·N·D + b·D).
 
@@ -285,6 +317,7 @@ export const FORMS: Readonly<Record<string, Form>> = Object.freeze({
   [powerLawOffsetForm.name]: powerLawOffsetForm,
   [powerLawForm.name]: powerLawForm,
   [surgeForm.name]: surgeForm,
+  [stepsBatchForm.name]: stepsBatchForm,
   [computeLinearForm.name]: computeLinearForm,
 });
 

@@ -14,7 +14,7 @@ import { fitParametric, type ParametricFit } from './parametric.ts';
 import { roundSignificant } from './points.ts';
 import type { FitKind } from './record.ts';
 import { fitScheduleLaw, type LossCurve, type ScheduleFit, type ScheduleLawName } from './schedule-laws.ts';
-import { fitSurge, type ExpertLrQuery, type SurgeFit } from './surge.ts';
+import { fitSurge, fitSurgeStepsToTarget, type CurveRow, type ExpertLrQuery, type SurgeCurvePoint, type SurgeFit, type SurgeMethod } from './surge.ts';
 
 export type FitResult = ParametricFit | IsoflopFit | EnvelopeFit | ComputeFit | SurgeFit | DeepseekFit | ScheduleFit | CustomFit;
 
@@ -96,6 +96,15 @@ export interface FitRequest {
   delta?: number;
   flatDeltaL?: number;
   expertLr?: ExpertLrQuery;
+  /**
+   * surge: 'auto' (default) uses steps-to-target when every finished run has a constant LR
+   * schedule and logged train losses, else final-loss (CSV input is always final-loss).
+   */
+  surgeMethod?: 'auto' | SurgeMethod;
+  /** surge steps-to-target: the target train loss (default: auto, see autoTargetLoss). */
+  targetLoss?: number;
+  /** surge steps-to-target: the smoothing window's minimum span in tokens (default 4096). */
+  smoothTokens?: number;
   bandTolerance?: number;
   selection?: 'band' | 'best';
   gridPoints?: number;
@@ -284,6 +293,14 @@ async function fitRows(p: Prepared, req: FitRequest): Promise<FitResult> {
       );
       break;
     case 'surge':
+      if (req.surgeMethod === 'steps-to-target' || req.targetLoss !== undefined) {
+        throw new ConfigError(
+          req.surgeMethod === 'steps-to-target' ? '--surge-method' : '--target-loss',
+          req.surgeMethod === 'steps-to-target' ? req.surgeMethod : req.targetLoss,
+          'Steps-to-target reads training curves from run records: use --runs DIR (a CSV gives one final loss per run), or drop the option.',
+          'needs training curves',
+        );
+      }
       result = fitSurge(
         rows.map((r) => ({ batchTokens: num(r.batchTokens), lr: num(r.lr), loss: num(r.loss), label: r.label })),
         { ...common, holdout, expertLr: req.expertLr },
@@ -352,7 +369,78 @@ export async function fitRuns(allRuns: readonly RunRecordLite[], req: FitRequest
   const runs = selectStudy(allRuns, req.study);
   if (req.kind === 'envelope') return fitEnvelopeFromRuns(runs, req);
   if (req.kind === 'schedule') throw new ConfigError('kind', 'schedule', 'Use fitScheduleRuns with the run ids to fit and to predict.', 'needs curve selection');
+  if (req.kind === 'surge') return fitSurgeRuns(runs, req);
   return fitRows(applyDropHighest(runRows(runs, req), req.dropHighest), req);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Surge from runs: final loss, or steps to a target loss from the training curves
+
+/** A run's logged train loss as a curve (rows with step ≥ 1 and a finite trainLoss). */
+export function trainLossCurve(run: RunRecordLite): CurveRow[] {
+  return readRunMetrics(run)
+    .filter((m) => m.step >= 1 && typeof m.trainLoss === 'number' && Number.isFinite(m.trainLoss))
+    .map((m) => ({ step: m.step, tokens: m.tokens, loss: m.trainLoss }));
+}
+
+/**
+ * Which surge method the runs support. Steps-to-target needs curves at a constant LR after warmup
+ * (under a decaying schedule the steps to a loss depend on the planned length); 'auto' takes it
+ * when every run qualifies, else final-loss. Returns the reason, for the record's notes.
+ */
+export function chooseSurgeMethod(
+  runs: readonly { runId: string; scheduleKind: string; curveRows: number }[],
+  requested: 'auto' | SurgeMethod = 'auto',
+): { method: SurgeMethod; reason: string } {
+  if (requested !== 'auto') return { method: requested, reason: 'requested' };
+  const decaying = runs.find((r) => r.scheduleKind !== 'constant');
+  if (runs.length === 0) return { method: 'final-loss', reason: 'auto: no finished runs' };
+  if (decaying) return { method: 'final-loss', reason: `auto: run ${decaying.runId} uses a ${decaying.scheduleKind} schedule, and steps-to-target needs constant-LR runs` };
+  const bare = runs.find((r) => r.curveRows < 2);
+  if (bare) return { method: 'final-loss', reason: `auto: run ${bare.runId} logged ${bare.curveRows} train-loss row${bare.curveRows === 1 ? '' : 's'} in metrics.jsonl, and steps-to-target needs its curve` };
+  return { method: 'steps-to-target', reason: 'auto: every run has a constant LR schedule and a logged train-loss curve' };
+}
+
+async function fitSurgeRuns(runs: readonly RunRecordLite[], req: FitRequest): Promise<FitResult> {
+  const dropped: { row: string; reason: string }[] = [];
+  const finished: RunRecordLite[] = [];
+  for (const r of runs) {
+    if (!r.summary) dropped.push({ row: r.runId, reason: 'not finished (no summary.json)' });
+    else if (r.summary.status !== 'done') dropped.push({ row: r.runId, reason: `${r.summary.status}${r.summary.reason ? `: ${r.summary.reason}` : ''}` });
+    else finished.push(r);
+  }
+  const curves = new Map(finished.map((r) => [r.runId, trainLossCurve(r)]));
+  const choice = chooseSurgeMethod(
+    finished.map((r) => ({ runId: r.runId, scheduleKind: r.config.config.train.schedule.kind, curveRows: curves.get(r.runId)!.length })),
+    req.surgeMethod,
+  );
+  if (choice.method === 'final-loss') {
+    if (req.targetLoss !== undefined) {
+      throw new ConfigError('--target-loss', req.targetLoss, `Drop --target-loss, or pass --surge-method steps-to-target (${choice.reason}).`, 'applies to the steps-to-target method only');
+    }
+    const fit = await fitRows(applyDropHighest(runRows(runs, req), req.dropHighest), { ...req, surgeMethod: 'final-loss' });
+    fit.notes.push(`Method final-loss (${choice.reason}).`);
+    return fit;
+  }
+  if (req.dropHighest) throw new ConfigError('--drop-highest', req.dropHighest, 'Drop --drop-highest: the steps-to-target method keeps every finished run (runs that never reach the target are left out of the parabolas).', 'applies to final-loss fits only');
+  const points: SurgeCurvePoint[] = finished.map((r) => ({ batchTokens: r.config.derived.tokensPerStep, lr: r.config.config.train.lr, curve: curves.get(r.runId)!, label: r.runId }));
+  const fit = fitSurgeStepsToTarget(points, {
+    bootstrap: req.bootstrap,
+    seed: req.seed,
+    holdout: req.holdout ?? 'largest',
+    expertLr: req.expertLr,
+    targetLoss: req.targetLoss ?? 'auto',
+    smoothTokens: req.smoothTokens,
+  });
+  const nonConstant = finished.filter((r) => r.config.config.train.schedule.kind !== 'constant').map((r) => r.runId);
+  fit.notes.push(
+    `Method steps-to-target (${choice.reason}).`,
+    ...(nonConstant.length ? [`Runs ${nonConstant.join(', ')} do not use a constant LR schedule: their steps to the target depend on the planned run length.`] : []),
+  );
+  fit.data.columns = { batchTokens: 'config.derived.tokensPerStep', lr: 'config.config.train.lr', curve: 'metrics.jsonl step, tokens, trainLoss' };
+  fit.data.dropped = dropped;
+  fit.data.rowsGiven = runs.length;
+  return fit;
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -1,21 +1,41 @@
 // Surge fit of the optimal learning rate against batch size (Li et al. 2024 "Surge Phenomenon",
-// Eq. 2 / Theorem 3; METHODS.md §4.2; PAPER.md §3):
+// Eq. 2 / Theorem 3 and §3.2; McCandlish et al. 2018; METHODS.md §4; PAPER.md §3). Two methods,
+// one result type (SurgeFit, `method` says which):
+//
+// fitSurge(points, options) — method 'final-loss' (one final loss per run):
 //   per batch size B:  loss ≈ q0 + q1·ln η + q2·(ln η)²  →  η_best(B) = exp(−q1/(2·q2))
 //   across batches:    ε_opt(B) = 2·ε_max / (sqrt(B_noise/B) + sqrt(B/B_noise)),
 //                      fitted by Levenberg–Marquardt on ln η_best (θ = ln ε_max, ln B_noise)
-//   expert LR (PAPER.md §3.2): a specialized expert of a top-k-of-E MoE sees B·k/E tokens, so
-//                      lr_specialized / lr_shared = ε_opt(B·k/E) / ε_opt(B) = sqrt(n)·(1+u)/(n+u),
-//                      n = E/k, u = B/B_noise
-// Symbols: B batch size in tokens, η (lr) peak learning rate, ε_max the peak of the surge curve.
+//   At a fixed token budget this cannot identify B_noise (bigger batches get fewer steps, so their
+//   best LR keeps rising), which is why the second method exists.
+//
+// fitSurgeStepsToTarget(points, options) — method 'steps-to-target' (Li et al. §3.2; one training
+// curve per run, constant LR after warmup):
+//   per run:           S = optimizer steps until the smoothed train loss reaches the target (stepsToTarget)
+//   per batch size B:  ln S ≈ q0 + q1·ln η + q2·(ln η)²  →  η_best(B) at the vertex, S_min(B) = exp(vertex)
+//   across batches:    S_min(B) = S_min·(1 + B_noise/B), i.e. the S–E trade-off
+//                      (S/S_min − 1)(E/E_min − 1) = 1 with E = S·B and B_noise = E_min/S_min,
+//                      fitted by Levenberg–Marquardt on ln S_min(B) (θ = ln S_min, ln B_noise)
+//   peak LR:           ε_max = mean over batches of η_best(B)·½·(sqrt(B_noise/B) + sqrt(B/B_noise))
+//   diagnostic:        the free 2-parameter surge-curve fit of the η_best(B) (what 'final-loss' does),
+//                      reported as derived.freeEpsMax / derived.freeBnoise
+//   target:            given, or 'auto' (autoTargetLoss): the lowest 2-decimal train loss that ≥ 4
+//                      runs reach at every batch size, raised by 0.01 while a batch lacks an interior best LR
+//
+// Both: expert LR (PAPER.md §3.2): a specialized expert of a top-k-of-E MoE sees B·k/E tokens, so
+//   lr_specialized / lr_shared = ε_opt(B·k/E) / ε_opt(B) = sqrt(n)·(1+u)/(n+u), n = E/k, u = B/B_noise.
+// Symbols: B batch size in tokens, η (lr) peak learning rate, ε_max the peak of the surge curve,
+// S optimizer steps (updates), E = S·B tokens (examples) to the target.
 import { surgeExpertLrRatio } from '../train/expert-lr.ts';
-import { DataError } from '../errors.ts';
+import { ConfigError, DataError } from '../errors.ts';
 import { bootstrap } from './bootstrap.ts';
 import { fitForm, type FormFit, type FitDiagnostics } from './fit-form.ts';
-import { epsOpt, surgeForm } from './forms.ts';
+import { epsOpt, stepsAtBatch, stepsBatchForm, surgeForm } from './forms.ts';
 import { fitParabola, type Parabola } from './linear.ts';
 import { fmt, groupIds, groupIndices, requirePositive } from './points.ts';
 import { bootstrapSummary, prefixKeys, relError, withIntervals, type Estimate, type FitResultBase, type HeldOutRow } from './record.ts';
 
+export type SurgeMethod = 'final-loss' | 'steps-to-target';
 
 export interface SurgePoint {
   /** Global batch size in tokens. */
@@ -24,6 +44,25 @@ export interface SurgePoint {
   lr: number;
   /** Final (validation) loss. */
   loss: number;
+  label?: string;
+}
+
+/** One logged row of a training curve (metrics.jsonl: step, tokens, trainLoss). */
+export interface CurveRow {
+  /** Optimizer steps completed when the row was logged. */
+  step: number;
+  /** Tokens trained when the row was logged. */
+  tokens: number;
+  /** Mean train loss over the steps since the previous row (src/train/loop.ts). */
+  loss: number;
+}
+
+/** A run of the LR × batch grid with its training curve (steps-to-target method). */
+export interface SurgeCurvePoint {
+  batchTokens: number;
+  lr: number;
+  /** Rows ascending in step; each row's loss averages the steps since the previous row. */
+  curve: readonly CurveRow[];
   label?: string;
 }
 
@@ -37,29 +76,60 @@ export interface ExpertLrQuery {
 export interface SurgeOptions {
   bootstrap?: number;
   seed?: number;
-  /** 'largest': fit without the largest batch size and predict its best LR. */
+  /** 'largest': fit without the largest batch size and predict its best LR (and S_min). */
   holdout?: 'largest' | 'none';
   expertLr?: ExpertLrQuery;
-  /** Points of the fitted curve written for plots (log-spaced over 0.5×min … 2×max batch). */
+  /** Points of the fitted curves written for plots (log-spaced over 0.5×min … 2×max batch). */
   curvePoints?: number;
+}
+
+export interface SurgeStepsOptions extends SurgeOptions {
+  /** Target train loss, or 'auto' (default): see autoTargetLoss. */
+  targetLoss?: number | 'auto';
+  /** The moving average spans at least this many tokens (default 4096) and at least one row. */
+  smoothTokens?: number;
 }
 
 export interface SurgeBatch {
   batchTokens: number;
-  points: { lr: number; loss: number; label: string }[];
-  /** loss = q0 + q1·ln lr + q2·(ln lr)². */
+  /**
+   * final-loss: loss is the run's final loss. steps-to-target: loss is the lowest smoothed train
+   * loss of the run's curve, steps the steps to the target (absent when it was never reached).
+   */
+  points: { lr: number; loss: number; steps?: number; label: string }[];
+  /** final-loss: loss = q0 + q1·ln lr + q2·(ln lr)²; steps-to-target: ln S = q0 + q1·ln lr + q2·(ln lr)². */
   parabola: { q0: number; q1: number; q2: number; r2: number };
   bestLr: Estimate;
-  /** Fitted loss at bestLr. */
-  bestLoss: number;
+  /** final-loss: fitted loss at bestLr. */
+  bestLoss?: number;
+  /** steps-to-target: S_min(B), the parabola's minimum of S over lr. */
+  stepsMin?: Estimate;
   heldOut: boolean;
 }
 
 export interface SurgeFit extends FitResultBase {
   kind: 'surge';
+  /** Records written before this field existed used 'final-loss'. */
+  method: SurgeMethod;
+  /** steps-to-target: the train loss every S counts steps to. */
+  targetLoss?: number;
+  /** steps-to-target: the smoothing window's minimum span in tokens. */
+  smoothTokens?: number;
   diagnostics: FitDiagnostics;
   perBatch: SurgeBatch[];
+  /** ε_opt(B) with the reported ε_max and B_noise. */
   curve: { batchTokens: number; lr: number }[];
+  /** steps-to-target: the fitted S_min·(1 + B_noise/B). */
+  stepsCurve?: { batchTokens: number; steps: number }[];
+}
+
+export const DEFAULT_SMOOTH_TOKENS = 4096;
+/** How many 0.01 raises of the auto target are tried before giving up (0.5 nats). */
+const AUTO_TARGET_STEPS = 50;
+
+/** Batch sizes and token counts as written: exact below 1e5 (256, 4096), else fmt (8.00e6). */
+function fmtTokens(x: number): string {
+  return Number.isInteger(x) && Math.abs(x) < 1e5 ? String(x) : fmt(x);
 }
 
 /** lr_specialized / lr_shared = ε_opt(B/n)/ε_opt(B) = sqrt(n)(1+u)/(n+u) with u = B/B_noise (PAPER.md §3.2). */
@@ -67,41 +137,188 @@ export function expertLrRatio(batchTokens: number, bNoise: number, numExperts: n
   return surgeExpertLrRatio(batchTokens / bNoise, numExperts / topK);
 }
 
+// ---------------------------------------------------------------------------------------------
+// Steps to a target loss (pure)
+
+/**
+ * The train-loss curve as a centred moving average. Row i of metrics.jsonl averages the losses of
+ * steps a+1 … b (a = the previous row's step, b = its own), and the loss of the k-th step is
+ * computed before the k-th update, so the row measures the weights after (a + b − 1)/2 updates.
+ * Rows are pooled symmetrically around each row (one more on each side while one exists) until the
+ * pooled steps span ≥ smoothTokens tokens; the value is the mean over all pooled steps, placed at
+ * their centre — so a small batch is smoothed over many rows, a large one (≥ smoothTokens per row)
+ * not at all, and no lag is introduced on a linear stretch.
+ */
+export function smoothLossCurve(curve: readonly CurveRow[], smoothTokens = DEFAULT_SMOOTH_TOKENS, label = 'curve'): { step: number; loss: number }[] {
+  if (!(smoothTokens >= 0) || !Number.isFinite(smoothTokens)) {
+    throw new ConfigError('smoothTokens', smoothTokens, 'Give the smoothing window in tokens, ≥ 0 (default 4096).', 'not a window');
+  }
+  curve.forEach((r, i) => {
+    const prev = i > 0 ? curve[i - 1] : { step: 0, tokens: 0 };
+    if (!(Number.isFinite(r.step) && r.step > prev.step) || !(Number.isFinite(r.tokens) && r.tokens > prev.tokens) || !Number.isFinite(r.loss)) {
+      throw new DataError(
+        `${label}, row ${i + 1}: needs a step and tokens above the previous row's (${prev.step}, ${prev.tokens}) and a finite loss, got step ${r.step}, tokens ${r.tokens}, loss ${r.loss}. Pass the metrics.jsonl rows in order, without diverged (NaN) rows.`,
+      );
+    }
+  });
+  const n = curve.length;
+  const startStep = (i: number) => (i === 0 ? 0 : curve[i - 1].step);
+  const startTokens = (i: number) => (i === 0 ? 0 : curve[i - 1].tokens);
+  const out: { step: number; loss: number }[] = [];
+  for (let i = 0; i < n; i++) {
+    let j = i;
+    let k = i;
+    while (curve[k].tokens - startTokens(j) < smoothTokens && (j > 0 || k < n - 1)) {
+      if (j > 0) j--;
+      if (k < n - 1) k++;
+    }
+    let sum = 0;
+    for (let r = j; r <= k; r++) sum += curve[r].loss * (curve[r].step - startStep(r));
+    out.push({ step: (startStep(j) + curve[k].step - 1) / 2, loss: sum / (curve[k].step - startStep(j)) });
+  }
+  return out;
+}
+
+/**
+ * Steps S at which the smoothed curve first comes down to `target`, linearly interpolated between
+ * smoothed points. The curve must have been above the target before (so a warmup that starts below
+ * it and rises does not count); undefined when it never reaches the target.
+ */
+export function stepsToTarget(curve: readonly CurveRow[], target: number, opts: { smoothTokens?: number; label?: string } = {}): number | undefined {
+  if (!(Number.isFinite(target) && target > 0)) {
+    throw new ConfigError('targetLoss', target, 'Give a finite train loss > 0 (e.g. 2.35).', 'not a loss');
+  }
+  return crossing(smoothLossCurve(curve, opts.smoothTokens ?? DEFAULT_SMOOTH_TOKENS, opts.label), target);
+}
+
+function crossing(smoothed: readonly { step: number; loss: number }[], target: number): number | undefined {
+  let above = false;
+  for (let i = 0; i < smoothed.length; i++) {
+    const { step, loss } = smoothed[i];
+    if (loss > target) above = true;
+    else if (above) {
+      // smoothed[i − 1] is above the target (else the loop would have returned there).
+      const a = smoothed[i - 1];
+      return a.step + ((a.loss - target) / (a.loss - loss)) * (step - a.step);
+    }
+  }
+  return undefined;
+}
+
+/**
+ * The auto target: the lowest loss, rounded UP to 2 decimals, that ≥ 4 runs (3 when a batch has
+ * only 3) reach at every batch size — the largest over batches of the 4th-lowest minimum smoothed
+ * loss. Four rather than the parabola's minimum three, so that bootstrap resamples of a batch
+ * still hold three distinct learning rates most of the time. Lower targets put S
+ * later in training, where B_noise is larger (Li et al. 2024: the surge peak moves with the loss).
+ * fitSurgeStepsToTarget raises it by 0.01 while some batch has no interior best LR there.
+ */
+export function autoTargetLoss(minLosses: readonly { batchTokens: number; minLoss: number }[]): { target: number; batchTokens: number; bindingLoss: number } {
+  let worst: { target: number; batchTokens: number; bindingLoss: number } | undefined;
+  for (const g of groupIndices(minLosses.map((m) => m.batchTokens))) {
+    const sorted = g.rows.map((i) => minLosses[i].minLoss).sort((a, b) => a - b);
+    if (sorted.length < 3) {
+      throw new DataError(`surge (steps-to-target): batch ${fmtTokens(g.key)} tokens has ${sorted.length} run${sorted.length === 1 ? '' : 's'}: a parabola of ln S in ln lr needs ≥ 3 learning rates per batch size. Add runs at other learning rates for this batch size.`);
+    }
+    const binding = sorted[Math.min(3, sorted.length - 1)];
+    if (!worst || binding > worst.bindingLoss) worst = { target: Math.ceil(binding * 100 - 1e-9) / 100, batchTokens: g.key, bindingLoss: binding };
+  }
+  if (!worst) throw new DataError('surge (steps-to-target): no runs given. Pass the LR × batch runs with their training curves.');
+  return worst;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Per batch size: the best LR
+
 interface BatchSlice {
   batchTokens: number;
   parabola: Parabola;
   bestLr: number;
+  /** steps-to-target only: exp(vertex of ln S). */
+  stepsMin?: number;
+}
+
+/** Vertex of a parabola in ln lr; refuses a concave parabola or a vertex outside the sampled LRs. */
+function vertexSlice(batchTokens: number, lrs: readonly number[], y: readonly number[], what: { quantity: string; bestLr: number; fix: string }): BatchSlice {
+  const u = lrs.map(Math.log);
+  const parabola = fitParabola(u, y);
+  const uMin = Math.min(...u);
+  const uMax = Math.max(...u);
+  if (!(parabola.p2 > 0) || parabola.vertexU < uMin || parabola.vertexU > uMax) {
+    const where = !(parabola.p2 > 0) ? `${what.quantity} against ln lr curves downward` : `the fitted best lr ${fmt(Math.exp(parabola.vertexU))} lies outside the sampled ${fmt(Math.exp(uMin))} … ${fmt(Math.exp(uMax))}`;
+    throw new DataError(`surge: batch ${fmtTokens(batchTokens)} tokens has no interior best learning rate (${where}; lowest ${what.quantity} at lr ${fmt(what.bestLr)}). ${what.fix}`);
+  }
+  return { batchTokens, parabola, bestLr: Math.exp(parabola.vertexU) };
 }
 
 function fitBatch(batchTokens: number, pts: readonly SurgePoint[]): BatchSlice {
   const lrs = new Set(pts.map((p) => p.lr));
   if (lrs.size < 3) {
     throw new DataError(
-      `surge: batch ${fmt(batchTokens)} tokens has ${lrs.size} distinct learning rate${lrs.size === 1 ? '' : 's'}: a parabola in ln lr needs at least 3. Add runs at other learning rates for this batch size.`,
+      `surge: batch ${fmtTokens(batchTokens)} tokens has ${lrs.size} distinct learning rate${lrs.size === 1 ? '' : 's'}: a parabola in ln lr needs at least 3. Add runs at other learning rates for this batch size.`,
     );
   }
-  const u = pts.map((p) => Math.log(p.lr));
-  const parabola = fitParabola(u, pts.map((p) => p.loss));
   const best = pts.reduce((b, p) => (p.loss < b.loss ? p : b));
-  const uMin = Math.min(...u);
-  const uMax = Math.max(...u);
-  if (!(parabola.p2 > 0) || parabola.vertexU < uMin || parabola.vertexU > uMax) {
-    const where = !(parabola.p2 > 0) ? 'loss against ln lr curves downward' : `the fitted best lr ${fmt(Math.exp(parabola.vertexU))} lies outside the sampled ${fmt(Math.exp(uMin))} … ${fmt(Math.exp(uMax))}`;
+  return vertexSlice(batchTokens, pts.map((p) => p.lr), pts.map((p) => p.loss), { quantity: 'loss', bestLr: best.lr, fix: 'Extend the LR grid past the best run on both sides.' });
+}
+
+interface StepsRun {
+  lr: number;
+  steps: number | undefined;
+  minLoss: number;
+}
+
+function fitStepsBatch(batchTokens: number, runs: readonly StepsRun[], target: number): BatchSlice {
+  const reached = runs.filter((r): r is StepsRun & { steps: number } => r.steps !== undefined);
+  const lrs = new Set(reached.map((r) => r.lr));
+  if (lrs.size < 3) {
+    const third = [...runs].sort((a, b) => a.minLoss - b.minLoss)[2]?.minLoss;
     throw new DataError(
-      `surge: batch ${fmt(batchTokens)} tokens has no interior best learning rate (${where}; lowest loss at lr ${fmt(best.lr)}). Extend the LR grid past the best run on both sides.`,
+      `surge (steps-to-target): at batch ${fmtTokens(batchTokens)} tokens ${lrs.size} learning rate${lrs.size === 1 ? '' : 's'} reach${lrs.size === 1 ? 'es' : ''} the target loss ${target} (of ${runs.length} runs): a parabola of ln S in ln lr needs ≥ 3. ${third !== undefined ? `Raise the target to ≥ ${fmt(third, 4)} (the 3rd-lowest loss reached at this batch), or train` : 'Add runs at other learning rates, or train'} this batch's runs longer.`,
     );
   }
-  return { batchTokens, parabola, bestLr: Math.exp(parabola.vertexU) };
+  const best = reached.reduce((b, r) => (r.steps < b.steps ? r : b));
+  const notReached = runs.filter((r) => r.steps === undefined).map((r) => fmt(r.lr));
+  const slice = vertexSlice(
+    batchTokens,
+    reached.map((r) => r.lr),
+    reached.map((r) => Math.log(r.steps)),
+    {
+      quantity: 'steps to the target',
+      bestLr: best.lr,
+      fix: `Add learning rates beyond the fastest run on the side the fitted best lr lies${notReached.length ? ` (lr ${notReached.join(', ')} never reached loss ${target}: train them longer or raise the target)` : ''}.`,
+    },
+  );
+  return { ...slice, stepsMin: Math.exp(slice.parabola.vertexY) };
 }
+
+/** Per-batch slices of the rows in `rows` (indices into points), batches ascending. */
+function slicesBy<P extends { batchTokens: number }>(points: readonly P[], rows: ArrayLike<number>, fit: (batchTokens: number, pts: P[]) => BatchSlice): BatchSlice[] {
+  const by = new Map<number, P[]>();
+  for (let j = 0; j < rows.length; j++) {
+    const p = points[rows[j]];
+    const list = by.get(p.batchTokens);
+    if (list) list.push(p);
+    else by.set(p.batchTokens, [p]);
+  }
+  return [...by.entries()].sort((a, b) => a[0] - b[0]).map(([b, pts]) => fit(b, pts));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Across batch sizes
 
 /** Start grid for (ln ε_max, ln B_noise): around the largest best LR and across the batch range. */
 function surgeStarts(slices: readonly BatchSlice[]): number[][] {
   const lnMax = Math.log(Math.max(...slices.map((s) => s.bestLr)));
-  const lnB = slices.map((s) => Math.log(s.batchTokens));
-  const bCands = [Math.min(...lnB) - Math.log(10), ...lnB, Math.max(...lnB) + Math.log(10)];
   const out: number[][] = [];
-  for (const de of [0, Math.log(2), Math.log(5)]) for (const b of bCands) out.push([lnMax + de, b]);
+  for (const de of [0, Math.log(2), Math.log(5)]) for (const b of batchStarts(slices)) out.push([lnMax + de, b]);
   return out;
+}
+
+/** ln B_noise starts: every sampled batch and a decade beyond either end. */
+function batchStarts(slices: readonly BatchSlice[]): number[] {
+  const lnB = slices.map((s) => Math.log(s.batchTokens));
+  return [Math.min(...lnB) - Math.log(10), ...lnB, Math.max(...lnB) + Math.log(10)];
 }
 
 function fitCurve(slices: readonly BatchSlice[]): FormFit {
@@ -111,6 +328,24 @@ function fitCurve(slices: readonly BatchSlice[]): FormFit {
     slices.map((s) => s.bestLr),
     { starts: surgeStarts(slices), loss: 'lsq-log' },
   );
+}
+
+/** Levenberg–Marquardt of ln S_min(B) = ln S_min + ln(1 + B_noise/B) over the batches. */
+function fitSteps(slices: readonly BatchSlice[], starts?: readonly (readonly number[])[]): FormFit {
+  const lnS = Math.log(Math.min(...slices.map((s) => s.stepsMin as number)));
+  return fitForm(
+    stepsBatchForm,
+    [Float64Array.from(slices, (s) => s.batchTokens)],
+    slices.map((s) => s.stepsMin as number),
+    { starts: starts ?? [0, Math.log(0.5), Math.log(0.2)].flatMap((ds) => batchStarts(slices).map((b) => [lnS + ds, b])), loss: 'lsq-log' },
+  );
+}
+
+/** ε_max = mean over batches of η_best(B)·½(sqrt(B_noise/B) + sqrt(B/B_noise)) (Li et al. 2024 §3.2). */
+export function liEpsMax(best: readonly { batchTokens: number; bestLr: number }[], bNoise: number): number {
+  let s = 0;
+  for (const b of best) s += (b.bestLr * 0.5 * (Math.sqrt(bNoise / b.batchTokens) + Math.sqrt(b.batchTokens / bNoise))) / best.length;
+  return s;
 }
 
 function derivedOf(epsMax: number, bNoise: number, q: ExpertLrQuery | undefined): Record<string, number> {
@@ -125,13 +360,40 @@ function derivedOf(epsMax: number, bNoise: number, q: ExpertLrQuery | undefined)
   return out;
 }
 
+function checkExpertQuery(q: ExpertLrQuery | undefined): void {
+  if (q && !(q.numExperts >= 1 && q.topK >= 1 && q.topK <= q.numExperts && q.batchTokens > 0)) {
+    throw new DataError(`surge: expert LR query needs 1 ≤ topK ≤ numExperts and batchTokens > 0 (got E=${q.numExperts}, k=${q.topK}, B=${q.batchTokens}).`);
+  }
+}
+
+/** n log-spaced batch sizes from half the smallest to twice the largest sampled batch. */
+function batchGrid(slices: readonly BatchSlice[], n: number): number[] {
+  const bMin = slices[0].batchTokens;
+  const bMax = slices[slices.length - 1].batchTokens;
+  return Array.from({ length: n }, (_, i) => Math.exp(Math.log(bMin / 2) + (i / (n - 1)) * Math.log((4 * bMax) / bMin)));
+}
+
+/**
+ * Refit the surge curve to a resample's per-batch optima, starting from a previous optimum
+ * (the optima themselves change with every resample, so this is not a row-level refit);
+ * returns [ε_max, B_noise].
+ */
+function refitSlices(base: FormFit, slices: readonly BatchSlice[]): [number, number] | null {
+  const fit = fitForm(surgeForm, [Float64Array.from(slices, (s) => s.batchTokens)], slices.map((s) => s.bestLr), {
+    starts: [base.theta],
+    loss: 'lsq-log',
+  });
+  return Number.isFinite(fit.diagnostics.objective) ? [fit.params.epsMax, fit.params.Bnoise] : null;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Method 'final-loss'
+
 export function fitSurge(points: readonly SurgePoint[], options: SurgeOptions = {}): SurgeFit {
   const label = (p: SurgePoint, i: number) => p.label ?? `row ${i + 1}`;
   requirePositive(points, ['batchTokens', 'lr', 'loss'], label, 'Surge rows need batchTokens, lr and a finite loss > 0 (drop diverged runs).');
   const q = options.expertLr;
-  if (q && !(q.numExperts >= 1 && q.topK >= 1 && q.topK <= q.numExperts && q.batchTokens > 0)) {
-    throw new DataError(`surge: expert LR query needs 1 ≤ topK ≤ numExperts and batchTokens > 0 (got E=${q.numExperts}, k=${q.topK}, B=${q.batchTokens}).`);
-  }
+  checkExpertQuery(q);
   const nBoot = options.bootstrap ?? 0;
   const seed = options.seed ?? 0;
   const holdout = options.holdout ?? 'largest';
@@ -139,16 +401,7 @@ export function fitSurge(points: readonly SurgePoint[], options: SurgeOptions = 
   if (groups.length < 2) {
     throw new DataError(`surge: ε_max and B_noise need best learning rates at ≥ 2 batch sizes, got ${groups.length}. Add runs at other batch sizes.`);
   }
-  const slicesOf = (rows: ArrayLike<number>): BatchSlice[] => {
-    const by = new Map<number, SurgePoint[]>();
-    for (let j = 0; j < rows.length; j++) {
-      const p = points[rows[j]];
-      const list = by.get(p.batchTokens);
-      if (list) list.push(p);
-      else by.set(p.batchTokens, [p]);
-    }
-    return [...by.entries()].sort((a, b) => a[0] - b[0]).map(([b, pts]) => fitBatch(b, pts));
-  };
+  const slicesOf = (rows: ArrayLike<number>): BatchSlice[] => slicesBy(points, rows, fitBatch);
   const all = points.map((_, i) => i);
   const slices = slicesOf(all);
   const curveFit = fitCurve(slices);
@@ -200,7 +453,7 @@ export function fitSurge(points: readonly SurgePoint[], options: SurgeOptions = 
           )
         : null;
     heldOut.push({
-      label: `best lr at B = ${fmt(held.batchTokens)} tokens`,
+      label: `best lr at B = ${fmtTokens(held.batchTokens)} tokens`,
       actual: held.bestLr,
       predicted: pred,
       ci95: heldBoot?.intervals.lr ?? null,
@@ -208,17 +461,14 @@ export function fitSurge(points: readonly SurgePoint[], options: SurgeOptions = 
     });
   }
 
-  const bMin = Math.min(...slices.map((s) => s.batchTokens));
-  const bMax = Math.max(...slices.map((s) => s.batchTokens));
-  const nCurve = options.curvePoints ?? 50;
-  const curve = Array.from({ length: nCurve }, (_, i) => {
-    const b = Math.exp(Math.log(bMin / 2) + (i / (nCurve - 1)) * Math.log((4 * bMax) / bMin));
-    return { batchTokens: b, lr: epsOpt(b, epsMax, bNoise) };
-  });
+  const bMin = slices[0].batchTokens;
+  const bMax = slices[slices.length - 1].batchTokens;
+  const curve = batchGrid(slices, options.curvePoints ?? 50).map((b) => ({ batchTokens: b, lr: epsOpt(b, epsMax, bNoise) }));
   const peakInside = bNoise >= bMin / 2 && bNoise <= bMax * 2;
 
   return {
     kind: 'surge',
+    method: 'final-loss',
     form: surgeForm.expression,
     params: withIntervals({ epsMax, Bnoise: bNoise }, boot, 'params.'),
     derived: withIntervals(derived, boot, 'derived.'),
@@ -232,15 +482,15 @@ export function fitSurge(points: readonly SurgePoint[], options: SurgeOptions = 
     },
     heldOut,
     bootstrap: bootstrapSummary(boot, 'runs resampled with replacement within each batch size; parabolas and the surge curve refitted'),
-    options: { holdout, bootstrap: nBoot, seed, expertLr: q ?? null },
+    options: { method: 'final-loss', holdout, bootstrap: nBoot, seed, expertLr: q ?? null },
     notes: [
-      'Best LR per batch: vertex of a least-squares parabola of loss in ln lr (must lie inside the sampled LRs).',
+      'Method final-loss: best LR per batch = vertex of a least-squares parabola of the final loss in ln lr (must lie inside the sampled LRs).',
       'Surge curve: Levenberg–Marquardt on ln(best lr) from a grid of (ε_max, B_noise) starts.',
       peakInside
         ? 'B_noise lies within the sampled batch range (×2 margin): the surge peak is observed.'
-        : `B_noise = ${fmt(bNoise)} lies outside the sampled batches (${fmt(bMin)} … ${fmt(bMax)}): only one side of the surge is observed, so ε_max and B_noise are weakly identified (their ratio ε_max/sqrt(B_noise) is reported as lnEpsMaxOverSqrtBnoise).`,
-      held ? `Held-out check: curve refitted without the largest batch (${fmt(held.batchTokens)} tokens), its best LR predicted.` : 'No held-out check (needs ≥ 3 batch sizes, or --holdout none).',
-      ...(q ? [`Expert LR rule at E = ${q.numExperts}, k = ${q.topK}, B = ${fmt(q.batchTokens)} tokens: n = E/k, specialized experts see B/n tokens.`] : []),
+        : `B_noise = ${fmt(bNoise)} lies outside the sampled batches (${fmtTokens(bMin)} … ${fmtTokens(bMax)}): only one side of the surge is observed, so ε_max and B_noise are weakly identified (their ratio ε_max/sqrt(B_noise) is reported as lnEpsMaxOverSqrtBnoise).`,
+      held ? `Held-out check: curve refitted without the largest batch (${fmtTokens(held.batchTokens)} tokens), its best LR predicted.` : 'No held-out check (needs ≥ 3 batch sizes, or --holdout none).',
+      ...(q ? [`Expert LR rule at E = ${q.numExperts}, k = ${q.topK}, B = ${fmtTokens(q.batchTokens)} tokens: n = E/k, specialized experts see B/n tokens.`] : []),
     ],
     perBatch: slices.map((s, i) => ({
       batchTokens: s.batchTokens,
@@ -254,15 +504,202 @@ export function fitSurge(points: readonly SurgePoint[], options: SurgeOptions = 
   };
 }
 
-/**
- * Refit the surge curve to a resample's per-batch optima, starting from a previous optimum
- * (the optima themselves change with every resample, so this is not a row-level refit);
- * returns [ε_max, B_noise].
- */
-function refitSlices(base: FormFit, slices: readonly BatchSlice[]): [number, number] | null {
-  const fit = fitForm(surgeForm, [Float64Array.from(slices, (s) => s.batchTokens)], slices.map((s) => s.bestLr), {
-    starts: [base.theta],
-    loss: 'lsq-log',
+// ---------------------------------------------------------------------------------------------
+// Method 'steps-to-target'
+
+/** The steps-fit quantities of one set of per-batch slices: [S_min, B_noise, ε_max (Li), free ε_max, free B_noise]. */
+function stepsEstimates(slices: readonly BatchSlice[], stepsFit: FormFit, freeFit: FormFit): number[] | null {
+  const sf = fitSteps(slices, [stepsFit.theta]);
+  const free = refitSlices(freeFit, slices);
+  if (!Number.isFinite(sf.diagnostics.objective) || !free) return null;
+  return [sf.params.Smin, sf.params.Bnoise, liEpsMax(slices, sf.params.Bnoise), free[0], free[1]];
+}
+
+export function fitSurgeStepsToTarget(points: readonly SurgeCurvePoint[], options: SurgeStepsOptions = {}): SurgeFit {
+  const label = (p: SurgeCurvePoint, i: number) => p.label ?? `run ${i + 1}`;
+  requirePositive(points, ['batchTokens', 'lr'], label, 'Steps-to-target rows need batchTokens and lr > 0.');
+  points.forEach((p, i) => {
+    if (!Array.isArray(p.curve) || p.curve.length < 2) {
+      throw new DataError(`${label(p, i)}: the steps-to-target method needs a training curve of ≥ 2 logged rows, got ${Array.isArray(p.curve) ? p.curve.length : 'none'}. Log the train loss every few steps (train.logEvery) or use the final-loss method.`);
+    }
   });
-  return Number.isFinite(fit.diagnostics.objective) ? [fit.params.epsMax, fit.params.Bnoise] : null;
+  const q = options.expertLr;
+  checkExpertQuery(q);
+  const nBoot = options.bootstrap ?? 0;
+  const seed = options.seed ?? 0;
+  const holdout = options.holdout ?? 'largest';
+  const smoothTokens = options.smoothTokens ?? DEFAULT_SMOOTH_TOKENS;
+  const nBatches = groupIndices(points.map((p) => p.batchTokens)).length;
+  if (nBatches < 3) {
+    throw new DataError(`surge (steps-to-target): S_min and B_noise need steps to the target at ≥ 3 batch sizes, got ${nBatches}. Add runs at other batch sizes.`);
+  }
+
+  // Each run's smoothed curve, its lowest smoothed loss and its steps to the target.
+  const smoothed = points.map((p, i) => smoothLossCurve(p.curve, smoothTokens, label(p, i)));
+  const minLoss = smoothed.map((c) => Math.min(...c.map((r) => r.loss)));
+  const given = options.targetLoss ?? 'auto';
+  if (given !== 'auto' && !(Number.isFinite(given) && given > 0)) {
+    throw new ConfigError('targetLoss', given, 'Give a train loss > 0 that ≥ 3 runs reach at every batch size, or "auto".', 'not a loss');
+  }
+  const auto = given === 'auto' ? autoTargetLoss(points.map((p, i) => ({ batchTokens: p.batchTokens, minLoss: minLoss[i] }))) : null;
+  const all = points.map((_, i) => i);
+  const atTarget = (t: number) => {
+    const rs: (StepsRun & { batchTokens: number })[] = points.map((p, i) => ({ batchTokens: p.batchTokens, lr: p.lr, steps: crossing(smoothed[i], t), minLoss: minLoss[i] }));
+    const slicesOf = (rows: ArrayLike<number>): BatchSlice[] => slicesBy(rs, rows, (b, sub) => fitStepsBatch(b, sub, t));
+    return { target: t, runs: rs, slicesOf, slices: slicesOf(all) };
+  };
+  // The auto target is raised in steps of 0.01 (at most AUTO_TARGET_STEPS times) while some batch
+  // has no interior best LR there: the lowest target the whole grid supports.
+  let at: ReturnType<typeof atTarget> | undefined;
+  let raisedFrom: { target: number; reason: string } | undefined;
+  if (auto) {
+    for (let k = 0; !at; k++) {
+      const t = Math.round((auto.target + 0.01 * k) * 100) / 100;
+      try {
+        at = atTarget(t);
+      } catch (err) {
+        if (!(err instanceof DataError)) throw err;
+        raisedFrom ??= { target: t, reason: err.message };
+        if (k >= AUTO_TARGET_STEPS) throw new DataError(`${raisedFrom.reason} (auto target: ${raisedFrom.target}; every target up to ${t} fails too. Give --target-loss, or extend the LR grid.)`);
+      }
+    }
+  } else at = atTarget(given as number);
+  const { target, runs, slicesOf, slices } = at;
+  const stepsFit = fitSteps(slices);
+  const { Smin: sMin, Bnoise: bNoise } = stepsFit.params;
+  const epsMax = liEpsMax(slices, bNoise);
+  const freeFit = fitCurve(slices);
+  const derivedAt = (s: number, bn: number, eps: number, freeEps: number, freeBn: number) => ({
+    ...derivedOf(eps, bn, q),
+    Emin: s * bn,
+    freeEpsMax: freeEps,
+    freeBnoise: freeBn,
+  });
+  const derived = derivedAt(sMin, bNoise, epsMax, freeFit.params.epsMax, freeFit.params.Bnoise);
+
+  const batchIds = groupIds(points.map((p) => p.batchTokens));
+  const boot =
+    nBoot > 0
+      ? bootstrap(
+          points.length,
+          (rows) => {
+            let ss: BatchSlice[];
+            try {
+              ss = slicesOf(rows);
+            } catch {
+              return null;
+            }
+            const r = stepsEstimates(ss, stepsFit, freeFit);
+            if (!r) return null;
+            const per: Record<string, number> = {};
+            ss.forEach((s, i) => {
+              per[`batch.${i}.bestLr`] = s.bestLr;
+              per[`batch.${i}.stepsMin`] = s.stepsMin as number;
+            });
+            return { ...prefixKeys({ epsMax: r[2], Bnoise: r[1], Smin: r[0] }, 'params.'), ...prefixKeys(derivedAt(r[0], r[1], r[2], r[3], r[4]), 'derived.'), ...per };
+          },
+          { samples: nBoot, seed, groups: batchIds },
+        )
+      : null;
+
+  // Held-out: S_min and B_noise from the other batches (≥ 2: two parameters), ε_max by Li et al.'s
+  // average over them; predict the largest batch's S_min and best LR.
+  const heldOut: HeldOutRow[] = [];
+  const held = holdout === 'largest' ? slices[slices.length - 1] : null;
+  if (held) {
+    const trainSlices = slices.slice(0, -1);
+    const heldFit = fitSteps(trainSlices);
+    const predictHeld = (ss: readonly BatchSlice[], fit: FormFit) => {
+      const eps = liEpsMax(ss, fit.params.Bnoise);
+      return { steps: stepsAtBatch(held.batchTokens, fit.params.Smin, fit.params.Bnoise), lr: epsOpt(held.batchTokens, eps, fit.params.Bnoise) };
+    };
+    const pred = predictHeld(trainSlices, heldFit);
+    const trainRows = all.filter((i) => points[i].batchTokens !== held.batchTokens);
+    const heldBoot =
+      nBoot > 0
+        ? bootstrap(
+            trainRows.length,
+            (rows) => {
+              try {
+                const ss = slicesOf(Array.from(rows, (j) => trainRows[j]));
+                const f = fitSteps(ss, [heldFit.theta]);
+                return Number.isFinite(f.diagnostics.objective) ? predictHeld(ss, f) : null;
+              } catch {
+                return null;
+              }
+            },
+            { samples: nBoot, seed: seed + 1, groups: groupIds(trainRows.map((i) => points[i].batchTokens)) },
+          )
+        : null;
+    heldOut.push(
+      { label: `S_min at B = ${fmtTokens(held.batchTokens)} tokens`, actual: held.stepsMin as number, predicted: pred.steps, ci95: heldBoot?.intervals.steps ?? null, relError: relError(pred.steps, held.stepsMin as number) },
+      { label: `best lr at B = ${fmtTokens(held.batchTokens)} tokens`, actual: held.bestLr, predicted: pred.lr, ci95: heldBoot?.intervals.lr ?? null, relError: relError(pred.lr, held.bestLr) },
+    );
+  }
+
+  const bMin = slices[0].batchTokens;
+  const bMax = slices[slices.length - 1].batchTokens;
+  // Batches where exactly 3 LRs reach the target: their parabola is determined, not fitted.
+  const thinBatches = new Set(slices.filter((s) => new Set(runs.filter((r) => r.batchTokens === s.batchTokens && r.steps !== undefined).map((r) => r.lr)).size === 3).map((s) => s.batchTokens));
+  const thin = [...thinBatches].map(fmtTokens);
+  const grid = batchGrid(slices, options.curvePoints ?? 50);
+  const reachedText = slices
+    .map((s) => {
+      const rs = runs.filter((r) => r.batchTokens === s.batchTokens);
+      return `${fmtTokens(s.batchTokens)}: ${rs.filter((r) => r.steps !== undefined).length}/${rs.length}`;
+    })
+    .join(', ');
+  return {
+    kind: 'surge',
+    method: 'steps-to-target',
+    targetLoss: target,
+    smoothTokens,
+    form: `S = ${stepsBatchForm.expression}; lr = ${surgeForm.expression}`,
+    params: withIntervals({ epsMax, Bnoise: bNoise, Smin: sMin }, boot, 'params.'),
+    derived: withIntervals(derived, boot, 'derived.'),
+    diagnostics: stepsFit.diagnostics,
+    data: {
+      n: points.length,
+      rowsGiven: points.length,
+      columns: {},
+      dropped: [],
+      heldOutRows: held ? points.filter((p) => p.batchTokens === held.batchTokens).map((p) => label(p, points.indexOf(p))) : [],
+    },
+    heldOut,
+    bootstrap: bootstrapSummary(boot, 'runs resampled with replacement within each batch size (target fixed); parabolas, the S(B) fit, ε_max and the free surge curve refitted'),
+    options: { method: 'steps-to-target', targetLoss: given, smoothTokens, holdout, bootstrap: nBoot, seed, expertLr: q ?? null },
+    notes: [
+      'Method steps-to-target (Li et al. 2024 §3.2): per run, the optimizer steps S until the smoothed train loss first comes down to the target; per batch, best LR = vertex of a least-squares parabola of ln S in ln lr over the runs that reach it, S_min(B) its minimum; S_min and B_noise from Levenberg–Marquardt on ln S_min(B) = ln S_min + ln(1 + B_noise/B); ε_max = mean over batches of best lr·½(√(B_noise/B) + √(B/B_noise)).',
+      auto
+        ? `Target train loss ${target} (auto: the lowest 2-decimal loss that ≥ 4 runs reach at every batch size${raisedFrom ? ` and where every batch has an interior best LR: raised from ${raisedFrom.target}, where ${raisedFrom.reason.replace(/^surge( \(steps-to-target\))?: /, '').split('. ')[0]}` : ''}; binding batch ${fmtTokens(auto.batchTokens)} tokens, whose binding run reaches ${fmt(auto.bindingLoss, 4)}).`
+        : `Target train loss ${target} (given).`,
+      `Smoothing: centred moving average of the logged train loss over ≥ ${fmtTokens(smoothTokens)} tokens and ≥ 1 row. Runs reaching the target per batch: ${reachedText}.`,
+      bNoise >= bMin && bNoise <= bMax
+        ? `B_noise = ${fmt(bNoise)} tokens lies inside the sampled batches (${fmtTokens(bMin)} … ${fmtTokens(bMax)}).`
+        : `B_noise = ${fmt(bNoise)} tokens lies outside the sampled batches (${fmtTokens(bMin)} … ${fmtTokens(bMax)}): extrapolated from how S_min(B) bends; add batch sizes nearer to it.`,
+      `Free surge-curve fit of the best LRs (diagnostic): ε_max = ${fmt(freeFit.params.epsMax)}, B_noise = ${fmt(freeFit.params.Bnoise)} tokens (derived.freeEpsMax, derived.freeBnoise).`,
+      ...(boot && boot.succeeded < boot.samples / 2
+        ? [
+            `Only ${boot.succeeded} of ${boot.samples} bootstrap resamples could be refitted (the intervals come from these): a resample is skipped when, at some batch size, fewer than 3 distinct learning rates among its runs reach the target or the parabola's vertex leaves them.${thin.length ? ` At batch${thin.length > 1 ? 'es' : ''} ${thin.join(', ')} tokens only 3 learning rates reach ${target}, so most resamples lose one: a higher --target-loss lets more runs reach it.` : ' More learning rates per batch size make this rarer.'}`,
+          ]
+        : []),
+      held ? `Held-out check: S(B) refitted without the largest batch (${fmtTokens(held.batchTokens)} tokens), its S_min and best LR predicted.` : 'No held-out check (--holdout none).',
+      ...(q ? [`Expert LR rule at E = ${q.numExperts}, k = ${q.topK}, B = ${fmtTokens(q.batchTokens)} tokens: n = E/k, specialized experts see B/n tokens.`] : []),
+    ],
+    perBatch: slices.map((s, i) => ({
+      batchTokens: s.batchTokens,
+      points: runs
+        .map((r, j) => ({ r, j }))
+        .filter(({ r }) => r.batchTokens === s.batchTokens)
+        .map(({ r, j }) => ({ lr: r.lr, loss: r.minLoss, ...(r.steps !== undefined ? { steps: r.steps } : {}), label: label(points[j], j) })),
+      parabola: { q0: s.parabola.p0, q1: s.parabola.p1, q2: s.parabola.p2, r2: s.parabola.r2 },
+      // With exactly 3 LRs reaching the target every resample that fits keeps the same 3 runs, so
+      // the "interval" would be a single value: none is reported.
+      bestLr: { value: s.bestLr, ci95: thinBatches.has(s.batchTokens) ? null : (boot?.intervals[`batch.${i}.bestLr`] ?? null) },
+      stepsMin: { value: s.stepsMin as number, ci95: thinBatches.has(s.batchTokens) ? null : (boot?.intervals[`batch.${i}.stepsMin`] ?? null) },
+      heldOut: held !== null && s.batchTokens === held.batchTokens,
+    })),
+    curve: grid.map((b) => ({ batchTokens: b, lr: epsOpt(b, epsMax, bNoise) })),
+    stepsCurve: grid.map((b) => ({ batchTokens: b, steps: stepsAtBatch(b, sMin, bNoise) })),
+  };
 }

@@ -112,9 +112,16 @@ export function sizeHunyuanLike(args: HunyuanLikeArgs): HunyuanLikeResult {
   let best: { shape: Record<ShapeField | 'claShareFactor', number>; n: number; err: number; score: number } | undefined;
   for (let numLayers = 1; numLayers <= 256; numLayers++) {
     // Widths step by 16, or by the head width when a narrower one is asked for (tiny families).
+    // A fixed head width also admits the one model narrower than a head: dModel = headDim / 2 with a
+    // single head that wide, so a tiny family reaches below its one-head model.
     const widthStep = Math.min(16, args.headDim ?? 16);
-    for (let dModel = widthStep; dModel <= 32768; dModel += widthStep) {
-      const headDim = args.headDim ?? defaultHeadDim(dModel);
+    const subHead = args.headDim !== undefined && args.headDim % 2 === 0 ? args.headDim / 2 : undefined;
+    const widths = function* () {
+      if (subHead !== undefined && subHead % widthStep !== 0) yield subHead;
+      for (let w = widthStep; w <= 32768; w += widthStep) yield w;
+    };
+    for (const dModel of widths()) {
+      const headDim = dModel === subHead ? dModel : (args.headDim ?? defaultHeadDim(dModel));
       if (dModel % headDim !== 0) continue;
       const numHeads = dModel / headDim;
       const dFf = Math.max(16, Math.round((ffnRatio * dModel) / 16) * 16);
@@ -163,7 +170,7 @@ export function sizeHunyuanLike(args: HunyuanLikeArgs): HunyuanLikeResult {
     dFf: shape.dFf,
     claShareFactor: shape.claShareFactor,
   };
-  if (args.headDim !== undefined) config.headDim = args.headDim;
+  if (args.headDim !== undefined) config.headDim = shape.headDim;
   return { config, params: best.n, relError: (best.n - target) / target };
 }
 

@@ -17,7 +17,7 @@ import { sweepPaths } from '../io/results.ts';
 import { provenance } from '../util/provenance.ts';
 import { composeReport } from './compose.ts';
 import type { ImageFormat } from './export.ts';
-import { buildFitSections, standardFits, type LoadedFit } from './fit-sections.ts';
+import { buildFitSections, standardFits, type LoadedFit, type StandardFitOptions } from './fit-sections.ts';
 import { RUN_COLUMNS, dataFrameToTable, runTableRows, runsDataFrame } from './frame.ts';
 import { renderReportHtml, type ReportSection } from './page.ts';
 import { loadSweepRecords } from './records.ts';
@@ -38,6 +38,10 @@ export interface BuildReportOptions {
   bootstrap?: number;
   /** Schedule-aware loss law for the schedule comparison (default tissue). */
   scheduleLaw?: ScheduleLawName;
+  /** Surge method of the report's own surge fit (default auto: steps-to-target for constant-LR grids). */
+  surgeMethod?: StandardFitOptions['surgeMethod'];
+  /** Target train loss of a steps-to-target surge fit (default: auto). */
+  targetLoss?: number;
   seed?: number;
   /** Chromium executable for static export (default $MOELAB_CHROMIUM or /usr/bin/chromium). */
   chromium?: string;
@@ -85,6 +89,8 @@ export async function buildReport(sweepDir: string, options: BuildReportOptions 
     targetFlops: options.targetFlops,
     seed: options.seed,
     scheduleLaw: options.scheduleLaw,
+    surgeMethod: options.surgeMethod,
+    targetLoss: options.targetLoss,
     ...(options.bootstrap !== undefined ? { bootstrap: options.bootstrap, parametricBootstrap: Math.min(options.bootstrap, 200) } : {}),
   };
   const tFit = performance.now();

@@ -11,12 +11,12 @@ import { fmt } from '../fit/points.ts';
 import { FIT_RECORD_SCHEMA, type Estimate, type FitKind, type FitResultBase } from '../fit/record.ts';
 import { fitRuns, fitScheduleRuns } from '../fit/run-fit.ts';
 import type { ScheduleFit, ScheduleLawName } from '../fit/schedule-laws.ts';
-import type { SurgeFit, SurgePoint } from '../fit/surge.ts';
+import type { SurgeFit, SurgeMethod, SurgePoint } from '../fit/surge.ts';
 import { sweepPaths } from '../io/results.ts';
 import { provenance } from '../util/provenance.ts';
 import { formatNumber, logspace } from './figure.ts';
 import { isoflopFigure, isoflopSlices } from './figures/isoflop.ts';
-import { lrBatchFigure, type GridCell } from './figures/lr-batch.ts';
+import { lrBatchFigure, lrBatchStepsFigure, surgeMethodText, type GridCell } from './figures/lr-batch.ts';
 import { parametricFigure } from './figures/parametric.ts';
 import { powerLawFigure } from './figures/power-laws.ts';
 import { scheduleCurveRows, scheduleFigure } from './figures/schedules.ts';
@@ -50,6 +50,10 @@ export interface StandardFitOptions {
   seed?: number;
   /** isoFLOP parabolas use only sizes within this factor of each budget's best run (default: all). */
   isoflopWindow?: number;
+  /** Surge method (default auto: steps-to-target for constant-LR grids with logged train loss). */
+  surgeMethod?: 'auto' | SurgeMethod;
+  /** Surge steps-to-target: the target train loss (default: auto). */
+  targetLoss?: number;
 }
 
 export const STANDARD_FIT_DEFAULTS = { bootstrap: 1000, parametricBootstrap: 200, scheduleBootstrap: 0, scheduleLaw: 'tissue', seed: 0 } as const;
@@ -87,6 +91,11 @@ export function lrBatchRuns(records: SweepRecords): RunRecord[] {
   return records.runs.filter((r) => runStudyKind(r) === 'lr-batch' || (runStudyKind(r) === undefined && records.kind === 'lr-batch'));
 }
 
+/**
+ * Final-loss rows of the LR × batch runs (the final-loss surge method's input; the report also
+ * takes the expert-LR query batch from the best of them). The steps-to-target method reads the
+ * runs' train-loss curves through fitRuns (src/fit/run-fit.ts), as `moelab fit surge --runs` does.
+ */
 export function surgePoints(runs: RunRecord[]): SurgePoint[] {
   return finished(runs).map((r) => ({ batchTokens: runBatchTokens(r), lr: r.config.config.train.lr, loss: r.loss, label: r.runId }));
 }
@@ -205,6 +214,8 @@ export async function standardFits(
         bootstrap: o.bootstrap,
         seed: o.seed,
         expertLr: model.numExperts > 0 && best ? { numExperts: model.numExperts, topK: model.topK, batchTokens: best.batchTokens } : undefined,
+        surgeMethod: options.surgeMethod,
+        targetLoss: options.targetLoss,
       }),
     );
   }
@@ -398,17 +409,24 @@ export function buildFitSections(records: SweepRecords, fits: LoadedFit[], warni
   const grid = lrBatchRuns(records);
   if (grid.length > 0 || surge) {
     guard('surge', () => {
-      const figure = lrBatchFigure(gridCells(grid.length > 0 ? grid : []), surge);
+      const figures = [lrBatchFigure(gridCells(grid.length > 0 ? grid : []), surge)];
+      const steps = surge?.method === 'steps-to-target' && surge.stepsCurve ? surge : undefined;
+      if (steps) figures.push(lrBatchStepsFigure(steps));
       const notes = surge
         ? [
-            `Surge fit (Li et al. 2024): ε_max = ${ciText(surge.params.epsMax)}, B_noise = ${ciText(surge.params.Bnoise)} tokens.`,
+            `Surge fit (Li et al. 2024, ${surgeMethodText(surge)}): ε_max = ${ciText(surge.params.epsMax)}, B_noise = ${ciText(surge.params.Bnoise)} tokens${steps ? `, S_min = ${ciText(steps.params.Smin)} steps` : ''}.`,
+            ...(steps
+              ? [
+                  `Free surge-curve fit of the best LRs (diagnostic): ε_max = ${ciText(steps.derived.freeEpsMax)}, B_noise = ${ciText(steps.derived.freeBnoise)} tokens.`,
+                ]
+              : []),
             ...(surge.derived.expertLrRatio ? [`Expert-specific LR ratio ε_opt(B·k/E)/ε_opt(B) = ${ciText(surge.derived.expertLrRatio)}${expertQueryText(surge)} (the paper reports ≈ 0.31 for 16 experts, top-1, i.e. B ≈ 0.26·B_noise; PAPER.md §3.2, UNCONFIRMED).`] : []),
-            ...surge.notes.filter((n) => n.includes('B_noise =')),
+            ...surge.notes.filter((n) => (n.includes('B_noise =') && !n.startsWith('Free surge-curve')) || n.startsWith('Target train loss') || n.startsWith('Only ')),
           ]
         : [];
-      if (grid.length > 0) out.sections.push({ id: 'lr-batch', title: 'Learning rate × batch size', notes, figures: [figure], tables: [] });
+      if (grid.length > 0) out.sections.push({ id: 'lr-batch', title: 'Learning rate × batch size', notes, figures, tables: [] });
       if (surge) {
-        out.headline.push({ label: 'surge fit', value: `ε_max ${ciText(surge.params.epsMax)}, B_noise ${ciText(surge.params.Bnoise)} tokens` });
+        out.headline.push({ label: 'surge fit', value: `ε_max ${ciText(surge.params.epsMax)}, B_noise ${ciText(surge.params.Bnoise)} tokens (${surgeMethodText(surge)})` });
         if (surge.derived.expertLrRatio) out.headline.push({ label: 'expert LR ratio', value: `${ciText(surge.derived.expertLrRatio)}${expertQueryText(surge)}` });
       }
     });
@@ -436,7 +454,7 @@ export function buildFitSections(records: SweepRecords, fits: LoadedFit[], warni
   }
   for (const f of fits) {
     for (const h of f.heldOut ?? []) {
-      if (/^(N_opt|best lr|mean)/.test(h.label)) out.headline.push({ label: `held-out ${f.kind}: ${h.label}`, value: `${(100 * h.relError).toFixed(1)}% error` });
+      if (/^(N_opt|best lr|S_min|mean)/.test(h.label)) out.headline.push({ label: `held-out ${f.kind}: ${h.label}`, value: `${(100 * h.relError).toFixed(1)}% error` });
     }
   }
   if (fits.length > 0) out.tables.push(fitParamsTable(fits, target));

@@ -31,6 +31,14 @@ export interface ComparisonInput {
   surge?: {
     epsMax: Estimate;
     bNoise: Estimate;
+    /** 'steps-to-target': B_noise from the S–E trade-off (Li et al. §3.2); 'final-loss': from the best LRs. */
+    method?: 'steps-to-target' | 'final-loss';
+    /** Train loss the steps were counted to (steps-to-target). */
+    targetLoss?: number;
+    /** steps-to-target: B_noise of the free surge-curve fit to the best LRs alone (where ε_opt peaks). */
+    freeBnoise?: number;
+    /** The expert LR ratio at freeBnoise instead of B_noise. */
+    freeExpertLrRatio?: number;
     expertLrRatio?: Estimate;
     u?: number;
     batchTokens?: number;
@@ -136,24 +144,38 @@ export function paperComparison(input: ComparisonInput): ComparisonRow[] {
     ),
   );
   const su = input.surge;
-  const outside = su?.batchRange && (su.bNoise.value > 2 * su.batchRange[1] || su.bNoise.value < su.batchRange[0] / 2);
-  const identification = outside
-    ? ` Here B_noise lies far outside the grid's batches (${fmtNumber(su!.batchRange![0])}–${fmtNumber(su!.batchRange![1])} tokens): only one side of the surge is observed, so ε_max and B_noise are not identified separately (only ε_max/√B_noise is), and the expert ratio sits at its B ≪ B_noise limit 1/√n.`
-    : '';
+  const range = su?.batchRange;
+  const rangeText = range ? `${fmtNumber(range[0], 4)}–${fmtNumber(range[1], 4)} tokens` : 'the grid';
+  const outsideRange = (b: number) => range !== undefined && (b > 2 * range[1] || b < range[0] / 2);
+  const stepsMethod = su?.method === 'steps-to-target';
+  const howMeasured = stepsMethod
+    ? `moelab follows Li et al.'s procedure (§3.2): B_noise from the steps S each batch needs to reach train loss ${su!.targetLoss ?? '?'} at its best LR, S_min(B) = S_min·(1 + B_noise/B); then ε_max = mean over batches of ε_opt(B)·½(√(B_noise/B) + √(B/B_noise)).`
+    : 'moelab fits ε_opt(B) = 2ε_max / (√(B_noise/B) + √(B/B_noise)) to the best LR per batch.';
+  // The two readings of B_noise: the S–E trade-off (B_crit) and where the best LRs peak.
+  const peakText =
+    stepsMethod && su!.freeBnoise !== undefined
+      ? outsideRange(su!.freeBnoise)
+        ? ` The best LRs alone do not peak inside ${rangeText} (a free surge fit puts the peak at ${fmtNumber(su!.freeBnoise)} tokens): the LR keeps rising past B_crit, so on this data the peak of ε_opt and the S–E noise scale are not the same quantity (Li et al. equate them through their Theorem 5).`
+        : ` A free surge fit of the best LRs alone puts the peak at ${fmtNumber(su!.freeBnoise)} tokens.`
+      : '';
+  const identification =
+    su && !stepsMethod && outsideRange(su.bNoise.value)
+      ? ` Here B_noise lies far outside the grid's batches (${rangeText}): only one side of the surge is observed, so ε_max and B_noise are not identified separately (only ε_max/√B_noise is), and the expert ratio sits at its B ≪ B_noise limit 1/√n.`
+      : '';
   rows.push(
     row(
       'surge fit: ε_max (peak of the optimal-LR curve)',
       su?.epsMax,
       PAPER.epsMax,
-      su ? `The paper does not report its ε_max; moelab fits ε_opt(B) = 2ε_max / (√(B_noise/B) + √(B/B_noise)) to the best LR per batch.${identification}` : 'Not measured: the LR × batch fit did not succeed.',
+      su ? `The paper does not report its ε_max; ${howMeasured}${identification}` : 'Not measured: the LR × batch fit did not succeed.',
     ),
   );
   rows.push(
     row(
-      'surge fit: B_noise (tokens)',
+      stepsMethod ? 'surge fit: B_noise (tokens, from the S–E trade-off)' : 'surge fit: B_noise (tokens)',
       su?.bNoise,
       PAPER.bNoise,
-      su ? `B_noise grows as loss falls (Li et al. 2024).${identification}` : 'Not measured.',
+      su ? `B_noise grows as loss falls (Li et al. 2024), so it is quoted at its target loss.${identification}${peakText}` : 'Not measured.',
     ),
   );
   rows.push(
@@ -162,7 +184,10 @@ export function paperComparison(input: ComparisonInput): ComparisonRow[] {
       su?.expertLrRatio,
       PAPER.expertLrRatio,
       su?.expertLrRatio
-        ? `The ratio is √n(1+u)/(n+u) with u = B/B_noise = ${fmtNumber(su.u ?? NaN)}; the paper's 0.31 implies u ≈ 0.26. Where moelab's u differs, so does the ratio: the rule is the same, the operating point is not.`
+        ? `The ratio is √n(1+u)/(n+u) with u = B/B_noise = ${fmtNumber(su.u ?? NaN)}; the paper's 0.31 implies u ≈ 0.26. Where moelab's u differs, so does the ratio: the rule is the same, the operating point is not.` +
+          (stepsMethod && su.freeBnoise !== undefined && su.freeExpertLrRatio !== undefined
+            ? ` With the peak of the best LRs instead (${fmtNumber(su.freeBnoise)} tokens) the ratio would be ${fmtNumber(su.freeExpertLrRatio)}.`
+            : '')
         : 'Not measured.',
     ),
   );

@@ -18,7 +18,7 @@ import { ConfigError, ConfigErrors } from '../errors.ts';
 import type { Estimate } from '../fit/record.ts';
 import type { IsoflopFit } from '../fit/isoflop.ts';
 import type { ScheduleFit } from '../fit/schedule-laws.ts';
-import type { SurgeFit } from '../fit/surge.ts';
+import { expertLrRatio, type ExpertLrQuery, type SurgeFit } from '../fit/surge.ts';
 import type { RunRecord, SweepRecords } from '../report/records.ts';
 import { writeJsonAtomic } from '../io/atomic.ts';
 import { DEFAULT_RESULTS_DIR, sweepPaths } from '../io/results.ts';
@@ -224,9 +224,14 @@ export function comparisonInput(
     out.compute = { a: compute.params.a, b: compute.params.b, meanAbsRelError: compute.derived.meanAbsRelError?.value };
   }
   if (surge) {
+    const query = surge.options.expertLr as ExpertLrQuery | null | undefined;
     out.surge = {
       epsMax: surge.params.epsMax,
       bNoise: surge.params.Bnoise,
+      method: surge.method ?? 'final-loss',
+      ...(surge.targetLoss !== undefined ? { targetLoss: surge.targetLoss } : {}),
+      ...(surge.derived.freeBnoise ? { freeBnoise: surge.derived.freeBnoise.value } : {}),
+      ...(surge.derived.freeBnoise && query ? { freeExpertLrRatio: expertLrRatio(query.batchTokens, surge.derived.freeBnoise.value, query.numExperts, query.topK) } : {}),
       ...(surge.derived.expertLrRatio ? { expertLrRatio: surge.derived.expertLrRatio } : {}),
       ...(surge.derived.u ? { u: surge.derived.u.value } : {}),
       ...(surge.perBatch.length

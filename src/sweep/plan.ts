@@ -293,11 +293,26 @@ function expandCells(def: SweepDefinition, options: ExpandOptions, problems: Pla
     case 'lr-batch': {
       const config = baseConfig(def, def.family, def.activatedParams, options, problems);
       if (!config) return [];
+      if (def.steps && (def.steps.length !== def.batchSizes.length || def.budgets)) {
+        problems.push({
+          level: 'error',
+          field: 'steps',
+          value: def.steps,
+          message: def.budgets ? 'steps per batch size and compute budgets both fix the run length' : `${def.steps.length} step counts for ${def.batchSizes.length} batch sizes`,
+          fix: def.budgets ? 'Give either steps (one per batch size) or budgets, not both.' : 'Give one step count per batch size, in the order of batchSizes.',
+        });
+        return [];
+      }
+      // Tokens per step need the sequence length: the model's, or the schema default.
+      const seqLen = config.model?.seqLen ?? ModelConfigSchema.shape.seqLen.parse(undefined);
       for (const budget of def.budgets ?? [undefined]) {
-        for (const batchSize of def.batchSizes) {
-          for (const lr of def.lrs) {
+        for (const [i, batchSize] of def.batchSizes.entries()) {
+          const tokens = def.steps ? { tokens: def.steps[i] * batchSize * seqLen } : {};
+          const scale = def.lrScaling === 'sqrt' ? Math.sqrt(batchSize / def.batchSizes[0]) : 1;
+          // Rounded to 12 significant digits so that 2e-3 × sqrt(4) is 4e-3 in the run id.
+          for (const lr of def.lrs.map((x) => Number((x * scale).toPrecision(12)))) {
             cells.push({
-              config: mergeConfig(config, { train: { lr, batchSize } }),
+              config: mergeConfig(config, { train: { lr, batchSize, ...tokens } }),
               label: { lr: true, batchSize: true },
               budgetFlops: budget,
               targetActivatedParams: def.activatedParams,

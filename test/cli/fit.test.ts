@@ -1,7 +1,7 @@
 // `moelab fit`: the issue's two example commands exactly as written, the JSON record they write,
 // and errors that name the bad flag or column (exit code 1, message on stderr).
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -67,4 +67,16 @@ describe('moelab fit', () => {
     const kind = moelab(['fit', 'chinchilla', '--csv', csv]);
     expect(kind.stderr).toMatch(/kind: not an allowed value \(got "chinchilla"\)\. Use one of: parametric, isoflop/);
   }, 120_000);
+
+  it('surge: --surge-method and --target-loss are checked, and steps-to-target needs run records', () => {
+    const grid = join(out, 'grid.csv');
+    writeFileSync(grid, 'batchTokens,lr,loss\n256,1e-3,3.1\n256,2e-3,3.0\n256,4e-3,3.2\n');
+    const bad = moelab(['fit', 'surge', '--csv', grid, '--surge-method', 'fastest']);
+    expect(bad.stderr).toMatch(/--surge-method: not an allowed value \(got "fastest"\)\. Use one of: auto, steps-to-target, final-loss/);
+    const target = moelab(['fit', 'surge', '--csv', grid, '--target-loss', '-2']);
+    expect(target.stderr).toMatch(/--target-loss: not a valid value \(got "-2"\)\. Give a train loss > 0/);
+    const csv = moelab(['fit', 'surge', '--csv', grid, '--target-loss', '2.35']);
+    expect(csv.code).toBe(1);
+    expect(csv.stderr).toMatch(/--target-loss: needs training curves \(got 2\.35\)\. Steps-to-target reads training curves from run records: use --runs DIR/);
+  }, 60_000);
 });

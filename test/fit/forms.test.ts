@@ -11,6 +11,8 @@ import {
   logSumExp,
   powerLawForm,
   powerLawOffsetForm,
+  stepsAtBatch,
+  stepsBatchForm,
   surgeForm,
   type Form,
 } from '../../src/fit/index.ts';
@@ -60,6 +62,8 @@ describe('forms', () => {
     [surgeForm, [Math.log(3e-4), Math.log(2e6)], [5e5]],
     [surgeForm, [Math.log(3e-4), Math.log(2e6)], [8e7]],
     [computeLinearForm, [9.59, 2.3e8], [1e8, 1e10]],
+    [stepsBatchForm, [Math.log(200), Math.log(500)], [64]],
+    [stepsBatchForm, [Math.log(200), Math.log(500)], [1e6]],
   ];
   for (const [form, theta, x] of cases) {
     it(`${form.name}: analytic gradient matches central differences at θ = [${theta.join(', ')}]`, () => {
@@ -74,6 +78,18 @@ describe('forms', () => {
     expect(surgeForm.predict([3e-4, 1e6], [0.25e6])).toBeCloseTo(0.8 * 3e-4, 15);
   });
 
+  it('steps-batch: S = S_min·(1 + B_noise/B), 2·S_min at B = B_noise (McCandlish et al. 2018)', () => {
+    expect(stepsAtBatch(256, 200, 512)).toBe(600);
+    expect(stepsAtBatch(500, 200, 500)).toBe(400);
+    const th = Float64Array.from(stepsBatchForm.fromNatural([200, 512]));
+    const cols = stepsBatchForm.prepare([Float64Array.of(256)]);
+    expect(Math.exp(stepsBatchForm.logPredict(th, cols, 0, new Float64Array(2)))).toBeCloseTo(600, 10);
+    // Far beyond B_noise and far below it the log stays finite (softplus, no overflow).
+    const far = stepsBatchForm.prepare([Float64Array.of(1e-300), Float64Array.of(1e300)]);
+    expect(stepsBatchForm.logPredict(th, [far[0]], 0, new Float64Array(2))).toBeCloseTo(Math.log(200) + Math.log(512) + 300 * Math.LN10, 6);
+    expect(stepsBatchForm.logPredict(th, [far[1]], 0, new Float64Array(2))).toBeCloseTo(Math.log(200), 12);
+  });
+
   it('every form round-trips natural ↔ fit parameters', () => {
     const natural: Record<string, number[]> = {
       chinchilla: [1.8, 480, 2100, 0.35, 0.37],
@@ -81,6 +97,7 @@ describe('forms', () => {
       'power-law': [5.9e-3, 0.53],
       surge: [3e-4, 2e6],
       'compute-linear': [9.59, 2.3e8],
+      'steps-batch': [200, 500],
     };
     for (const [name, p] of Object.entries(natural)) {
       const back = FORMS[name].toNatural(FORMS[name].fromNatural(p));

@@ -21,6 +21,7 @@ import {
   type IsoflopFit,
   type SurgeFit,
 } from '../../src/fit/index.ts';
+import { ConfigError } from '../../src/errors.ts';
 import type { DerivedCounts, MetricRow, RunConfigRecord, RunSummary } from '../../src/io/results.ts';
 import { runPaths, sweepPaths } from '../../src/io/results.ts';
 
@@ -36,6 +37,8 @@ interface RunSpec {
   metrics?: Partial<MetricRow>[];
   /** Study kind copied from the plan entry (config.json `study.kind`). */
   study?: string;
+  /** train.schedule (default: the schema's cosine). */
+  schedule?: Record<string, unknown>;
 }
 
 /** Write a sweep folder in the results/ layout with the given runs. */
@@ -47,7 +50,7 @@ function writeSweep(runs: RunSpec[]): string {
     const batchSize = r.batchSize ?? 8;
     const config = parseConfig(
       RunConfigSchema,
-      { name: r.id, model: { dModel: 32, numLayers: 1, numHeads: 2, dFf: 64 }, train: { tokens: Math.max(Math.round(r.tokens), 1024), batchSize, lr: r.lr ?? 1e-3 } },
+      { name: r.id, model: { dModel: 32, numLayers: 1, numHeads: 2, dFf: 64 }, train: { tokens: Math.max(Math.round(r.tokens), 1024), batchSize, lr: r.lr ?? 1e-3, ...(r.schedule ? { schedule: r.schedule } : {}) } },
       r.id,
     );
     const tokensPerStep = batchSize * 128;
@@ -140,6 +143,69 @@ describe('fitRuns', () => {
     expect(fit.params.epsMax.value / 2e-3).toBeCloseTo(1, 6);
     expect(fit.derived.expertLrRatio.value).toBeCloseTo((4 * 1.25) / 16.25, 6); // u = 0.25, n = 16
     expect(fit.data.columns.batchTokens).toBe('config.derived.tokensPerStep');
+  });
+
+  describe('surge: the method follows the runs', () => {
+    // An LR × batch grid whose train loss after n updates is 2.35·(S/n)^0.3 with
+    // S = 150·(1 + 600/B)·(1 + 0.2·ln²(lr/ε_opt(B))), logged every 10 steps as the mean since the last
+    // row; the final loss follows the surge law (ε_max 3e-3, B_noise 1024) for the final-loss method.
+    const grid = (schedule: (i: number) => Record<string, unknown> | undefined): RunSpec[] => {
+      const runs: RunSpec[] = [];
+      let i = 0;
+      for (const batchSize of [2, 8, 32]) {
+        const B = batchSize * 128;
+        for (const lr of [7e-4, 1.2e-3, 2.2e-3, 4e-3, 7e-3]) {
+          const S = 150 * (1 + 600 / B) * (1 + 0.2 * Math.log(lr / epsOpt(B, 3e-3, 600)) ** 2);
+          const total = Math.ceil(2.5 * 150 * (1 + 600 / B));
+          const f = (n: number) => (n === 0 ? 5 : Math.min(5, 2.35 * (S / n) ** 0.3));
+          const metrics: Partial<MetricRow>[] = [];
+          for (let s = 10; s <= total + 9; s += 10) {
+            let sum = 0;
+            for (let k = s - 9; k <= s; k++) sum += f(k - 1);
+            metrics.push({ step: s, tokens: s * B, trainLoss: sum / 10 });
+          }
+          const best = epsOpt(B, 3e-3, 1024);
+          runs.push({ id: `lr-bs${batchSize}-${lr}`, N: 1e6, tokens: total * B, batchSize, lr, loss: 3 + 0.05 * Math.log(lr / best) ** 2, metrics, schedule: schedule(i++) });
+        }
+      }
+      return runs;
+    };
+    const constant = { kind: 'constant', warmupSteps: 5 };
+
+    it('steps-to-target for constant-LR runs with logged train loss (auto), B_noise from S(B)', async () => {
+      const runs = [...grid(() => constant), { id: 'lr-unfinished', N: 1e6, tokens: 1e5, batchSize: 8, lr: 1e-3, loss: null, schedule: constant }];
+      const fit = (await fitRuns(readSweepRuns(writeSweep(runs)), { kind: 'surge', bootstrap: 0, targetLoss: 2.35 })) as SurgeFit;
+      expect(fit.method).toBe('steps-to-target');
+      expect(fit.targetLoss).toBe(2.35);
+      expect(Math.abs(fit.params.Bnoise.value / 600 - 1)).toBeLessThan(0.03);
+      expect(Math.abs(fit.params.epsMax.value / 3e-3 - 1)).toBeLessThan(0.03);
+      expect(fit.data.columns).toEqual({ batchTokens: 'config.derived.tokensPerStep', lr: 'config.config.train.lr', curve: 'metrics.jsonl step, tokens, trainLoss' });
+      expect(fit.data.dropped).toEqual([{ row: 'lr-unfinished', reason: 'not finished (no summary.json)' }]);
+      expect(fit.data.rowsGiven).toBe(16);
+      expect(fit.notes.join(' ')).toMatch(/Method steps-to-target \(auto: every run has a constant LR schedule and a logged train-loss curve\)/);
+    });
+
+    it('final-loss when a run decays its LR (auto), naming it; --target-loss then refused', async () => {
+      const runs = readSweepRuns(writeSweep(grid((i) => (i === 4 ? undefined : constant))));
+      const fit = (await fitRuns(runs, { kind: 'surge', bootstrap: 0 })) as SurgeFit;
+      expect(fit.method).toBe('final-loss');
+      expect(Math.abs(fit.params.Bnoise.value / 1024 - 1)).toBeLessThan(1e-4);
+      expect(fit.notes.join(' ')).toMatch(/Method final-loss \(auto: run lr-bs2-0\.007 uses a cosine schedule, and steps-to-target needs constant-LR runs\)/);
+      await expect(fitRuns(runs, { kind: 'surge', targetLoss: 2.35 })).rejects.toThrow(ConfigError);
+      await expect(fitRuns(runs, { kind: 'surge', targetLoss: 2.35 })).rejects.toThrow(/--target-loss: applies to the steps-to-target method only \(got 2\.35\)\. Drop --target-loss, or pass --surge-method steps-to-target/);
+      // Asked for explicitly, steps-to-target runs anyway and flags the decaying run.
+      const forced = (await fitRuns(runs, { kind: 'surge', bootstrap: 0, surgeMethod: 'steps-to-target', targetLoss: 2.35 })) as SurgeFit;
+      expect(forced.method).toBe('steps-to-target');
+      expect(forced.notes.join(' ')).toMatch(/Runs lr-bs2-0\.007 do not use a constant LR schedule/);
+      // Asked for final-loss on constant-LR runs: final-loss.
+      const asked = (await fitRuns(readSweepRuns(writeSweep(grid(() => constant))), { kind: 'surge', bootstrap: 0, surgeMethod: 'final-loss' })) as SurgeFit;
+      expect(asked.method).toBe('final-loss');
+    });
+
+    it('a CSV cannot do steps-to-target', async () => {
+      const csv = parseCsv('batchTokens,lr,loss\n256,1e-3,3\n', 'grid.csv');
+      await expect(fitTable(csv, { kind: 'surge', surgeMethod: 'steps-to-target' })).rejects.toThrow(/--surge-method: needs training curves \(got "steps-to-target"\)\. Steps-to-target reads training curves from run records: use --runs DIR/);
+    });
   });
 
   it('envelope: curves from metrics.jsonl (computeFlops, valLoss, tokens)', async () => {

@@ -1,8 +1,21 @@
 // Surge fit: the expert-LR ratio table of PAPER.md §3.2, recovery of planted (ε_max, B_noise) from
-// an LR × batch grid, held-out prediction of the largest batch, reproducible intervals, refusals.
+// an LR × batch grid, held-out prediction of the largest batch, reproducible intervals, refusals;
+// steps to a target loss on hand-made curves, and the steps-to-target fit on synthetic curves.
 import { describe, expect, it } from 'vitest';
 import { DataError } from '../../src/errors.ts';
-import { epsOpt, expertLrRatio, fitSurge, type SurgePoint } from '../../src/fit/index.ts';
+import {
+  autoTargetLoss,
+  epsOpt,
+  expertLrRatio,
+  fitSurge,
+  fitSurgeStepsToTarget,
+  smoothLossCurve,
+  stepsAtBatch,
+  stepsToTarget,
+  type CurveRow,
+  type SurgeCurvePoint,
+  type SurgePoint,
+} from '../../src/fit/index.ts';
 import { createRng } from '../../src/util/rng.ts';
 
 const EPS_MAX = 3e-3;
@@ -80,5 +93,239 @@ describe('fitSurge', () => {
     const bad = grid(0);
     bad[0] = { ...bad[0], loss: NaN };
     expect(() => fitSurge(bad)).toThrow(/B250000-k-3: loss must be a positive finite number \(got NaN\)/);
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// Steps to a target loss (Li et al. 2024 §3.2)
+
+/** Rows at the given steps (tokens = step × batchTokens) with the given losses. */
+function rows(batchTokens: number, steps: number[], losses: number[]): CurveRow[] {
+  return steps.map((step, i) => ({ step, tokens: step * batchTokens, loss: losses[i] }));
+}
+
+describe('smoothLossCurve and stepsToTarget (hand-computed)', () => {
+  // Rows every 10 steps at 8192 tokens/step: one row spans 81,920 tokens ≥ 4096, so no pooling.
+  // Row i averages steps a+1 … b, computed with a … b−1 updates done: it sits at (a + b − 1)/2.
+  const big = rows(8192, [10, 20, 30, 40], [3.0, 2.6, 2.2, 1.8]);
+
+  it('places each row at the centre of the updates it averages and interpolates linearly', () => {
+    expect(smoothLossCurve(big)).toEqual([
+      { step: 4.5, loss: 3.0 },
+      { step: 14.5, loss: 2.6 },
+      { step: 24.5, loss: 2.2 },
+      { step: 34.5, loss: 1.8 },
+    ]);
+    // 2.4 lies halfway between 2.6 (at 14.5) and 2.2 (at 24.5).
+    expect(stepsToTarget(big, 2.4)).toBeCloseTo(19.5, 12);
+    expect(stepsToTarget(big, 2.2)).toBeCloseTo(24.5, 12);
+  });
+
+  it('is undefined when the curve never reaches the target, or never was above it', () => {
+    expect(stepsToTarget(big, 1.0)).toBeUndefined();
+    expect(stepsToTarget(big, 3.5)).toBeUndefined();
+  });
+
+  it('counts only a descent from above the target (a warmup that starts below it and rises is skipped)', () => {
+    const warm = rows(8192, [10, 20, 30, 40], [2.0, 3.0, 2.5, 2.0]);
+    // First row already below 2.2 but never above before it; the descent 2.5 → 2.0 crosses at 24.5 + 0.6·10.
+    expect(stepsToTarget(warm, 2.2)).toBeCloseTo(30.5, 12);
+  });
+
+  it('pools rows until the window spans smoothTokens, so a noisy dip does not count', () => {
+    // 64 tokens/step, a row every 8 steps = 512 tokens: a 1024-token window pools 3 rows (2 at the ends).
+    const small = rows(64, [8, 16, 24, 32, 40, 48, 56, 64], [3.0, 2.9, 2.4, 2.9, 2.6, 2.5, 2.4, 2.3]);
+    const s = smoothLossCurve(small, 1024);
+    expect(s[0].step).toBeCloseTo(7.5, 12); // rows 0–1: updates 0 … 15
+    expect(s[0].loss).toBeCloseTo(2.95, 12);
+    expect(s[5].step).toBeCloseTo(43.5, 12); // rows 4–6: updates 32 … 55
+    expect(s[5].loss).toBeCloseTo(2.5, 12);
+    expect(s[6].loss).toBeCloseTo(2.4, 12);
+    // Smoothed: crosses 2.45 halfway between 43.5 and 51.5. Raw: at the dip, 11.5 + 0.9·8.
+    expect(stepsToTarget(small, 2.45, { smoothTokens: 1024 })).toBeCloseTo(47.5, 12);
+    expect(stepsToTarget(small, 2.45, { smoothTokens: 0 })).toBeCloseTo(18.7, 12);
+  });
+
+  it('weights rows by the steps they average (an eval row logged 2 steps after the last one)', () => {
+    const uneven = rows(64, [6, 8, 16], [3, 2, 1]);
+    // Row 1 alone spans 128 tokens; with both neighbours 1024: (6·3 + 2·2 + 8·1)/16 over updates 0 … 15.
+    expect(smoothLossCurve(uneven, 1024)[1]).toEqual({ step: 7.5, loss: 30 / 16 });
+  });
+
+  it('refuses rows out of order, non-finite losses and a non-positive target, naming them', () => {
+    expect(() => smoothLossCurve(rows(64, [8, 8], [3, 2]), 0, 'run-a')).toThrow(/run-a, row 2: needs a step and tokens above the previous row's \(8, 512\).*got step 8/);
+    expect(() => stepsToTarget(rows(64, [8, 16], [3, NaN]), 2)).toThrow(/row 2: .*loss NaN\. Pass the metrics\.jsonl rows in order, without diverged \(NaN\) rows/);
+    expect(() => stepsToTarget(big, 0)).toThrow(/targetLoss: not a loss \(got 0\)/);
+  });
+});
+
+// Synthetic truth for the steps-to-target fit: S(B, lr) = S_min·(1 + B_noise/B)·(1 + k·ln²(lr/ε_opt(B)))
+// with ε_opt the surge law; each run's loss after n updates is TARGET·(S/n)^0.3 (capped at 5), so
+// it crosses TARGET after exactly S updates. Rows every 5 steps average the steps since the last.
+const S_MIN = 200;
+const BN = 500;
+const EPS = 3e-3;
+const K = 0.2;
+const TARGET = 2.35;
+const BATCHES = [64, 256, 1024, 4096];
+const GRID_LRS = [7e-4, 1.2e-3, 2.2e-3, 4e-3, 7e-3];
+
+function trueSteps(B: number, lr: number): number {
+  return S_MIN * (1 + BN / B) * (1 + K * Math.log(lr / epsOpt(B, EPS, BN)) ** 2);
+}
+
+/** A run of `total` steps reaching TARGET after S; rows at step 1 and every 5 steps. */
+function curveOf(B: number, S: number, total: number, noise = 0, rng = createRng(0)): CurveRow[] {
+  const f = (n: number) => (n === 0 ? 5 : Math.min(5, TARGET * (S / n) ** 0.3));
+  const curve: CurveRow[] = [];
+  let prev = 0;
+  for (let s = 1; s <= total; s++) {
+    if (s !== 1 && s % 5 !== 0 && s !== total) continue;
+    let sum = 0;
+    for (let k = prev + 1; k <= s; k++) sum += f(k - 1);
+    curve.push({ step: s, tokens: s * B, loss: (sum / (s - prev)) * (1 + noise * rng.normal()) });
+    prev = s;
+  }
+  return curve;
+}
+
+function stepsGrid(noise: number, opts: { batches?: number[]; lrs?: (B: number) => number[]; length?: number } = {}): SurgeCurvePoint[] {
+  const rng = createRng(21);
+  const out: SurgeCurvePoint[] = [];
+  for (const B of opts.batches ?? BATCHES) {
+    const total = Math.ceil((opts.length ?? 2.5) * S_MIN * (1 + BN / B));
+    for (const lr of opts.lrs?.(B) ?? GRID_LRS) out.push({ batchTokens: B, lr, curve: curveOf(B, trueSteps(B, lr), total, noise, rng), label: `B${B}-lr${lr}` });
+  }
+  return out;
+}
+
+describe('fitSurgeStepsToTarget', () => {
+  const query = { numExperts: 16, topK: 1, batchTokens: 256 };
+
+  it('recovers S_min, B_noise and ε_max from noise-free curves at a given target', () => {
+    const fit = fitSurgeStepsToTarget(stepsGrid(0), { targetLoss: TARGET, expertLr: query });
+    expect(fit.method).toBe('steps-to-target');
+    expect(fit.targetLoss).toBe(TARGET);
+    expect(fit.params.Bnoise.value / BN).toBeCloseTo(1, 2);
+    expect(fit.params.epsMax.value / EPS).toBeCloseTo(1, 1);
+    expect(Math.abs(fit.params.epsMax.value / EPS - 1)).toBeLessThan(0.01);
+    expect(Math.abs(fit.params.Smin.value / S_MIN - 1)).toBeLessThan(0.02);
+    expect(fit.derived.Emin.value).toBeCloseTo(fit.params.Smin.value * fit.params.Bnoise.value, 6);
+    for (const b of fit.perBatch) {
+      expect(Math.abs(b.bestLr.value / epsOpt(b.batchTokens, EPS, BN) - 1)).toBeLessThan(0.02);
+      expect(Math.abs(b.stepsMin!.value / (S_MIN * (1 + BN / b.batchTokens)) - 1)).toBeLessThan(0.02);
+      // Every run's S is the planted one (to interpolation between rows 5 steps apart).
+      for (const p of b.points) expect(Math.abs(p.steps! / trueSteps(b.batchTokens, p.lr) - 1)).toBeLessThan(0.005);
+    }
+    // The free surge-curve fit of the best LRs agrees here (its B_noise is identifiable on this grid).
+    expect(Math.abs(fit.derived.freeBnoise.value / BN - 1)).toBeLessThan(0.05);
+    // Expert ratio at u = B/B_noise with the fitted B_noise (PAPER.md §3.2).
+    const u = 256 / fit.params.Bnoise.value;
+    expect(fit.derived.u.value).toBeCloseTo(u, 12);
+    expect(fit.derived.expertLrRatio.value).toBeCloseTo((4 * (1 + u)) / (16 + u), 12);
+    expect(fit.heldOut.map((h) => h.label)).toEqual(['S_min at B = 4096 tokens', 'best lr at B = 4096 tokens']);
+    for (const h of fit.heldOut) expect(Math.abs(h.relError)).toBeLessThan(0.03);
+    expect(fit.stepsCurve).toHaveLength(50);
+    expect(fit.stepsCurve![0].steps).toBeCloseTo(stepsAtBatch(32, fit.params.Smin.value, fit.params.Bnoise.value), 8);
+    expect(fit.notes.join(' ')).toMatch(/Target train loss 2\.35 \(given\)/);
+    expect(fit.notes.join(' ')).toMatch(/B_noise = 500 tokens lies inside the sampled batches \(64 … 4096\)/);
+  });
+
+  it('with noisy curves: B_noise and ε_max within 10%, reproducible intervals covering the true B_noise', () => {
+    const a = fitSurgeStepsToTarget(stepsGrid(0.005), { targetLoss: TARGET, bootstrap: 200, seed: 3 });
+    const b = fitSurgeStepsToTarget(stepsGrid(0.005), { targetLoss: TARGET, bootstrap: 200, seed: 3 });
+    expect(a.params.Bnoise.ci95).toEqual(b.params.Bnoise.ci95);
+    expect(Math.abs(a.params.Bnoise.value / BN - 1)).toBeLessThan(0.1);
+    expect(Math.abs(a.params.epsMax.value / EPS - 1)).toBeLessThan(0.1);
+    const [lo, hi] = a.params.Bnoise.ci95!;
+    expect(lo).toBeLessThan(BN);
+    expect(hi).toBeGreaterThan(BN);
+    expect(a.perBatch.every((p) => p.stepsMin!.ci95 && p.bestLr.ci95)).toBe(true);
+    // A resample of 5 runs keeps ≥ 3 distinct LRs at all 4 batches with probability ≈ 0.9⁴: the
+    // others cannot place a parabola and are skipped (not imputed).
+    expect(a.bootstrap!.succeeded).toBeGreaterThan(100);
+    expect(a.notes.join(' ')).not.toMatch(/bootstrap resamples could be refitted/);
+    expect(a.heldOut.every((h) => h.ci95 !== null)).toBe(true);
+  });
+
+  it('auto target: the lowest 2-decimal loss ≥ 4 runs reach at every batch; B_noise does not move', () => {
+    const pts = stepsGrid(0);
+    const fit = fitSurgeStepsToTarget(pts, {});
+    const T = fit.targetLoss!;
+    expect(Math.round(T * 100) / 100).toBe(T);
+    const reaching = (t: number) => BATCHES.map((B) => pts.filter((p) => p.batchTokens === B && stepsToTarget(p.curve, t) !== undefined).length);
+    expect(Math.min(...reaching(T))).toBeGreaterThanOrEqual(4);
+    expect(Math.min(...reaching(T - 0.01))).toBeLessThan(4);
+    // Every S scales by (TARGET/T)^(1/0.3) under this loss shape: S_min moves, B_noise and ε_max do not.
+    expect(Math.abs(fit.params.Smin.value / (S_MIN * (TARGET / T) ** (1 / 0.3)) - 1)).toBeLessThan(0.02);
+    expect(Math.abs(fit.params.Bnoise.value / BN - 1)).toBeLessThan(0.01);
+    expect(fit.notes.join(' ')).toMatch(new RegExp(`Target train loss ${T} \\(auto: the lowest 2-decimal loss that ≥ 4 runs reach at every batch size; binding batch \\d+ tokens`));
+    // With exactly 3 LRs reaching a (lower, given) target, most resamples lose one: the record says so.
+    let t3 = T;
+    while (Math.min(...reaching(t3)) >= 4) t3 = Math.round((t3 - 0.01) * 100) / 100;
+    expect(Math.min(...reaching(t3))).toBe(3);
+    const boot = fitSurgeStepsToTarget(pts, { targetLoss: t3, bootstrap: 50 });
+    expect(boot.notes.join(' ')).toMatch(/Only \d+ of 50 bootstrap resamples could be refitted.*only 3 learning rates reach [\d.]+, so most resamples lose one/);
+    // Those batches' parabolas go through their 3 points: no interval rather than a zero-width one.
+    const thin = boot.perBatch.filter((x) => x.points.filter((p) => p.steps !== undefined).length === 3);
+    expect(thin.length).toBeGreaterThan(0);
+    for (const b of thin) {
+      expect(b.bestLr.ci95).toBeNull();
+      expect(b.stepsMin!.ci95).toBeNull();
+    }
+  });
+
+  it('auto target: raised in 0.01 steps while a batch has no interior best LR there', () => {
+    // Batch 1024: four runs whose S falls with lr (360, 300, 250, 220 at 5e-4 … 4e-3), stopped at
+    // 450 steps, and a fast run at 8e-3 (S = 230) stopped at 240 steps, so it reaches only high
+    // targets. Low targets see a monotone S(lr): no vertex inside; once 8e-3 reaches, there is.
+    const pts = stepsGrid(0).filter((p) => p.batchTokens !== 1024);
+    for (const [lr, S, total] of [[5e-4, 360, 450], [1e-3, 300, 450], [2e-3, 250, 450], [4e-3, 220, 450], [8e-3, 230, 240]]) {
+      pts.push({ batchTokens: 1024, lr, curve: curveOf(1024, S, total), label: `B1024-lr${lr}` });
+    }
+    const first = autoTargetLoss(pts.map((p) => ({ batchTokens: p.batchTokens, minLoss: Math.min(...smoothLossCurve(p.curve).map((r) => r.loss)) })));
+    expect(first.batchTokens).toBe(1024);
+    const fit = fitSurgeStepsToTarget(pts, {});
+    expect(fit.targetLoss!).toBeGreaterThan(first.target);
+    expect(fit.perBatch.find((b) => b.batchTokens === 1024)!.points.filter((p) => p.steps !== undefined)).toHaveLength(5);
+    expect(fit.notes.join(' ')).toMatch(new RegExp(`raised from ${first.target}, where batch 1024 tokens has no interior best learning rate \\(the fitted best lr [\\d.e-]+ lies outside the sampled [\\d.e-]+ … 0\\.004; lowest steps to the target at lr 0\\.004\\)`));
+    // At the target just below, the same batch is refused when given explicitly.
+    expect(() => fitSurgeStepsToTarget(pts, { targetLoss: Math.round((fit.targetLoss! - 0.01) * 100) / 100 })).toThrow(/batch 1024 tokens has no interior best learning rate/);
+    // A batch whose LRs all lie above its optimum fails at every target: the error says what was tried.
+    const oneSided = stepsGrid(0, { lrs: (B) => (B === 1024 ? [4e-3, 7e-3, 1.2e-2, 2e-2] : GRID_LRS) });
+    expect(() => fitSurgeStepsToTarget(oneSided, {})).toThrow(/batch 1024 tokens has no interior best learning rate .*\(auto target: [\d.]+; every target up to [\d.]+ fails too\. Give --target-loss, or extend the LR grid\.\)/);
+  });
+
+  it('autoTargetLoss takes the largest 4th-lowest loss over batches (3rd with 3 runs), rounded up', () => {
+    const m = (batchTokens: number, minLoss: number) => ({ batchTokens, minLoss });
+    // Batch 64: 4th-lowest of (2.05, 2.2, 2.31, 2.5) is 2.5; batch 256 has 3 runs, its 3rd is 2.3412.
+    const r = autoTargetLoss([m(64, 2.5), m(64, 2.31), m(64, 2.2), m(64, 2.05), m(256, 2.1), m(256, 2.2), m(256, 2.3412)]);
+    expect(r).toEqual({ target: 2.5, batchTokens: 64, bindingLoss: 2.5 });
+    const r2 = autoTargetLoss([m(64, 2.2), m(64, 2.31), m(64, 2.2), m(64, 2.05), m(64, 2.6), m(256, 2.1), m(256, 2.2), m(256, 2.3412)]);
+    expect(r2).toEqual({ target: 2.35, batchTokens: 256, bindingLoss: 2.3412 });
+    expect(autoTargetLoss([m(1, 2.3), m(1, 2.2), m(1, 2.1)]).target).toBe(2.3);
+    expect(() => autoTargetLoss([m(64, 2.5), m(64, 2.4)])).toThrow(/batch 64 tokens has 2 runs: a parabola of ln S in ln lr needs ≥ 3 learning rates per batch size\. Add runs/);
+  });
+
+  it('refuses too few batch sizes, too few runs reaching the target, and a best LR at the edge', () => {
+    expect(() => fitSurgeStepsToTarget(stepsGrid(0, { batches: [256, 1024] }), { targetLoss: TARGET })).toThrow(
+      /S_min and B_noise need steps to the target at ≥ 3 batch sizes, got 2\. Add runs at other batch sizes/,
+    );
+    // Runs 1.2× their fastest S long: at B = 64 only the LRs near the optimum reach 2.35.
+    expect(() => fitSurgeStepsToTarget(stepsGrid(0, { length: 1.2 }), { targetLoss: 2.2 })).toThrow(
+      /at batch 64 tokens [0-2] learning rates? reach(es)? the target loss 2\.2 \(of 5 runs\): a parabola of ln S in ln lr needs ≥ 3\. Raise the target to ≥ [\d.]+ \(the 3rd-lowest loss reached at this batch\), or train this batch's runs longer/,
+    );
+    // At B = 1024 keep only LRs above the optimum: S rises with lr, so the vertex is below the grid.
+    const edge = stepsGrid(0, { lrs: (B) => (B === 1024 ? [4e-3, 7e-3, 1.2e-2] : GRID_LRS) });
+    expect(() => fitSurgeStepsToTarget(edge, { targetLoss: TARGET })).toThrow(DataError);
+    expect(() => fitSurgeStepsToTarget(edge, { targetLoss: TARGET })).toThrow(/batch 1024 tokens has no interior best learning rate .*lowest steps to the target at lr 0\.004\)\. Add learning rates beyond the fastest run/);
+    const short = stepsGrid(0);
+    short[3] = { ...short[3], curve: short[3].curve.slice(0, 1) };
+    expect(() => fitSurgeStepsToTarget(short, {})).toThrow(/B64-lr0\.004: the steps-to-target method needs a training curve of ≥ 2 logged rows, got 1/);
+    expect(() => fitSurgeStepsToTarget(stepsGrid(0), { targetLoss: -1 })).toThrow(/targetLoss: not a loss \(got -1\)/);
+  });
+
+  it('the final-loss method says so in its record', () => {
+    expect(fitSurge(grid(0)).method).toBe('final-loss');
   });
 });

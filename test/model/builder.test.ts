@@ -54,6 +54,20 @@ describe('buildHunyuanLike', () => {
     expect(c).toMatchObject({ vocabSize: 4096, seqLen: 512, numExperts: 8, topK: 2, overflowPolicy: 'drop', capacityFactor: 1.25, auxLossCoef: 0.001 });
   });
 
+  it('a fixed head width also reaches the one model narrower than a head (tiny families)', () => {
+    const family = { seqLen: 64, aspectRatio: 16, headDim: 8, claShareFactor: 2 };
+    // d4 L1: one 4-wide head; the 256 × 4 byte embedding is 1,024 of its 1,556 activated parameters.
+    const small = sizeHunyuanLike({ ...family, activatedParams: 1556 });
+    expect(small.params).toBe(1556);
+    expect(small.config).toMatchObject({ dModel: 4, numLayers: 1, numHeads: 1, headDim: 4 });
+    // Widths of one head and more keep the fixed head width (d8 L1, d16 L1 as before).
+    expect(sizeHunyuanLike({ ...family, activatedParams: 3240 }).config).toMatchObject({ dModel: 8, numHeads: 1, headDim: 8 });
+    expect(sizeHunyuanLike({ ...family, activatedParams: 9792 }).config).toMatchObject({ dModel: 16, numHeads: 2, headDim: 8 });
+    // headDim 32 (widths step by 16): the sub-head model is d16 with a single 16-wide head.
+    const wide = sizeHunyuanLike({ seqLen: 64, headDim: 32, activatedParams: 1, tolerance: 1e9 });
+    expect(wide.config).toMatchObject({ dModel: 16, numLayers: 1, numHeads: 1, headDim: 16 });
+  });
+
   it('refuses an unreachable target with the closest size', () => {
     expect(() => buildHunyuanLike({ activatedParams: 1000 })).toThrow(ConfigError);
     expect(() => buildHunyuanLike({ activatedParams: 1000 })).toThrow(/activatedParams: no Hunyuan-like shape .* within 5% .*closest: \d+/);

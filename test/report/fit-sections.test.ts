@@ -21,11 +21,11 @@ import {
 } from '../../src/report/fit-sections.ts';
 import { tracePointCount } from '../../src/report/figure.ts';
 import { isoflopFigure, parabolaLoss } from '../../src/report/figures/isoflop.ts';
-import { lrBatchFigure } from '../../src/report/figures/lr-batch.ts';
+import { lrBatchFigure, lrBatchStepsFigure } from '../../src/report/figures/lr-batch.ts';
 import { parametricFigure } from '../../src/report/figures/parametric.ts';
 import { powerLawFigure, referenceLaws } from '../../src/report/figures/power-laws.ts';
 import { loadSweepRecords, type SweepRecords } from '../../src/report/records.ts';
-import { SYNTH_BUDGETS, SYNTH_LAW, SYNTH_SURGE, synthNOpt, writeSyntheticSweep, type SyntheticSweepInfo } from './synthetic-sweep.ts';
+import { SYNTH_BUDGETS, SYNTH_LAW, SYNTH_STEPS, SYNTH_STEPS_LRS, SYNTH_SURGE, synthNOpt, writeSyntheticSweep, type SyntheticSweepInfo } from './synthetic-sweep.ts';
 
 describe('reference laws (PAPER.md §2.4, Chinchilla 20 tokens/param)', () => {
   it('the paper’s N_opt and D_opt laws give the §2.4 check values', () => {
@@ -181,6 +181,75 @@ describe('standard fits on a synthetic sweep', () => {
     expect((fig.layout.shapes ?? []).some((sh) => sh.x0 === s.params.Bnoise.value)).toBe(true);
     expect(fig.data.some((t) => (t.name ?? '').startsWith('expert LR'))).toBe(true);
   });
+});
+
+describe('steps-to-target surge on a constant-LR grid', () => {
+  let root: string;
+  let info: SyntheticSweepInfo;
+  let records: SweepRecords;
+  let fits: LoadedFit[];
+  let computed: string[];
+  let warnings: string[];
+
+  beforeAll(async () => {
+    root = mkdtempSync(join(tmpdir(), 'moelab-steps-'));
+    info = writeSyntheticSweep(join(root, 's'), { studies: ['lr-batch-steps'], name: 'steps' });
+    records = loadSweepRecords(info.dir);
+    ({ fits, computed, warnings } = await standardFits(records, [], { bootstrap: 100, targetLoss: SYNTH_STEPS.target }));
+  }, 120_000);
+  afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+  it('picks steps-to-target for constant-LR runs and recovers B_noise and ε_max', () => {
+    expect(computed).toEqual(['surge']);
+    expect(warnings).toEqual([]);
+    const s = fits.find((f) => f.kind === 'surge') as unknown as SurgeFit;
+    expect(s.method).toBe('steps-to-target');
+    expect(s.targetLoss).toBe(SYNTH_STEPS.target);
+    // 1% noise on each logged loss, ~60 rows per run: within 25% (B_noise) and 15% (ε_max).
+    expect(Math.abs(Math.log(s.params.Bnoise.value / SYNTH_STEPS.bNoise))).toBeLessThan(Math.log(1.25));
+    expect(Math.abs(Math.log(s.params.epsMax.value / SYNTH_STEPS.epsMax))).toBeLessThan(Math.log(1.15));
+    expect(s.perBatch.map((b) => b.batchTokens)).toEqual([128, 512, 2048, 8192]);
+    // The study code reads these.
+    expect(s.derived.expertLrRatio.value).toBeGreaterThan(0);
+    expect(s.derived.u.value).toBeCloseTo((s.options.expertLr as { batchTokens: number }).batchTokens / s.params.Bnoise.value, 12);
+  });
+
+  it('adds the steps figure: runs per LR, S_min(B) with intervals, the S(B) fit and B_noise', () => {
+    const s = fits.find((f) => f.kind === 'surge') as unknown as SurgeFit;
+    const w: string[] = [];
+    const sections = buildFitSections(records, fits, w, undefined);
+    expect(w).toEqual([]);
+    const section = sections.sections.find((x) => x.id === 'lr-batch')!;
+    expect(section.figures.map((f) => f.id)).toEqual(['lr-batch', 'lr-batch-steps']);
+    expect(section.notes!.join(' ')).toMatch(new RegExp(`steps to train loss ${SYNTH_STEPS.target}.*S_min = `));
+    expect(sections.headline.find((h) => h.label === 'surge fit')!.value).toMatch(/\(steps to train loss 2\.6\)$/);
+    const grid = section.figures[0];
+    expect(grid.caption).toMatch(/Method steps-to-target \(target train loss 2\.6\)/);
+    expect(grid.data.some((t) => (t.name ?? '').startsWith('free surge fit of the best LRs'))).toBe(true);
+
+    const fig = lrBatchStepsFigure(s);
+    const reached = s.perBatch.flatMap((b) => b.points.filter((p) => p.steps !== undefined));
+    const perLr = fig.data.filter((t) => (t.name ?? '').startsWith('lr '));
+    expect(perLr).toHaveLength(new Set(reached.map((p) => p.lr)).size);
+    expect(perLr.reduce((n, t) => n + tracePointCount(t), 0)).toBe(reached.length);
+    expect(new Set(reached.map((p) => p.lr)).size).toBeLessThanOrEqual(SYNTH_STEPS_LRS.length);
+    const best = fig.data.find((t) => (t.name ?? '').startsWith('S_min(B)')) as { x: number[]; y: number[]; error_y?: unknown };
+    expect(best.x).toEqual([128, 512, 2048, 8192]);
+    expect(best.y).toEqual(s.perBatch.map((b) => b.stepsMin!.value));
+    expect(best.error_y).toBeDefined();
+    const line = fig.data.find((t) => (t.name ?? '').startsWith('fit S_min·(1 + B_noise/B)')) as { x: number[]; y: number[] };
+    expect(line.y[10] / (s.params.Smin.value * (1 + s.params.Bnoise.value / line.x[10]))).toBeCloseTo(1, 10);
+    expect((fig.layout.shapes ?? []).some((sh) => sh.x0 === s.params.Bnoise.value)).toBe(true);
+    expect(fig.title).toBe('Steps to train loss 2.6 against batch size');
+  });
+
+  it('the report writes both figures and their data', async () => {
+    const res = await buildReport(info.dir, { bootstrap: 20, targetLoss: SYNTH_STEPS.target });
+    expect(res.figureIds).toContain('lr-batch');
+    expect(res.figureIds).toContain('lr-batch-steps');
+    const spec = JSON.parse(readFileSync(join(info.dir, 'report', 'figures', 'lr-batch-steps.json'), 'utf8')) as { data: { name: string }[] };
+    expect(spec.data.some((t) => t.name.startsWith('fit S_min·(1 + B_noise/B)'))).toBe(true);
+  }, 120_000);
 });
 
 describe('fit records from fits/ and refusals', () => {

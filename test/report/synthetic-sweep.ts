@@ -7,6 +7,10 @@
 //   LR × batch grid final loss = L* + κ·(ln lr − ln ε_opt(B))², ε_opt from the surge formula
 //                   (PAPER.md §3.1) with SYNTH_SURGE; runs with lr > 4·ε_opt(B) diverge.
 //   schedules       L(s) = L0 + A·S1^(−α) − C·S2 (Tissue et al., METHODS.md §5.4) with SYNTH_TISSUE.
+//   LR × batch grid at a constant LR (study 'lr-batch-steps', not in the default set): train loss
+//                   after n steps = target·(S/n)^0.3 with S = S_min·(1 + B_noise/B)·(1 + κ·ln²(lr/ε_opt(B)))
+//                   (SYNTH_STEPS; McCandlish et al. 2018, Li et al. 2024 §3.2), so each run reaches
+//                   the target after exactly S steps; runs last 2.5 × the batch's fewest steps.
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { RunConfigSchema } from '../../src/config/schema.ts';
@@ -19,6 +23,8 @@ import { createRng } from '../../src/util/rng.ts';
 
 export const SYNTH_LAW = { E: 1.5, A: 30, alpha: 0.3, B: 60, beta: 0.3 };
 export const SYNTH_SURGE = { epsMax: 3e-3, bNoise: 2048, lStar: 2.4, kappa: 0.05 };
+export const SYNTH_STEPS = { sMin: 150, bNoise: 1024, epsMax: 3e-3, kappa: 0.2, target: 2.6 };
+export const SYNTH_STEPS_LRS = [6e-4, 1.2e-3, 2.4e-3, 4.8e-3, 9.6e-3];
 export const SYNTH_TISSUE = { L0: 1.9, A: 8, alpha: 0.45, C: 4e-4, lambda: 0.999 };
 export const SYNTH_BUDGETS = [1e13, 3e13, 1e14];
 export const XSS_RUN_ID = '<img src=x onerror=alert(1)>';
@@ -183,7 +189,7 @@ function writeRun(sweepDir: string, spec: RunSpecLite, seed: number): void {
 
 export interface SyntheticSweepOptions {
   /** Which studies to include (default all). */
-  studies?: ('isoflop' | 'lr-batch' | 'schedule' | 'xss')[];
+  studies?: ('isoflop' | 'lr-batch' | 'lr-batch-steps' | 'schedule' | 'xss')[];
   name?: string;
   seed?: number;
 }
@@ -263,6 +269,29 @@ export function writeSyntheticSweep(dir: string, options: SyntheticSweepOptions 
       }
     }
   }
+  if (studies.includes('lr-batch-steps')) {
+    const { sMin, bNoise, epsMax, kappa, target } = SYNTH_STEPS;
+    for (const bs of [1, 4, 16, 64]) {
+      const bTok = bs * SEQ_LEN;
+      const fewest = sMin * (1 + bNoise / bTok);
+      for (const lr of SYNTH_STEPS_LRS) {
+        const runId = `synth-lrs-bs${bs}-lr${lr}`;
+        const opt = (2 * epsMax) / (Math.sqrt(bNoise / bTok) + Math.sqrt(bTok / bNoise));
+        const S = fewest * (1 + kappa * Math.log(lr / opt) ** 2);
+        specs.push({
+          runId,
+          activatedParams: 2e5,
+          tokens: Math.ceil(2.5 * fewest) * bTok,
+          batchSize: bs,
+          lr,
+          schedule: 'constant',
+          study: { kind: 'lr-batch', lr, batchSize: bs, batchTokens: bTok },
+          loss: ({ step }) => Math.min(5, target * (S / Math.max(step, 0.5)) ** 0.3),
+        });
+        info.lrBatchRunIds.push(runId);
+      }
+    }
+  }
   if (studies.includes('schedule')) {
     for (const kind of ['cosine', 'wsd', 'hunyuan'] as const) {
       const runId = `synth-sched-${kind}`;
@@ -278,7 +307,7 @@ export function writeSyntheticSweep(dir: string, options: SyntheticSweepOptions 
   mkdirSync(sp.runs, { recursive: true });
   // sweep.json and plan.json in the shapes src/sweep/state.ts and src/sweep/plan.ts write.
   const name = options.name ?? XSS_SWEEP_NAME;
-  const kind = studies.length === 1 ? ({ isoflop: 'isoflop', 'lr-batch': 'lr-batch', schedule: 'schedules', xss: 'grid' } as const)[studies[0]] : 'grid';
+  const kind = studies.length === 1 ? ({ isoflop: 'isoflop', 'lr-batch': 'lr-batch', 'lr-batch-steps': 'lr-batch', schedule: 'schedules', xss: 'grid' } as const)[studies[0]] : 'grid';
   writeJsonAtomic(sp.sweep, { sweep: name, source: 'synthetic', definition: { name, kind }, provenance: provenance() });
   writeJsonAtomic(sp.plan, { sweep: name, kind, runs: specs.map((s, index) => ({ runId: s.runId, index, budgetFlops: s.budgetFlops, ...s.study })) });
   specs.forEach((s, i) => {

@@ -72,4 +72,25 @@ describe('paperComparison surge identification', () => {
     const inside = paperComparison({ scale, surge: { epsMax: { value: 0.02, ci95: null }, bNoise: { value: 400, ci95: null }, batchRange: [256, 512] } });
     expect(inside.find((r) => /B_noise \(tokens\)/.test(r.quantity))!.note).not.toMatch(/outside/);
   });
+
+  it('steps-to-target: names the procedure and target, and compares B_crit with the peak of the best LRs', () => {
+    const surge = {
+      epsMax: { value: 0.02, ci95: [0.015, 0.03] as [number, number] },
+      bNoise: { value: 400, ci95: [300, 550] as [number, number] },
+      method: 'steps-to-target' as const,
+      targetLoss: 2.35,
+      expertLrRatio: { value: 0.32, ci95: null },
+      u: 0.32,
+      batchTokens: 128,
+      batchRange: [128, 8192] as [number, number],
+    };
+    const beyond = paperComparison({ scale, surge: { ...surge, freeBnoise: 1e5, freeExpertLrRatio: 0.25 } });
+    const bRow = beyond.find((r) => /B_noise \(tokens, from the S–E trade-off\)/.test(r.quantity))!;
+    expect(bRow.moelab).toBe('400');
+    expect(bRow.note).toMatch(/do not peak inside 128–8192 tokens \(a free surge fit puts the peak at 1\.00e\+5 tokens\)/);
+    expect(beyond.find((r) => /ε_max/.test(r.quantity))!.note).toMatch(/Li et al\.'s procedure \(§3\.2\).*train loss 2\.35/);
+    expect(beyond.find((r) => /expert LR ratio/.test(r.quantity))!.note).toMatch(/would be 0\.25\./);
+    const within = paperComparison({ scale, surge: { ...surge, freeBnoise: 600, freeExpertLrRatio: 0.29 } });
+    expect(within.find((r) => /B_noise/.test(r.quantity))!.note).toMatch(/puts the peak at 600 tokens\.$/);
+  });
 });

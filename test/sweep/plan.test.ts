@@ -192,6 +192,38 @@ describe('lr-batch, schedules and grid', () => {
     ]);
   });
 
+  it('lr-batch with steps and sqrt LR scaling: each batch trains its own step count around its own LRs', () => {
+    const { plan: p, problems } = plan({
+      name: 'surge',
+      kind: 'lr-batch',
+      lrs: [1e-3],
+      batchSizes: [2, 8],
+      steps: [300, 50],
+      base: { model: TINY_MODEL, train: { tokens: 640 } },
+    });
+    expect(problems).toEqual([]);
+    // TINY_MODEL has seqLen 8: 300 steps × 2 × 8 and 50 × 8 × 8 tokens.
+    expect(p.runs.map((r) => [r.batchSize, r.derived.steps, r.derived.tokens])).toEqual([
+      [2, 300, 4800],
+      [8, 50, 3200],
+    ]);
+    const scaled = plan({ name: 's', kind: 'lr-batch', lrs: [1e-3, 2e-3], batchSizes: [2, 8, 18], lrScaling: 'sqrt', base: { model: TINY_MODEL, train: { tokens: 2304 } } });
+    expect(scaled.problems).toEqual([]);
+    expect(scaled.plan.runs.map((r) => [r.batchSize, r.lr])).toEqual([
+      [2, 1e-3],
+      [2, 2e-3],
+      [8, 2e-3],
+      [8, 4e-3],
+      [18, 3e-3],
+      [18, 6e-3],
+    ]);
+    const mismatched = plan({ name: 's', kind: 'lr-batch', lrs: [1e-3], batchSizes: [2, 8], steps: [300], base: { model: TINY_MODEL } });
+    expect(mismatched.problems[0]).toMatchObject({ level: 'error', field: 'steps', value: [300] });
+    expect(mismatched.problems[0].fix).toMatch(/one step count per batch size/);
+    const both = plan({ name: 's', kind: 'lr-batch', lrs: [1e-3], batchSizes: [2], steps: [10], budgets: [1e9], base: { model: TINY_MODEL } });
+    expect(both.problems[0]).toMatchObject({ level: 'error', field: 'steps' });
+  });
+
   it('schedules: the same budget under each labelled schedule, replacing (not merging) the base schedule', () => {
     const { plan: p, problems } = plan({
       name: 'sched',
