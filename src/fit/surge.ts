@@ -124,8 +124,6 @@ export interface SurgeFit extends FitResultBase {
 }
 
 export const DEFAULT_SMOOTH_TOKENS = 4096;
-/** How many 0.01 raises of the auto target are tried before giving up (0.5 nats). */
-const AUTO_TARGET_STEPS = 50;
 
 /** Batch sizes and token counts as written: exact below 1e5 (256, 4096), else fmt (8.00e6). */
 function fmtTokens(x: number): string {
@@ -266,30 +264,6 @@ interface StepsRun {
   lr: number;
   steps: number | undefined;
   minLoss: number;
-}
-
-function fitStepsBatch(batchTokens: number, runs: readonly StepsRun[], target: number): BatchSlice {
-  const reached = runs.filter((r): r is StepsRun & { steps: number } => r.steps !== undefined);
-  const lrs = new Set(reached.map((r) => r.lr));
-  if (lrs.size < 3) {
-    const third = [...runs].sort((a, b) => a.minLoss - b.minLoss)[2]?.minLoss;
-    throw new DataError(
-      `surge (steps-to-target): at batch ${fmtTokens(batchTokens)} tokens ${lrs.size} learning rate${lrs.size === 1 ? '' : 's'} reach${lrs.size === 1 ? 'es' : ''} the target loss ${target} (of ${runs.length} runs): a parabola of ln S in ln lr needs ≥ 3. ${third !== undefined ? `Raise the target to ≥ ${fmt(third, 4)} (the 3rd-lowest loss reached at this batch), or train` : 'Add runs at other learning rates, or train'} this batch's runs longer.`,
-    );
-  }
-  const best = reached.reduce((b, r) => (r.steps < b.steps ? r : b));
-  const notReached = runs.filter((r) => r.steps === undefined).map((r) => fmt(r.lr));
-  const slice = vertexSlice(
-    batchTokens,
-    reached.map((r) => r.lr),
-    reached.map((r) => Math.log(r.steps)),
-    {
-      quantity: 'steps to the target',
-      bestLr: best.lr,
-      fix: `Add learning rates beyond the fastest run on the side the fitted best lr lies${notReached.length ? ` (lr ${notReached.join(', ')} never reached loss ${target}: train them longer or raise the target)` : ''}.`,
-    },
-  );
-  return { ...slice, stepsMin: Math.exp(slice.parabola.vertexY) };
 }
 
 /** Per-batch slices of the rows in `rows` (indices into points), batches ascending. */
@@ -507,12 +481,38 @@ export function fitSurge(points: readonly SurgePoint[], options: SurgeOptions = 
 // ---------------------------------------------------------------------------------------------
 // Method 'steps-to-target'
 
-/** The steps-fit quantities of one set of per-batch slices: [S_min, B_noise, ε_max (Li), free ε_max, free B_noise]. */
-function stepsEstimates(slices: readonly BatchSlice[], stepsFit: FormFit, freeFit: FormFit): number[] | null {
-  const sf = fitSteps(slices, [stepsFit.theta]);
-  const free = refitSlices(freeFit, slices);
-  if (!Number.isFinite(sf.diagnostics.objective) || !free) return null;
-  return [sf.params.Smin, sf.params.Bnoise, liEpsMax(slices, sf.params.Bnoise), free[0], free[1]];
+/** A run at the target: its batch, LR and steps (undefined when the target was never reached). */
+type TargetRun = StepsRun & { batchTokens: number };
+
+/**
+ * Per-batch diagnostic of the grid (not what the headline uses): the vertex of the parabola of
+ * ln S in ln lr when ≥ 3 LRs reach the target and the vertex lies among them, else the fastest run.
+ */
+function batchDiagnostic(batchTokens: number, runs: readonly TargetRun[]): BatchSlice & { interior: boolean } {
+  const reached = runs.filter((r): r is TargetRun & { steps: number } => r.steps !== undefined);
+  const none = { p0: NaN, p1: NaN, p2: NaN, r2: NaN, vertexU: NaN, vertexY: NaN } as Parabola;
+  if (reached.length === 0) return { batchTokens, parabola: none, bestLr: NaN, stepsMin: NaN, interior: false };
+  const fastest = reached.reduce((b, r) => (r.steps < b.steps ? r : b));
+  if (new Set(reached.map((r) => r.lr)).size >= 3) {
+    const u = reached.map((r) => Math.log(r.lr));
+    const parabola = fitParabola(u, reached.map((r) => Math.log(r.steps)));
+    if (parabola.p2 > 0 && parabola.vertexU >= Math.min(...u) && parabola.vertexU <= Math.max(...u)) {
+      return { batchTokens, parabola, bestLr: Math.exp(parabola.vertexU), stepsMin: Math.exp(parabola.vertexY), interior: true };
+    }
+  }
+  return { batchTokens, parabola: none, bestLr: fastest.lr, stepsMin: fastest.steps, interior: false };
+}
+
+/** The S–E fit, Li et al.'s ε_max and the free surge curve of one set of per-batch slices. */
+function stepsEstimates(slices: readonly BatchSlice[], stepsStarts?: readonly (readonly number[])[], freeStarts?: FormFit): { steps: FormFit; epsMax: number; free: [number, number] } | null {
+  const steps = fitSteps(slices, stepsStarts);
+  if (!Number.isFinite(steps.diagnostics.objective)) return null;
+  const free = freeStarts ? refitSlices(freeStarts, slices) : (() => {
+    const f = fitCurve(slices);
+    return [f.params.epsMax, f.params.Bnoise] as [number, number];
+  })();
+  if (!free) return null;
+  return { steps, epsMax: liEpsMax(slices, steps.params.Bnoise), free };
 }
 
 export function fitSurgeStepsToTarget(points: readonly SurgeCurvePoint[], options: SurgeStepsOptions = {}): SurgeFit {
@@ -529,90 +529,74 @@ export function fitSurgeStepsToTarget(points: readonly SurgeCurvePoint[], option
   const seed = options.seed ?? 0;
   const holdout = options.holdout ?? 'largest';
   const smoothTokens = options.smoothTokens ?? DEFAULT_SMOOTH_TOKENS;
-  const nBatches = groupIndices(points.map((p) => p.batchTokens)).length;
-  if (nBatches < 3) {
-    throw new DataError(`surge (steps-to-target): S_min and B_noise need steps to the target at ≥ 3 batch sizes, got ${nBatches}. Add runs at other batch sizes.`);
-  }
 
   // Each run's smoothed curve, its lowest smoothed loss and its steps to the target.
   const smoothed = points.map((p, i) => smoothLossCurve(p.curve, smoothTokens, label(p, i)));
   const minLoss = smoothed.map((c) => Math.min(...c.map((r) => r.loss)));
   const given = options.targetLoss ?? 'auto';
   if (given !== 'auto' && !(Number.isFinite(given) && given > 0)) {
-    throw new ConfigError('targetLoss', given, 'Give a train loss > 0 that ≥ 3 runs reach at every batch size, or "auto".', 'not a loss');
+    throw new ConfigError('targetLoss', given, 'Give a train loss > 0 that ≥ 4 runs reach at every batch size, or "auto".', 'not a loss');
   }
   const auto = given === 'auto' ? autoTargetLoss(points.map((p, i) => ({ batchTokens: p.batchTokens, minLoss: minLoss[i] }))) : null;
+  const target = auto ? auto.target : (given as number);
+  const runs: TargetRun[] = points.map((p, i) => ({ batchTokens: p.batchTokens, lr: p.lr, steps: crossing(smoothed[i], target), minLoss: minLoss[i] }));
+  const reachedRows = (rows: ArrayLike<number>) => Array.from(rows, (i) => runs[i]).filter((r): r is TargetRun & { steps: number } => r.steps !== undefined);
   const all = points.map((_, i) => i);
-  const atTarget = (t: number) => {
-    const rs: (StepsRun & { batchTokens: number })[] = points.map((p, i) => ({ batchTokens: p.batchTokens, lr: p.lr, steps: crossing(smoothed[i], t), minLoss: minLoss[i] }));
-    const slicesOf = (rows: ArrayLike<number>): BatchSlice[] => slicesBy(rs, rows, (b, sub) => fitStepsBatch(b, sub, t));
-    return { target: t, runs: rs, slicesOf, slices: slicesOf(all) };
-  };
-  // The auto target is raised in steps of 0.01 (at most AUTO_TARGET_STEPS times) while some batch
-  // has no interior best LR there: the lowest target the whole grid supports.
-  let at: ReturnType<typeof atTarget> | undefined;
-  let raisedFrom: { target: number; reason: string } | undefined;
-  if (auto) {
-    for (let k = 0; !at; k++) {
-      const t = Math.round((auto.target + 0.01 * k) * 100) / 100;
-      try {
-        at = atTarget(t);
-      } catch (err) {
-        if (!(err instanceof DataError)) throw err;
-        raisedFrom ??= { target: t, reason: err.message };
-        if (k >= AUTO_TARGET_STEPS) throw new DataError(`${raisedFrom.reason} (auto target: ${raisedFrom.target}; every target up to ${t} fails too. Give --target-loss, or extend the LR grid.)`);
-      }
-    }
-  } else at = atTarget(given as number);
-  const { target, runs, slicesOf, slices } = at;
-  const stepsFit = fitSteps(slices);
-  const { Smin: sMin, Bnoise: bNoise } = stepsFit.params;
-  const epsMax = liEpsMax(slices, bNoise);
-  const freeFit = fitCurve(slices);
-  const derivedAt = (s: number, bn: number, eps: number, freeEps: number, freeBn: number) => ({
-    ...derivedOf(eps, bn, q),
-    Emin: s * bn,
-    freeEpsMax: freeEps,
-    freeBnoise: freeBn,
-  });
-  const derived = derivedAt(sMin, bNoise, epsMax, freeFit.params.epsMax, freeFit.params.Bnoise);
+  const reached = reachedRows(all);
+  const batches = [...new Set(reached.map((r) => r.batchTokens))].sort((a, b) => a - b);
+  if (batches.length < 3) {
+    throw new DataError(
+      `surge (steps-to-target): runs reach the target loss ${target} at ${batches.length} batch size${batches.length === 1 ? '' : 's'}; S_min and B_noise need ≥ 3. ${given === 'auto' ? 'Add batch sizes, or train their runs longer.' : 'Raise --target-loss, add batch sizes, or train their runs longer.'}`,
+    );
+  }
 
-  const batchIds = groupIds(points.map((p) => p.batchTokens));
+  // Per batch: S_min(B) and the best LR (parabola vertex, else the fastest run); across batches
+  // Li et al.'s procedure: B_noise from S_min(B) = S_min·(1 + B_noise/B), ε_max averaged over the
+  // batches' best LRs. The free surge curve of the best LRs asks where they actually peak.
+  const sliceRows = (rows: ArrayLike<number>) => {
+    const sample = Array.from(rows, (i) => runs[i]);
+    return batches.map((b) => batchDiagnostic(b, sample.filter((r) => r.batchTokens === b)));
+  };
+  const diag = sliceRows(all);
+  const est = stepsEstimates(diag);
+  if (!est) throw new DataError(`surge (steps-to-target): the S(B) fit did not converge at target ${target}. Give another --target-loss.`);
+  const { Smin: sMin, Bnoise: bNoise } = est.steps.params;
+  const epsMax = est.epsMax;
+  const derivedAt = (s: number, bn: number, eps: number, free: [number, number]) => ({ ...derivedOf(eps, bn, q), Emin: s * bn, freeEpsMax: free[0], freeBnoise: free[1] });
+  const derived = derivedAt(sMin, bNoise, epsMax, est.free);
+  const freeFit = fitCurve(diag);
+
   const boot =
     nBoot > 0
       ? bootstrap(
           points.length,
           (rows) => {
-            let ss: BatchSlice[];
-            try {
-              ss = slicesOf(rows);
-            } catch {
-              return null;
-            }
-            const r = stepsEstimates(ss, stepsFit, freeFit);
+            const ds = sliceRows(rows);
+            if (ds.some((d) => !Number.isFinite(d.stepsMin as number))) return null;
+            const r = stepsEstimates(ds, [est.steps.theta], freeFit);
             if (!r) return null;
             const per: Record<string, number> = {};
-            ss.forEach((s, i) => {
-              per[`batch.${i}.bestLr`] = s.bestLr;
-              per[`batch.${i}.stepsMin`] = s.stepsMin as number;
+            ds.forEach((d, i) => {
+              per[`batch.${i}.bestLr`] = d.bestLr;
+              per[`batch.${i}.stepsMin`] = d.stepsMin as number;
             });
-            return { ...prefixKeys({ epsMax: r[2], Bnoise: r[1], Smin: r[0] }, 'params.'), ...prefixKeys(derivedAt(r[0], r[1], r[2], r[3], r[4]), 'derived.'), ...per };
+            const { Smin, Bnoise } = r.steps.params;
+            return { ...prefixKeys({ epsMax: r.epsMax, Bnoise, Smin }, 'params.'), ...prefixKeys(derivedAt(Smin, Bnoise, r.epsMax, r.free), 'derived.'), ...per };
           },
-          { samples: nBoot, seed, groups: batchIds },
+          { samples: nBoot, seed, groups: groupIds(points.map((p) => p.batchTokens)) },
         )
       : null;
 
-  // Held-out: S_min and B_noise from the other batches (≥ 2: two parameters), ε_max by Li et al.'s
-  // average over them; predict the largest batch's S_min and best LR.
+  // Held-out: S(B) and ε_max from the other batches (≥ 3) predict the largest batch's S_min and best LR.
   const heldOut: HeldOutRow[] = [];
-  const held = holdout === 'largest' ? slices[slices.length - 1] : null;
+  const held = holdout === 'largest' && batches.length >= 4 ? diag[diag.length - 1] : undefined;
   if (held) {
-    const trainSlices = slices.slice(0, -1);
+    const trainSlices = diag.slice(0, -1);
+    const predictHeld = (ss: readonly BatchSlice[], fit: FormFit) => ({
+      steps: stepsAtBatch(held.batchTokens, fit.params.Smin, fit.params.Bnoise),
+      lr: epsOpt(held.batchTokens, liEpsMax(ss, fit.params.Bnoise), fit.params.Bnoise),
+    });
     const heldFit = fitSteps(trainSlices);
-    const predictHeld = (ss: readonly BatchSlice[], fit: FormFit) => {
-      const eps = liEpsMax(ss, fit.params.Bnoise);
-      return { steps: stepsAtBatch(held.batchTokens, fit.params.Smin, fit.params.Bnoise), lr: epsOpt(held.batchTokens, eps, fit.params.Bnoise) };
-    };
     const pred = predictHeld(trainSlices, heldFit);
     const trainRows = all.filter((i) => points[i].batchTokens !== held.batchTokens);
     const heldBoot =
@@ -620,13 +604,10 @@ export function fitSurgeStepsToTarget(points: readonly SurgeCurvePoint[], option
         ? bootstrap(
             trainRows.length,
             (rows) => {
-              try {
-                const ss = slicesOf(Array.from(rows, (j) => trainRows[j]));
-                const f = fitSteps(ss, [heldFit.theta]);
-                return Number.isFinite(f.diagnostics.objective) ? predictHeld(ss, f) : null;
-              } catch {
-                return null;
-              }
+              const ds = sliceRows(Array.from(rows, (j) => trainRows[j])).slice(0, -1);
+              if (ds.some((d) => !Number.isFinite(d.stepsMin as number))) return null;
+              const f = fitSteps(ds, [heldFit.theta]);
+              return Number.isFinite(f.diagnostics.objective) ? predictHeld(ds, f) : null;
             },
             { samples: nBoot, seed: seed + 1, groups: groupIds(trainRows.map((i) => points[i].batchTokens)) },
           )
@@ -637,18 +618,14 @@ export function fitSurgeStepsToTarget(points: readonly SurgeCurvePoint[], option
     );
   }
 
-  const bMin = slices[0].batchTokens;
-  const bMax = slices[slices.length - 1].batchTokens;
-  // Batches where exactly 3 LRs reach the target: their parabola is determined, not fitted.
-  const thinBatches = new Set(slices.filter((s) => new Set(runs.filter((r) => r.batchTokens === s.batchTokens && r.steps !== undefined).map((r) => r.lr)).size === 3).map((s) => s.batchTokens));
-  const thin = [...thinBatches].map(fmtTokens);
-  const grid = batchGrid(slices, options.curvePoints ?? 50);
-  const reachedText = slices
-    .map((s) => {
-      const rs = runs.filter((r) => r.batchTokens === s.batchTokens);
-      return `${fmtTokens(s.batchTokens)}: ${rs.filter((r) => r.steps !== undefined).length}/${rs.length}`;
-    })
+  const bMin = batches[0];
+  const bMax = batches[batches.length - 1];
+  const grid = batchGrid(diag, options.curvePoints ?? 50);
+  const reachedText = batches
+    .map((b) => `${fmtTokens(b)}: ${runs.filter((r) => r.batchTokens === b && r.steps !== undefined).length}/${runs.filter((r) => r.batchTokens === b).length}`)
     .join(', ');
+  const edges = diag.filter((d) => !d.interior).map((d) => fmtTokens(d.batchTokens));
+  const bPeak = est.free[1];
   return {
     kind: 'surge',
     method: 'steps-to-target',
@@ -657,47 +634,41 @@ export function fitSurgeStepsToTarget(points: readonly SurgeCurvePoint[], option
     form: `S = ${stepsBatchForm.expression}; lr = ${surgeForm.expression}`,
     params: withIntervals({ epsMax, Bnoise: bNoise, Smin: sMin }, boot, 'params.'),
     derived: withIntervals(derived, boot, 'derived.'),
-    diagnostics: stepsFit.diagnostics,
+    diagnostics: est.steps.diagnostics,
     data: {
-      n: points.length,
+      n: reached.length,
       rowsGiven: points.length,
       columns: {},
-      dropped: [],
+      dropped: runs.map((r, i) => ({ r, i })).filter(({ r }) => r.steps === undefined).map(({ i }) => ({ row: label(points[i], i), reason: `never reached the target loss ${target}` })),
       heldOutRows: held ? points.filter((p) => p.batchTokens === held.batchTokens).map((p) => label(p, points.indexOf(p))) : [],
     },
     heldOut,
-    bootstrap: bootstrapSummary(boot, 'runs resampled with replacement within each batch size (target fixed); parabolas, the S(B) fit, ε_max and the free surge curve refitted'),
+    bootstrap: bootstrapSummary(boot, 'runs resampled with replacement within each batch size (target fixed); per-batch optima, the S(B) fit, ε_max and the free surge curve refitted'),
     options: { method: 'steps-to-target', targetLoss: given, smoothTokens, holdout, bootstrap: nBoot, seed, expertLr: q ?? null },
     notes: [
-      'Method steps-to-target (Li et al. 2024 §3.2): per run, the optimizer steps S until the smoothed train loss first comes down to the target; per batch, best LR = vertex of a least-squares parabola of ln S in ln lr over the runs that reach it, S_min(B) its minimum; S_min and B_noise from Levenberg–Marquardt on ln S_min(B) = ln S_min + ln(1 + B_noise/B); ε_max = mean over batches of best lr·½(√(B_noise/B) + √(B/B_noise)).',
+      'Method steps-to-target (Li et al. 2024 §3.2): per run, the optimizer steps S until the smoothed train loss first comes down to the target; per batch, S_min(B) and the best LR from a least-squares parabola of ln S in ln lr over the runs that reach it (its vertex when it lies among them, else the fastest run); S_min and B_noise from Levenberg–Marquardt on ln S_min(B) = ln S_min + ln(1 + B_noise/B) (the S–E trade-off); ε_max = mean over batches of best lr·½(√(B_noise/B) + √(B/B_noise)).',
       auto
-        ? `Target train loss ${target} (auto: the lowest 2-decimal loss that ≥ 4 runs reach at every batch size${raisedFrom ? ` and where every batch has an interior best LR: raised from ${raisedFrom.target}, where ${raisedFrom.reason.replace(/^surge( \(steps-to-target\))?: /, '').split('. ')[0]}` : ''}; binding batch ${fmtTokens(auto.batchTokens)} tokens, whose binding run reaches ${fmt(auto.bindingLoss, 4)}).`
+        ? `Target train loss ${target} (auto: the lowest 2-decimal loss that ≥ 4 runs reach at every batch size; binding batch ${fmtTokens(auto.batchTokens)} tokens, whose binding run reaches ${fmt(auto.bindingLoss, 4)}).`
         : `Target train loss ${target} (given).`,
       `Smoothing: centred moving average of the logged train loss over ≥ ${fmtTokens(smoothTokens)} tokens and ≥ 1 row. Runs reaching the target per batch: ${reachedText}.`,
       bNoise >= bMin && bNoise <= bMax
         ? `B_noise = ${fmt(bNoise)} tokens lies inside the sampled batches (${fmtTokens(bMin)} … ${fmtTokens(bMax)}).`
-        : `B_noise = ${fmt(bNoise)} tokens lies outside the sampled batches (${fmtTokens(bMin)} … ${fmtTokens(bMax)}): extrapolated from how S_min(B) bends; add batch sizes nearer to it.`,
-      `Free surge-curve fit of the best LRs (diagnostic): ε_max = ${fmt(freeFit.params.epsMax)}, B_noise = ${fmt(freeFit.params.Bnoise)} tokens (derived.freeEpsMax, derived.freeBnoise).`,
-      ...(boot && boot.succeeded < boot.samples / 2
-        ? [
-            `Only ${boot.succeeded} of ${boot.samples} bootstrap resamples could be refitted (the intervals come from these): a resample is skipped when, at some batch size, fewer than 3 distinct learning rates among its runs reach the target or the parabola's vertex leaves them.${thin.length ? ` At batch${thin.length > 1 ? 'es' : ''} ${thin.join(', ')} tokens only 3 learning rates reach ${target}, so most resamples lose one: a higher --target-loss lets more runs reach it.` : ' More learning rates per batch size make this rarer.'}`,
-          ]
-        : []),
-      held ? `Held-out check: S(B) refitted without the largest batch (${fmtTokens(held.batchTokens)} tokens), its S_min and best LR predicted.` : 'No held-out check (--holdout none).',
+        : `B_noise = ${fmt(bNoise)} tokens lies outside the sampled batches (${fmtTokens(bMin)} … ${fmtTokens(bMax)}): extrapolated from how S(B) bends; add batch sizes nearer to it.`,
+      `Free surge-curve fit of the best LRs (diagnostic): they peak at B = ${fmt(bPeak)} tokens${bPeak > 2 * bMax ? ', beyond the largest batch: the optimal LR still rises there' : ''} (derived.freeBnoise; its ε_max ${fmt(derived.freeEpsMax)} as derived.freeEpsMax). Li et al.'s Theorem 5 equates that peak with B_noise.`,
+      ...(edges.length ? [`At ${edges.join(', ')} tokens the parabola has no vertex among the LRs that reach the target: the fastest run stands in (no interval), so those best LRs are bounds, not estimates.`] : []),
+      held ? `Held-out check: the law refitted without the largest batch (${fmtTokens(held.batchTokens)} tokens) predicts its S_min and best LR.` : 'No held-out check (needs ≥ 4 batch sizes, or --holdout none).',
       ...(q ? [`Expert LR rule at E = ${q.numExperts}, k = ${q.topK}, B = ${fmtTokens(q.batchTokens)} tokens: n = E/k, specialized experts see B/n tokens.`] : []),
     ],
-    perBatch: slices.map((s, i) => ({
+    perBatch: diag.map((s, i) => ({
       batchTokens: s.batchTokens,
       points: runs
         .map((r, j) => ({ r, j }))
         .filter(({ r }) => r.batchTokens === s.batchTokens)
         .map(({ r, j }) => ({ lr: r.lr, loss: r.minLoss, ...(r.steps !== undefined ? { steps: r.steps } : {}), label: label(points[j], j) })),
       parabola: { q0: s.parabola.p0, q1: s.parabola.p1, q2: s.parabola.p2, r2: s.parabola.r2 },
-      // With exactly 3 LRs reaching the target every resample that fits keeps the same 3 runs, so
-      // the "interval" would be a single value: none is reported.
-      bestLr: { value: s.bestLr, ci95: thinBatches.has(s.batchTokens) ? null : (boot?.intervals[`batch.${i}.bestLr`] ?? null) },
-      stepsMin: { value: s.stepsMin as number, ci95: thinBatches.has(s.batchTokens) ? null : (boot?.intervals[`batch.${i}.stepsMin`] ?? null) },
-      heldOut: held !== null && s.batchTokens === held.batchTokens,
+      bestLr: { value: s.bestLr, ci95: s.interior ? (boot?.intervals[`batch.${i}.bestLr`] ?? null) : null },
+      stepsMin: { value: s.stepsMin as number, ci95: s.interior ? (boot?.intervals[`batch.${i}.stepsMin`] ?? null) : null },
+      heldOut: held !== undefined && s.batchTokens === held.batchTokens,
     })),
     curve: grid.map((b) => ({ batchTokens: b, lr: epsOpt(b, epsMax, bNoise) })),
     stepsCurve: grid.map((b) => ({ batchTokens: b, steps: stepsAtBatch(b, sMin, bNoise) })),

@@ -54,6 +54,8 @@ export interface StandardFitOptions {
   surgeMethod?: 'auto' | SurgeMethod;
   /** Surge steps-to-target: the target train loss (default: auto). */
   targetLoss?: number;
+  /** Batch (tokens) the expert-LR rule is evaluated at (default: the batch of the lowest-loss run). */
+  expertLrBatchTokens?: number;
 }
 
 export const STANDARD_FIT_DEFAULTS = { bootstrap: 1000, parametricBootstrap: 200, scheduleBootstrap: 0, scheduleLaw: 'tissue', seed: 0 } as const;
@@ -213,7 +215,10 @@ export async function standardFits(
         kind: 'surge',
         bootstrap: o.bootstrap,
         seed: o.seed,
-        expertLr: model.numExperts > 0 && best ? { numExperts: model.numExperts, topK: model.topK, batchTokens: best.batchTokens } : undefined,
+        expertLr:
+          model.numExperts > 0 && (options.expertLrBatchTokens ?? best)
+            ? { numExperts: model.numExperts, topK: model.topK, batchTokens: options.expertLrBatchTokens ?? best!.batchTokens }
+            : undefined,
         surgeMethod: options.surgeMethod,
         targetLoss: options.targetLoss,
       }),

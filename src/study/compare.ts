@@ -200,7 +200,7 @@ export function paperComparison(input: ComparisonInput): ComparisonRow[] {
       paper: PAPER.schedule.text,
       reliability: PAPER.schedule.reliability,
       note:
-        'The paper uses its three-phase schedule without ranking it; at small scale the schedules end within a few thousandths of a nat of each other, so the order can change with the seed (one seed per schedule here).',
+        'The paper uses its three-phase schedule without ranking it. One seed per schedule here: gaps of a few hundredths of a nat can change order with the seed at this scale.',
     });
   }
   if (input.scheduleLaw) {

@@ -298,16 +298,16 @@ export async function runStudy(source: string, options: RunStudyOptions): Promis
   const { standardFits } = await import('../report/fit-sections.ts');
   const bootstrap = options.bootstrap ?? 1000;
   // Parabolas near each budget's best run (within 4×: two sizes either side at our spacing).
-  const fitOptions = { bootstrap, parametricBootstrap: Math.min(bootstrap, 200), seed: 0, isoflopWindow: ISOFLOP_WINDOW };
+  // The expert-LR rule is evaluated at the confirmation runs' batch.
+  const confirmTokens = preset.confirm.batchSize * (stage1.runs.find((r) => r.kind === 'lr-batch')?.config.model?.seqLen ?? 128);
+  const fitOptions = { bootstrap, parametricBootstrap: Math.min(bootstrap, 200), seed: 0, isoflopWindow: ISOFLOP_WINDOW, expertLrBatchTokens: confirmTokens };
   // Only the LR grid's runs: the surge fit is all the confirmation needs (stage 3 fits the rest).
   log('fitting the surge law to the LR × batch grid');
   const grid = (await withoutEdgeGroups(loadSweepRecords(sweepDir))).records;
   const surgeFits = await standardFits({ ...grid, runs: grid.runs.filter((r) => r.config.study?.kind === 'lr-batch') }, [], fitOptions);
   const surge = surgeFits.fits.find((f) => f.kind === 'surge') as unknown as SurgeFit | undefined;
   if (surge) {
-    const seqLen = stage1.runs.find((r) => r.kind === 'lr-batch')?.config.model?.seqLen ?? 128;
-    const batchTokens = preset.confirm.batchSize * seqLen;
-    const slice = surge.perBatch.find((b) => b.batchTokens === batchTokens);
+    const slice = surge.perBatch.find((b) => b.batchTokens === confirmTokens);
     const lr = preset.confirm.lr ?? slice?.bestLr.value;
     if (lr === undefined) {
       warnings.push(`confirmation skipped: the LR grid has no batch of ${preset.confirm.batchSize} sequences; set presets.${options.preset}.confirm.lr or use a batch of the grid`);
@@ -423,7 +423,11 @@ async function withoutEdgeGroups(records: SweepRecords): Promise<{ records: Swee
   const { runBatchTokens, runBudget, runFinalLoss, runStudyKind } = await import('../report/records.ts');
   const of = (kind: string) => records.runs.filter((r) => runStudyKind(r) === kind);
   const budgets = edgeGroups(of('isoflop').map((r) => ({ group: runBudget(r), x: r.config.derived.activatedParams, loss: runFinalLoss(r) })));
-  const batches = edgeGroups(of('lr-batch').map((r) => ({ group: runBatchTokens(r), x: r.config.config.train.lr, loss: runFinalLoss(r) })));
+  // A constant-LR grid is fitted by steps to a target loss (Li et al.), which pools every run:
+  // the final loss of its fixed-length runs says nothing about which batch to leave out.
+  const grid = of('lr-batch');
+  const stepsToTarget = grid.length > 0 && grid.every((r) => r.config.config.train.schedule.kind === 'constant');
+  const batches = stepsToTarget ? [] : edgeGroups(grid.map((r) => ({ group: runBatchTokens(r), x: r.config.config.train.lr, loss: runFinalLoss(r) })));
   const excluded = [
     ...budgets.map(
       (e) =>
