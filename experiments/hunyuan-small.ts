@@ -18,7 +18,8 @@
 // 3e10 and below the smallest model won; batch 8 and lr 1e-2 train the larger models much better
 // in few steps (17k at 3e10: val 2.88 → 2.35), which moves the optimum to larger N. Compute-optimal
 // byte-level models this small want ~100–500 tokens per activated parameter — the same direction as
-// the paper's ~100–150 (PAPER.md §2.4), far above Chinchilla's 20.
+// the paper's ~100–150 (PAPER.md §2.4), far above Chinchilla's 20. At 1e10 FLOPs the best model
+// is the 3.2k one: the sub-head 1.6k model (d4) is needed below it for an interior minimum.
 import { defineStudy } from '../src/study/define.ts';
 
 // The family of every study: tiny widths step by the 8-wide heads (src/model/builder.ts).
@@ -45,7 +46,7 @@ export default defineStudy({
   description: "Hunyuan-Large's isoFLOP, LR × batch and schedule analyses on tiny Hunyuan-like MoE models",
   presets: {
     quick: {
-      description: 'laptop scale: 3k–100k activated parameters, 1e10–3e11 FLOPs, ~20 min on 2 cores',
+      description: 'laptop scale: 1.6k–100k activated parameters, 1e10–3e11 FLOPs, ~13 min on 2 cores',
       isoflop: {
         kind: 'isoflop',
         family,
@@ -117,11 +118,15 @@ export default defineStudy({
         kind: 'lr-batch',
         family: paperFamily,
         activatedParams: 1e8,
-        lrs: [1e-4, 2e-4, 4e-4, 8e-4, 1.6e-3],
+        // The quick preset's protocol at paper scale: constant LR, steps to a target loss, LRs
+        // scaled by sqrt(B) around 2e-4 at 32 × 2048 tokens; batches 65k–1M tokens.
+        lrs: [5e-5, 1e-4, 2e-4, 4e-4, 8e-4],
+        lrScaling: 'sqrt',
         batchSizes: [32, 64, 128, 256, 512],
+        steps: [30000, 16000, 9000, 6000, 4500],
         base: {
           model: moe,
-          train: { tokens: 2e9, evalEvery: 1000, evalBatches: 20, checkpointEvery: 500 },
+          train: { schedule: { kind: 'constant', warmupSteps: 500 }, evalEvery: 1000, evalBatches: 20, checkpointEvery: 500, logEvery: 20 },
           data: { corpus: 'data/pretrain.jsonl', tokenizer: { kind: 'bpe', vocabSize: 32768 }, valTokens: 10_000_000 },
         },
       },
@@ -137,7 +142,7 @@ export default defineStudy({
           data: { corpus: 'data/pretrain.jsonl', tokenizer: { kind: 'bpe', vocabSize: 32768 }, valTokens: 10_000_000 },
         },
       },
-      confirm: { batchSize: 128, tokens: 2e9 },
+      confirm: { batchSize: 32, tokens: 2e9 },
     },
   },
 });

@@ -13,6 +13,7 @@
 // curve per run, constant LR after warmup):
 //   per run:           S = optimizer steps until the smoothed train loss reaches the target (stepsToTarget)
 //   per batch size B:  ln S ≈ q0 + q1·ln η + q2·(ln η)²  →  η_best(B) at the vertex, S_min(B) = exp(vertex)
+//                      (the fastest run stands in when the vertex is not among the LRs reaching the target)
 //   across batches:    S_min(B) = S_min·(1 + B_noise/B), i.e. the S–E trade-off
 //                      (S/S_min − 1)(E/E_min − 1) = 1 with E = S·B and B_noise = E_min/S_min,
 //                      fitted by Levenberg–Marquardt on ln S_min(B) (θ = ln S_min, ln B_noise)
@@ -20,7 +21,7 @@
 //   diagnostic:        the free 2-parameter surge-curve fit of the η_best(B) (what 'final-loss' does),
 //                      reported as derived.freeEpsMax / derived.freeBnoise
 //   target:            given, or 'auto' (autoTargetLoss): the lowest 2-decimal train loss that ≥ 4
-//                      runs reach at every batch size, raised by 0.01 while a batch lacks an interior best LR
+//                      runs reach at every batch size
 //
 // Both: expert LR (PAPER.md §3.2): a specialized expert of a top-k-of-E MoE sees B·k/E tokens, so
 //   lr_specialized / lr_shared = ε_opt(B·k/E) / ε_opt(B) = sqrt(n)·(1+u)/(n+u), n = E/k, u = B/B_noise.
@@ -209,7 +210,6 @@ function crossing(smoothed: readonly { step: number; loss: number }[], target: n
  * loss. Four rather than the parabola's minimum three, so that bootstrap resamples of a batch
  * still hold three distinct learning rates most of the time. Lower targets put S
  * later in training, where B_noise is larger (Li et al. 2024: the surge peak moves with the loss).
- * fitSurgeStepsToTarget raises it by 0.01 while some batch has no interior best LR there.
  */
 export function autoTargetLoss(minLosses: readonly { batchTokens: number; minLoss: number }[]): { target: number; batchTokens: number; bindingLoss: number } {
   let worst: { target: number; batchTokens: number; bindingLoss: number } | undefined;
