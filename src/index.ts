@@ -73,8 +73,10 @@ export { fitCustom } from './fit/custom.ts';
 export type { CustomFit, CustomFitOptions, CustomRow } from './fit/custom.ts';
 export { fitEnvelope } from './fit/envelope.ts';
 export type { EnvelopeFit, TrainingCurve } from './fit/envelope.ts';
-export { expertLrRatio, fitSurge, fitSurgeStepsToTarget, stepsToTarget } from './fit/surge.ts';
-export type { CurveRow, SurgeCurvePoint, SurgeFit, SurgeMethod, SurgePoint, SurgeStepsOptions } from './fit/surge.ts';
+export { expertLrRatio, fitSurge } from './fit/surge.ts';
+export { fitSurgeStepsToTarget, stepsToTarget } from './fit/surge-steps.ts';
+export type { SurgeFit, SurgeMethod, SurgePoint } from './fit/surge.ts';
+export type { CurveRow, SurgeCurvePoint, SurgeStepsOptions } from './fit/surge-steps.ts';
 export { fitDeepseek } from './fit/deepseek.ts';
 export type { DeepseekFit } from './fit/deepseek.ts';
 export {

@@ -14,7 +14,8 @@ import { fitParametric, type ParametricFit } from './parametric.ts';
 import { roundSignificant } from './points.ts';
 import type { FitKind } from './record.ts';
 import { fitScheduleLaw, type LossCurve, type ScheduleFit, type ScheduleLawName } from './schedule-laws.ts';
-import { fitSurge, fitSurgeStepsToTarget, type CurveRow, type ExpertLrQuery, type SurgeCurvePoint, type SurgeFit, type SurgeMethod } from './surge.ts';
+import { fitSurge, type ExpertLrQuery, type SurgeFit, type SurgeMethod } from './surge.ts';
+import { fitSurgeStepsToTarget, type CurveRow, type SurgeCurvePoint } from './surge-steps.ts';
 
 export type FitResult = ParametricFit | IsoflopFit | EnvelopeFit | ComputeFit | SurgeFit | DeepseekFit | ScheduleFit | CustomFit;
 

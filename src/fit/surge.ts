@@ -1,37 +1,25 @@
 // Surge fit of the optimal learning rate against batch size (Li et al. 2024 "Surge Phenomenon",
-// Eq. 2 / Theorem 3 and §3.2; McCandlish et al. 2018; METHODS.md §4; PAPER.md §3). Two methods,
-// one result type (SurgeFit, `method` says which):
+// Eq. 2 / Theorem 3; METHODS.md §4; PAPER.md §3): the result type both methods share (SurgeFit,
+// `method` says which), the pieces they share, and method 'final-loss' (one final loss per run).
+// Method 'steps-to-target' (Li et al. §3.2) is in surge-steps.ts.
 //
-// fitSurge(points, options) — method 'final-loss' (one final loss per run):
+// fitSurge(points, options) — method 'final-loss':
 //   per batch size B:  loss ≈ q0 + q1·ln η + q2·(ln η)²  →  η_best(B) = exp(−q1/(2·q2))
 //   across batches:    ε_opt(B) = 2·ε_max / (sqrt(B_noise/B) + sqrt(B/B_noise)),
 //                      fitted by Levenberg–Marquardt on ln η_best (θ = ln ε_max, ln B_noise)
 //   At a fixed token budget this cannot identify B_noise (bigger batches get fewer steps, so their
 //   best LR keeps rising), which is why the second method exists.
 //
-// fitSurgeStepsToTarget(points, options) — method 'steps-to-target' (Li et al. §3.2; one training
-// curve per run, constant LR after warmup):
-//   per run:           S = optimizer steps until the smoothed train loss reaches the target (stepsToTarget)
-//   per batch size B:  ln S ≈ q0 + q1·ln η + q2·(ln η)²  →  η_best(B) at the vertex, S_min(B) = exp(vertex)
-//                      (the fastest run stands in when the vertex is not among the LRs reaching the target)
-//   across batches:    S_min(B) = S_min·(1 + B_noise/B), i.e. the S–E trade-off
-//                      (S/S_min − 1)(E/E_min − 1) = 1 with E = S·B and B_noise = E_min/S_min,
-//                      fitted by Levenberg–Marquardt on ln S_min(B) (θ = ln S_min, ln B_noise)
-//   peak LR:           ε_max = mean over batches of η_best(B)·½·(sqrt(B_noise/B) + sqrt(B/B_noise))
-//   diagnostic:        the free 2-parameter surge-curve fit of the η_best(B) (what 'final-loss' does),
-//                      reported as derived.freeEpsMax / derived.freeBnoise
-//   target:            given, or 'auto' (autoTargetLoss): the lowest 2-decimal train loss that ≥ 4
-//                      runs reach at every batch size
-//
 // Both: expert LR (PAPER.md §3.2): a specialized expert of a top-k-of-E MoE sees B·k/E tokens, so
 //   lr_specialized / lr_shared = ε_opt(B·k/E) / ε_opt(B) = sqrt(n)·(1+u)/(n+u), n = E/k, u = B/B_noise.
-// Symbols: B batch size in tokens, η (lr) peak learning rate, ε_max the peak of the surge curve,
-// S optimizer steps (updates), E = S·B tokens (examples) to the target.
-import { surgeExpertLrRatio } from '../train/expert-lr.ts';
-import { ConfigError, DataError } from '../errors.ts';
+// Symbols: B batch size in tokens, η (lr) peak learning rate, ε_max the peak of the surge curve.
+import { DataError } from '../errors.ts';
 import { bootstrap } from './bootstrap.ts';
 import { fitForm, type FormFit, type FitDiagnostics } from './fit-form.ts';
-import { epsOpt, stepsAtBatch, stepsBatchForm, surgeForm } from './forms.ts';
+import { epsOpt, surgeForm } from './forms.ts';
+import { batchGrid, checkExpertQuery, derivedOf, fitCurve, fmtTokens, refitSlices, type BatchSlice } from './surge-common.ts';
+
+export { expertLrRatio } from './surge-common.ts';
 import { fitParabola, type Parabola } from './linear.ts';
 import { fmt, groupIds, groupIndices, requirePositive } from './points.ts';
 import { bootstrapSummary, prefixKeys, relError, withIntervals, type Estimate, type FitResultBase, type HeldOutRow } from './record.ts';
@@ -45,25 +33,6 @@ export interface SurgePoint {
   lr: number;
   /** Final (validation) loss. */
   loss: number;
-  label?: string;
-}
-
-/** One logged row of a training curve (metrics.jsonl: step, tokens, trainLoss). */
-export interface CurveRow {
-  /** Optimizer steps completed when the row was logged. */
-  step: number;
-  /** Tokens trained when the row was logged. */
-  tokens: number;
-  /** Mean train loss over the steps since the previous row (src/train/loop.ts). */
-  loss: number;
-}
-
-/** A run of the LR × batch grid with its training curve (steps-to-target method). */
-export interface SurgeCurvePoint {
-  batchTokens: number;
-  lr: number;
-  /** Rows ascending in step; each row's loss averages the steps since the previous row. */
-  curve: readonly CurveRow[];
   label?: string;
 }
 
@@ -82,13 +51,6 @@ export interface SurgeOptions {
   expertLr?: ExpertLrQuery;
   /** Points of the fitted curves written for plots (log-spaced over 0.5×min … 2×max batch). */
   curvePoints?: number;
-}
-
-export interface SurgeStepsOptions extends SurgeOptions {
-  /** Target train loss, or 'auto' (default): see autoTargetLoss. */
-  targetLoss?: number | 'auto';
-  /** The moving average spans at least this many tokens (default 4096) and at least one row. */
-  smoothTokens?: number;
 }
 
 export interface SurgeBatch {
@@ -124,117 +86,8 @@ export interface SurgeFit extends FitResultBase {
   stepsCurve?: { batchTokens: number; steps: number }[];
 }
 
-export const DEFAULT_SMOOTH_TOKENS = 4096;
-
-/** Batch sizes and token counts as written: exact below 1e5 (256, 4096), else fmt (8.00e6). */
-function fmtTokens(x: number): string {
-  return Number.isInteger(x) && Math.abs(x) < 1e5 ? String(x) : fmt(x);
-}
-
-/** lr_specialized / lr_shared = ε_opt(B/n)/ε_opt(B) = sqrt(n)(1+u)/(n+u) with u = B/B_noise (PAPER.md §3.2). */
-export function expertLrRatio(batchTokens: number, bNoise: number, numExperts: number, topK: number): number {
-  return surgeExpertLrRatio(batchTokens / bNoise, numExperts / topK);
-}
-
-// ---------------------------------------------------------------------------------------------
-// Steps to a target loss (pure)
-
-/**
- * The train-loss curve as a centred moving average. Row i of metrics.jsonl averages the losses of
- * steps a+1 … b (a = the previous row's step, b = its own), and the loss of the k-th step is
- * computed before the k-th update, so the row measures the weights after (a + b − 1)/2 updates.
- * Rows are pooled symmetrically around each row (one more on each side while one exists) until the
- * pooled steps span ≥ smoothTokens tokens; the value is the mean over all pooled steps, placed at
- * their centre — so a small batch is smoothed over many rows, a large one (≥ smoothTokens per row)
- * not at all, and no lag is introduced on a linear stretch.
- */
-export function smoothLossCurve(curve: readonly CurveRow[], smoothTokens = DEFAULT_SMOOTH_TOKENS, label = 'curve'): { step: number; loss: number }[] {
-  if (!(smoothTokens >= 0) || !Number.isFinite(smoothTokens)) {
-    throw new ConfigError('smoothTokens', smoothTokens, 'Give the smoothing window in tokens, ≥ 0 (default 4096).', 'not a window');
-  }
-  curve.forEach((r, i) => {
-    const prev = i > 0 ? curve[i - 1] : { step: 0, tokens: 0 };
-    if (!(Number.isFinite(r.step) && r.step > prev.step) || !(Number.isFinite(r.tokens) && r.tokens > prev.tokens) || !Number.isFinite(r.loss)) {
-      throw new DataError(
-        `${label}, row ${i + 1}: needs a step and tokens above the previous row's (${prev.step}, ${prev.tokens}) and a finite loss, got step ${r.step}, tokens ${r.tokens}, loss ${r.loss}. Pass the metrics.jsonl rows in order, without diverged (NaN) rows.`,
-      );
-    }
-  });
-  const n = curve.length;
-  const startStep = (i: number) => (i === 0 ? 0 : curve[i - 1].step);
-  const startTokens = (i: number) => (i === 0 ? 0 : curve[i - 1].tokens);
-  const out: { step: number; loss: number }[] = [];
-  for (let i = 0; i < n; i++) {
-    let j = i;
-    let k = i;
-    while (curve[k].tokens - startTokens(j) < smoothTokens && (j > 0 || k < n - 1)) {
-      if (j > 0) j--;
-      if (k < n - 1) k++;
-    }
-    let sum = 0;
-    for (let r = j; r <= k; r++) sum += curve[r].loss * (curve[r].step - startStep(r));
-    out.push({ step: (startStep(j) + curve[k].step - 1) / 2, loss: sum / (curve[k].step - startStep(j)) });
-  }
-  return out;
-}
-
-/**
- * Steps S at which the smoothed curve first comes down to `target`, linearly interpolated between
- * smoothed points. The curve must have been above the target before (so a warmup that starts below
- * it and rises does not count); undefined when it never reaches the target.
- */
-export function stepsToTarget(curve: readonly CurveRow[], target: number, opts: { smoothTokens?: number; label?: string } = {}): number | undefined {
-  if (!(Number.isFinite(target) && target > 0)) {
-    throw new ConfigError('targetLoss', target, 'Give a finite train loss > 0 (e.g. 2.35).', 'not a loss');
-  }
-  return crossing(smoothLossCurve(curve, opts.smoothTokens ?? DEFAULT_SMOOTH_TOKENS, opts.label), target);
-}
-
-function crossing(smoothed: readonly { step: number; loss: number }[], target: number): number | undefined {
-  let above = false;
-  for (let i = 0; i < smoothed.length; i++) {
-    const { step, loss } = smoothed[i];
-    if (loss > target) above = true;
-    else if (above) {
-      // smoothed[i − 1] is above the target (else the loop would have returned there).
-      const a = smoothed[i - 1];
-      return a.step + ((a.loss - target) / (a.loss - loss)) * (step - a.step);
-    }
-  }
-  return undefined;
-}
-
-/**
- * The auto target: the lowest loss, rounded UP to 2 decimals, that ≥ 4 runs (3 when a batch has
- * only 3) reach at every batch size — the largest over batches of the 4th-lowest minimum smoothed
- * loss. Four rather than the parabola's minimum three, so that bootstrap resamples of a batch
- * still hold three distinct learning rates most of the time. Lower targets put S
- * later in training, where B_noise is larger (Li et al. 2024: the surge peak moves with the loss).
- */
-export function autoTargetLoss(minLosses: readonly { batchTokens: number; minLoss: number }[]): { target: number; batchTokens: number; bindingLoss: number } {
-  let worst: { target: number; batchTokens: number; bindingLoss: number } | undefined;
-  for (const g of groupIndices(minLosses.map((m) => m.batchTokens))) {
-    const sorted = g.rows.map((i) => minLosses[i].minLoss).sort((a, b) => a - b);
-    if (sorted.length < 3) {
-      throw new DataError(`surge (steps-to-target): batch ${fmtTokens(g.key)} tokens has ${sorted.length} run${sorted.length === 1 ? '' : 's'}: a parabola of ln S in ln lr needs ≥ 3 learning rates per batch size. Add runs at other learning rates for this batch size.`);
-    }
-    const binding = sorted[Math.min(3, sorted.length - 1)];
-    if (!worst || binding > worst.bindingLoss) worst = { target: Math.ceil(binding * 100 - 1e-9) / 100, batchTokens: g.key, bindingLoss: binding };
-  }
-  if (!worst) throw new DataError('surge (steps-to-target): no runs given. Pass the LR × batch runs with their training curves.');
-  return worst;
-}
-
 // ---------------------------------------------------------------------------------------------
 // Per batch size: the best LR
-
-interface BatchSlice {
-  batchTokens: number;
-  parabola: Parabola;
-  bestLr: number;
-  /** steps-to-target only: exp(vertex of ln S). */
-  stepsMin?: number;
-}
 
 /** Vertex of a parabola in ln lr; refuses a concave parabola or a vertex outside the sampled LRs. */
 function vertexSlice(batchTokens: number, lrs: readonly number[], y: readonly number[], what: { quantity: string; bestLr: number; fix: string }): BatchSlice {
@@ -260,12 +113,6 @@ function fitBatch(batchTokens: number, pts: readonly SurgePoint[]): BatchSlice {
   return vertexSlice(batchTokens, pts.map((p) => p.lr), pts.map((p) => p.loss), { quantity: 'loss', bestLr: best.lr, fix: 'Extend the LR grid past the best run on both sides.' });
 }
 
-interface StepsRun {
-  lr: number;
-  steps: number | undefined;
-  minLoss: number;
-}
-
 /** Per-batch slices of the rows in `rows` (indices into points), batches ascending. */
 function slicesBy<P extends { batchTokens: number }>(points: readonly P[], rows: ArrayLike<number>, fit: (batchTokens: number, pts: P[]) => BatchSlice): BatchSlice[] {
   const by = new Map<number, P[]>();
@@ -276,88 +123,6 @@ function slicesBy<P extends { batchTokens: number }>(points: readonly P[], rows:
     else by.set(p.batchTokens, [p]);
   }
   return [...by.entries()].sort((a, b) => a[0] - b[0]).map(([b, pts]) => fit(b, pts));
-}
-
-// ---------------------------------------------------------------------------------------------
-// Across batch sizes
-
-/** Start grid for (ln ε_max, ln B_noise): around the largest best LR and across the batch range. */
-function surgeStarts(slices: readonly BatchSlice[]): number[][] {
-  const lnMax = Math.log(Math.max(...slices.map((s) => s.bestLr)));
-  const out: number[][] = [];
-  for (const de of [0, Math.log(2), Math.log(5)]) for (const b of batchStarts(slices)) out.push([lnMax + de, b]);
-  return out;
-}
-
-/** ln B_noise starts: every sampled batch and a decade beyond either end. */
-function batchStarts(slices: readonly BatchSlice[]): number[] {
-  const lnB = slices.map((s) => Math.log(s.batchTokens));
-  return [Math.min(...lnB) - Math.log(10), ...lnB, Math.max(...lnB) + Math.log(10)];
-}
-
-function fitCurve(slices: readonly BatchSlice[]): FormFit {
-  return fitForm(
-    surgeForm,
-    [Float64Array.from(slices, (s) => s.batchTokens)],
-    slices.map((s) => s.bestLr),
-    { starts: surgeStarts(slices), loss: 'lsq-log' },
-  );
-}
-
-/** Levenberg–Marquardt of ln S_min(B) = ln S_min + ln(1 + B_noise/B) over the batches. */
-function fitSteps(slices: readonly BatchSlice[], starts?: readonly (readonly number[])[]): FormFit {
-  const lnS = Math.log(Math.min(...slices.map((s) => s.stepsMin as number)));
-  return fitForm(
-    stepsBatchForm,
-    [Float64Array.from(slices, (s) => s.batchTokens)],
-    slices.map((s) => s.stepsMin as number),
-    { starts: starts ?? [0, Math.log(0.5), Math.log(0.2)].flatMap((ds) => batchStarts(slices).map((b) => [lnS + ds, b])), loss: 'lsq-log' },
-  );
-}
-
-/** ε_max = mean over batches of η_best(B)·½(sqrt(B_noise/B) + sqrt(B/B_noise)) (Li et al. 2024 §3.2). */
-export function liEpsMax(best: readonly { batchTokens: number; bestLr: number }[], bNoise: number): number {
-  let s = 0;
-  for (const b of best) s += (b.bestLr * 0.5 * (Math.sqrt(bNoise / b.batchTokens) + Math.sqrt(b.batchTokens / bNoise))) / best.length;
-  return s;
-}
-
-function derivedOf(epsMax: number, bNoise: number, q: ExpertLrQuery | undefined): Record<string, number> {
-  const out: Record<string, number> = { B_peak: bNoise, lnEpsMaxOverSqrtBnoise: Math.log(epsMax) - 0.5 * Math.log(bNoise) };
-  if (q) {
-    const shared = epsOpt(q.batchTokens, epsMax, bNoise);
-    out.lrShared = shared;
-    out.lrSpecialized = epsOpt((q.batchTokens * q.topK) / q.numExperts, epsMax, bNoise);
-    out.expertLrRatio = expertLrRatio(q.batchTokens, bNoise, q.numExperts, q.topK);
-    out.u = q.batchTokens / bNoise;
-  }
-  return out;
-}
-
-function checkExpertQuery(q: ExpertLrQuery | undefined): void {
-  if (q && !(q.numExperts >= 1 && q.topK >= 1 && q.topK <= q.numExperts && q.batchTokens > 0)) {
-    throw new DataError(`surge: expert LR query needs 1 ≤ topK ≤ numExperts and batchTokens > 0 (got E=${q.numExperts}, k=${q.topK}, B=${q.batchTokens}).`);
-  }
-}
-
-/** n log-spaced batch sizes from half the smallest to twice the largest sampled batch. */
-function batchGrid(slices: readonly BatchSlice[], n: number): number[] {
-  const bMin = slices[0].batchTokens;
-  const bMax = slices[slices.length - 1].batchTokens;
-  return Array.from({ length: n }, (_, i) => Math.exp(Math.log(bMin / 2) + (i / (n - 1)) * Math.log((4 * bMax) / bMin)));
-}
-
-/**
- * Refit the surge curve to a resample's per-batch optima, starting from a previous optimum
- * (the optima themselves change with every resample, so this is not a row-level refit);
- * returns [ε_max, B_noise].
- */
-function refitSlices(base: FormFit, slices: readonly BatchSlice[]): [number, number] | null {
-  const fit = fitForm(surgeForm, [Float64Array.from(slices, (s) => s.batchTokens)], slices.map((s) => s.bestLr), {
-    starts: [base.theta],
-    loss: 'lsq-log',
-  });
-  return Number.isFinite(fit.diagnostics.objective) ? [fit.params.epsMax, fit.params.Bnoise] : null;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -478,199 +243,3 @@ export function fitSurge(points: readonly SurgePoint[], options: SurgeOptions = 
   };
 }
 
-// ---------------------------------------------------------------------------------------------
-// Method 'steps-to-target'
-
-/** A run at the target: its batch, LR and steps (undefined when the target was never reached). */
-type TargetRun = StepsRun & { batchTokens: number };
-
-/**
- * Per-batch diagnostic of the grid (not what the headline uses): the vertex of the parabola of
- * ln S in ln lr when ≥ 3 LRs reach the target and the vertex lies among them, else the fastest run.
- */
-function batchDiagnostic(batchTokens: number, runs: readonly TargetRun[]): BatchSlice & { interior: boolean } {
-  const reached = runs.filter((r): r is TargetRun & { steps: number } => r.steps !== undefined);
-  const none = { p0: NaN, p1: NaN, p2: NaN, r2: NaN, vertexU: NaN, vertexY: NaN } as Parabola;
-  if (reached.length === 0) return { batchTokens, parabola: none, bestLr: NaN, stepsMin: NaN, interior: false };
-  const fastest = reached.reduce((b, r) => (r.steps < b.steps ? r : b));
-  if (new Set(reached.map((r) => r.lr)).size >= 3) {
-    const u = reached.map((r) => Math.log(r.lr));
-    const parabola = fitParabola(u, reached.map((r) => Math.log(r.steps)));
-    if (parabola.p2 > 0 && parabola.vertexU >= Math.min(...u) && parabola.vertexU <= Math.max(...u)) {
-      return { batchTokens, parabola, bestLr: Math.exp(parabola.vertexU), stepsMin: Math.exp(parabola.vertexY), interior: true };
-    }
-  }
-  return { batchTokens, parabola: none, bestLr: fastest.lr, stepsMin: fastest.steps, interior: false };
-}
-
-/** The S–E fit, Li et al.'s ε_max and the free surge curve of one set of per-batch slices. */
-function stepsEstimates(slices: readonly BatchSlice[], stepsStarts?: readonly (readonly number[])[], freeStarts?: FormFit): { steps: FormFit; epsMax: number; free: [number, number] } | null {
-  const steps = fitSteps(slices, stepsStarts);
-  if (!Number.isFinite(steps.diagnostics.objective)) return null;
-  const free = freeStarts ? refitSlices(freeStarts, slices) : (() => {
-    const f = fitCurve(slices);
-    return [f.params.epsMax, f.params.Bnoise] as [number, number];
-  })();
-  if (!free) return null;
-  return { steps, epsMax: liEpsMax(slices, steps.params.Bnoise), free };
-}
-
-export function fitSurgeStepsToTarget(points: readonly SurgeCurvePoint[], options: SurgeStepsOptions = {}): SurgeFit {
-  const label = (p: SurgeCurvePoint, i: number) => p.label ?? `run ${i + 1}`;
-  requirePositive(points, ['batchTokens', 'lr'], label, 'Steps-to-target rows need batchTokens and lr > 0.');
-  points.forEach((p, i) => {
-    if (!Array.isArray(p.curve) || p.curve.length < 2) {
-      throw new DataError(`${label(p, i)}: the steps-to-target method needs a training curve of ≥ 2 logged rows, got ${Array.isArray(p.curve) ? p.curve.length : 'none'}. Log the train loss every few steps (train.logEvery) or use the final-loss method.`);
-    }
-  });
-  const q = options.expertLr;
-  checkExpertQuery(q);
-  const nBoot = options.bootstrap ?? 0;
-  const seed = options.seed ?? 0;
-  const holdout = options.holdout ?? 'largest';
-  const smoothTokens = options.smoothTokens ?? DEFAULT_SMOOTH_TOKENS;
-
-  // Each run's smoothed curve, its lowest smoothed loss and its steps to the target.
-  const smoothed = points.map((p, i) => smoothLossCurve(p.curve, smoothTokens, label(p, i)));
-  const minLoss = smoothed.map((c) => Math.min(...c.map((r) => r.loss)));
-  const given = options.targetLoss ?? 'auto';
-  if (given !== 'auto' && !(Number.isFinite(given) && given > 0)) {
-    throw new ConfigError('targetLoss', given, 'Give a train loss > 0 that ≥ 4 runs reach at every batch size, or "auto".', 'not a loss');
-  }
-  const auto = given === 'auto' ? autoTargetLoss(points.map((p, i) => ({ batchTokens: p.batchTokens, minLoss: minLoss[i] }))) : null;
-  const target = auto ? auto.target : (given as number);
-  const runs: TargetRun[] = points.map((p, i) => ({ batchTokens: p.batchTokens, lr: p.lr, steps: crossing(smoothed[i], target), minLoss: minLoss[i] }));
-  const reachedRows = (rows: ArrayLike<number>) => Array.from(rows, (i) => runs[i]).filter((r): r is TargetRun & { steps: number } => r.steps !== undefined);
-  const all = points.map((_, i) => i);
-  const reached = reachedRows(all);
-  const batches = [...new Set(reached.map((r) => r.batchTokens))].sort((a, b) => a - b);
-  if (batches.length < 3) {
-    throw new DataError(
-      `surge (steps-to-target): runs reach the target loss ${target} at ${batches.length} batch size${batches.length === 1 ? '' : 's'}; S_min and B_noise need ≥ 3. ${given === 'auto' ? 'Add batch sizes, or train their runs longer.' : 'Raise --target-loss, add batch sizes, or train their runs longer.'}`,
-    );
-  }
-
-  // Per batch: S_min(B) and the best LR (parabola vertex, else the fastest run); across batches
-  // Li et al.'s procedure: B_noise from S_min(B) = S_min·(1 + B_noise/B), ε_max averaged over the
-  // batches' best LRs. The free surge curve of the best LRs asks where they actually peak.
-  const sliceRows = (rows: ArrayLike<number>) => {
-    const sample = Array.from(rows, (i) => runs[i]);
-    return batches.map((b) => batchDiagnostic(b, sample.filter((r) => r.batchTokens === b)));
-  };
-  const diag = sliceRows(all);
-  const est = stepsEstimates(diag);
-  if (!est) throw new DataError(`surge (steps-to-target): the S(B) fit did not converge at target ${target}. Give another --target-loss.`);
-  const { Smin: sMin, Bnoise: bNoise } = est.steps.params;
-  const epsMax = est.epsMax;
-  const derivedAt = (s: number, bn: number, eps: number, free: [number, number]) => ({ ...derivedOf(eps, bn, q), Emin: s * bn, freeEpsMax: free[0], freeBnoise: free[1] });
-  const derived = derivedAt(sMin, bNoise, epsMax, est.free);
-  const freeFit = fitCurve(diag);
-
-  const boot =
-    nBoot > 0
-      ? bootstrap(
-          points.length,
-          (rows) => {
-            const ds = sliceRows(rows);
-            if (ds.some((d) => !Number.isFinite(d.stepsMin as number))) return null;
-            const r = stepsEstimates(ds, [est.steps.theta], freeFit);
-            if (!r) return null;
-            const per: Record<string, number> = {};
-            ds.forEach((d, i) => {
-              per[`batch.${i}.bestLr`] = d.bestLr;
-              per[`batch.${i}.stepsMin`] = d.stepsMin as number;
-            });
-            const { Smin, Bnoise } = r.steps.params;
-            return { ...prefixKeys({ epsMax: r.epsMax, Bnoise, Smin }, 'params.'), ...prefixKeys(derivedAt(Smin, Bnoise, r.epsMax, r.free), 'derived.'), ...per };
-          },
-          { samples: nBoot, seed, groups: groupIds(points.map((p) => p.batchTokens)) },
-        )
-      : null;
-
-  // Held-out: S(B) and ε_max from the other batches (≥ 3) predict the largest batch's S_min and best LR.
-  const heldOut: HeldOutRow[] = [];
-  const held = holdout === 'largest' && batches.length >= 4 ? diag[diag.length - 1] : undefined;
-  if (held) {
-    const trainSlices = diag.slice(0, -1);
-    const predictHeld = (ss: readonly BatchSlice[], fit: FormFit) => ({
-      steps: stepsAtBatch(held.batchTokens, fit.params.Smin, fit.params.Bnoise),
-      lr: epsOpt(held.batchTokens, liEpsMax(ss, fit.params.Bnoise), fit.params.Bnoise),
-    });
-    const heldFit = fitSteps(trainSlices);
-    const pred = predictHeld(trainSlices, heldFit);
-    const trainRows = all.filter((i) => points[i].batchTokens !== held.batchTokens);
-    const heldBoot =
-      nBoot > 0
-        ? bootstrap(
-            trainRows.length,
-            (rows) => {
-              const ds = sliceRows(Array.from(rows, (j) => trainRows[j])).slice(0, -1);
-              if (ds.some((d) => !Number.isFinite(d.stepsMin as number))) return null;
-              const f = fitSteps(ds, [heldFit.theta]);
-              return Number.isFinite(f.diagnostics.objective) ? predictHeld(ds, f) : null;
-            },
-            { samples: nBoot, seed: seed + 1, groups: groupIds(trainRows.map((i) => points[i].batchTokens)) },
-          )
-        : null;
-    heldOut.push(
-      { label: `S_min at B = ${fmtTokens(held.batchTokens)} tokens`, actual: held.stepsMin as number, predicted: pred.steps, ci95: heldBoot?.intervals.steps ?? null, relError: relError(pred.steps, held.stepsMin as number) },
-      { label: `best lr at B = ${fmtTokens(held.batchTokens)} tokens`, actual: held.bestLr, predicted: pred.lr, ci95: heldBoot?.intervals.lr ?? null, relError: relError(pred.lr, held.bestLr) },
-    );
-  }
-
-  const bMin = batches[0];
-  const bMax = batches[batches.length - 1];
-  const grid = batchGrid(diag, options.curvePoints ?? 50);
-  const reachedText = batches
-    .map((b) => `${fmtTokens(b)}: ${runs.filter((r) => r.batchTokens === b && r.steps !== undefined).length}/${runs.filter((r) => r.batchTokens === b).length}`)
-    .join(', ');
-  const edges = diag.filter((d) => !d.interior).map((d) => fmtTokens(d.batchTokens));
-  const bPeak = est.free[1];
-  return {
-    kind: 'surge',
-    method: 'steps-to-target',
-    targetLoss: target,
-    smoothTokens,
-    form: `S = ${stepsBatchForm.expression}; lr = ${surgeForm.expression}`,
-    params: withIntervals({ epsMax, Bnoise: bNoise, Smin: sMin }, boot, 'params.'),
-    derived: withIntervals(derived, boot, 'derived.'),
-    diagnostics: est.steps.diagnostics,
-    data: {
-      n: reached.length,
-      rowsGiven: points.length,
-      columns: {},
-      dropped: runs.map((r, i) => ({ r, i })).filter(({ r }) => r.steps === undefined).map(({ i }) => ({ row: label(points[i], i), reason: `never reached the target loss ${target}` })),
-      heldOutRows: held ? points.filter((p) => p.batchTokens === held.batchTokens).map((p) => label(p, points.indexOf(p))) : [],
-    },
-    heldOut,
-    bootstrap: bootstrapSummary(boot, 'runs resampled with replacement within each batch size (target fixed); per-batch optima, the S(B) fit, ε_max and the free surge curve refitted'),
-    options: { method: 'steps-to-target', targetLoss: given, smoothTokens, holdout, bootstrap: nBoot, seed, expertLr: q ?? null },
-    notes: [
-      'Method steps-to-target (Li et al. 2024 §3.2): per run, the optimizer steps S until the smoothed train loss first comes down to the target; per batch, S_min(B) and the best LR from a least-squares parabola of ln S in ln lr over the runs that reach it (its vertex when it lies among them, else the fastest run); S_min and B_noise from Levenberg–Marquardt on ln S_min(B) = ln S_min + ln(1 + B_noise/B) (the S–E trade-off); ε_max = mean over batches of best lr·½(√(B_noise/B) + √(B/B_noise)).',
-      auto
-        ? `Target train loss ${target} (auto: the lowest 2-decimal loss that ≥ 4 runs reach at every batch size; binding batch ${fmtTokens(auto.batchTokens)} tokens, whose binding run reaches ${fmt(auto.bindingLoss, 4)}).`
-        : `Target train loss ${target} (given).`,
-      `Smoothing: centred moving average of the logged train loss over ≥ ${fmtTokens(smoothTokens)} tokens and ≥ 1 row. Runs reaching the target per batch: ${reachedText}.`,
-      bNoise >= bMin && bNoise <= bMax
-        ? `B_noise = ${fmt(bNoise)} tokens lies inside the sampled batches (${fmtTokens(bMin)} … ${fmtTokens(bMax)}).`
-        : `B_noise = ${fmt(bNoise)} tokens lies outside the sampled batches (${fmtTokens(bMin)} … ${fmtTokens(bMax)}): extrapolated from how S(B) bends; add batch sizes nearer to it.`,
-      `Free surge-curve fit of the best LRs (diagnostic): they peak at B = ${fmt(bPeak)} tokens${bPeak > 2 * bMax ? ', beyond the largest batch: the optimal LR still rises there' : ''} (derived.freeBnoise; its ε_max ${fmt(derived.freeEpsMax)} as derived.freeEpsMax). Li et al.'s Theorem 5 equates that peak with B_noise.`,
-      ...(edges.length ? [`At ${edges.join(', ')} tokens the parabola has no vertex among the LRs that reach the target: the fastest run stands in (no interval), so those best LRs are bounds, not estimates.`] : []),
-      held ? `Held-out check: the law refitted without the largest batch (${fmtTokens(held.batchTokens)} tokens) predicts its S_min and best LR.` : 'No held-out check (needs ≥ 4 batch sizes, or --holdout none).',
-      ...(q ? [`Expert LR rule at E = ${q.numExperts}, k = ${q.topK}, B = ${fmtTokens(q.batchTokens)} tokens: n = E/k, specialized experts see B/n tokens.`] : []),
-    ],
-    perBatch: diag.map((s, i) => ({
-      batchTokens: s.batchTokens,
-      points: runs
-        .map((r, j) => ({ r, j }))
-        .filter(({ r }) => r.batchTokens === s.batchTokens)
-        .map(({ r, j }) => ({ lr: r.lr, loss: r.minLoss, ...(r.steps !== undefined ? { steps: r.steps } : {}), label: label(points[j], j) })),
-      parabola: { q0: s.parabola.p0, q1: s.parabola.p1, q2: s.parabola.p2, r2: s.parabola.r2 },
-      bestLr: { value: s.bestLr, ci95: s.interior ? (boot?.intervals[`batch.${i}.bestLr`] ?? null) : null },
-      stepsMin: { value: s.stepsMin as number, ci95: s.interior ? (boot?.intervals[`batch.${i}.stepsMin`] ?? null) : null },
-      heldOut: held !== undefined && s.batchTokens === held.batchTokens,
-    })),
-    curve: grid.map((b) => ({ batchTokens: b, lr: epsOpt(b, epsMax, bNoise) })),
-    stepsCurve: grid.map((b) => ({ batchTokens: b, steps: stepsAtBatch(b, sMin, bNoise) })),
-  };
-}
