@@ -174,11 +174,14 @@ export function liEpsMax(best: readonly { batchTokens: number; bestLr: number }[
 /** A run at the target: its batch, LR and steps (undefined when the target was never reached). */
 type TargetRun = StepsRun & { batchTokens: number };
 
+/** A batch's S_min and best LR; `interior`: estimated by a parabola vertex, else the fastest run (a bound). */
+type Diagnostic = BatchSlice & { interior: boolean };
+
 /**
- * Per-batch diagnostic of the grid (not what the headline uses): the vertex of the parabola of
- * ln S in ln lr when ≥ 3 LRs reach the target and the vertex lies among them, else the fastest run.
+ * One batch of the grid: the vertex of the parabola of ln S in ln lr when ≥ 3 LRs reach the target
+ * and the vertex lies among them, else the fastest run.
  */
-function batchDiagnostic(batchTokens: number, runs: readonly TargetRun[]): BatchSlice & { interior: boolean } {
+function batchDiagnostic(batchTokens: number, runs: readonly TargetRun[]): Diagnostic {
   const reached = runs.filter((r): r is TargetRun & { steps: number } => r.steps !== undefined);
   const none = { p0: NaN, p1: NaN, p2: NaN, r2: NaN, vertexU: NaN, vertexY: NaN } as Parabola;
   if (reached.length === 0) return { batchTokens, parabola: none, bestLr: NaN, stepsMin: NaN, interior: false };
@@ -193,8 +196,17 @@ function batchDiagnostic(batchTokens: number, runs: readonly TargetRun[]): Batch
   return { batchTokens, parabola: none, bestLr: fastest.lr, stepsMin: fastest.steps, interior: false };
 }
 
+/**
+ * The grid optima Li et al.'s ε_max averages over: the batches whose best LR is an estimate (a
+ * parabola vertex among the LRs reaching the target), not a bound; all batches when none is.
+ */
+function optima(slices: readonly Diagnostic[]): readonly Diagnostic[] {
+  const interior = slices.filter((s) => s.interior);
+  return interior.length > 0 ? interior : slices;
+}
+
 /** The S–E fit, Li et al.'s ε_max and the free surge curve of one set of per-batch slices. */
-function stepsEstimates(slices: readonly BatchSlice[], stepsStarts?: readonly (readonly number[])[], freeStarts?: FormFit): { steps: FormFit; epsMax: number; free: [number, number] } | null {
+function stepsEstimates(slices: readonly Diagnostic[], stepsStarts?: readonly (readonly number[])[], freeStarts?: FormFit): { steps: FormFit; epsMax: number; free: [number, number] } | null {
   const steps = fitSteps(slices, stepsStarts);
   if (!Number.isFinite(steps.diagnostics.objective)) return null;
   const free = freeStarts ? refitSlices(freeStarts, slices) : (() => {
@@ -202,7 +214,7 @@ function stepsEstimates(slices: readonly BatchSlice[], stepsStarts?: readonly (r
     return [f.params.epsMax, f.params.Bnoise] as [number, number];
   })();
   if (!free) return null;
-  return { steps, epsMax: liEpsMax(slices, steps.params.Bnoise), free };
+  return { steps, epsMax: liEpsMax(optima(slices), steps.params.Bnoise), free };
 }
 
 export function fitSurgeStepsToTarget(points: readonly SurgeCurvePoint[], options: SurgeStepsOptions = {}): SurgeFit {
@@ -282,9 +294,9 @@ export function fitSurgeStepsToTarget(points: readonly SurgeCurvePoint[], option
   const held = holdout === 'largest' && batches.length >= 4 ? diag[diag.length - 1] : undefined;
   if (held) {
     const trainSlices = diag.slice(0, -1);
-    const predictHeld = (ss: readonly BatchSlice[], fit: FormFit) => ({
+    const predictHeld = (ss: readonly Diagnostic[], fit: FormFit) => ({
       steps: stepsAtBatch(held.batchTokens, fit.params.Smin, fit.params.Bnoise),
-      lr: epsOpt(held.batchTokens, liEpsMax(ss, fit.params.Bnoise), fit.params.Bnoise),
+      lr: epsOpt(held.batchTokens, liEpsMax(optima(ss), fit.params.Bnoise), fit.params.Bnoise),
     });
     const heldFit = fitSteps(trainSlices);
     const pred = predictHeld(trainSlices, heldFit);
@@ -336,7 +348,7 @@ export function fitSurgeStepsToTarget(points: readonly SurgeCurvePoint[], option
     bootstrap: bootstrapSummary(boot, 'runs resampled with replacement within each batch size (target fixed); per-batch optima, the S(B) fit, ε_max and the free surge curve refitted'),
     options: { method: 'steps-to-target', targetLoss: given, smoothTokens, holdout, bootstrap: nBoot, seed, expertLr: q ?? null },
     notes: [
-      'Method steps-to-target (Li et al. 2024 §3.2): per run, the optimizer steps S until the smoothed train loss first comes down to the target; per batch, S_min(B) and the best LR from a least-squares parabola of ln S in ln lr over the runs that reach it (its vertex when it lies among them, else the fastest run); S_min and B_noise from Levenberg–Marquardt on ln S_min(B) = ln S_min + ln(1 + B_noise/B) (the S–E trade-off); ε_max = mean over batches of best lr·½(√(B_noise/B) + √(B/B_noise)).',
+      'Method steps-to-target (Li et al. 2024 §3.2): per run, the optimizer steps S until the smoothed train loss first comes down to the target; per batch, S_min(B) and the best LR from a least-squares parabola of ln S in ln lr over the runs that reach it (its vertex when it lies among them, else the fastest run); S_min and B_noise from Levenberg–Marquardt on ln S_min(B) = ln S_min + ln(1 + B_noise/B) (the S–E trade-off); ε_max = mean of best lr·½(√(B_noise/B) + √(B/B_noise)) over the batches whose best LR is a vertex (all batches when none is).',
       auto
         ? `Target train loss ${target} (auto: the lowest 2-decimal loss that ≥ 4 runs reach at every batch size; binding batch ${fmtTokens(auto.batchTokens)} tokens, whose binding run reaches ${fmt(auto.bindingLoss, 4)}).`
         : `Target train loss ${target} (given).`,
@@ -345,7 +357,7 @@ export function fitSurgeStepsToTarget(points: readonly SurgeCurvePoint[], option
         ? `B_noise = ${fmt(bNoise)} tokens lies inside the sampled batches (${fmtTokens(bMin)} … ${fmtTokens(bMax)}).`
         : `B_noise = ${fmt(bNoise)} tokens lies outside the sampled batches (${fmtTokens(bMin)} … ${fmtTokens(bMax)}): extrapolated from how S(B) bends; add batch sizes nearer to it.`,
       `Free surge-curve fit of the best LRs (diagnostic): they peak at B = ${fmt(bPeak)} tokens${bPeak > 2 * bMax ? ', beyond the largest batch: the optimal LR still rises there' : ''} (derived.freeBnoise; its ε_max ${fmt(derived.freeEpsMax)} as derived.freeEpsMax). Li et al.'s Theorem 5 equates that peak with B_noise.`,
-      ...(edges.length ? [`At ${edges.join(', ')} tokens the parabola has no vertex among the LRs that reach the target: the fastest run stands in (no interval), so those best LRs are bounds, not estimates.`] : []),
+      ...(edges.length ? [`At ${edges.join(', ')} tokens the parabola has no vertex among the LRs that reach the target: the fastest run stands in (no interval): those best LRs are bounds, not estimates, and ε_max leaves them out.`] : []),
       held ? `Held-out check: the law refitted without the largest batch (${fmtTokens(held.batchTokens)} tokens) predicts its S_min and best LR.` : 'No held-out check (needs ≥ 4 batch sizes, or --holdout none).',
       ...(q ? [`Expert LR rule at E = ${q.numExperts}, k = ${q.topK}, B = ${fmtTokens(q.batchTokens)} tokens: n = E/k, specialized experts see B/n tokens.`] : []),
     ],

@@ -149,7 +149,7 @@ export function paperComparison(input: ComparisonInput): ComparisonRow[] {
   const outsideRange = (b: number) => range !== undefined && (b > 2 * range[1] || b < range[0] / 2);
   const stepsMethod = su?.method === 'steps-to-target';
   const howMeasured = stepsMethod
-    ? `moelab follows Li et al.'s procedure (§3.2): B_noise from the steps S each batch needs to reach train loss ${su!.targetLoss ?? '?'} at its best LR, S_min(B) = S_min·(1 + B_noise/B); then ε_max = mean over batches of ε_opt(B)·½(√(B_noise/B) + √(B/B_noise)).`
+    ? `moelab follows Li et al.'s procedure (§3.2): B_noise from the steps S each batch needs to reach train loss ${su!.targetLoss ?? '?'} at its best LR, S_min(B) = S_min·(1 + B_noise/B); then ε_max = mean of ε_opt(B)·½(√(B_noise/B) + √(B/B_noise)) over the batches whose best LR lies inside the grid.`
     : 'moelab fits ε_opt(B) = 2ε_max / (√(B_noise/B) + √(B/B_noise)) to the best LR per batch.';
   // The two readings of B_noise: the S–E trade-off (B_crit) and where the best LRs peak.
   const peakText =

@@ -9,6 +9,7 @@ import {
   expertLrRatio,
   fitSurge,
   fitSurgeStepsToTarget,
+  liEpsMax,
   smoothLossCurve,
   stepsAtBatch,
   stepsToTarget,
@@ -271,8 +272,12 @@ describe('fitSurgeStepsToTarget', () => {
     expect(b1024.bestLr).toEqual({ value: 4e-3, ci95: null });
     expect(b1024.stepsMin!.ci95).toBeNull();
     expect(fit.notes.join(' ')).toMatch(/At 1024 tokens the parabola has no vertex among the LRs that reach the target: the fastest run stands in/);
-    // S_min(B) still comes from every batch, so B_noise stays near the truth.
+    // S_min(B) still comes from every batch, so B_noise stays near the truth; ε_max averages only
+    // the batches whose best LR is an estimate, so the bound at 1024 does not enter it.
     expect(Math.abs(fit.params.Bnoise.value / BN - 1)).toBeLessThan(0.15);
+    const estimates = fit.perBatch.filter((b) => b.batchTokens !== 1024).map((b) => ({ batchTokens: b.batchTokens, bestLr: b.bestLr.value }));
+    expect(fit.params.epsMax.value).toBeCloseTo(liEpsMax(estimates, fit.params.Bnoise.value), 12);
+    expect(fit.notes.join(' ')).toMatch(/ε_max leaves them out/);
   });
 
   it('autoTargetLoss takes the largest 4th-lowest loss over batches (3rd with 3 runs), rounded up', () => {
