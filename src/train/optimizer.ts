@@ -11,6 +11,8 @@
 //   p ← p − (lr / (1 − β1^t)) · m / (√v / √(1 − β2^t) + ε)
 // A parameter without a gradient this step (e.g. an expert no token was routed to) is updated
 // with g = 0, as in optax: its moments decay and its momentum keeps moving it.
+// Parameters sharing a group and a decay flag are updated as one flat vector (Segment below): the
+// same elementwise arithmetic, a dozen kernels per segment rather than per parameter.
 import * as tf from '@tensorflow/tfjs';
 import type { ParamGroup, NamedParam } from '../model/types.ts';
 
@@ -64,12 +66,48 @@ export function globalNorm(tensors: (tf.Tensor | undefined)[]): number {
   return tf.tidy(() => tf.sqrt(tf.addN(present.map((t) => tf.sum(tf.square(t))))).dataSync()[0]);
 }
 
+/**
+ * Parameters that share a learning rate and a decay flag, updated as one flat vector: the update is
+ * a dozen kernels per segment instead of per parameter (a tiny model has ~60 parameter tensors per
+ * layer, and per-kernel dispatch, not arithmetic, dominates its step).
+ */
+interface Segment {
+  group: ParamGroup;
+  decay: boolean;
+  /** Indices into `params`, in params order. */
+  index: number[];
+  /** Element counts of those parameters (split sizes). */
+  sizes: number[];
+  /** First and second moments, flat over the segment's parameters in order. */
+  m: tf.Variable;
+  v: tf.Variable;
+}
+
+/** The parameters as one flat vector: the segment's tensors reshaped and concatenated in order. */
+function flatten(tensors: tf.Tensor[]): tf.Tensor1D {
+  const flat = tensors.map((x) => tf.reshape(x, [-1]) as tf.Tensor1D);
+  return flat.length === 1 ? flat[0] : tf.concat(flat);
+}
+
 export function createAdamW(params: NamedParam[], args: AdamWArgs): AdamW {
-  // tidy disposes the zeros tensors; the variables (which hold their own reference) survive.
-  const zeros = () => tf.tidy(() => params.map((p) => tf.variable(tf.zerosLike(p.variable), false)));
-  const m = zeros();
-  const v = zeros();
+  const keys = [...new Set(params.map((p) => `${p.group}|${p.decay}`))];
+  const segments: Segment[] = keys.map((key) => {
+    const index = params.flatMap((p, i) => (`${p.group}|${p.decay}` === key ? [i] : []));
+    const sizes = index.map((i) => params[i].variable.size);
+    const n = sizes.reduce((a, b) => a + b, 0);
+    const zeros = () => tf.tidy(() => tf.variable(tf.zeros([n]), false));
+    return { group: params[index[0]].group, decay: params[index[0]].decay, index, sizes, m: zeros(), v: zeros() };
+  });
   let t = 0;
+
+  /** One segment's slice of a flat host array, per parameter. */
+  const unflatten = (seg: Segment, flat: Float32Array, out: Float32Array[]) => {
+    let off = 0;
+    seg.index.forEach((i, j) => {
+      out[i] = flat.slice(off, off + seg.sizes[j]);
+      off += seg.sizes[j];
+    });
+  };
 
   return {
     params,
@@ -81,49 +119,73 @@ export function createAdamW(params: NamedParam[], args: AdamWArgs): AdamW {
       if (grads.length !== params.length) {
         throw new Error(`applyGradients: ${grads.length} gradients for ${params.length} parameters`);
       }
-      const gradNorm = globalNorm(grads);
-      if (!Number.isFinite(gradNorm)) return { gradNorm, clipScale: 1, applied: false };
-      const clipScale = args.gradClip > 0 ? Math.min(1, args.gradClip / (gradNorm + 1e-6)) : 1;
-      t += 1;
-      const bc1 = 1 - args.beta1 ** t;
-      const bc2Sqrt = Math.sqrt(1 - args.beta2 ** t);
-      params.forEach((p, i) => {
-        const lr = lrOf(p.group);
-        tf.tidy(() => {
-          const g = grads[i] === undefined ? tf.zerosLike(p.variable) : clipScale === 1 ? grads[i]! : tf.mul(grads[i]!, clipScale);
-          const mNew = tf.add(tf.mul(m[i], args.beta1), tf.mul(g, 1 - args.beta1));
-          const vNew = tf.add(tf.mul(v[i], args.beta2), tf.mul(tf.square(g), 1 - args.beta2));
-          const decayed = p.decay && args.weightDecay > 0 ? tf.mul(p.variable, 1 - lr * args.weightDecay) : p.variable;
+      return tf.tidy(() => {
+        // A missing gradient is a zero one (see the top of the file).
+        const g = segments.map((seg) => flatten(seg.index.map((i) => grads[i] ?? tf.zerosLike(params[i].variable))));
+        const gradNorm = tf.sqrt(tf.addN(g.map((x) => tf.sum(tf.square(x))))).dataSync()[0];
+        if (!Number.isFinite(gradNorm)) return { gradNorm, clipScale: 1, applied: false };
+        const clipScale = args.gradClip > 0 ? Math.min(1, args.gradClip / (gradNorm + 1e-6)) : 1;
+        t += 1;
+        const bc1 = 1 - args.beta1 ** t;
+        const bc2Sqrt = Math.sqrt(1 - args.beta2 ** t);
+        segments.forEach((seg, k) => {
+          const lr = lrOf(seg.group);
+          const gk = clipScale === 1 ? g[k] : tf.mul(g[k], clipScale);
+          const mNew = tf.add(tf.mul(seg.m, args.beta1), tf.mul(gk, 1 - args.beta1));
+          const vNew = tf.add(tf.mul(seg.v, args.beta2), tf.mul(tf.square(gk), 1 - args.beta2));
+          const p = flatten(seg.index.map((i) => params[i].variable));
+          const decayed = seg.decay && args.weightDecay > 0 ? tf.mul(p, 1 - lr * args.weightDecay) : p;
           const denom = tf.add(tf.div(tf.sqrt(vNew), bc2Sqrt), args.eps);
           const update = tf.mul(tf.div(mNew, denom), lr / bc1);
-          m[i].assign(mNew);
-          v[i].assign(vNew);
-          p.variable.assign(tf.sub(decayed, update));
+          const next = tf.sub(decayed, update);
+          seg.m.assign(mNew);
+          seg.v.assign(vNew);
+          const parts = seg.index.length === 1 ? [next] : tf.split(next, seg.sizes);
+          seg.index.forEach((i, j) => params[i].variable.assign(tf.reshape(parts[j], params[i].variable.shape)));
         });
+        return { gradNorm, clipScale, applied: true };
       });
-      return { gradNorm, clipScale, applied: true };
     },
     getState() {
-      return {
-        step: t,
-        m: m.map((x) => Float32Array.from(x.dataSync() as Float32Array)),
-        v: v.map((x) => Float32Array.from(x.dataSync() as Float32Array)),
-      };
+      const m: Float32Array[] = new Array(params.length);
+      const v: Float32Array[] = new Array(params.length);
+      for (const seg of segments) {
+        unflatten(seg, seg.m.dataSync() as Float32Array, m);
+        unflatten(seg, seg.v.dataSync() as Float32Array, v);
+      }
+      return { step: t, m, v };
     },
     setState(state) {
       if (state.m.length !== params.length || state.v.length !== params.length) {
         throw new Error(`optimizer state has ${state.m.length} slots for ${params.length} parameters`);
       }
       params.forEach((p, i) => {
-        tf.tidy(() => {
-          m[i].assign(tf.tensor(state.m[i], p.variable.shape, 'float32'));
-          v[i].assign(tf.tensor(state.v[i], p.variable.shape, 'float32'));
-        });
+        if (state.m[i].length !== p.variable.size || state.v[i].length !== p.variable.size) {
+          throw new Error(`optimizer state for ${p.name} has ${state.m[i].length} values for ${p.variable.size} weights`);
+        }
       });
+      for (const seg of segments) {
+        const join = (parts: Float32Array[]) => {
+          const out = new Float32Array(seg.sizes.reduce((a, b) => a + b, 0));
+          let off = 0;
+          seg.index.forEach((i) => {
+            out.set(parts[i], off);
+            off += parts[i].length;
+          });
+          return out;
+        };
+        tf.tidy(() => {
+          seg.m.assign(tf.tensor1d(join(state.m), 'float32'));
+          seg.v.assign(tf.tensor1d(join(state.v), 'float32'));
+        });
+      }
       t = state.step;
     },
     dispose() {
-      for (const x of [...m, ...v]) x.dispose();
+      for (const seg of segments) {
+        seg.m.dispose();
+        seg.v.dispose();
+      }
     },
   };
 }

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
-import type { NamedParam } from '../../src/model/types.ts';
+import type { NamedParam, ParamGroup } from '../../src/model/types.ts';
+import { createRng } from '../../src/util/rng.ts';
 import { createAdamW, globalNorm } from '../../src/train/optimizer.ts';
 
 const ARGS = { beta1: 0.9, beta2: 0.95, eps: 1e-8, weightDecay: 0.1, gradClip: 1 };
@@ -46,6 +47,59 @@ describe('AdamW', () => {
     for (const p of params) p.variable.dispose();
   });
 
+  it('updates segments of many parameters exactly as one parameter at a time (shapes, missing grads, clipping, state)', () => {
+    // Five tensors of different shapes in three segments (attention+decay twice, norms without
+    // decay, experts); a per-parameter AdamW written out here is the reference.
+    const shapes: [number[], ParamGroup, boolean][] = [
+      [[2, 3], 'attention', true],
+      [[4], 'norm', false],
+      [[3, 2], 'specializedExperts', true],
+      [[5], 'attention', true],
+      [[2, 2], 'specializedExperts', true],
+    ];
+    const rng = createRng(7);
+    const init = shapes.map(([shape]) => Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => rng.normal()));
+    const params: NamedParam[] = shapes.map(([shape, group, decay], i) => ({ name: `p${i}`, group, decay, variable: tf.variable(tf.tensor(init[i], shape)) }));
+    const ref = init.map((x) => x.slice());
+    const m = init.map((x) => x.map(() => 0));
+    const v = init.map((x) => x.map(() => 0));
+    const lr = (g: string) => (g === 'specializedExperts' ? 0.03 : 0.1);
+    const opt = createAdamW(params, ARGS);
+    for (let step = 1; step <= 4; step++) {
+      // Parameter 2 gets no gradient on step 2; steps 1 and 3 are clipped (large gradients).
+      const g = init.map((x, i) => (step === 2 && i === 2 ? undefined : x.map(() => rng.normal() * (step % 2 === 1 ? 3 : 0.05))));
+      const norm = Math.sqrt(g.flat().reduce((a: number, x) => a + (x ?? 0) ** 2, 0));
+      const scale = Math.min(1, ARGS.gradClip / (norm + 1e-6));
+      const bc1 = 1 - ARGS.beta1 ** step;
+      const bc2 = Math.sqrt(1 - ARGS.beta2 ** step);
+      shapes.forEach(([, group, decay], i) => {
+        for (let j = 0; j < ref[i].length; j++) {
+          const gj = (g[i]?.[j] ?? 0) * scale;
+          m[i][j] = ARGS.beta1 * m[i][j] + (1 - ARGS.beta1) * gj;
+          v[i][j] = ARGS.beta2 * v[i][j] + (1 - ARGS.beta2) * gj * gj;
+          const p = decay ? ref[i][j] * (1 - lr(group) * ARGS.weightDecay) : ref[i][j];
+          ref[i][j] = p - (lr(group) / bc1) * (m[i][j] / (Math.sqrt(v[i][j]) / bc2 + ARGS.eps));
+        }
+      });
+      const tensors = g.map((x, i) => (x ? tf.tensor(x, shapes[i][0]) : undefined));
+      const r = opt.applyGradients(tensors, lr);
+      expect(r.gradNorm).toBeCloseTo(norm, 4);
+      for (const t of tensors) t?.dispose();
+    }
+    params.forEach((p, i) => {
+      expect(p.variable.shape).toEqual(shapes[i][0]);
+      const got = Array.from(p.variable.dataSync());
+      got.forEach((x, j) => expect(x).toBeCloseTo(ref[i][j], 5));
+    });
+    // The state comes back per parameter, in params order.
+    const state = opt.getState();
+    state.m.forEach((x, i) => Array.from(x).forEach((y, j) => expect(y).toBeCloseTo(m[i][j], 5)));
+    state.v.forEach((x, i) => expect(x.length).toBe(v[i].length));
+    expect(() => opt.setState({ ...state, m: state.m.map((x, i) => (i === 1 ? x.slice(1) : x)) })).toThrow(/optimizer state for p1 has 3 values for 4 weights/);
+    opt.dispose();
+    for (const p of params) p.variable.dispose();
+  });
+
   it('skips the update when the gradient norm is not finite', () => {
     const params = makeParams();
     const opt = createAdamW(params, ARGS);
@@ -79,7 +133,7 @@ describe('AdamW', () => {
     for (const p of [...a, ...b]) p.variable.dispose();
   });
 
-  it('leaks no tensors: creation allocates 2 per parameter, steps allocate none, dispose frees them', () => {
+  it('leaks no tensors: creation allocates 2 per segment (group × decay), steps allocate none, dispose frees them', () => {
     const params = makeParams();
     const grads = [tf.tensor1d([0.3, -0.7]), tf.tensor1d([0.2])];
     const before = tf.memory().numTensors;
