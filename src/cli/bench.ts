@@ -1,6 +1,8 @@
 // `moelab bench`: training speed of the reference step on the active backend (issue #10), the
 // backend's matmul GFLOP/s on the step's shapes, the share of the machine's peak, the kernels in
-// use, and the fitting-core benchmark. scripts/bench-vs-torch.sh reads `--json`.
+// use, and the fitting-core benchmark. scripts/bench-vs-torch.sh reads `--json`. With `--config`
+// the step is that run config's model at its batch size instead (e.g. a sweep's tiny models, whose
+// steps are dominated by kernel dispatch rather than arithmetic).
 import { cpus, loadavg } from 'node:os';
 import type { Command } from 'commander';
 import { ConfigError } from '../errors.ts';
@@ -16,6 +18,8 @@ interface BenchOptions {
   peakGflops?: string;
   profile?: boolean;
   fit: boolean;
+  config?: string;
+  batchSize?: string;
 }
 
 function positiveInt(value: string, field: string, min: number): number {
@@ -32,6 +36,24 @@ function positiveNumber(value: string, field: string): number {
   return n;
 }
 
+/**
+ * The workload of a run config file: its model (resolved) at its batch size (or `batchSize`), its
+ * AdamW settings and peak LR. A run folder's config.json (`{ runId, config, … }`) works too.
+ */
+async function workloadOf(path: string, batchSize: string | undefined) {
+  const [{ readConfigFile }, { parseConfig }, { RunConfigSchema }, { resolveModelConfig }] = await Promise.all([
+    import('./train.ts'),
+    import('../config/validate.ts'),
+    import('../config/schema.ts'),
+    import('../config/resolve.ts'),
+  ]);
+  const raw = await readConfigFile(path);
+  const user = raw !== null && typeof raw === 'object' && 'config' in raw && 'runId' in raw ? (raw as { config: unknown }).config : raw;
+  const config = parseConfig(RunConfigSchema, user, path);
+  const batch = batchSize !== undefined ? positiveInt(batchSize, '--batch-size', 1) : config.train.batchSize;
+  return { workload: { model: resolveModelConfig(config.model), batch, optimizer: config.train.optimizer, learningRate: config.train.lr } };
+}
+
 export function registerBench(program: Command): void {
   addEngineOptions(
     program
@@ -42,6 +64,8 @@ export function registerBench(program: Command): void {
       .option('--warmup <n>', 'untimed steps first', '3')
       .option('--peak-gflops <x>', 'machine float32 peak for the share column (env MOELAB_PEAK_GFLOPS; default 178)')
       .option('--profile', 'also time every kernel over 3 steps')
+      .option('--config <file>', "time this run config's model and batch instead of the reference workload (a run folder's config.json works)")
+      .option('--batch-size <n>', 'with --config: sequences per step (default: the config\'s train.batchSize)')
       .option('--no-fit', 'skip the fitting-core benchmark'),
   ).action(async (opts: BenchOptions) => {
     const steps = positiveInt(opts.steps, '--steps', 5);
@@ -50,13 +74,18 @@ export function registerBench(program: Command): void {
       opts.peakGflops ?? process.env.MOELAB_PEAK_GFLOPS ?? '178',
       opts.peakGflops ? '--peak-gflops' : 'MOELAB_PEAK_GFLOPS',
     );
+    if (opts.batchSize !== undefined && opts.config === undefined) {
+      throw new ConfigError('--batch-size', opts.batchSize, 'Use --batch-size together with --config.', 'only applies to --config');
+    }
+    const custom = opts.config !== undefined ? await workloadOf(opts.config, opts.batchSize) : undefined;
     const info = await initEngineFromOptions(opts);
     const bench = await import('../engine/bench.ts');
     const loadBefore = loadavg()[0];
     const progress = opts.json ? undefined : (i: number, ms: number) => process.stderr.write(`  step ${i + 1}/${steps}: ${ms.toFixed(0)} ms\n`);
-    const step = bench.benchTrainingStep({ steps, warmup, onStep: progress });
-    const matmul = bench.benchStepMatmuls();
-    const profile = opts.profile ? bench.profileTrainingStep(3) : undefined;
+    const step = bench.benchTrainingStep({ steps, warmup, onStep: progress, workload: custom?.workload });
+    // The matmul probe is of the reference step's shapes: not run for another workload.
+    const matmul = custom ? undefined : bench.benchStepMatmuls();
+    const profile = opts.profile ? bench.profileTrainingStep(3, 0, custom?.workload) : undefined;
     let fit: Record<string, unknown> | undefined;
     if (opts.fit) {
       try {
@@ -72,7 +101,7 @@ export function registerBench(program: Command): void {
       peakGflops,
       peakShare: step.gflops / peakGflops,
       step,
-      matmul: { ...matmul, peakShare: matmul.aggregateGflops / peakGflops },
+      matmul: matmul ? { ...matmul, peakShare: matmul.aggregateGflops / peakGflops } : null,
       kernels: {
         backend: info.backend,
         wasmThreads: info.threads,
@@ -83,7 +112,7 @@ export function registerBench(program: Command): void {
       },
       profile,
       fit,
-      workload: bench.REFERENCE_WORKLOAD,
+      workload: custom ? { config: opts.config, model: custom.workload.model, batch: custom.workload.batch } : bench.REFERENCE_WORKLOAD,
       machine: { cpu: cpus()[0]?.model ?? 'unknown', cores: cpus().length, loadAvg1m: [loadBefore, loadavg()[0]] },
       engine: info,
     };
@@ -92,14 +121,16 @@ export function registerBench(program: Command): void {
       return;
     }
     const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
-    const w = bench.REFERENCE_WORKLOAD.model;
+    const w = custom?.workload.model ?? bench.REFERENCE_WORKLOAD.model;
     const lines = [
-      `workload     vocab ${w.vocabSize}, d_model ${w.dModel}, ${w.numLayers} layers, ${w.numHeads} heads, seq ${w.seqLen}, batch ${bench.REFERENCE_WORKLOAD.batch}, ` +
-        `MoE ${w.numExperts} experts top-${w.topK} + ${w.numSharedExperts} shared, SwiGLU FFN ${w.dFf}, AdamW`,
+      `workload     ${custom ? `${opts.config}: ` : ''}vocab ${w.vocabSize}, d_model ${w.dModel}, ${w.numLayers} layers, ${w.numHeads} heads, seq ${w.seqLen}, ` +
+        `batch ${custom?.workload.batch ?? bench.REFERENCE_WORKLOAD.batch}, MoE ${w.numExperts} experts top-${w.topK} + ${w.numSharedExperts} shared, SwiGLU FFN ${w.dFf}, AdamW`,
       `training     ${step.tokensPerSec.toFixed(0)} tokens/s  (median step ${step.medianStepMs.toFixed(1)} ms of ${steps}, ${step.cpuMsPerStep.toFixed(0)} CPU ms; ` +
         `${(step.flopsPerToken / 1e6).toFixed(2)} MFLOP/token → ${step.gflops.toFixed(1)} GFLOP/s, ${pct(step.gflops / peakGflops)} of ${peakGflops} peak)`,
-      `matmul       ${matmul.aggregateGflops.toFixed(1)} GFLOP/s on the step's shapes (${pct(matmul.aggregateGflops / peakGflops)} of peak): ` +
-        matmul.shapes.map((s) => `${s.m}×${s.k}${s.transposeA ? 'ᵀ' : ''}·${s.k}×${s.n}${s.transposeB ? 'ᵀ' : ''} ${s.gflops.toFixed(0)}`).join(', '),
+      matmul
+        ? `matmul       ${matmul.aggregateGflops.toFixed(1)} GFLOP/s on the step's shapes (${pct(matmul.aggregateGflops / peakGflops)} of peak): ` +
+          matmul.shapes.map((s) => `${s.m}×${s.k}${s.transposeA ? 'ᵀ' : ''}·${s.k}×${s.n}${s.transposeB ? 'ᵀ' : ''} ${s.gflops.toFixed(0)}`).join(', ')
+        : 'matmul       skipped (the probe measures the reference step\'s shapes)',
       `kernels      ${info.backend}` +
         (info.backend === 'wasm'
           ? `, ${info.threads} wasm thread(s), native matmul ${info.nativeMatmul ? `on (OpenBLAS, ${info.blasThreads} thread(s))` : `off: ${info.nativeMatmulReason}`}, ` +

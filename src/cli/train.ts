@@ -41,7 +41,8 @@ export interface RunRequest {
 
 const isRecord = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
 
-async function readConfigFile(path: string): Promise<unknown> {
+/** A run config file (.json, or a .ts/.mjs module whose default export is the config). */
+export async function readConfigFile(path: string): Promise<unknown> {
   const abs = resolve(path);
   let text: string;
   if (['.ts', '.js', '.mjs', '.mts'].includes(extname(abs))) {

@@ -11,7 +11,7 @@ import { resolveModelConfig } from '../config/resolve.ts';
 import { ModelConfigSchema } from '../config/schema.ts';
 import { flopsPerToken } from '../model/count.ts';
 import { createMoeLm } from '../model/transformer.ts';
-import { createAdamW } from '../train/optimizer.ts';
+import { createAdamW, type AdamWArgs } from '../train/optimizer.ts';
 import { createRng } from '../util/rng.ts';
 import { probeMatmulGflops } from './backend.ts';
 import { timeKernels, type KernelTime } from './kernel-timer.ts';
@@ -50,6 +50,18 @@ export function referenceModelConfig(): ResolvedModelConfig {
   return resolveModelConfig(ModelConfigSchema.parse(REFERENCE_WORKLOAD.model));
 }
 
+/** What a step benchmark trains: a model, its batch (sequences), AdamW and a learning rate. */
+export interface Workload {
+  model: ResolvedModelConfig;
+  batch: number;
+  optimizer: AdamWArgs;
+  learningRate: number;
+}
+
+export function referenceWorkload(): Workload {
+  return { model: referenceModelConfig(), batch: REFERENCE_WORKLOAD.batch, optimizer: REFERENCE_WORKLOAD.optimizer, learningRate: REFERENCE_WORKLOAD.learningRate };
+}
+
 export interface StepBenchOptions {
   /** Untimed steps first (default 3). */
   warmup?: number;
@@ -58,6 +70,8 @@ export interface StepBenchOptions {
   seed?: number;
   /** Model implementation (default "fast"). */
   impl?: 'fast' | 'reference';
+  /** What to train (default the reference workload). */
+  workload?: Workload;
   /** Called after each timed step with its wall time (progress output). */
   onStep?: (i: number, ms: number) => void;
 }
@@ -91,18 +105,17 @@ export function median(xs: readonly number[]): number {
   return s.length % 2 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
 }
 
-/** A reference model + AdamW that runs full training steps on seeded random tokens. */
+/** A model + AdamW (the reference workload unless given) that runs full training steps on seeded random tokens. */
 export interface StepRunner {
   /** One step: loss, gradients, AdamW update; returns the loss (read back, so the step is done). */
   step(): number;
   dispose(): void;
 }
 
-export function createStepRunner(seed = 0, impl: 'fast' | 'reference' = 'fast'): StepRunner {
-  const config = referenceModelConfig();
-  const { batch } = REFERENCE_WORKLOAD;
+export function createStepRunner(seed = 0, impl: 'fast' | 'reference' = 'fast', workload: Workload = referenceWorkload()): StepRunner {
+  const { model: config, batch } = workload;
   const model = createMoeLm(config, seed, { impl });
-  const optimizer = createAdamW(model.params, REFERENCE_WORKLOAD.optimizer);
+  const optimizer = createAdamW(model.params, workload.optimizer);
   const vars = model.params.map((p) => p.variable);
   const rng = createRng(seed);
   // Random tokens: speed does not depend on the text.
@@ -115,7 +128,7 @@ export function createStepRunner(seed = 0, impl: 'fast' | 'reference' = 'fast'):
       const { value, grads } = tf.variableGrads(() => model.computeLoss(inputs, targets, { training: true, rng }).loss, vars);
       optimizer.applyGradients(
         model.params.map((p) => grads[p.variable.name]),
-        () => REFERENCE_WORKLOAD.learningRate,
+        () => workload.learningRate,
       );
       const loss = value.dataSync()[0];
       tf.dispose([value, inputs, targets, ...Object.values(grads)]);
@@ -132,9 +145,9 @@ export function createStepRunner(seed = 0, impl: 'fast' | 'reference' = 'fast'):
 export function benchTrainingStep(options: StepBenchOptions = {}): StepBenchResult {
   const warmup = options.warmup ?? 3;
   const steps = options.steps ?? 7;
-  const config = referenceModelConfig();
-  const { batch } = REFERENCE_WORKLOAD;
-  const runner = createStepRunner(options.seed ?? 0, options.impl ?? 'fast');
+  const workload = options.workload ?? referenceWorkload();
+  const { model: config, batch } = workload;
+  const runner = createStepRunner(options.seed ?? 0, options.impl ?? 'fast', workload);
   try {
     let firstLoss = NaN;
     for (let i = 0; i < warmup; i++) {
@@ -228,8 +241,8 @@ export function benchStepMatmuls(reps = 7): { shapes: MatmulBench[]; aggregateGf
  * Wall and CPU time per kernel over `steps` training steps after one warm-up
  * (src/engine/kernel-timer.ts), largest CPU time first, in ms per step.
  */
-export function profileTrainingStep(steps = 3, seed = 0): { kernels: KernelTime[]; stepMs: number; stepCpuMs: number } {
-  const runner = createStepRunner(seed);
+export function profileTrainingStep(steps = 3, seed = 0, workload: Workload = referenceWorkload()): { kernels: KernelTime[]; stepMs: number; stepCpuMs: number } {
+  const runner = createStepRunner(seed, 'fast', workload);
   try {
     runner.step();
     const { kernels, totalMs, totalCpuMs } = timeKernels(() => {

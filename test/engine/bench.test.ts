@@ -50,6 +50,22 @@ describe('moelab bench (CLI)', () => {
     expect(r.matmul.shapes.length).toBeGreaterThan(3);
   }, 240_000);
 
+  it('--config times that run config\'s model at its (or --batch-size) batch, without the reference matmul probe', () => {
+    const out = execFileSync(process.execPath, ['bin/moelab.js', 'bench', '--json', '--no-fit', '--steps', '5', '--warmup', '1', '--backend', 'wasm', '--config', 'experiments/train/moe-2layer.json', '--batch-size', '2'], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const r = JSON.parse(out);
+    expect(r.workload).toMatchObject({ config: 'experiments/train/moe-2layer.json', batch: 2 });
+    expect(r.step.batch).toBe(2);
+    expect(r.step.tokensPerStep).toBe(2 * r.workload.model.seqLen);
+    expect(r.step.tensorLeakPerStep).toBe(0);
+    expect(r.matmul).toBeNull();
+    const bad = spawnSync(process.execPath, ['bin/moelab.js', 'bench', '--batch-size', '2'], { encoding: 'utf8' });
+    expect(bad.status).toBe(1);
+    expect(bad.stderr).toMatch(/--batch-size: only applies to --config \(got "2"\)\. Use --batch-size together with --config\./);
+  }, 240_000);
+
   it('rejects fewer than 5 timed steps, naming the flag', () => {
     const r = spawnSync(process.execPath, ['bin/moelab.js', 'bench', '--steps', '3'], { encoding: 'utf8' });
     expect(r.status).toBe(1);
