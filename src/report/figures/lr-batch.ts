@@ -133,7 +133,7 @@ export function lrBatchFigure(cells: GridCell[], fit?: SurgeRecord): FigureSpec 
       fit?.method === 'steps-to-target'
         ? `Method steps-to-target (target train loss ${fit.targetLoss}): white circles are the LRs that reach it in the fewest steps per batch, with bootstrap 95% intervals; B_noise comes from S_min(B) = S_min·(1 + B_noise/B) (next figure) and ε_max from Li et al.’s average of best LR·½(√(B_noise/B) + √(B/B_noise)), which give the black surge curve ε_opt(B); grey dotted: the free 2-parameter surge fit of the white circles, for comparison.`
         : 'Method final-loss: white circles are the best LR per batch (vertex of a parabola of the final loss in ln lr) with bootstrap 95% intervals; black line: the fitted surge curve ε_opt(B).'
-    } Dashed red line: B_noise, where ε_opt peaks. Orange: the expert-specific LR rule of PAPER.md §3.2 evaluated at the best run’s batch.`,
+    } Dashed red line: B_noise, where ε_opt peaks. Orange: the expert-specific LR rule of PAPER.md §3.2 at the query batch B (legend; by default the best run’s batch, in a study its confirmation batch).`,
     data,
     layout: baseLayout('batch size (tokens per step)', 'peak learning rate', {
       xaxis: LOG_AXIS,
