@@ -326,7 +326,13 @@ export function fitSurgeStepsToTarget(points: readonly SurgeCurvePoint[], option
   const reachedText = batches
     .map((b) => `${fmtTokens(b)}: ${runs.filter((r) => r.batchTokens === b && r.steps !== undefined).length}/${runs.filter((r) => r.batchTokens === b).length}`)
     .join(', ');
-  const edges = diag.filter((d) => !d.interior).map((d) => fmtTokens(d.batchTokens));
+  // Edge batches and how much their steps vary across the LRs that reach the target (max/min S).
+  const edges = diag
+    .filter((d) => !d.interior)
+    .map((d) => {
+      const steps = runs.filter((r) => r.batchTokens === d.batchTokens && r.steps !== undefined).map((r) => r.steps as number);
+      return `${fmtTokens(d.batchTokens)} tokens (steps vary ×${fmt(Math.max(...steps) / Math.min(...steps), 3)} over the LRs that reach the target)`;
+    });
   const bPeak = est.free[1];
   return {
     kind: 'surge',
@@ -356,8 +362,10 @@ export function fitSurgeStepsToTarget(points: readonly SurgeCurvePoint[], option
       bNoise >= bMin && bNoise <= bMax
         ? `B_noise = ${fmt(bNoise)} tokens lies inside the sampled batches (${fmtTokens(bMin)} … ${fmtTokens(bMax)}).`
         : `B_noise = ${fmt(bNoise)} tokens lies outside the sampled batches (${fmtTokens(bMin)} … ${fmtTokens(bMax)}): extrapolated from how S(B) bends; add batch sizes nearer to it.`,
-      `Free surge-curve fit of the best LRs (diagnostic): they peak at B = ${fmt(bPeak)} tokens${bPeak > 2 * bMax ? ', beyond the largest batch: the optimal LR still rises there' : ''} (derived.freeBnoise; its ε_max ${fmt(derived.freeEpsMax)} as derived.freeEpsMax). Li et al.'s Theorem 5 equates that peak with B_noise.`,
-      ...(edges.length ? [`At ${edges.join(', ')} tokens the parabola has no vertex among the LRs that reach the target: the fastest run stands in (no interval): those best LRs are bounds, not estimates, and ε_max leaves them out.`] : []),
+      `Free surge-curve fit of the per-batch best LRs (diagnostic, bounds included): peak at B = ${fmt(bPeak)} tokens${bPeak > 2 * bMax || bPeak < bMin / 2 ? ', outside the sampled batches: the grid does not locate the peak of ε_opt' : ''} (derived.freeBnoise; its ε_max ${fmt(derived.freeEpsMax)} as derived.freeEpsMax). Li et al.'s Theorem 5 equates that peak with B_noise.`,
+      ...(edges.length
+        ? [`At batch ${edges.join('; ')}, the parabola has no vertex among those LRs: the fastest run stands in (no interval). Those best LRs are bounds, not estimates, and ε_max leaves them out.`]
+        : []),
       held ? `Held-out check: the law refitted without the largest batch (${fmtTokens(held.batchTokens)} tokens) predicts its S_min and best LR.` : 'No held-out check (needs ≥ 4 batch sizes, or --holdout none).',
       ...(q ? [`Expert LR rule at E = ${q.numExperts}, k = ${q.topK}, B = ${fmtTokens(q.batchTokens)} tokens: n = E/k, specialized experts see B/n tokens.`] : []),
     ],

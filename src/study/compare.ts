@@ -155,7 +155,7 @@ export function paperComparison(input: ComparisonInput): ComparisonRow[] {
   const peakText =
     stepsMethod && su!.freeBnoise !== undefined
       ? outsideRange(su!.freeBnoise)
-        ? ` The best LRs alone do not peak inside ${rangeText} (a free surge fit puts the peak at ${fmtNumber(su!.freeBnoise)} tokens): the LR keeps rising past B_crit, so on this data the peak of ε_opt and the S–E noise scale are not the same quantity (Li et al. equate them through their Theorem 5).`
+        ? ` A free surge fit of the per-batch best LRs puts their peak at ${fmtNumber(su!.freeBnoise)} tokens, outside ${rangeText}: the grid locates B_noise through the steps but not the peak of ε_opt, which Li et al. equate with it (their Theorem 5); where the best LR is only a bound, the fit report says so.`
         : ` A free surge fit of the best LRs alone puts the peak at ${fmtNumber(su!.freeBnoise)} tokens.`
       : '';
   const identification =

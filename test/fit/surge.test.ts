@@ -271,7 +271,7 @@ describe('fitSurgeStepsToTarget', () => {
     const b1024 = fit.perBatch.find((b) => b.batchTokens === 1024)!;
     expect(b1024.bestLr).toEqual({ value: 4e-3, ci95: null });
     expect(b1024.stepsMin!.ci95).toBeNull();
-    expect(fit.notes.join(' ')).toMatch(/At 1024 tokens the parabola has no vertex among the LRs that reach the target: the fastest run stands in/);
+    expect(fit.notes.join(' ')).toMatch(/At batch 1024 tokens \(steps vary ×[\d.]+ over the LRs that reach the target\), the parabola has no vertex among those LRs: the fastest run stands in/);
     // S_min(B) still comes from every batch, so B_noise stays near the truth; ε_max averages only
     // the batches whose best LR is an estimate, so the bound at 1024 does not enter it.
     expect(Math.abs(fit.params.Bnoise.value / BN - 1)).toBeLessThan(0.15);

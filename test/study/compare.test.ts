@@ -87,7 +87,7 @@ describe('paperComparison surge identification', () => {
     const beyond = paperComparison({ scale, surge: { ...surge, freeBnoise: 1e5, freeExpertLrRatio: 0.25 } });
     const bRow = beyond.find((r) => /B_noise \(tokens, from the S–E trade-off\)/.test(r.quantity))!;
     expect(bRow.moelab).toBe('400');
-    expect(bRow.note).toMatch(/do not peak inside 128–8192 tokens \(a free surge fit puts the peak at 1\.00e\+5 tokens\)/);
+    expect(bRow.note).toMatch(/puts their peak at 1\.00e\+5 tokens, outside 128–8192 tokens: the grid locates B_noise through the steps but not the peak of ε_opt/);
     expect(beyond.find((r) => /ε_max/.test(r.quantity))!.note).toMatch(/Li et al\.'s procedure \(§3\.2\).*train loss 2\.35/);
     expect(beyond.find((r) => /expert LR ratio/.test(r.quantity))!.note).toMatch(/would be 0\.25\./);
     const within = paperComparison({ scale, surge: { ...surge, freeBnoise: 600, freeExpertLrRatio: 0.29 } });
