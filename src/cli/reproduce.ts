@@ -50,8 +50,11 @@ export function registerReproduce(program: Command): void {
     const { runStudy, loadStudyFile, planStudy } = await import('../study/run.ts');
     if (opts.dryRun) {
       const { formatPlan } = await import('../sweep/format.ts');
-      const { plan } = planStudy(await loadStudyFile(file), opts.preset, file, { corpusCheck: false });
-      process.stdout.write(`${formatPlan(plan).join('\n')}\n(+ 2 confirmation runs once the LR × batch grid is fitted)\n`);
+      const study = await loadStudyFile(file);
+      const { plan, parts } = planStudy(study, opts.preset, file, { corpusCheck: false });
+      // One LR-for-all and one expert-specific run per confirmation seed.
+      const confirmRuns = 2 * (study.presets[opts.preset].confirm.seeds ?? parts.lr.seeds ?? [0]).length;
+      process.stdout.write(`${formatPlan(plan).join('\n')}\n(+ ${confirmRuns} confirmation runs once the LR × batch grid is fitted)\n`);
       return;
     }
 

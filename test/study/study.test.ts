@@ -16,12 +16,13 @@ describe('study definitions', () => {
     const { plan } = planStudy(study, 'quick', 'experiments/hunyuan-small.ts');
     const kinds = plan.runs.map((r) => r.kind);
     expect(kinds.filter((k) => k === 'isoflop').length).toBeGreaterThanOrEqual(20);
-    expect(kinds.filter((k) => k === 'lr-batch').length).toBe(20);
+    expect(kinds.filter((k) => k === 'lr-batch').length).toBe(40);
     // The LR grid follows the steps-to-target protocol: constant LR, LRs scaled by sqrt(B), and the
     // confirmation batch (2 sequences) is one of its batches.
     const lr = plan.runs.filter((r) => r.kind === 'lr-batch');
     expect(lr.every((r) => r.config.train!.schedule!.kind === 'constant')).toBe(true);
     expect(lr.filter((r) => r.batchSize === 8).map((r) => r.lr)).toEqual(lr.filter((r) => r.batchSize === 2).map((r) => 2 * r.lr!));
+    expect(new Set(lr.map((r) => r.seed))).toEqual(new Set([0, 1]));
     expect(lr.some((r) => r.batchSize === study.presets.quick.confirm.batchSize)).toBe(true);
     expect(kinds.filter((k) => k === 'schedules').length).toBe(3);
     expect(plan.runs.map((r) => r.index)).toEqual(plan.runs.map((_, i) => i));
