@@ -84,6 +84,22 @@ function agrees(est: Estimate | undefined, paper: PaperValue): boolean | undefin
   return paper.value >= est.ci95[0] && paper.value <= est.ci95[1];
 }
 
+/** The confirmation arms: one entry per arm, the mean over its seeds with the per-seed losses. */
+function confirmationText(runs: NonNullable<ComparisonInput['confirm']>): string {
+  const arms = new Map<string, { multiplier: number; losses: number[] }>();
+  for (const r of runs) {
+    const arm = arms.get(r.label) ?? { multiplier: r.expertLrMultiplier, losses: [] };
+    arm.losses.push(r.finalValLoss);
+    arms.set(r.label, arm);
+  }
+  return [...arms]
+    .map(([label, { multiplier, losses }]) => {
+      const mean = losses.reduce((a, b) => a + b, 0) / losses.length;
+      return `${label} (×${fmtNumber(multiplier)}) ${mean.toFixed(4)}${losses.length > 1 ? ` (${losses.map((l) => l.toFixed(4)).join(', ')})` : ''}`;
+    })
+    .join('; ');
+}
+
 export function paperComparison(input: ComparisonInput): ComparisonRow[] {
   const s = input.scale;
   const scaleText =
@@ -216,11 +232,14 @@ export function paperComparison(input: ComparisonInput): ComparisonRow[] {
   if (input.confirm && input.confirm.length > 0) {
     rows.push({
       quantity: 'confirmation: one LR vs expert-specific LRs (final validation loss)',
-      moelab: input.confirm.map((r) => `${r.label} (×${fmtNumber(r.expertLrMultiplier)}) ${r.finalValLoss.toFixed(4)}`).join('; '),
+      moelab: confirmationText(input.confirm),
       ci95: DASH,
       paper: 'the paper trains with expert-specific LRs (no ablation reported)',
       reliability: 'UNCONFIRMED',
-      note: 'A single short run per arm: differences below ~0.01 nats are within seed noise at this scale.',
+      note:
+        new Set(input.confirm.map((r) => r.label)).size === input.confirm.length
+          ? 'A single short run per arm: differences below ~0.01 nats are within seed noise at this scale.'
+          : 'Each arm is the mean over its seeds (per-seed losses in brackets); compare the gap with the spread between seeds.',
     });
   }
   return rows;

@@ -62,6 +62,23 @@ describe('paperComparison', () => {
   });
 });
 
+describe('paperComparison confirmation', () => {
+  it('averages each arm over its seeds and lists the per-seed losses', () => {
+    const confirm = [
+      { label: 'one LR', finalValLoss: 2.42, expertLrMultiplier: 1 },
+      { label: 'expert-specific LR', finalValLoss: 2.35, expertLrMultiplier: 0.3 },
+      { label: 'one LR', finalValLoss: 2.38, expertLrMultiplier: 1 },
+      { label: 'expert-specific LR', finalValLoss: 2.37, expertLrMultiplier: 0.3 },
+    ];
+    const r = paperComparison({ scale, confirm }).find((x) => /confirmation/.test(x.quantity))!;
+    expect(r.moelab).toBe('one LR (×1) 2.4000 (2.4200, 2.3800); expert-specific LR (×0.3) 2.3600 (2.3500, 2.3700)');
+    expect(r.note).toMatch(/mean over its seeds/);
+    const single = paperComparison({ scale, confirm: confirm.slice(0, 2) }).find((x) => /confirmation/.test(x.quantity))!;
+    expect(single.moelab).toBe('one LR (×1) 2.4200; expert-specific LR (×0.3) 2.3500');
+    expect(single.note).toMatch(/single short run per arm/);
+  });
+});
+
 describe('paperComparison surge identification', () => {
   it('says when B_noise lies outside the grid (one side of the surge observed)', () => {
     const rows = paperComparison({
