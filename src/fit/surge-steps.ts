@@ -11,7 +11,7 @@
 //   diagnostic:        the free 2-parameter surge-curve fit of the η_best(B) (what 'final-loss' does),
 //                      reported as derived.freeEpsMax / derived.freeBnoise
 //   target:            given, or 'auto' (autoTargetLoss): the lowest 2-decimal train loss that ≥ 4
-//                      runs reach at every batch size
+//                      LRs reach with all their seeds at every batch size
 // Symbols: B batch size in tokens, η (lr) peak learning rate, S optimizer steps (updates),
 // E = S·B tokens (examples) to the target.
 import { ConfigError, DataError } from '../errors.ts';
@@ -121,18 +121,22 @@ function crossing(smoothed: readonly { step: number; loss: number }[], target: n
 }
 
 /**
- * The auto target: the lowest loss, rounded UP to 2 decimals, that ≥ 4 runs (3 when a batch has
- * only 3) reach at every batch size — the largest over batches of the 4th-lowest minimum smoothed
- * loss. Four rather than the parabola's minimum three, so that bootstrap resamples of a batch
- * still hold three distinct learning rates most of the time. Lower targets put S
- * later in training, where B_noise is larger (Li et al. 2024: the surge peak moves with the loss).
+ * The auto target: the lowest loss, rounded UP to 2 decimals, at which ≥ 4 learning rates (3 when
+ * a batch has only 3) reach it with every one of their runs (seeds), at every batch size — per LR
+ * the highest minimum smoothed loss over its runs, per batch the 4th-lowest of those, then the
+ * largest over batches. Four rather than the parabola's minimum three, so that bootstrap resamples
+ * of a batch still hold three distinct learning rates most of the time; every seed, so that no LR's
+ * steps are an average over only the lucky seeds. Lower targets put S later in training, where
+ * B_noise is larger (Li et al. 2024: the surge peak moves with the loss).
  */
-export function autoTargetLoss(minLosses: readonly { batchTokens: number; minLoss: number }[]): { target: number; batchTokens: number; bindingLoss: number } {
+export function autoTargetLoss(minLosses: readonly { batchTokens: number; lr: number; minLoss: number }[]): { target: number; batchTokens: number; bindingLoss: number } {
   let worst: { target: number; batchTokens: number; bindingLoss: number } | undefined;
   for (const g of groupIndices(minLosses.map((m) => m.batchTokens))) {
-    const sorted = g.rows.map((i) => minLosses[i].minLoss).sort((a, b) => a - b);
+    const byLr = new Map<number, number>();
+    for (const i of g.rows) byLr.set(minLosses[i].lr, Math.max(byLr.get(minLosses[i].lr) ?? -Infinity, minLosses[i].minLoss));
+    const sorted = [...byLr.values()].sort((a, b) => a - b);
     if (sorted.length < 3) {
-      throw new DataError(`surge (steps-to-target): batch ${fmtTokens(g.key)} tokens has ${sorted.length} run${sorted.length === 1 ? '' : 's'}: a parabola of ln S in ln lr needs ≥ 3 learning rates per batch size. Add runs at other learning rates for this batch size.`);
+      throw new DataError(`surge (steps-to-target): batch ${fmtTokens(g.key)} tokens has ${sorted.length} learning rate${sorted.length === 1 ? '' : 's'}: a parabola of ln S in ln lr needs ≥ 3 per batch size. Add runs at other learning rates for this batch size.`);
     }
     const binding = sorted[Math.min(3, sorted.length - 1)];
     if (!worst || binding > worst.bindingLoss) worst = { target: Math.ceil(binding * 100 - 1e-9) / 100, batchTokens: g.key, bindingLoss: binding };
@@ -237,9 +241,9 @@ export function fitSurgeStepsToTarget(points: readonly SurgeCurvePoint[], option
   const minLoss = smoothed.map((c) => Math.min(...c.map((r) => r.loss)));
   const given = options.targetLoss ?? 'auto';
   if (given !== 'auto' && !(Number.isFinite(given) && given > 0)) {
-    throw new ConfigError('targetLoss', given, 'Give a train loss > 0 that ≥ 4 runs reach at every batch size, or "auto".', 'not a loss');
+    throw new ConfigError('targetLoss', given, 'Give a train loss > 0 that ≥ 4 learning rates reach at every batch size, or "auto".', 'not a loss');
   }
-  const auto = given === 'auto' ? autoTargetLoss(points.map((p, i) => ({ batchTokens: p.batchTokens, minLoss: minLoss[i] }))) : null;
+  const auto = given === 'auto' ? autoTargetLoss(points.map((p, i) => ({ batchTokens: p.batchTokens, lr: p.lr, minLoss: minLoss[i] }))) : null;
   const target = auto ? auto.target : (given as number);
   const runs: TargetRun[] = points.map((p, i) => ({ batchTokens: p.batchTokens, lr: p.lr, steps: crossing(smoothed[i], target), minLoss: minLoss[i] }));
   const reachedRows = (rows: ArrayLike<number>) => Array.from(rows, (i) => runs[i]).filter((r): r is TargetRun & { steps: number } => r.steps !== undefined);
@@ -356,7 +360,7 @@ export function fitSurgeStepsToTarget(points: readonly SurgeCurvePoint[], option
     notes: [
       'Method steps-to-target (Li et al. 2024 §3.2): per run, the optimizer steps S until the smoothed train loss first comes down to the target; per batch, S_min(B) and the best LR from a least-squares parabola of ln S in ln lr over the runs that reach it (its vertex when it lies among them, else the fastest run); S_min and B_noise from Levenberg–Marquardt on ln S_min(B) = ln S_min + ln(1 + B_noise/B) (the S–E trade-off); ε_max = mean of best lr·½(√(B_noise/B) + √(B/B_noise)) over the batches whose best LR is a vertex (all batches when none is).',
       auto
-        ? `Target train loss ${target} (auto: the lowest 2-decimal loss that ≥ 4 runs reach at every batch size; binding batch ${fmtTokens(auto.batchTokens)} tokens, whose binding run reaches ${fmt(auto.bindingLoss, 4)}).`
+        ? `Target train loss ${target} (auto: the lowest 2-decimal loss that ≥ 4 learning rates reach with all their runs at every batch size; binding batch ${fmtTokens(auto.batchTokens)} tokens, whose binding learning rate reaches ${fmt(auto.bindingLoss, 4)} with all its runs).`
         : `Target train loss ${target} (given).`,
       `Smoothing: centred moving average of the logged train loss over ≥ ${fmtTokens(smoothTokens)} tokens and ≥ 1 row. Runs reaching the target per batch: ${reachedText}.`,
       bNoise >= bMin && bNoise <= bMax

@@ -260,7 +260,7 @@ describe('fitSurgeStepsToTarget', () => {
     // Every S scales by (TARGET/T)^(1/0.3) under this loss shape: S_min moves, B_noise and ε_max do not.
     expect(Math.abs(fit.params.Smin.value / (S_MIN * (TARGET / T) ** (1 / 0.3)) - 1)).toBeLessThan(0.02);
     expect(Math.abs(fit.params.Bnoise.value / BN - 1)).toBeLessThan(0.01);
-    expect(fit.notes.join(' ')).toMatch(new RegExp(`Target train loss ${T} \\(auto: the lowest 2-decimal loss that ≥ 4 runs reach at every batch size; binding batch \\d+ tokens`));
+    expect(fit.notes.join(' ')).toMatch(new RegExp(`Target train loss ${T} \\(auto: the lowest 2-decimal loss that ≥ 4 learning rates reach with all their runs at every batch size; binding batch \\d+ tokens`));
   });
 
   it('a batch without an interior best LR keeps its fastest run as a bound (no interval) and says so', () => {
@@ -280,15 +280,21 @@ describe('fitSurgeStepsToTarget', () => {
     expect(fit.notes.join(' ')).toMatch(/ε_max leaves them out/);
   });
 
-  it('autoTargetLoss takes the largest 4th-lowest loss over batches (3rd with 3 runs), rounded up', () => {
-    const m = (batchTokens: number, minLoss: number) => ({ batchTokens, minLoss });
-    // Batch 64: 4th-lowest of (2.05, 2.2, 2.31, 2.5) is 2.5; batch 256 has 3 runs, its 3rd is 2.3412.
+  it('autoTargetLoss: per LR the worst of its seeds, per batch the 4th-lowest LR (3rd with 3), the largest over batches, rounded up', () => {
+    let lr = 0;
+    const m = (batchTokens: number, minLoss: number, at = ++lr) => ({ batchTokens, lr: at, minLoss });
+    // Batch 64: 4th-lowest of (2.05, 2.2, 2.31, 2.5) is 2.5; batch 256 has 3 LRs, its 3rd is 2.3412.
     const r = autoTargetLoss([m(64, 2.5), m(64, 2.31), m(64, 2.2), m(64, 2.05), m(256, 2.1), m(256, 2.2), m(256, 2.3412)]);
     expect(r).toEqual({ target: 2.5, batchTokens: 64, bindingLoss: 2.5 });
     const r2 = autoTargetLoss([m(64, 2.2), m(64, 2.31), m(64, 2.2), m(64, 2.05), m(64, 2.6), m(256, 2.1), m(256, 2.2), m(256, 2.3412)]);
     expect(r2).toEqual({ target: 2.35, batchTokens: 256, bindingLoss: 2.3412 });
     expect(autoTargetLoss([m(1, 2.3), m(1, 2.2), m(1, 2.1)]).target).toBe(2.3);
-    expect(() => autoTargetLoss([m(64, 2.5), m(64, 2.4)])).toThrow(/batch 64 tokens has 2 runs: a parabola of ln S in ln lr needs ≥ 3 learning rates per batch size\. Add runs/);
+    // Two seeds per LR: an LR counts at its worse seed (lr 3: 2.25 and 2.4 → 2.4).
+    const seeds = [m(64, 2.1, 1), m(64, 2.15, 1), m(64, 2.2, 2), m(64, 2.0, 2), m(64, 2.25, 3), m(64, 2.4, 3), m(64, 2.3, 4), m(64, 2.3, 4), m(64, 2.35, 5), m(64, 2.05, 5)];
+    // LRs at their worse seed: 2.15, 2.2, 2.4, 2.3, 2.35 → 4th-lowest 2.35 (per run it would be 2.15).
+    expect(autoTargetLoss(seeds)).toEqual({ target: 2.35, batchTokens: 64, bindingLoss: 2.35 });
+    expect(autoTargetLoss(seeds.slice(0, 8))).toEqual({ target: 2.4, batchTokens: 64, bindingLoss: 2.4 });
+    expect(() => autoTargetLoss([m(64, 2.5, 1), m(64, 2.4, 1), m(64, 2.3, 2)])).toThrow(/batch 64 tokens has 2 learning rates: a parabola of ln S in ln lr needs ≥ 3 per batch size\. Add runs/);
   });
 
   it('refuses too few batch sizes and a target no run reaches, naming the fix', () => {
