@@ -46,7 +46,7 @@ export default defineStudy({
   description: "Hunyuan-Large's isoFLOP, LR × batch and schedule analyses on tiny Hunyuan-like MoE models",
   presets: {
     quick: {
-      description: 'laptop scale: 1.6k–100k activated parameters, 1e10–3e11 FLOPs, ~9 min on 2 cores',
+      description: 'laptop scale: 1.6k–100k activated parameters, 1e10–3e11 FLOPs, ~11 min on 2 cores',
       isoflop: {
         kind: 'isoflop',
         family,

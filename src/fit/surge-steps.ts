@@ -366,7 +366,7 @@ export function fitSurgeStepsToTarget(points: readonly SurgeCurvePoint[], option
       bNoise >= bMin && bNoise <= bMax
         ? `B_noise = ${fmt(bNoise)} tokens lies inside the sampled batches (${fmtTokens(bMin)} … ${fmtTokens(bMax)}).`
         : `B_noise = ${fmt(bNoise)} tokens lies outside the sampled batches (${fmtTokens(bMin)} … ${fmtTokens(bMax)}): extrapolated from how S(B) bends; add batch sizes nearer to it.`,
-      `Free surge-curve fit of the per-batch best LRs (diagnostic, bounds included): peak at B = ${fmt(bPeak)} tokens${bPeak > 2 * bMax || bPeak < bMin / 2 ? ', outside the sampled batches: the grid does not locate the peak of ε_opt' : ''} (derived.freeBnoise; its ε_max ${fmt(derived.freeEpsMax)} as derived.freeEpsMax). Li et al.'s Theorem 5 equates that peak with B_noise.`,
+      `Free surge-curve fit of the per-batch best LRs (diagnostic${edges.length ? ', bounds included' : ''}): peak at B = ${fmt(bPeak)} tokens${bPeak > 2 * bMax || bPeak < bMin / 2 ? ', outside the sampled batches: the grid does not locate the peak of ε_opt' : ''} (derived.freeBnoise; its ε_max ${fmt(derived.freeEpsMax)} as derived.freeEpsMax). Li et al.'s Theorem 5 equates that peak with B_noise.`,
       ...(edges.length
         ? [`At batch ${edges.join('; ')}, the parabola has no vertex among those LRs: the fastest run stands in (no interval). Those best LRs are bounds, not estimates, and ε_max leaves them out.`]
         : []),
