@@ -150,7 +150,7 @@ export function registerFit(program: Command): void {
     .option('--top-k <k>', 'surge: experts per token (default 1)')
     .option('--batch-tokens <B>', 'surge: batch size (tokens) at which to evaluate the expert-LR rule')
     .option('--surge-method <m>', 'surge: auto | steps-to-target | final-loss (default auto: steps-to-target for constant-LR runs with logged train loss)')
-    .option('--target-loss <x>', 'surge steps-to-target: train loss the steps are counted to (default: the lowest 2-decimal loss ≥ 3 runs reach at every batch)')
+    .option('--target-loss <x>', 'surge steps-to-target: train loss the steps are counted to (default: the lowest 2-decimal loss that ≥ 4 learning rates reach with all their seeds at every batch)')
     .option('--smooth-tokens <n>', 'surge steps-to-target: moving-average window of the train loss, in tokens (default 4096)')
     .option('--band <tol>', 'deepseek: relative loss band of near-optimal runs (default 0.0025)')
     .option('--selection <s>', 'deepseek: band | best (default band)')

@@ -439,7 +439,8 @@ async function fitSurgeRuns(runs: readonly RunRecordLite[], req: FitRequest): Pr
     ...(nonConstant.length ? [`Runs ${nonConstant.join(', ')} do not use a constant LR schedule: their steps to the target depend on the planned run length.`] : []),
   );
   fit.data.columns = { batchTokens: 'config.derived.tokensPerStep', lr: 'config.config.train.lr', curve: 'metrics.jsonl step, tokens, trainLoss' };
-  fit.data.dropped = dropped;
+  // Unfinished or diverged runs, then the finished ones that never reached the target.
+  fit.data.dropped = [...dropped, ...fit.data.dropped];
   fit.data.rowsGiven = runs.length;
   return fit;
 }
@@ -505,7 +506,8 @@ function fitEnvelopeFromRuns(runs: readonly RunRecordLite[], req: FitRequest): E
   }
   const fit = fitEnvelope(curves, envelopeOptions(req));
   fit.data.columns = { curve: 'runId', N: `config.derived.${nField}`, C: 'metrics.computeFlops', loss: `metrics.${lossKey}`, D: 'metrics.tokens' };
-  fit.data.dropped = dropped;
+  // Unfinished or diverged runs, then the finished ones that never reached the target.
+  fit.data.dropped = [...dropped, ...fit.data.dropped];
   fit.data.rowsGiven = runs.length;
   return fit;
 }

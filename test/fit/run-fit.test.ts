@@ -173,15 +173,20 @@ describe('fitRuns', () => {
     const constant = { kind: 'constant', warmupSteps: 5 };
 
     it('steps-to-target for constant-LR runs with logged train loss (auto), B_noise from S(B)', async () => {
-      const runs = [...grid(() => constant), { id: 'lr-unfinished', N: 1e6, tokens: 1e5, batchSize: 8, lr: 1e-3, loss: null, schedule: constant }];
+      // Plus a run stuck on the plateau (never reaches the target) and an unfinished one.
+      const stuck = { id: 'lr-stuck', N: 1e6, tokens: 200 * 1024, batchSize: 8, lr: 1e-2, loss: 3, metrics: [10, 20, 30].map((s) => ({ step: s, tokens: s * 1024, trainLoss: 3 })), schedule: constant };
+      const runs = [...grid(() => constant), stuck, { id: 'lr-unfinished', N: 1e6, tokens: 1e5, batchSize: 8, lr: 1e-3, loss: null, schedule: constant }];
       const fit = (await fitRuns(readSweepRuns(writeSweep(runs)), { kind: 'surge', bootstrap: 0, targetLoss: 2.35 })) as SurgeFit;
       expect(fit.method).toBe('steps-to-target');
       expect(fit.targetLoss).toBe(2.35);
       expect(Math.abs(fit.params.Bnoise.value / 600 - 1)).toBeLessThan(0.03);
       expect(Math.abs(fit.params.epsMax.value / 3e-3 - 1)).toBeLessThan(0.03);
       expect(fit.data.columns).toEqual({ batchTokens: 'config.derived.tokensPerStep', lr: 'config.config.train.lr', curve: 'metrics.jsonl step, tokens, trainLoss' });
-      expect(fit.data.dropped).toEqual([{ row: 'lr-unfinished', reason: 'not finished (no summary.json)' }]);
-      expect(fit.data.rowsGiven).toBe(16);
+      expect(fit.data.dropped).toEqual([
+        { row: 'lr-unfinished', reason: 'not finished (no summary.json)' },
+        { row: 'lr-stuck', reason: 'never reached the target loss 2.35' },
+      ]);
+      expect(fit.data.rowsGiven).toBe(17);
       expect(fit.notes.join(' ')).toMatch(/Method steps-to-target \(auto: every run has a constant LR schedule and a logged train-loss curve\)/);
     });
 
