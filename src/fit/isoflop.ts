@@ -192,14 +192,8 @@ export function fitIsoflop(points: readonly IsoflopPoint[], options: IsoflopOpti
     );
   }
   const slicesOf = (rows: ArrayLike<number>): SliceFit[] => {
-    const byBudget = new Map<number, IsoflopPoint[]>();
-    for (let j = 0; j < rows.length; j++) {
-      const p = points[rows[j]];
-      const list = byBudget.get(p.budget);
-      if (list) list.push(p);
-      else byBudget.set(p.budget, [p]);
-    }
-    return [...byBudget.entries()].sort((a, b) => a[0] - b[0]).map(([budget, pts]) => fitSlice(budget, nearBest(pts, options.window), formula));
+    const sample = Array.from(rows, (j) => points[j]);
+    return groupIndices(sample.map((p) => p.budget)).map((g) => fitSlice(g.key, nearBest(g.rows.map((k) => sample[k]), options.window), formula));
   };
   const all = points.map((_, i) => i);
   const slices = slicesOf(all); // throws the clear per-budget errors

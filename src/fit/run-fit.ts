@@ -3,6 +3,7 @@
 // what was used. Shared by `moelab fit` and by reports that run the standard fits themselves.
 import { basename, extname } from 'node:path';
 import { ConfigError, DataError } from '../errors.ts';
+import type { MetricRow } from '../io/results.ts';
 import { fitComputeFormula, type ComputeFit, type ComputeFormula } from './compute-formula.ts';
 import { fitCustom, type CustomFit } from './custom.ts';
 import { hasColumn, numericColumn, readCsv, readRunMetrics, stringColumn, type RunRecordLite, type Table } from './data.ts';
@@ -377,11 +378,16 @@ export async function fitRuns(allRuns: readonly RunRecordLite[], req: FitRequest
 // ---------------------------------------------------------------------------------------------
 // Surge from runs: final loss, or steps to a target loss from the training curves
 
-/** A run's logged train loss as a curve (rows with step ≥ 1 and a finite trainLoss). */
-export function trainLossCurve(run: RunRecordLite): CurveRow[] {
-  return readRunMetrics(run)
+/** Logged metric rows as a train-loss curve (rows with step ≥ 1 and a finite trainLoss). */
+export function trainLossRows(metrics: readonly MetricRow[]): CurveRow[] {
+  return metrics
     .filter((m) => m.step >= 1 && typeof m.trainLoss === 'number' && Number.isFinite(m.trainLoss))
     .map((m) => ({ step: m.step, tokens: m.tokens, loss: m.trainLoss }));
+}
+
+/** A run's logged train loss as a curve (its metrics.jsonl through trainLossRows). */
+export function trainLossCurve(run: RunRecordLite): CurveRow[] {
+  return trainLossRows(readRunMetrics(run));
 }
 
 /**

@@ -209,16 +209,15 @@ function optima(slices: readonly Diagnostic[]): readonly Diagnostic[] {
   return interior.length > 0 ? interior : slices;
 }
 
-/** The S–E fit, Li et al.'s ε_max and the free surge curve of one set of per-batch slices. */
-function stepsEstimates(slices: readonly Diagnostic[], stepsStarts?: readonly (readonly number[])[], freeStarts?: FormFit): { steps: FormFit; epsMax: number; free: [number, number] } | null {
+/**
+ * The S–E fit, Li et al.'s ε_max and the free surge curve of one set of per-batch slices; `free`
+ * is the free curve fitted to the full grid, whose optimum the refit starts from.
+ */
+function stepsEstimates(slices: readonly Diagnostic[], free: FormFit, stepsStarts?: readonly (readonly number[])[]): { steps: FormFit; epsMax: number; free: [number, number] } | null {
   const steps = fitSteps(slices, stepsStarts);
-  if (!Number.isFinite(steps.diagnostics.objective)) return null;
-  const free = freeStarts ? refitSlices(freeStarts, slices) : (() => {
-    const f = fitCurve(slices);
-    return [f.params.epsMax, f.params.Bnoise] as [number, number];
-  })();
-  if (!free) return null;
-  return { steps, epsMax: liEpsMax(optima(slices), steps.params.Bnoise), free };
+  const freeRefit = refitSlices(free, slices);
+  if (!Number.isFinite(steps.diagnostics.objective) || !freeRefit) return null;
+  return { steps, epsMax: liEpsMax(optima(slices), steps.params.Bnoise), free: freeRefit };
 }
 
 export function fitSurgeStepsToTarget(points: readonly SurgeCurvePoint[], options: SurgeStepsOptions = {}): SurgeFit {
@@ -264,13 +263,13 @@ export function fitSurgeStepsToTarget(points: readonly SurgeCurvePoint[], option
     return batches.map((b) => batchDiagnostic(b, sample.filter((r) => r.batchTokens === b)));
   };
   const diag = sliceRows(all);
-  const est = stepsEstimates(diag);
+  const freeFit = fitCurve(diag);
+  const est = stepsEstimates(diag, freeFit);
   if (!est) throw new DataError(`surge (steps-to-target): the S(B) fit did not converge at target ${target}. Give another --target-loss.`);
   const { Smin: sMin, Bnoise: bNoise } = est.steps.params;
   const epsMax = est.epsMax;
   const derivedAt = (s: number, bn: number, eps: number, free: [number, number]) => ({ ...derivedOf(eps, bn, q), Emin: s * bn, freeEpsMax: free[0], freeBnoise: free[1] });
   const derived = derivedAt(sMin, bNoise, epsMax, est.free);
-  const freeFit = fitCurve(diag);
 
   const boot =
     nBoot > 0
@@ -279,7 +278,7 @@ export function fitSurgeStepsToTarget(points: readonly SurgeCurvePoint[], option
           (rows) => {
             const ds = sliceRows(rows);
             if (ds.some((d) => !Number.isFinite(d.stepsMin as number))) return null;
-            const r = stepsEstimates(ds, [est.steps.theta], freeFit);
+            const r = stepsEstimates(ds, freeFit, [est.steps.theta]);
             if (!r) return null;
             const per: Record<string, number> = {};
             ds.forEach((d, i) => {

@@ -113,17 +113,6 @@ function fitBatch(batchTokens: number, pts: readonly SurgePoint[]): BatchSlice {
   return vertexSlice(batchTokens, pts.map((p) => p.lr), pts.map((p) => p.loss), { quantity: 'loss', bestLr: best.lr, fix: 'Extend the LR grid past the best run on both sides.' });
 }
 
-/** Per-batch slices of the rows in `rows` (indices into points), batches ascending. */
-function slicesBy<P extends { batchTokens: number }>(points: readonly P[], rows: ArrayLike<number>, fit: (batchTokens: number, pts: P[]) => BatchSlice): BatchSlice[] {
-  const by = new Map<number, P[]>();
-  for (let j = 0; j < rows.length; j++) {
-    const p = points[rows[j]];
-    const list = by.get(p.batchTokens);
-    if (list) list.push(p);
-    else by.set(p.batchTokens, [p]);
-  }
-  return [...by.entries()].sort((a, b) => a[0] - b[0]).map(([b, pts]) => fit(b, pts));
-}
 
 // ---------------------------------------------------------------------------------------------
 // Method 'final-loss'
@@ -140,7 +129,10 @@ export function fitSurge(points: readonly SurgePoint[], options: SurgeOptions = 
   if (groups.length < 2) {
     throw new DataError(`surge: ε_max and B_noise need best learning rates at ≥ 2 batch sizes, got ${groups.length}. Add runs at other batch sizes.`);
   }
-  const slicesOf = (rows: ArrayLike<number>): BatchSlice[] => slicesBy(points, rows, fitBatch);
+  const slicesOf = (rows: ArrayLike<number>): BatchSlice[] => {
+    const sample = Array.from(rows, (j) => points[j]);
+    return groupIndices(sample.map((p) => p.batchTokens)).map((g) => fitBatch(g.key, g.rows.map((k) => sample[k])));
+  };
   const all = points.map((_, i) => i);
   const slices = slicesOf(all);
   const curveFit = fitCurve(slices);

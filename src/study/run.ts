@@ -420,14 +420,20 @@ export function edgeGroups(points: { group?: number; x: number; loss?: number }[
  * left out and why.
  */
 async function withoutEdgeGroups(records: SweepRecords): Promise<{ records: SweepRecords; excluded: string[] }> {
-  const { runBatchTokens, runBudget, runFinalLoss, runStudyKind } = await import('../report/records.ts');
+  const [{ runBatchTokens, runBudget, runFinalLoss, runState, runStudyKind }, { chooseSurgeMethod, trainLossRows }] = await Promise.all([
+    import('../report/records.ts'),
+    import('../fit/run-fit.ts'),
+  ]);
   const of = (kind: string) => records.runs.filter((r) => runStudyKind(r) === kind);
   const budgets = edgeGroups(of('isoflop').map((r) => ({ group: runBudget(r), x: r.config.derived.activatedParams, loss: runFinalLoss(r) })));
-  // A constant-LR grid is fitted by steps to a target loss (Li et al.), which pools every run:
-  // the final loss of its fixed-length runs says nothing about which batch to leave out.
+  // A grid the surge fit takes by steps to a target loss (Li et al.; the same choice as the fit's)
+  // keeps batches without an interior best run: the final loss of its fixed-length runs says
+  // nothing about which batch to leave out.
   const grid = of('lr-batch');
-  const stepsToTarget = grid.length > 0 && grid.every((r) => r.config.config.train.schedule.kind === 'constant');
-  const batches = stepsToTarget ? [] : edgeGroups(grid.map((r) => ({ group: runBatchTokens(r), x: r.config.config.train.lr, loss: runFinalLoss(r) })));
+  const surgeMethod = chooseSurgeMethod(
+    grid.filter((r) => runState(r) === 'done').map((r) => ({ runId: r.runId, scheduleKind: r.config.config.train.schedule.kind, curveRows: trainLossRows(r.metrics).length })),
+  ).method;
+  const batches = surgeMethod === 'steps-to-target' ? [] : edgeGroups(grid.map((r) => ({ group: runBatchTokens(r), x: r.config.config.train.lr, loss: runFinalLoss(r) })));
   const excluded = [
     ...budgets.map(
       (e) =>

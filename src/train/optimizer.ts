@@ -122,7 +122,7 @@ export function createAdamW(params: NamedParam[], args: AdamWArgs): AdamW {
       return tf.tidy(() => {
         // A missing gradient is a zero one (see the top of the file).
         const g = segments.map((seg) => flatten(seg.index.map((i) => grads[i] ?? tf.zerosLike(params[i].variable))));
-        const gradNorm = tf.sqrt(tf.addN(g.map((x) => tf.sum(tf.square(x))))).dataSync()[0];
+        const gradNorm = globalNorm(g);
         if (!Number.isFinite(gradNorm)) return { gradNorm, clipScale: 1, applied: false };
         const clipScale = args.gradClip > 0 ? Math.min(1, args.gradClip / (gradNorm + 1e-6)) : 1;
         t += 1;
