@@ -49,14 +49,16 @@ describe('moelab plan | sweep | status', () => {
     });
     let stderr = '';
     child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-    // Interrupt once one run has finished and another is mid-way (it has logged metrics, so it is
-    // past step 0: on a loaded machine a worker can still be starting when the first run ends).
+    // Interrupt once one run has finished and another is mid-way: past step 0 (it has logged
+    // metrics: on a loaded machine a worker can still be starting when the first run ends) and in
+    // the first half of its steps (so it cannot finish between this check and the signal).
     while (!/^done /m.test(stderr) && child.exitCode === null) await sleep(100);
-    const runIds = () => inspectSweep(out).plan.runs.map((r) => r.runId);
     const midway = () =>
-      runIds().some((id) => {
-        const p = runPaths(sweepPaths(out).run(id));
-        return !existsSync(p.summary) && existsSync(p.metrics) && readFileSync(p.metrics, 'utf8').trim().length > 0;
+      inspectSweep(out).plan.runs.some((run) => {
+        const p = runPaths(sweepPaths(out).run(run.runId));
+        if (existsSync(p.summary) || !existsSync(p.metrics)) return false;
+        const rows = readFileSync(p.metrics, 'utf8').trim().split('\n').filter(Boolean);
+        return rows.length > 0 && (JSON.parse(rows[rows.length - 1]) as { step: number }).step <= run.derived.steps / 2;
       });
     for (let i = 0; i < 600 && !midway() && child.exitCode === null; i++) await sleep(100);
     child.kill('SIGINT');
