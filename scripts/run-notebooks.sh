@@ -8,7 +8,7 @@
 #   scripts/run-notebooks.sh --open [JUPYTER ARGS ...]                  open them in Jupyter
 #
 # Environment: MOELAB_NOTEBOOK_SWEEP (the sweep folder the notebooks read; default
-# results/smoke) and MOELAB_SHARED_DATA (default ../shared/data) pass through to the notebooks.
+# results/smoke) and MOELAB_REFERENCE_DATA (default data/reference) pass through to the notebooks.
 #
 # What it sets up, once per call:
 #   - Debian Jupyter + the tslab kernel when missing (scripts/setup.sh --notebooks);

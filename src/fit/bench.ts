@@ -8,11 +8,11 @@ import { PROJECT_ROOT } from '../util/provenance.ts';
 import { numericColumn, readCsv } from './data.ts';
 import { fitParametric } from './parametric.ts';
 
-export const CHINCHILLA_CSV = join(PROJECT_ROOT, '..', 'shared', 'data', 'chinchilla_svg_extracted_data.csv');
+export const CHINCHILLA_CSV = join(PROJECT_ROOT, 'data', 'reference', 'chinchilla_svg_extracted_data.csv');
 
 /** The 240 points: D = C/(6N), the 5 highest losses dropped (Epoch's rule). */
 export function chinchillaPoints(path = CHINCHILLA_CSV): { N: number; D: number; C: number; loss: number }[] {
-  if (!existsSync(path)) throw new DataError(`${path} not found: the Chinchilla benchmark needs the shared data folder (../shared/data).`);
+  if (!existsSync(path)) throw new DataError(`${path} not found: the Chinchilla benchmark reads the reference data vendored in data/reference/ (restore it with git checkout data/reference).`);
   const t = readCsv(path);
   const N = numericColumn(t, 'Model Size', 'Model Size');
   const C = numericColumn(t, 'Training FLOP', 'Training FLOP');

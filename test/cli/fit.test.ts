@@ -18,7 +18,7 @@ describe('moelab fit', () => {
   it('parametric on the Chinchilla CSV, exactly as in the issue', () => {
     const file = join(out, 'fit.json');
     const r = moelab([
-      'fit', 'parametric', '--csv', '../shared/data/chinchilla_svg_extracted_data.csv',
+      'fit', 'parametric', '--csv', 'data/reference/chinchilla_svg_extracted_data.csv',
       '--n-col', 'Model Size', '--c-col', 'Training FLOP', '--loss-col', 'loss',
       '--tokens-from-flops', '6', '--drop-highest', '5', '--out', file,
     ]);
@@ -41,7 +41,7 @@ describe('moelab fit', () => {
   }, 180_000);
 
   it('schedule with the Tissue law on curve CSVs, exactly as in the issue', () => {
-    const d = '../shared/data/multipowerlaw_loss_curves/csv_100';
+    const d = 'data/reference/multipowerlaw_loss_curves/csv_100';
     const file = join(out, 'f.json');
     const r = moelab(['fit', 'schedule', '--law', 'tissue', '--fit', `${d}/cosine_24000.csv`, `${d}/constant_24000.csv`, '--predict', `${d}/wsd_20000_24000.csv`, `${d}/wsdcon_3.csv`, '--out', file]);
     expect(r.code).toBe(0);
@@ -56,7 +56,7 @@ describe('moelab fit', () => {
   }, 120_000);
 
   it('names a missing column, a bad flag value and a missing data source', () => {
-    const csv = '../shared/data/chinchilla_svg_extracted_data.csv';
+    const csv = 'data/reference/chinchilla_svg_extracted_data.csv';
     const missing = moelab(['fit', 'parametric', '--csv', csv, '--n-col', 'params', '--bootstrap', '0']);
     expect(missing.code).toBe(1);
     expect(missing.stderr).toMatch(/ConfigError: --n-col: no such column \(got "params"\)\. Pick one of the columns of .*"Model Size"/);

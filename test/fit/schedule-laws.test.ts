@@ -21,7 +21,7 @@ import {
 } from '../../src/fit/index.ts';
 import { PROJECT_ROOT } from '../../src/util/provenance.ts';
 
-const ROOT = join(PROJECT_ROOT, '..', 'shared', 'data', 'multipowerlaw_loss_curves');
+const ROOT = join(PROJECT_ROOT, 'data', 'reference', 'multipowerlaw_loss_curves');
 const SIZES = ['25', '100', '400'] as const;
 const FIT = ['cosine_24000', 'constant_24000', 'wsdcon_9'];
 const PREDICT = ['constant_72000', 'cosine_72000', 'wsd_20000_24000', 'wsdld_20000_24000', 'wsdcon_3', 'wsdcon_18'];

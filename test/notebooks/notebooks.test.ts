@@ -15,7 +15,7 @@ import { SYNTH_LAW, writeSyntheticSweep, type SyntheticSweepInfo } from '../repo
 
 const ROOT = resolve(import.meta.dirname, '../..');
 /** The bundled published data (Chinchilla points, Multi-Power Law curves) the notebooks read by default. */
-const HAS_SHARED_DATA = existsSync(join(ROOT, '../shared/data/chinchilla_svg_extracted_data.csv')) && existsSync(join(ROOT, '../shared/data/multipowerlaw_loss_curves/csv_25'));
+const HAS_REFERENCE_DATA = existsSync(join(ROOT, 'data/reference/chinchilla_svg_extracted_data.csv')) && existsSync(join(ROOT, 'data/reference/multipowerlaw_loss_curves/csv_25'));
 const NOTEBOOKS = ['explore-runs.ipynb', 'fit-your-own-law.ipynb', 'lr-schedules.ipynb'];
 
 interface Output {
@@ -114,8 +114,8 @@ describe('notebooks/', () => {
     const plots = html.filter((h) => h.includes('class="moelab-plot"'));
     for (const id of ['loss-vs-tokens', 'loss-vs-flops', 'isoflop-slices', 'expert-usage']) expect(plots.some((h) => h.includes(`id="moelab-${id}-`))).toBe(true);
 
-    // fit-your-own-law and lr-schedules on the bundled published data, when this checkout has it.
-    if (!HAS_SHARED_DATA) return;
+    // fit-your-own-law and lr-schedules on the published data vendored in data/reference/.
+    expect(HAS_REFERENCE_DATA).toBe(true);
     const fit = stdoutOf(readNotebook(join(out, 'fit-your-own-law.ipynb')));
     expect(fit).toContain('240 points from Chinchilla points');
     // The built-in fit reproduces Epoch's re-fit of these 240 points (METHODS.md §2).
@@ -137,7 +137,7 @@ describe('notebooks/', () => {
     const out = join(work, 'executed-fallback');
     const res = run(['notebooks/fit-your-own-law.ipynb', 'notebooks/lr-schedules.ipynb', '--out', out], {
       MOELAB_NOTEBOOK_SWEEP: sweep.dir,
-      MOELAB_SHARED_DATA: join(work, 'no-shared-data'),
+      MOELAB_REFERENCE_DATA: join(work, 'no-shared-data'),
     });
     expect(res.out).toContain('2 notebooks ok, 0 failed');
     expect(res.status).toBe(0);
