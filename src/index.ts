@@ -20,7 +20,11 @@ export { parseConfig } from './config/validate.ts';
 export { COOLDOWN_SHAPES, lrCurve, lrFactor, warmupStepsOf } from './train/schedule.ts';
 
 // --- runs as records and tables (src/report) ----------------------------------------------------
-export { budgetsOf, evalRows, loadSweepRecords, runBatchTokens, runBudget, runFinalLoss, runScheduleLabel, runState, runStudyKind } from './report/records.ts';
+export { loadSweep } from './io/load.ts';
+export type { RunState as LoadedRunState, StoredFit, Sweep, SweepRun } from './io/load.ts';
+export { RunTagsSchema, parseRunTags } from './io/tags.ts';
+export type { RunTags } from './io/tags.ts';
+export { budgetsOf, evalRows, runBatchTokens, runBudget, runFinalLoss, runScheduleLabel, runState, runStudyKind } from './report/records.ts';
 export type { RunRecord, RunState, SweepRecords } from './report/records.ts';
 export { RUN_COLUMNS, dataFrameToTable, loadRuns, runTableRow, runTableRows, runsDataFrame } from './report/frame.ts';
 export type { RunColumn, RunTableRow } from './report/frame.ts';
@@ -40,8 +44,10 @@ export { powerLawFigure, referenceLaws } from './report/figures/power-laws.ts';
 export { parametricFigure } from './report/figures/parametric.ts';
 export { lrBatchFigure, lrBatchStepsFigure } from './report/figures/lr-batch.ts';
 export { scheduleFigure } from './report/figures/schedules.ts';
-export { buildFitSections, standardFits } from './report/fit-sections.ts';
-export type { LoadedFit, StandardFitOptions } from './report/fit-sections.ts';
+export { buildFitSections } from './report/fit-sections.ts';
+export type { LoadedFit } from './report/fit-sections.ts';
+export { ANALYSIS_DEFAULTS, FIT_KINDS_STANDARD, asAnalysisFit, planFits, runFits } from './analysis/index.ts';
+export type { AnalysisFit, AnalysisOptions, FitPlan, PlannedFit } from './analysis/index.ts';
 export { exportReport } from './report/export.ts';
 export { figureOutputHtml, plotlyLoaderHtml, tableOutputHtml } from './report/notebook.ts';
 export type { FigureOutputOptions } from './report/notebook.ts';
@@ -91,8 +97,8 @@ export {
   tissueLaw,
 } from './fit/schedule-laws.ts';
 export type { LossCurve, PreparedCurve, ScheduleCurveResult, ScheduleFit, ScheduleFitOptions, ScheduleLaw, ScheduleLawName } from './fit/schedule-laws.ts';
-export { numericColumn, parseCsv, readCsv, readSweepRuns, stringColumn } from './fit/data.ts';
-export type { RunRecordLite, Table } from './fit/data.ts';
+export { numericColumn, parseCsv, readCsv, stringColumn } from './fit/data.ts';
+export type { Table } from './fit/data.ts';
 export { FIT_KINDS, fitRuns, fitTable, readCurveCsv, runCurve } from './fit/run-fit.ts';
 export type { FitRequest, FitResult } from './fit/run-fit.ts';
 export { formatFit } from './fit/format.ts';

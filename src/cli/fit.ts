@@ -35,6 +35,7 @@ interface FitCliOptions {
   delta?: string;
   flatDeltaL?: string;
   window?: string;
+  edges?: string;
   experts?: string;
   topK?: string;
   batchTokens?: string;
@@ -56,18 +57,6 @@ interface FitCliOptions {
   init?: string;
 }
 
-/** Resamples per kind when --bootstrap is not given (Multi-Power refits cost ~1 s each). */
-export const DEFAULT_BOOTSTRAP: Record<string, number> = {
-  parametric: 1000,
-  isoflop: 1000,
-  envelope: 200,
-  compute: 1000,
-  surge: 1000,
-  deepseek: 1000,
-  custom: 200,
-  tissue: 200,
-  multipower: 0,
-};
 
 function number(value: string | undefined, flag: string, check: (v: number) => boolean = Number.isFinite, fix = 'Give a number.'): number | undefined {
   if (value === undefined) return undefined;
@@ -117,7 +106,7 @@ export function registerFit(program: Command): void {
     .description('fit a law to a sweep (--runs DIR) or a CSV (--csv FILE); print a table, write the FitRecord JSON')
     .argument('<kind>', 'parametric | isoflop | envelope | compute | surge | deepseek | schedule | custom')
     .option('--runs <dir>', 'sweep folder (or folder of run folders)')
-    .option('--study <kind>', 'with --runs: only runs of this study kind (config.json study.kind, e.g. isoflop, lr-batch)')
+    .option('--study <kind>', 'with --runs: only runs of this study kind (the runs\' tags.study, e.g. isoflop, lr-batch)')
     .option('--csv <file>', 'CSV with one row per run/point')
     .option('--out <file>', 'write the FitRecord JSON here (default with --runs: <sweep>/fits/<kind>.json)')
     .option('--json', 'print the JSON record instead of the table')
@@ -139,13 +128,14 @@ export function registerFit(program: Command): void {
     .addOption(new Option('--curve-loss <field>', 'metrics.jsonl series for curves (envelope default valLoss, schedule default trainLoss)').choices(['valLoss', 'trainLoss']))
     .option('--compute-formula <f>', '6nd | hunyuan | a,b for C = a·N·D + b·D (default 6nd)')
     .option('--holdout <which>', 'largest | none: the held-out check (default largest)')
-    .option('--bootstrap <n>', 'bootstrap resamples for the 95% intervals (0 = none; default depends on kind)')
+    .option('--bootstrap <n>', 'bootstrap resamples for the 95% intervals (0 = none; default per kind, src/analysis/defaults.ts)')
     .option('--seed <s>', 'bootstrap seed (default 0)')
     .option('--target-flops <list>', 'comma-separated budgets at which to report optima, e.g. 1e21,3.12e24')
     .option('--grid <g>', 'parametric start grid: chinchilla (4,500 starts, default) | coarse (243)')
     .option('--delta <d>', 'Huber δ on log residuals (default 1e-3)')
     .option('--flat-delta-l <nats>', 'isoflop: ΔL of the flat-optimum range (default 0.01)')
     .option('--window <factor>', "isoflop: fit each budget's parabola to sizes within this factor of its best run (default: all)")
+    .addOption(new Option('--edges <policy>', 'isoflop, surge (final-loss): budgets/batches without an interior minimum are dropped and listed in data.dropped (default) or refused').choices(['refuse', 'drop']))
     .option('--experts <E>', 'surge: specialized experts, for the expert-LR ratio')
     .option('--top-k <k>', 'surge: experts per token (default 1)')
     .option('--batch-tokens <B>', 'surge: batch size (tokens) at which to evaluate the expert-LR rule')
@@ -157,7 +147,7 @@ export function registerFit(program: Command): void {
     .option('--grid-points <k>', 'envelope: log-spaced FLOP values (default 1500)')
     .option('--min-curves <k>', 'envelope: curves that must cover a FLOP value (default 2)')
     .option('--smooth <k>', 'envelope: moving-average window over logged points (default 1)')
-    .option('--law <law>', 'schedule: multipower | tissue (default multipower)')
+    .option('--law <law>', 'schedule: tissue | multipower (default tissue, as the report)')
     .option('--fit <items...>', 'schedule: curves to fit (CSV files, or run ids with --runs)')
     .option('--predict <items...>', 'schedule: curves to predict (held out)')
     .option('--warmup-steps <w>', 'schedule: step where linear warmup from 0 reaches the first logged LR (default: first logged step)')
@@ -166,11 +156,18 @@ export function registerFit(program: Command): void {
     .option('--expr <law>', 'custom: the law in mathjs syntax, e.g. "E + A / N^alpha + B / D^beta"')
     .option('--init <starts>', 'custom: start values, e.g. "E=1.5,A=100|400,alpha=0.3"')
     .action(async (kindArg: string, opts: FitCliOptions) => {
-      const { readCsv, readSweepRuns } = await import('../fit/data.ts');
+      const { readCsv } = await import('../fit/data.ts');
+      const { loadSweep } = await import('../io/load.ts');
+      const runsOf = (dir: string) => {
+        const runs = loadSweep(dir).runs;
+        if (runs.length === 0) throw new ConfigError('--runs', dir, 'Train the sweep first, or point --runs at a folder with run folders.', 'no run in the folder has started');
+        return runs;
+      };
       const { FIT_KINDS, fitTable, fitRuns, fitScheduleCsvs, fitScheduleRuns } = await import('../fit/run-fit.ts');
       const { parseComputeFormula } = await import('../fit/compute-formula.ts');
       const { formatFit } = await import('../fit/format.ts');
       const { FIT_RECORD_SCHEMA } = await import('../fit/record.ts');
+      const { ANALYSIS_DEFAULTS } = await import('../analysis/defaults.ts');
       const { writeJsonAtomic, toJson } = await import('../io/atomic.ts');
       const { sweepPaths } = await import('../io/results.ts');
       const { provenance } = await import('../util/provenance.ts');
@@ -180,7 +177,7 @@ export function registerFit(program: Command): void {
       if ((opts.runs === undefined) === (opts.csv === undefined) && !(kind === 'schedule' && opts.runs === undefined && opts.fit)) {
         throw new ConfigError('--runs/--csv', opts.runs ?? opts.csv ?? null, 'Give exactly one data source: --runs DIR or --csv FILE (schedule fits from CSVs take --fit/--predict files).', 'need one data source');
       }
-      const law = choice(opts.law, '--law', ['multipower', 'tissue'] as const) ?? 'multipower';
+      const law = choice(opts.law, '--law', ['multipower', 'tissue'] as const) ?? ANALYSIS_DEFAULTS.scheduleLaw;
       const expertsGiven = opts.experts !== undefined || opts.batchTokens !== undefined;
       if (expertsGiven && (opts.experts === undefined || opts.batchTokens === undefined)) {
         throw new ConfigError(opts.experts === undefined ? '--experts' : '--batch-tokens', null, 'The expert-LR rule needs both --experts E and --batch-tokens B (and optionally --top-k).', 'missing');
@@ -208,12 +205,13 @@ export function registerFit(program: Command): void {
         curveLoss: choice(opts.curveLoss, '--curve-loss', ['valLoss', 'trainLoss'] as const),
         computeFormula: opts.computeFormula ? parseComputeFormula(opts.computeFormula) : undefined,
         holdout: choice(opts.holdout, '--holdout', ['largest', 'none'] as const),
-        bootstrap: number(opts.bootstrap, '--bootstrap', nonNegInt, 'Give a whole number ≥ 0.') ?? DEFAULT_BOOTSTRAP[kind === 'schedule' ? law : kind],
-        seed: number(opts.seed, '--seed', nonNegInt, 'Give a whole number ≥ 0.') ?? 0,
+        bootstrap: number(opts.bootstrap, '--bootstrap', nonNegInt, 'Give a whole number ≥ 0.') ?? ANALYSIS_DEFAULTS.bootstrap[kind],
+        seed: number(opts.seed, '--seed', nonNegInt, 'Give a whole number ≥ 0.') ?? ANALYSIS_DEFAULTS.seed,
         targetFlops: opts.targetFlops?.split(',').map((s) => number(s, '--target-flops', (v) => v > 0, 'Give comma-separated FLOP budgets > 0, e.g. 1e21,3.12e24.') as number),
         grid: choice(opts.grid, '--grid', ['chinchilla', 'coarse'] as const),
         delta: number(opts.delta, '--delta', (v) => v > 0, 'Give a threshold > 0, e.g. 1e-3.'),
         flatDeltaL: number(opts.flatDeltaL, '--flat-delta-l', (v) => v > 0, 'Give a loss tolerance > 0 in nats, e.g. 0.01.'),
+        edges: choice(opts.edges, '--edges', ['refuse', 'drop'] as const) ?? ANALYSIS_DEFAULTS.edges,
         isoflopWindow: number(opts.window, '--window', (v) => v > 1, 'Give a factor > 1, e.g. 4 (sizes from N_best/4 to 4·N_best).'),
         expertLr: expertsGiven
           ? {
@@ -244,14 +242,14 @@ export function registerFit(program: Command): void {
         if (!opts.fit?.length) throw new ConfigError('--fit', null, 'Give the curves to fit: --fit A.csv B.csv (or run ids with --runs).', 'missing');
         if (opts.runs) {
           source = opts.runs;
-          result = fitScheduleRuns(readSweepRuns(opts.runs), opts.fit, opts.predict ?? [], req);
+          result = fitScheduleRuns(runsOf(opts.runs), opts.fit, opts.predict ?? [], req);
         } else {
           source = [...opts.fit, ...(opts.predict ?? [])].join(', ');
           result = fitScheduleCsvs(opts.fit, opts.predict ?? [], req);
         }
       } else if (opts.runs) {
         source = opts.runs;
-        result = await fitRuns(readSweepRuns(opts.runs), req);
+        result = await fitRuns(runsOf(opts.runs), req);
       } else {
         source = opts.csv as string;
         result = await fitTable(readCsv(source), req);

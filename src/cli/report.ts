@@ -1,68 +1,78 @@
-// `moelab report DIR [--out FILE] [--png|--svg|--pdf]`: the sweep's interactive HTML report,
-// report.md, figure data and CSV tables; static images and PDF through chromium.
+// `moelab report DIR [--out FILE] [--png|--svg|--pdf]`: load the sweep (src/io/load.ts), run the
+// standard fits fits/ lacks (src/analysis) and write them to fits/, then render the interactive HTML
+// report, report.md, figure data and CSV tables (src/report); static images and PDF through chromium.
 import type { Command } from 'commander';
-import { ConfigError } from '../errors.ts';
+import type { AnalysisOptions } from '../analysis/plan.ts';
+import type { BuildReportOptions, BuildReportResult } from '../report/build.ts';
+import { flagValues, REPORT_FLAGS, type FlagValues } from './analysis-flags.ts';
 
-interface ReportOptions {
-  out?: string;
-  png?: boolean;
-  svg?: boolean;
-  pdf?: boolean;
-  fits?: boolean;
-  targetFlops?: string;
-  bootstrap?: string;
-  scheduleLaw?: string;
-  seed?: string;
+export interface ReportSweepOptions extends AnalysisOptions, Pick<BuildReportOptions, 'out' | 'formats' | 'pdf' | 'chromium' | 'log' | 'extraSections'> {
+  /** Run the fits fits/ lacks (default true). */
+  runFits?: boolean;
+  /** Refit every kind, replacing the records in fits/. */
+  refit?: boolean;
 }
 
-/** A positive number from a flag (accepts 1e18); ConfigError naming the flag otherwise. */
-function positive(flag: string, value: string | undefined, integer = false): number | undefined {
-  if (value === undefined) return undefined;
-  const v = Number(value);
-  if (!Number.isFinite(v) || v < 0 || (integer && !Number.isInteger(v)) || (!integer && v === 0)) {
-    throw new ConfigError(flag, value, integer ? 'Give a whole number ≥ 0, e.g. 1000.' : 'Give a positive number, e.g. 1e18.', 'not a valid number');
-  }
-  return v;
+/**
+ * Load → fit what fits/ lacks → write those records to fits/ → render. The records on disk are
+ * reused as they are (`refit` recomputes them).
+ */
+export async function reportSweep(dir: string, options: ReportSweepOptions = {}): Promise<BuildReportResult & { fitsComputed: string[] }> {
+  const [{ loadSweep }, { writeFitRecord }, analysis, { buildReport }] = await Promise.all([
+    import('../io/load.ts'),
+    import('../io/fits.ts'),
+    import('../analysis/index.ts'),
+    import('../report/build.ts'),
+  ]);
+  const log = options.log ?? (() => {});
+  const sweep = loadSweep(dir);
+  const stored = options.refit ? [] : sweep.fits.flatMap((f) => analysis.asAnalysisFit(f) ?? []);
+  log(`read ${sweep.runs.length} runs and ${stored.length} fit records from ${sweep.dir}`);
+  const have = new Set(stored.map((f) => f.kind));
+  const t0 = performance.now();
+  const computed =
+    options.runFits === false
+      ? { fits: [], computed: [], warnings: [] }
+      : await analysis.runFits(sweep, analysis.planFits(sweep, { ...options, kinds: (options.kinds ?? analysis.FIT_KINDS_STANDARD).filter((k) => !have.has(k)) }), {
+          computeFit: analysis.latestFit(stored, 'compute'),
+        });
+  const written = computed.fits.map((f) => {
+    const fitFile = analysis.fitFileName(f);
+    writeFitRecord(sweep.dir, fitFile, f);
+    return { ...f, fitFile };
+  });
+  if (computed.computed.length) log(`ran the fits fits/ lacked: ${computed.computed.join(', ')} (${((performance.now() - t0) / 1000).toFixed(1)} s), wrote them to fits/`);
+  const res = await buildReport(sweep, [...stored, ...written], { ...options, warnings: computed.warnings });
+  return { ...res, fitsComputed: computed.computed };
 }
 
 export function registerReport(program: Command): void {
-  program
+  const cmd = program
     .command('report')
-    .description('write a self-contained HTML report (plus report.md, figure JSON, CSV tables) for a sweep folder')
+    .description('run the standard fits fits/ lacks and write a self-contained HTML report (plus report.md, figure JSON, CSV tables) for a sweep folder')
     .argument('<dir>', 'sweep folder (results/<sweep name>)')
     .option('--out <file>', 'HTML file to write (default <dir>/report/index.html); other files go beside it')
     .option('--png', 'also export every figure as PNG (needs chromium: scripts/setup.sh --report)')
     .option('--svg', 'also export every figure as SVG')
     .option('--pdf', 'also write the whole report as report.pdf')
     .option('--no-fits', 'do not run the standard fits that fits/ lacks')
-    .option('--target-flops <C>', 'budget the compute-optimal laws are extrapolated to (default 100 × the largest budget)')
-    .option('--bootstrap <n>', 'bootstrap resamples of the report’s own fits (default 1000; parametric ≤ 200)')
-    .option('--schedule-law <law>', 'schedule-aware loss law: tissue (default, ~1 s) or multipower (minutes)')
-    .option('--seed <n>', 'seed of the bootstrap resamples (default 0)')
-    .action(async (dir: string, opts: ReportOptions) => {
-      const law = opts.scheduleLaw;
-      if (law !== undefined && law !== 'tissue' && law !== 'multipower') {
-        throw new ConfigError('--schedule-law', law, 'Use tissue or multipower.', 'unknown schedule law');
-      }
-      const targetFlops = positive('--target-flops', opts.targetFlops);
-      const bootstrap = positive('--bootstrap', opts.bootstrap, true);
-      const seed = positive('--seed', opts.seed, true);
-      const { buildReport } = await import('../report/build.ts');
-      const formats = [...(opts.png ? (['png'] as const) : []), ...(opts.svg ? (['svg'] as const) : [])];
-      const res = await buildReport(dir, {
-        out: opts.out,
-        formats,
-        pdf: opts.pdf,
-        runFits: opts.fits,
-        targetFlops,
-        bootstrap,
-        seed,
-        scheduleLaw: law,
-        log: (line) => process.stderr.write(`[report] ${line}\n`),
-      });
-      for (const w of res.warnings) process.stderr.write(`[report] note: ${w}\n`);
-      for (const e of res.pageErrors) process.stderr.write(`[report] page error: ${e}\n`);
-      process.stdout.write(`${res.htmlPath}\n${res.markdownPath}\n`);
-      process.stderr.write(`[report] done in ${res.seconds.total.toFixed(1)} s\n`);
+    .option('--refit', 'rerun every standard fit, replacing the records in fits/');
+  for (const f of REPORT_FLAGS) cmd.option(f.flag, f.help);
+  cmd.action(async (dir: string, opts: { out?: string; png?: boolean; svg?: boolean; pdf?: boolean; fits?: boolean; refit?: boolean } & FlagValues) => {
+    const analysis = flagValues(REPORT_FLAGS, opts);
+    const formats = [...(opts.png ? (['png'] as const) : []), ...(opts.svg ? (['svg'] as const) : [])];
+    const res = await reportSweep(dir, {
+      ...analysis,
+      out: opts.out,
+      formats,
+      pdf: opts.pdf,
+      runFits: opts.fits,
+      refit: opts.refit,
+      log: (line) => process.stderr.write(`[report] ${line}\n`),
     });
+    for (const w of res.warnings) process.stderr.write(`[report] note: ${w}\n`);
+    for (const e of res.pageErrors) process.stderr.write(`[report] page error: ${e}\n`);
+    process.stdout.write(`${res.htmlPath}\n${res.markdownPath}\n`);
+    process.stderr.write(`[report] done in ${res.seconds.total.toFixed(1)} s\n`);
+  });
 }

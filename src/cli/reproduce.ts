@@ -3,6 +3,7 @@
 // stopped (finished runs are skipped, interrupted ones resume).
 import { Option, type Command } from 'commander';
 import { ConfigError } from '../errors.ts';
+import { flagValues, REPORT_FLAGS } from './analysis-flags.ts';
 import { addEngineOptions } from './engine-options.ts';
 
 interface ReproduceCliOptions {
@@ -35,25 +36,23 @@ export function registerReproduce(program: Command): void {
       .option('--time <limit>', 'Slurm time limit per task')
       .option('--png', 'also export every figure as PNG (needs chromium: scripts/setup.sh --report)')
       .option('--dry-run', "list the study's first-stage runs and their total compute; write nothing (no corpus check)")
-      .option('--bootstrap <n>', 'bootstrap resamples of the fits', '1000'),
+      .option('--bootstrap <n>', 'bootstrap resamples of the fits (default per kind: src/analysis/defaults.ts)'),
   ).action(async (file: string, opts: ReproduceCliOptions) => {
     const workers = opts.workers === undefined ? undefined : Number(opts.workers);
     if (workers !== undefined && (!Number.isInteger(workers) || workers < 1)) {
       throw new ConfigError('--workers', opts.workers, 'Give an integer >= 1.', 'not a valid count');
     }
-    const bootstrap = Number(opts.bootstrap);
-    if (!Number.isInteger(bootstrap) || bootstrap < 0) throw new ConfigError('--bootstrap', opts.bootstrap, 'Give an integer >= 0.', 'not a valid count');
+    const { bootstrap } = flagValues(REPORT_FLAGS.filter((f) => f.field === 'bootstrap'), { bootstrap: opts.bootstrap });
     const env = { ...process.env };
     if (opts.backend) env.MOELAB_BACKEND = opts.backend;
     if (opts.threads) env.MOELAB_THREADS = opts.threads;
     const log = (line: string) => process.stderr.write(`${line}\n`);
-    const { runStudy, loadStudyFile, planStudy } = await import('../study/run.ts');
+    const { runStudy, loadStudyFile, planStudy, confirmRunCount } = await import('../study/run.ts');
     if (opts.dryRun) {
       const { formatPlan } = await import('../sweep/format.ts');
       const study = await loadStudyFile(file);
       const { plan, parts } = planStudy(study, opts.preset, file, { corpusCheck: false });
-      // One LR-for-all and one expert-specific run per confirmation seed.
-      const confirmRuns = 2 * (study.presets[opts.preset].confirm.seeds ?? parts.lr.seeds ?? [0]).length;
+      const confirmRuns = confirmRunCount(study, opts.preset, parts.lr, file);
       process.stdout.write(`${formatPlan(plan).join('\n')}\n(+ ${confirmRuns} confirmation runs once the LR × batch grid is fitted)\n`);
       return;
     }

@@ -12,6 +12,7 @@ import { basename, dirname, extname, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Option, type Command } from 'commander';
 import { ConfigError } from '../errors.ts';
+import { parseRunTags, type RunTags } from '../io/tags.ts';
 import { addEngineOptions, initEngineFromOptions } from './engine-options.ts';
 
 interface TrainOptions {
@@ -36,7 +37,8 @@ export interface RunRequest {
   /** Where the config came from, for error messages. */
   source: string;
   budgetFlops?: number;
-  study?: Record<string, unknown>;
+  /** The plan entry's run tags (checked here, copied into config.json). */
+  tags?: RunTags;
 }
 
 const isRecord = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
@@ -99,7 +101,7 @@ export async function resolveRunRequest(opts: Pick<TrainOptions, 'config' | 'out
     if (!isRecord(entry) || typeof entry.runId !== 'string' || entry.runId === '' || !isRecord(entry.config)) {
       throw new ConfigError(`runs[${index}]`, entry, 'Each plan entry needs a string "runId" and an object "config".', 'malformed plan entry');
     }
-    const { runId, config, budgetFlops, ...rest } = entry as Record<string, unknown> & { runId: string; config: Record<string, unknown> };
+    const { runId, config, budgetFlops, tags } = entry as Record<string, unknown> & { runId: string; config: Record<string, unknown> };
     if (budgetFlops !== undefined && typeof budgetFlops !== 'number') {
       throw new ConfigError(`runs[${index}].budgetFlops`, budgetFlops, 'Give the compute budget as a number of FLOPs.', 'not a number');
     }
@@ -110,7 +112,7 @@ export async function resolveRunRequest(opts: Pick<TrainOptions, 'config' | 'out
       userConfig: { name: runId, ...structuredClone(config) },
       source: `${opts.plan} runs[${index}]`,
       ...(budgetFlops !== undefined ? { budgetFlops: budgetFlops as number } : {}),
-      ...(Object.keys(rest).length > 0 ? { study: rest } : {}),
+      ...(tags !== undefined ? { tags: parseRunTags(tags, `${opts.plan} runs[${index}].tags`) } : {}),
     };
   }
   if (opts.config === undefined || opts.out === undefined) {
@@ -202,7 +204,7 @@ export function registerTrain(program: Command): void {
         runId: request.runId,
         backend: info.backend,
         budgetFlops: request.budgetFlops,
-        study: request.study,
+        tags: request.tags,
         progress: createProgressReporter(opts.quiet ? 'quiet' : opts.progress),
         signal: abort.signal,
       });

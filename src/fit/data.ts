@@ -1,10 +1,7 @@
-// Reading fit inputs: CSV tables (RFC 4180 quoting) and sweep folders of run records. Paths inside
-// a sweep come from src/io/results.ts; this module only parses what is there.
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import { basename, join } from 'node:path';
+// Reading fit inputs from CSV tables (RFC 4180 quoting). Sweep folders are read by the one loader,
+// loadSweep (src/io/load.ts).
+import { existsSync, readFileSync } from 'node:fs';
 import { ConfigError, DataError } from '../errors.ts';
-import { readJson, readJsonIfExists, readJsonl } from '../io/atomic.ts';
-import { runPaths, sweepPaths, type MetricRow, type RunConfigRecord, type RunSummary } from '../io/results.ts';
 
 export interface Table {
   source: string;
@@ -89,47 +86,4 @@ export function stringColumn(t: Table, name: string, flag: string): string[] {
     throw new ConfigError(flag, name, `Pick one of the columns of ${t.source}: ${t.columns.map((c) => JSON.stringify(c)).join(', ')}.`, 'no such column');
   }
   return t.rows.map((r) => r[idx]);
-}
-
-// ---------------------------------------------------------------------------------------------
-// Sweep folders
-
-/** One run folder as the fits see it. */
-export interface RunRecordLite {
-  runId: string;
-  dir: string;
-  config: RunConfigRecord;
-  /** null while the run has not finished. */
-  summary: RunSummary | null;
-}
-
-/**
- * The runs of a sweep folder (DIR/runs/<id>/) or of a folder whose subfolders are runs. Folders
- * without config.json are skipped; runs are returned sorted by id.
- */
-export function readSweepRuns(dir: string): RunRecordLite[] {
-  if (!existsSync(dir) || !statSync(dir).isDirectory()) {
-    throw new ConfigError('--runs', dir, 'Give a sweep folder (with runs/) or a folder of run folders.', 'not a directory');
-  }
-  const sp = sweepPaths(dir);
-  const runsDir = existsSync(sp.runs) ? sp.runs : dir;
-  const out: RunRecordLite[] = [];
-  // A sweep's plan.json lists its runs; folders left from an earlier plan are not part of it.
-  const plan = existsSync(sp.runs) ? readJsonIfExists<{ runs?: { runId: string }[] }>(sp.plan) : undefined;
-  const inPlan = new Set((plan?.runs ?? []).map((r) => r.runId));
-  for (const name of readdirSync(runsDir).sort()) {
-    if (inPlan.size > 0 && !inPlan.has(name)) continue;
-    const rp = runPaths(join(runsDir, name));
-    if (!existsSync(rp.config)) continue;
-    const config = readJson<RunConfigRecord>(rp.config);
-    out.push({ runId: config.runId ?? config.config?.name ?? basename(rp.dir), dir: rp.dir, config, summary: readJsonIfExists<RunSummary>(rp.summary) ?? null });
-  }
-  if (out.length === 0) {
-    throw new DataError(`${dir}: no run folders with config.json found (looked in ${runsDir}). Run the sweep first, or point --runs at the sweep folder.`);
-  }
-  return out;
-}
-
-export function readRunMetrics(run: RunRecordLite): MetricRow[] {
-  return readJsonl<MetricRow>(runPaths(run.dir).metrics);
 }

@@ -255,6 +255,14 @@ export function epsOpt(batchTokens: number, epsMax: number, bNoise: number): num
   return (2 * epsMax) / (Math.sqrt(bNoise / batchTokens) + Math.sqrt(batchTokens / bNoise));
 }
 
+/**
+ * ε_opt(B/n) / ε_opt(B) = √n·(1 + u)/(n + u) with u = B/B_noise: the specialized experts' LR
+ * relative to the shared one (each of n = E/k experts sees B/n tokens); ≈ 0.31 for n = 16, u = 0.26.
+ */
+export function surgeExpertLrRatio(u: number, n: number): number {
+  return (Math.sqrt(n) * (1 + u)) / (n + u);
+}
+
 // ---------------------------------------------------------------------------------------------
 // Steps to a target loss against batch size (McCandlish et al. 2018; Li et al. 2024 §3.2;
 // METHODS.md §4.1–4.2): the S–E trade-off (S/S_min − 1)(E/E_min − 1) = 1 with E = S·B gives

@@ -24,6 +24,7 @@ export * from './isoflop.ts';
 export * from './envelope.ts';
 export * from './surge.ts';
 export * from './surge-steps.ts';
+export * from './edges.ts';
 export * from './deepseek.ts';
 export * from './schedule-laws.ts';
 export * from './custom.ts';

@@ -7,6 +7,7 @@
 //                   (the paper picks 52B/7T inside the flat region around 58.1B/5.6T; PAPER.md §2.2)
 // Symbols: N activated parameters, D tokens, C the budget in FLOPs, L loss (nats/token).
 import { DataError } from '../errors.ts';
+import { dropEdgeGroups, NoInteriorMinimumError, type EdgePolicy } from './edges.ts';
 import { bootstrap } from './bootstrap.ts';
 import { COMPUTE_6ND, tokensForCompute, type ComputeFormula } from './compute-formula.ts';
 import { evalParabola, evalPowerLaw, fitLine, fitParabola, fitPowerLaw, type Parabola, type PowerLaw } from './linear.ts';
@@ -40,6 +41,12 @@ export interface IsoflopOptions {
    * that bends a parabola fitted through everything. Default: every size.
    */
   window?: number;
+  /**
+   * Budgets without an interior minimum (best run at the smallest or largest size, or the fitted
+   * vertex outside the sampled sizes): 'refuse' (default) throws; 'drop' leaves them out and lists
+   * their runs in data.dropped.
+   */
+  edges?: EdgePolicy;
 }
 
 /** The points of one budget within `window`× of its best run's N (all of them without a window). */
@@ -102,13 +109,13 @@ function fitSlice(budget: number, pts: readonly IsoflopPoint[], formula: Compute
   const uMax = Math.max(...u);
   const best = pts.reduce((b, p) => (p.loss < b.loss ? p : b));
   if (!(parabola.p2 > 0)) {
-    throw new DataError(
+    throw new NoInteriorMinimumError(
       `isoFLOP budget ${fmt(budget)} FLOPs has no interior minimum: loss against ln N curves downward (p2 = ${fmt(parabola.p2)}), the best run is N = ${fmt(best.N)}. Add sizes on both sides of the best run.`,
     );
   }
   if (parabola.vertexU < uMin || parabola.vertexU > uMax) {
     const above = parabola.vertexU > uMax;
-    throw new DataError(
+    throw new NoInteriorMinimumError(
       `isoFLOP budget ${fmt(budget)} FLOPs has no interior minimum: the fitted parabola's minimum (N ≈ ${fmt(Math.exp(parabola.vertexU))}) lies ${above ? 'above the largest' : 'below the smallest'} size sampled (N = ${fmt(Math.exp(above ? uMax : uMin))}; best run N = ${fmt(best.N)}, loss ${fmt(best.loss, 4)}). ${above ? 'Loss is still falling with size: add larger models at this budget.' : 'Loss is still falling towards smaller sizes: add smaller models at this budget.'}`,
     );
   }
@@ -170,15 +177,25 @@ function lawValues(l: Laws, targets: readonly number[], deltaL: number): { param
   return { params, derived };
 }
 
-export function fitIsoflop(points: readonly IsoflopPoint[], options: IsoflopOptions = {}): IsoflopFit {
+export function fitIsoflop(given: readonly IsoflopPoint[], options: IsoflopOptions = {}): IsoflopFit {
   const label = (p: IsoflopPoint, i: number) => p.label ?? `row ${i + 1}`;
-  requirePositive(points, ['budget', 'N', 'loss'], label, 'isoFLOP rows need budget (FLOPs), N (activated parameters) and loss > 0.');
-  points.forEach((p, i) => {
+  requirePositive(given, ['budget', 'N', 'loss'], label, 'isoFLOP rows need budget (FLOPs), N (activated parameters) and loss > 0.');
+  given.forEach((p, i) => {
     if (p.D !== undefined && !(p.D > 0 && Number.isFinite(p.D))) {
       throw new DataError(`${label(p, i)}: D must be a positive finite number when given (got ${p.D}). Fix the tokens column or leave it out.`);
     }
   });
   const formula = options.computeFormula ?? COMPUTE_6ND;
+  const edges = options.edges ?? 'refuse';
+  const split =
+    edges === 'drop'
+      ? dropEdgeGroups(
+          given.map((p, i) => ({ ...p, label: label(p, i) })),
+          (p) => p.budget,
+          (budget, pts) => void fitSlice(budget, nearBest(pts, options.window), formula),
+        )
+      : { kept: given, dropped: [], groups: [] };
+  const points: readonly IsoflopPoint[] = split.kept;
   const deltaL = options.flatDeltaL ?? 0.01;
   const targets = options.targetFlops ?? [];
   const nBoot = options.bootstrap ?? 0;
@@ -188,7 +205,7 @@ export function fitIsoflop(points: readonly IsoflopPoint[], options: IsoflopOpti
   const groups = groupIndices(points.map((p) => p.budget));
   if (groups.length < 2) {
     throw new DataError(
-      `isoFLOP: the power laws need at least 2 budgets, got ${groups.length} (${groups.map((g) => fmt(g.key)).join(', ')} FLOPs). Add runs at other budgets.`,
+      `isoFLOP: the power laws need at least 2 budgets, got ${groups.length} (${groups.map((g) => fmt(g.key)).join(', ')} FLOPs)${split.groups.length ? ` after leaving out ${split.groups.length} without an interior minimum (${split.groups.join(' ')})` : ''}. Add runs at other budgets.`,
     );
   }
   const slicesOf = (rows: ArrayLike<number>): SliceFit[] => {
@@ -293,15 +310,16 @@ export function fitIsoflop(points: readonly IsoflopPoint[], options: IsoflopOpti
     diagnostics: { optimizer: 'least-squares', objective: slices.reduce((s, x) => s + x.parabola.rss, 0), r2: minR2, converged: true, iterations: 0 },
     data: {
       n: points.length,
-      rowsGiven: points.length,
+      rowsGiven: given.length,
       columns: {},
-      dropped: [],
+      dropped: split.dropped,
       heldOutRows: heldBudget ? points.filter((p) => p.budget === heldBudget.budget).map((p) => label(p, points.indexOf(p))) : [],
     },
     heldOut,
     bootstrap: bootstrapSummary(boot, 'runs resampled with replacement within each budget; parabolas and power laws refitted'),
-    options: { computeFormula: formula, flatDeltaL: deltaL, targetFlops: targets, bootstrap: nBoot, seed, holdout, window: options.window ?? null },
+    options: { computeFormula: formula, flatDeltaL: deltaL, targetFlops: targets, bootstrap: nBoot, seed, holdout, window: options.window ?? null, edges },
     notes: [
+      ...split.groups.map((g) => `Left out (edges: drop): ${g}`),
       'Each budget: least-squares parabola of loss in ln N; its vertex must lie inside the sampled sizes.',
       ...(options.window !== undefined ? [`Each budget's parabola uses only the sizes within ${options.window}× of its best run.`] : []),
       budgets.every((b) => b.dFrom === 'runs')

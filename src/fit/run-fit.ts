@@ -3,10 +3,12 @@
 // what was used. Shared by `moelab fit` and by reports that run the standard fits themselves.
 import { basename, extname } from 'node:path';
 import { ConfigError, DataError } from '../errors.ts';
+import type { SweepRun } from '../io/load.ts';
 import type { MetricRow } from '../io/results.ts';
 import { fitComputeFormula, type ComputeFit, type ComputeFormula } from './compute-formula.ts';
 import { fitCustom, type CustomFit } from './custom.ts';
-import { hasColumn, numericColumn, readCsv, readRunMetrics, stringColumn, type RunRecordLite, type Table } from './data.ts';
+import { hasColumn, numericColumn, readCsv, stringColumn, type Table } from './data.ts';
+import type { EdgePolicy } from './edges.ts';
 import { fitDeepseek, type DeepseekFit } from './deepseek.ts';
 import { fitEnvelope, type EnvelopeFit, type TrainingCurve } from './envelope.ts';
 import { createExpressionForm } from './expression.ts';
@@ -77,12 +79,14 @@ export interface FitRequest {
   kind: FitKind;
   /** isoflop: fit each budget's parabola to the sizes within this factor of its best run. */
   isoflopWindow?: number;
+  /** isoflop, surge (final-loss): groups without an interior minimum are refused (default) or dropped. */
+  edges?: EdgePolicy;
   columns?: ColumnMap;
   /** D = C / (k·N) for CSVs that give compute but not tokens (Chinchilla CSV: 6). */
   tokensFromFlops?: number;
   /** Drop the k rows with the highest loss first (Epoch's outlier rule for the Chinchilla CSV: 5). */
   dropHighest?: number;
-  /** Runs only: keep runs whose plan entry has this study kind (config.json `study.kind`, e.g. isoflop, lr-batch). */
+  /** Runs only: keep runs whose tags have this study kind (tags.study, e.g. isoflop, lr-batch). */
   study?: string;
   nField?: NField;
   lossField?: 'finalValLoss' | 'bestValLoss';
@@ -225,7 +229,12 @@ function tableRows(t: Table, req: FitRequest, extraVars: string[] = []): Prepare
 // ---------------------------------------------------------------------------------------------
 // runs → rows
 
-function runRows(runs: readonly RunRecordLite[], req: FitRequest): Prepared {
+/** The compute budget a run was planned at (isoFLOP cell, or an LR grid given budgets). */
+function tagBudget(r: SweepRun): number | undefined {
+  return r.tags?.study === 'isoflop' || r.tags?.study === 'lr-batch' ? r.tags.budgetFlops : r.config.budgetFlops;
+}
+
+function runRows(runs: readonly SweepRun[], req: FitRequest): Prepared {
   const nField = req.nField ?? 'activatedParams';
   const lossField = req.lossField ?? 'finalValLoss';
   const dropped: { row: string; reason: string }[] = [];
@@ -246,7 +255,7 @@ function runRows(runs: readonly RunRecordLite[], req: FitRequest): Prepared {
       D: d.tokens,
       C,
       loss: r.summary[lossField],
-      budget: r.config.budgetFlops ?? roundSignificant(C, 2),
+      budget: tagBudget(r) ?? roundSignificant(C, 2),
       lr: r.config.config.train.lr,
       batchTokens: d.tokensPerStep,
       vars: {},
@@ -258,7 +267,7 @@ function runRows(runs: readonly RunRecordLite[], req: FitRequest): Prepared {
     D: 'config.derived.tokens',
     C: 'config.derived.computeFlops',
     loss: `summary.${lossField}`,
-    budget: 'config.budgetFlops (else computeFlops to 2 significant figures)',
+    budget: 'tags.budgetFlops (else computeFlops to 2 significant figures)',
     lr: 'config.config.train.lr',
     batchTokens: 'config.derived.tokensPerStep',
   };
@@ -285,7 +294,7 @@ async function fitRows(p: Prepared, req: FitRequest): Promise<FitResult> {
     case 'isoflop':
       result = fitIsoflop(
         rows.map((r) => ({ budget: num(r.budget), N: num(r.N), D: r.D, loss: num(r.loss), label: r.label })),
-        { ...common, computeFormula: req.computeFormula, flatDeltaL: req.flatDeltaL, targetFlops: req.targetFlops, holdout, window: req.isoflopWindow },
+        { ...common, computeFormula: req.computeFormula, flatDeltaL: req.flatDeltaL, targetFlops: req.targetFlops, holdout, window: req.isoflopWindow, edges: req.edges },
       );
       break;
     case 'compute':
@@ -305,7 +314,7 @@ async function fitRows(p: Prepared, req: FitRequest): Promise<FitResult> {
       }
       result = fitSurge(
         rows.map((r) => ({ batchTokens: num(r.batchTokens), lr: num(r.lr), loss: num(r.loss), label: r.label })),
-        { ...common, holdout, expertLr: req.expertLr },
+        { ...common, holdout, expertLr: req.expertLr, edges: req.edges },
       );
       break;
     case 'deepseek':
@@ -356,18 +365,18 @@ export async function fitTable(t: Table, req: FitRequest): Promise<FitResult> {
 }
 
 /** The runs of one study kind (all runs when `study` is not given). */
-export function selectStudy(runs: readonly RunRecordLite[], study: string | undefined): RunRecordLite[] {
+export function selectStudy(runs: readonly SweepRun[], study: string | undefined): SweepRun[] {
   if (study === undefined) return [...runs];
-  const kept = runs.filter((r) => r.config.study?.kind === study);
+  const kept = runs.filter((r) => r.tags?.study === study);
   if (kept.length === 0) {
-    const kinds = [...new Set(runs.map((r) => r.config.study?.kind).filter((k) => typeof k === 'string'))];
+    const kinds = [...new Set(runs.flatMap((r) => (r.tags ? [r.tags.study] : [])))];
     throw new ConfigError('--study', study, kinds.length ? `Use one of the study kinds of these runs: ${kinds.join(', ')}.` : 'These runs record no study kind; leave --study out.', 'no run has this study kind');
   }
   return kept;
 }
 
 /** Fit a row-based kind on the runs of a sweep. */
-export async function fitRuns(allRuns: readonly RunRecordLite[], req: FitRequest): Promise<FitResult> {
+export async function fitRuns(allRuns: readonly SweepRun[], req: FitRequest): Promise<FitResult> {
   const runs = selectStudy(allRuns, req.study);
   if (req.kind === 'envelope') return fitEnvelopeFromRuns(runs, req);
   if (req.kind === 'schedule') throw new ConfigError('kind', 'schedule', 'Use fitScheduleRuns with the run ids to fit and to predict.', 'needs curve selection');
@@ -386,8 +395,8 @@ export function trainLossRows(metrics: readonly MetricRow[]): CurveRow[] {
 }
 
 /** A run's logged train loss as a curve (its metrics.jsonl through trainLossRows). */
-export function trainLossCurve(run: RunRecordLite): CurveRow[] {
-  return trainLossRows(readRunMetrics(run));
+export function trainLossCurve(run: SweepRun): CurveRow[] {
+  return trainLossRows(run.metrics);
 }
 
 /**
@@ -408,9 +417,9 @@ export function chooseSurgeMethod(
   return { method: 'steps-to-target', reason: 'auto: every run has a constant LR schedule and a logged train-loss curve' };
 }
 
-async function fitSurgeRuns(runs: readonly RunRecordLite[], req: FitRequest): Promise<FitResult> {
+async function fitSurgeRuns(runs: readonly SweepRun[], req: FitRequest): Promise<FitResult> {
   const dropped: { row: string; reason: string }[] = [];
-  const finished: RunRecordLite[] = [];
+  const finished: SweepRun[] = [];
   for (const r of runs) {
     if (!r.summary) dropped.push({ row: r.runId, reason: 'not finished (no summary.json)' });
     else if (r.summary.status !== 'done') dropped.push({ row: r.runId, reason: `${r.summary.status}${r.summary.reason ? `: ${r.summary.reason}` : ''}` });
@@ -491,7 +500,7 @@ function envelopeOptions(req: FitRequest) {
   } as const;
 }
 
-function fitEnvelopeFromRuns(runs: readonly RunRecordLite[], req: FitRequest): EnvelopeFit {
+function fitEnvelopeFromRuns(runs: readonly SweepRun[], req: FitRequest): EnvelopeFit {
   const nField = req.nField ?? 'activatedParams';
   const lossKey = req.curveLoss ?? 'valLoss';
   const dropped: { row: string; reason: string }[] = [];
@@ -501,7 +510,7 @@ function fitEnvelopeFromRuns(runs: readonly RunRecordLite[], req: FitRequest): E
       dropped.push({ row: r.runId, reason: 'diverged' });
       continue;
     }
-    const pts = readRunMetrics(r)
+    const pts = r.metrics
       .filter((m) => typeof m[lossKey] === 'number' && Number.isFinite(m[lossKey]) && m.computeFlops > 0)
       .map((m) => ({ flops: m.computeFlops, loss: m[lossKey] as number, tokens: m.tokens }));
     if (pts.length < 2) {
@@ -555,12 +564,12 @@ export function fitScheduleCsvs(fitPaths: readonly string[], predictPaths: reado
 }
 
 /** A run's loss curve from metrics.jsonl (rows with step ≥ 1 and a finite loss). */
-export function runCurve(run: RunRecordLite, lossKey: 'valLoss' | 'trainLoss' = 'trainLoss'): LossCurve {
-  const rows = readRunMetrics(run).filter((m) => m.step >= 1 && typeof m[lossKey] === 'number' && Number.isFinite(m[lossKey]));
+export function runCurve(run: SweepRun, lossKey: 'valLoss' | 'trainLoss' = 'trainLoss'): LossCurve {
+  const rows = run.metrics.filter((m) => m.step >= 1 && typeof m[lossKey] === 'number' && Number.isFinite(m[lossKey]));
   return { name: run.runId, steps: rows.map((m) => m.step), lrs: rows.map((m) => m.learningRate), losses: rows.map((m) => m[lossKey] as number) };
 }
 
-export function fitScheduleRuns(runs: readonly RunRecordLite[], fitIds: readonly string[], predictIds: readonly string[], req: FitRequest): ScheduleFit {
+export function fitScheduleRuns(runs: readonly SweepRun[], fitIds: readonly string[], predictIds: readonly string[], req: FitRequest): ScheduleFit {
   const byId = new Map(runs.map((r) => [r.runId, r]));
   const pick = (id: string, flag: string) => {
     const r = byId.get(id);

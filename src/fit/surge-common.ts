@@ -1,13 +1,18 @@
 // The pieces both surge methods share (surge.ts: final-loss, surge-steps.ts: steps-to-target):
 // per-batch slices, the free surge-curve fit of their best LRs, the expert-LR rule's derived values.
 // Internal to src/fit (the fit barrel does not export it).
-import { surgeExpertLrRatio } from '../train/expert-lr.ts';
 import { DataError } from '../errors.ts';
 import { fitForm, type FormFit } from './fit-form.ts';
-import { epsOpt, surgeForm } from './forms.ts';
+import { epsOpt, surgeExpertLrRatio, surgeForm } from './forms.ts';
 import type { Parabola } from './linear.ts';
 import { fmt } from './points.ts';
-import type { ExpertLrQuery } from './surge.ts';
+
+/** Where to evaluate the expert-specific LR rule. */
+export interface ExpertLrQuery {
+  numExperts: number;
+  topK: number;
+  batchTokens: number;
+}
 
 /** Batch sizes and token counts as written: exact below 1e5 (256, 4096), else fmt (8.00e6). */
 export function fmtTokens(x: number): string {

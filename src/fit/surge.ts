@@ -14,12 +14,13 @@
 //   lr_specialized / lr_shared = ε_opt(B·k/E) / ε_opt(B) = sqrt(n)·(1+u)/(n+u), n = E/k, u = B/B_noise.
 // Symbols: B batch size in tokens, η (lr) peak learning rate, ε_max the peak of the surge curve.
 import { DataError } from '../errors.ts';
+import { dropEdgeGroups, NoInteriorMinimumError, type EdgePolicy } from './edges.ts';
 import { bootstrap } from './bootstrap.ts';
 import { fitForm, type FormFit, type FitDiagnostics } from './fit-form.ts';
 import { epsOpt, surgeForm } from './forms.ts';
-import { batchGrid, checkExpertQuery, derivedOf, fitCurve, fmtTokens, refitSlices, type BatchSlice } from './surge-common.ts';
+import { batchGrid, checkExpertQuery, derivedOf, fitCurve, fmtTokens, refitSlices, type BatchSlice, type ExpertLrQuery } from './surge-common.ts';
 
-export { expertLrRatio } from './surge-common.ts';
+export { expertLrRatio, type ExpertLrQuery } from './surge-common.ts';
 import { fitParabola, type Parabola } from './linear.ts';
 import { fmt, groupIds, groupIndices, requirePositive } from './points.ts';
 import { bootstrapSummary, prefixKeys, relError, withIntervals, type Estimate, type FitResultBase, type HeldOutRow } from './record.ts';
@@ -36,12 +37,6 @@ export interface SurgePoint {
   label?: string;
 }
 
-/** Where to evaluate the expert-specific LR rule. */
-export interface ExpertLrQuery {
-  numExperts: number;
-  topK: number;
-  batchTokens: number;
-}
 
 export interface SurgeOptions {
   bootstrap?: number;
@@ -51,6 +46,12 @@ export interface SurgeOptions {
   expertLr?: ExpertLrQuery;
   /** Points of the fitted curves written for plots (log-spaced over 0.5×min … 2×max batch). */
   curvePoints?: number;
+  /**
+   * final-loss: batches without an interior best LR (best run at the smallest or largest LR, or the
+   * fitted vertex outside the sampled LRs): 'refuse' (default) throws; 'drop' leaves them out and
+   * lists their runs in data.dropped. (Steps-to-target keeps such batches as bounds, see its notes.)
+   */
+  edges?: EdgePolicy;
 }
 
 export interface SurgeBatch {
@@ -97,7 +98,7 @@ function vertexSlice(batchTokens: number, lrs: readonly number[], y: readonly nu
   const uMax = Math.max(...u);
   if (!(parabola.p2 > 0) || parabola.vertexU < uMin || parabola.vertexU > uMax) {
     const where = !(parabola.p2 > 0) ? `${what.quantity} against ln lr curves downward` : `the fitted best lr ${fmt(Math.exp(parabola.vertexU))} lies outside the sampled ${fmt(Math.exp(uMin))} … ${fmt(Math.exp(uMax))}`;
-    throw new DataError(`surge: batch ${fmtTokens(batchTokens)} tokens has no interior best learning rate (${where}; lowest ${what.quantity} at lr ${fmt(what.bestLr)}). ${what.fix}`);
+    throw new NoInteriorMinimumError(`surge: batch ${fmtTokens(batchTokens)} tokens has no interior best learning rate (${where}; lowest ${what.quantity} at lr ${fmt(what.bestLr)}). ${what.fix}`);
   }
   return { batchTokens, parabola, bestLr: Math.exp(parabola.vertexU) };
 }
@@ -117,9 +118,19 @@ function fitBatch(batchTokens: number, pts: readonly SurgePoint[]): BatchSlice {
 // ---------------------------------------------------------------------------------------------
 // Method 'final-loss'
 
-export function fitSurge(points: readonly SurgePoint[], options: SurgeOptions = {}): SurgeFit {
+export function fitSurge(given: readonly SurgePoint[], options: SurgeOptions = {}): SurgeFit {
   const label = (p: SurgePoint, i: number) => p.label ?? `row ${i + 1}`;
-  requirePositive(points, ['batchTokens', 'lr', 'loss'], label, 'Surge rows need batchTokens, lr and a finite loss > 0 (drop diverged runs).');
+  requirePositive(given, ['batchTokens', 'lr', 'loss'], label, 'Surge rows need batchTokens, lr and a finite loss > 0 (drop diverged runs).');
+  const edges = options.edges ?? 'refuse';
+  const split =
+    edges === 'drop'
+      ? dropEdgeGroups(
+          given.map((p, i) => ({ ...p, label: label(p, i) })),
+          (p) => p.batchTokens,
+          (b, pts) => void fitBatch(b, pts),
+        )
+      : { kept: given, dropped: [], groups: [] };
+  const points: readonly SurgePoint[] = split.kept;
   const q = options.expertLr;
   checkExpertQuery(q);
   const nBoot = options.bootstrap ?? 0;
@@ -127,7 +138,9 @@ export function fitSurge(points: readonly SurgePoint[], options: SurgeOptions = 
   const holdout = options.holdout ?? 'largest';
   const groups = groupIndices(points.map((p) => p.batchTokens));
   if (groups.length < 2) {
-    throw new DataError(`surge: ε_max and B_noise need best learning rates at ≥ 2 batch sizes, got ${groups.length}. Add runs at other batch sizes.`);
+    throw new DataError(
+      `surge: ε_max and B_noise need best learning rates at ≥ 2 batch sizes, got ${groups.length}${split.groups.length ? ` after leaving out ${split.groups.length} without an interior best LR (${split.groups.join(' ')})` : ''}. Add runs at other batch sizes.`,
+    );
   }
   const slicesOf = (rows: ArrayLike<number>): BatchSlice[] => {
     const sample = Array.from(rows, (j) => points[j]);
@@ -206,15 +219,16 @@ export function fitSurge(points: readonly SurgePoint[], options: SurgeOptions = 
     diagnostics: curveFit.diagnostics,
     data: {
       n: points.length,
-      rowsGiven: points.length,
+      rowsGiven: given.length,
       columns: {},
-      dropped: [],
+      dropped: split.dropped,
       heldOutRows: held ? points.filter((p) => p.batchTokens === held.batchTokens).map((p) => label(p, points.indexOf(p))) : [],
     },
     heldOut,
     bootstrap: bootstrapSummary(boot, 'runs resampled with replacement within each batch size; parabolas and the surge curve refitted'),
-    options: { method: 'final-loss', holdout, bootstrap: nBoot, seed, expertLr: q ?? null },
+    options: { method: 'final-loss', holdout, bootstrap: nBoot, seed, expertLr: q ?? null, edges },
     notes: [
+      ...split.groups.map((g) => `Left out (edges: drop): ${g}`),
       'Method final-loss: best LR per batch = vertex of a least-squares parabola of the final loss in ln lr (must lie inside the sampled LRs).',
       'Surge curve: Levenberg–Marquardt on ln(best lr) from a grid of (ε_max, B_noise) starts.',
       peakInside

@@ -10,6 +10,7 @@ import { join, resolve } from 'node:path';
 import type { RunConfig } from '../config/schema.ts';
 import type { Provenance } from '../util/provenance.ts';
 import { PROJECT_ROOT } from '../util/provenance.ts';
+import type { RunTags } from './tags.ts';
 
 export const DEFAULT_RESULTS_DIR = join(PROJECT_ROOT, 'results');
 /** Machine-level caches of the toolkit (e.g. measured training throughput per backend). */
@@ -92,8 +93,8 @@ export interface RunConfigRecord {
   provenance: Provenance;
   /** Compute budget of the isoFLOP cell this run belongs to (copied from its plan entry). */
   budgetFlops?: number;
-  /** The remaining fields of the run's plan entry (study kind, lr, batch, schedule label, …). */
-  study?: Record<string, unknown>;
+  /** What analyses group the run by, copied from its plan entry (src/io/tags.ts). */
+  tags?: RunTags;
   dataset?: DatasetInfo;
 }
 

@@ -1,5 +1,5 @@
-// buildReport(sweepDir): the only report function that does I/O. Reads the sweep folder, runs the
-// standard fits that fits/ lacks, composes figures and tables, and writes
+// buildReport(sweep, fits): the only report function that does I/O. Renders a loaded sweep
+// (src/io/load.ts) and its fit records (src/analysis) into figures and tables, and writes
 //
 //   <out dir>/index.html          self-contained (Plotly inlined), works offline
 //   <out dir>/report.md           headline numbers, figure list, fitted-parameter tables
@@ -7,20 +7,22 @@
 //   <out dir>/figures/<id>.png|svg  with --png / --svg (chromium via playwright-core)
 //   <out dir>/report.pdf          with --pdf
 //   <out dir>/tables/<id>.csv     runs table and fit tables
-//   <out dir>/fits/<kind>.json    records of the standard fits the report ran itself
+//
+// It fits nothing and reads no folder: `moelab report` loads the sweep, runs the fits fits/ lacks
+// (src/analysis), writes them to fits/, then calls this.
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, relative, resolve } from 'node:path';
-import type { ScheduleLawName } from '../fit/schedule-laws.ts';
+import type { AnalysisFit } from '../analysis/index.ts';
 import { writeFileAtomic, writeJsonAtomic } from '../io/atomic.ts';
+import type { Sweep } from '../io/load.ts';
 import { sweepPaths } from '../io/results.ts';
 import { provenance } from '../util/provenance.ts';
 import { composeReport } from './compose.ts';
 import type { ImageFormat } from './export.ts';
-import { buildFitSections, standardFits, type LoadedFit, type StandardFitOptions } from './fit-sections.ts';
+import { buildFitSections } from './fit-sections.ts';
 import { RUN_COLUMNS, dataFrameToTable, runTableRows, runsDataFrame } from './frame.ts';
 import { renderReportHtml, type ReportSection } from './page.ts';
-import { loadSweepRecords } from './records.ts';
 import { tableToCsv, type TableSpec } from './tables.ts';
 
 export interface BuildReportOptions {
@@ -30,19 +32,10 @@ export interface BuildReportOptions {
   formats?: ImageFormat[];
   /** Also write the whole report as report.pdf. */
   pdf?: boolean;
-  /** Run the standard fits when fits/ lacks them (default true). */
-  runFits?: boolean;
-  /** Budget (FLOPs) the compute-optimal laws are extrapolated to (default 100 × the largest budget). */
+  /** Budget (FLOPs) the compute-optimal laws are drawn to (default: the analysis default target). */
   targetFlops?: number;
-  /** Bootstrap resamples of the report's own fits (default 1000; the parametric fit uses 200). */
-  bootstrap?: number;
-  /** Schedule-aware loss law for the schedule comparison (default tissue). */
-  scheduleLaw?: ScheduleLawName;
-  /** Surge method of the report's own surge fit (default auto: steps-to-target for constant-LR grids). */
-  surgeMethod?: StandardFitOptions['surgeMethod'];
-  /** Target train loss of a steps-to-target surge fit (default: auto). */
-  targetLoss?: number;
-  seed?: number;
+  /** Notes from the analysis (fits refused, groups left out), shown on the page and returned. */
+  warnings?: string[];
   /** Chromium executable for static export (default $MOELAB_CHROMIUM or /usr/bin/chromium). */
   chromium?: string;
   /** Progress lines (the CLI prints them). */
@@ -58,8 +51,6 @@ export interface BuildReportResult {
   tableIds: string[];
   /** Figure JSON, CSV tables, images and PDF written. */
   files: string[];
-  /** Fits computed by the report because fits/ lacked them (kind names). */
-  fitsComputed: string[];
   /** Problems that left a figure out (e.g. a fit refused the data), one line each. */
   warnings: string[];
   pageErrors: string[];
@@ -72,32 +63,16 @@ export function readPlotlyBundle(): string {
   return readFileSync(require.resolve('plotly.js-dist-min'), 'utf8');
 }
 
-export async function buildReport(sweepDir: string, options: BuildReportOptions = {}): Promise<BuildReportResult> {
+export async function buildReport(records: Sweep, fits: readonly AnalysisFit[], options: BuildReportOptions = {}): Promise<BuildReportResult> {
   const t0 = performance.now();
   const log = options.log ?? (() => {});
-  const htmlPath = resolve(options.out ?? join(sweepPaths(sweepDir).report, 'index.html'));
+  const htmlPath = resolve(options.out ?? join(sweepPaths(records.dir).report, 'index.html'));
   const outDir = dirname(htmlPath);
   const figuresDir = join(outDir, 'figures');
   const tablesDir = join(outDir, 'tables');
 
-  const records = loadSweepRecords(sweepDir);
-  log(`read ${records.runs.length} runs and ${records.fits.length} fit records from ${records.dir}`);
-
-  const warnings: string[] = [];
-  const existing = records.fits as LoadedFit[];
-  const fitOptions = {
-    targetFlops: options.targetFlops,
-    seed: options.seed,
-    scheduleLaw: options.scheduleLaw,
-    surgeMethod: options.surgeMethod,
-    targetLoss: options.targetLoss,
-    ...(options.bootstrap !== undefined ? { bootstrap: options.bootstrap, parametricBootstrap: Math.min(options.bootstrap, 200) } : {}),
-  };
-  const tFit = performance.now();
-  const computed = options.runFits === false ? { fits: [], computed: [], warnings: [] } : await standardFits(records, existing, fitOptions);
-  warnings.push(...computed.warnings);
-  if (computed.computed.length) log(`ran the standard fits fits/ lacked: ${computed.computed.join(', ')} (${((performance.now() - tFit) / 1000).toFixed(1)} s)`);
-  const fitSections = buildFitSections(records, [...existing, ...computed.fits], warnings, options.targetFlops);
+  const warnings: string[] = [...(options.warnings ?? [])];
+  const fitSections = buildFitSections(records, [...fits], warnings, options.targetFlops);
 
   const rows = runTableRows(records.runs);
   let runsTable: TableSpec;
@@ -131,12 +106,6 @@ export async function buildReport(sweepDir: string, options: BuildReportOptions 
     writeJsonAtomic(file, f);
     files.push(file);
   }
-  // The report's own fits, as records beside it (fits/ stays what `moelab fit` wrote).
-  for (const f of computed.fits) {
-    const file = join(outDir, 'fits', `${f.kind}.json`);
-    writeJsonAtomic(file, f);
-    files.push(file);
-  }
   for (const t of composed.tables) {
     const file = join(tablesDir, `${t.id}.csv`);
     writeFileAtomic(file, tableToCsv(t));
@@ -165,7 +134,6 @@ export async function buildReport(sweepDir: string, options: BuildReportOptions 
     figureIds: composed.figures.map((f) => f.id),
     tableIds: composed.tables.map((t) => t.id),
     files,
-    fitsComputed: computed.computed,
     warnings,
     pageErrors,
     seconds: { total: (performance.now() - t0) / 1000, export: exportSeconds },

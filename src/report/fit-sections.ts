@@ -1,29 +1,23 @@
-// The fit-based part of the report: which standard fits a sweep supports, running those fits/
-// lacks (src/fit does the maths), and turning fit records into figures, tables and headline
-// numbers. Fit records are read as written by `moelab fit` (src/fit/record.ts); the report's own
-// fits use the same functions and produce the same records.
-import { DataError } from '../errors.ts';
-import type { ComputeFit, ComputeFormula, ComputePoint } from '../fit/compute-formula.ts';
-import type { RunRecordLite } from '../fit/data.ts';
+// The fit-based part of the report: turning fit records (src/analysis runs the fits) and the runs
+// they were fitted on into figures, tables and headline numbers. Renders only: no fitting here.
+import { defaultTargetFlops, latestFit, lrBatchRuns, scheduleRuns, type AnalysisFit } from '../analysis/index.ts';
 import type { IsoflopFit, IsoflopPoint } from '../fit/isoflop.ts';
-import type { ParametricFit, ParametricPoint } from '../fit/parametric.ts';
+import type { ParametricPoint } from '../fit/parametric.ts';
 import { fmt } from '../fit/points.ts';
-import { FIT_RECORD_SCHEMA, type Estimate, type FitKind, type FitResultBase } from '../fit/record.ts';
-import { fitRuns, fitScheduleRuns } from '../fit/run-fit.ts';
-import type { ScheduleFit, ScheduleLawName } from '../fit/schedule-laws.ts';
-import type { SurgeFit, SurgeMethod, SurgePoint } from '../fit/surge.ts';
-import { sweepPaths } from '../io/results.ts';
-import { provenance } from '../util/provenance.ts';
-import { formatNumber, logspace } from './figure.ts';
+import type { Estimate } from '../fit/record.ts';
+import type { SurgeFit } from '../fit/surge.ts';
+import { formatNumber } from './figure.ts';
 import { isoflopFigure, isoflopSlices } from './figures/isoflop.ts';
 import { lrBatchFigure, lrBatchStepsFigure, surgeMethodText, type GridCell } from './figures/lr-batch.ts';
 import { parametricFigure } from './figures/parametric.ts';
 import { powerLawFigure } from './figures/power-laws.ts';
-import { scheduleCurveRows, scheduleFigure } from './figures/schedules.ts';
+import { scheduleFigure } from './figures/schedules.ts';
 import type { ReportSection } from './page.ts';
 import type { RunRecord, SweepRecords } from './records.ts';
-import { runBatchTokens, runBudget, runFinalLoss, runScheduleLabel, runState, runStudyKind } from './records.ts';
+import { runBatchTokens, runBudget, runFinalLoss, runState } from './records.ts';
 import type { Cell, TableSpec } from './tables.ts';
+
+export { heldOutSchedule, lrBatchRuns, scheduleRuns } from '../analysis/index.ts';
 
 export interface FitSections {
   headline: { label: string; value: string }[];
@@ -33,32 +27,9 @@ export interface FitSections {
   tables: TableSpec[];
 }
 
-/** A fit record as loaded (fits/*.json) or computed here; `fitFile` names its source file. */
-export type LoadedFit = FitResultBase & { fitFile?: string; source?: string; schema?: string } & Record<string, unknown>;
+/** A fit record as the report reads it (src/analysis); `fitFile` names its file in fits/. */
+export type LoadedFit = AnalysisFit;
 
-export interface StandardFitOptions {
-  /** Budget (FLOPs) the compute-optimal laws are extrapolated to (default 100 × the largest budget). */
-  targetFlops?: number;
-  /** Bootstrap resamples of the cheap fits (isoFLOP, surge, compute formula). */
-  bootstrap?: number;
-  /** Bootstrap resamples of the parametric fit (each an L-BFGS refit). */
-  parametricBootstrap?: number;
-  /** Bootstrap resamples of the schedule-law fit (each an L-BFGS refit over every logged point). */
-  scheduleBootstrap?: number;
-  /** Schedule-aware loss law of the schedule comparison (default tissue: ~1 s; multipower takes minutes). */
-  scheduleLaw?: ScheduleLawName;
-  seed?: number;
-  /** isoFLOP parabolas use only sizes within this factor of each budget's best run (default: all). */
-  isoflopWindow?: number;
-  /** Surge method (default auto: steps-to-target for constant-LR grids with logged train loss). */
-  surgeMethod?: 'auto' | SurgeMethod;
-  /** Surge steps-to-target: the target train loss (default: auto). */
-  targetLoss?: number;
-  /** Batch (tokens) the expert-LR rule is evaluated at (default: the batch of the lowest-loss run). */
-  expertLrBatchTokens?: number;
-}
-
-export const STANDARD_FIT_DEFAULTS = { bootstrap: 1000, parametricBootstrap: 200, scheduleBootstrap: 0, scheduleLaw: 'tissue', seed: 0 } as const;
 
 // ---------------------------------------------------------------------------------------------
 // Runs → fit rows (pure). N is activated parameters (the paper's N, PAPER.md §1.1); D the tokens
@@ -84,177 +55,20 @@ export function parametricPoints(runs: RunRecord[]): ParametricPoint[] {
     .map((r) => ({ N: r.config.derived.activatedParams, D: r.config.derived.tokens, C: r.config.derived.computeFlops, budget: runBudget(r), loss: r.loss, label: r.runId }));
 }
 
-export function computePoints(runs: RunRecord[]): ComputePoint[] {
-  return runs.map((r) => ({ N: r.config.derived.activatedParams, D: r.config.derived.tokens, C: r.config.derived.computeFlops, label: r.runId }));
-}
-
-/** The LR × batch study: runs the plan marks lr-batch (every run when the sweep kind is lr-batch). */
-export function lrBatchRuns(records: SweepRecords): RunRecord[] {
-  return records.runs.filter((r) => runStudyKind(r) === 'lr-batch' || (runStudyKind(r) === undefined && records.kind === 'lr-batch'));
-}
-
-/**
- * Final-loss rows of the LR × batch runs (the final-loss surge method's input; the report also
- * takes the expert-LR query batch from the best of them). The steps-to-target method reads the
- * runs' train-loss curves through fitRuns (src/fit/run-fit.ts), as `moelab fit surge --runs` does.
- */
-export function surgePoints(runs: RunRecord[]): SurgePoint[] {
-  return finished(runs).map((r) => ({ batchTokens: runBatchTokens(r), lr: r.config.config.train.lr, loss: r.loss, label: r.runId }));
-}
-
-/** The schedule study: finished runs the plan marks `schedules` (every run of a schedules sweep). */
-export function scheduleRuns(records: SweepRecords): RunRecord[] {
-  return records.runs.filter(
-    (r) => runState(r) === 'done' && (runStudyKind(r) === 'schedules' || (runStudyKind(r) === undefined && records.kind === 'schedules')) && scheduleCurveRows(r).length >= 2,
-  );
-}
-
-/**
- * Which schedule runs are predicted rather than fitted: those of the paper's three-phase schedule
- * (label or kind "hunyuan") when present and not the only schedule, else the last schedule label.
- */
-export function heldOutSchedule(runs: RunRecord[]): string | undefined {
-  const labels = [...new Set(runs.map(runScheduleLabel))];
-  if (labels.length < 2) return undefined;
-  const paperRun = runs.find((r) => r.config.config.train.schedule.kind === 'hunyuan');
-  return labels.find((l) => l === 'hunyuan') ?? (paperRun ? runScheduleLabel(paperRun) : labels[labels.length - 1]);
-}
-
 export function gridCells(runs: RunRecord[]): GridCell[] {
   return runs.map((r) => ({ batchTokens: runBatchTokens(r), lr: r.config.config.train.lr, loss: runFinalLoss(r), diverged: runState(r) === 'diverged', label: r.runId }));
 }
 
 // ---------------------------------------------------------------------------------------------
-// Running the standard fits
-
-function asRecord<R extends FitResultBase>(result: R, source: string): LoadedFit {
-  return { ...result, schema: FIT_RECORD_SCHEMA, source, provenance: provenance() } as unknown as LoadedFit;
-}
-
-function has(fits: LoadedFit[], kind: FitKind): boolean {
-  return fits.some((f) => f.kind === kind);
-}
-
-/** Default extrapolation target: 100 × the largest budget of the isoFLOP family. */
-export function defaultTargetFlops(records: SweepRecords): number | undefined {
-  const budgets = records.runs.map(runBudget).filter((b): b is number => b !== undefined);
-  return budgets.length ? 100 * Math.max(...budgets) : undefined;
-}
-
-/** The run as src/fit's sweep readers see it (RunRecordLite), so fits match `moelab fit --runs`. */
-function liteRun(records: SweepRecords, run: RunRecord): RunRecordLite {
-  return { runId: run.runId, dir: sweepPaths(records.dir).run(run.runId), config: run.config, summary: run.summary ?? null };
-}
-
-/**
- * Run the standard fits the sweep's data supports and `fits/` lacks, through the same entry points
- * as `moelab fit --runs` (src/fit/run-fit.ts), each on its study's runs: compute formula (all runs,
- * ≥ 2 model sizes), isoFLOP + power laws and parametric L(N, D) (the runs with a budget), surge
- * (the LR × batch study), schedule law (the schedules study). A fit the data refuses (DataError:
- * e.g. a budget without an interior minimum) becomes a warning and its figures are left out.
- */
-export async function standardFits(
-  records: SweepRecords,
-  existing: LoadedFit[],
-  options: StandardFitOptions = {},
-): Promise<{ fits: LoadedFit[]; computed: string[]; warnings: string[] }> {
-  const d = STANDARD_FIT_DEFAULTS;
-  const o = {
-    bootstrap: options.bootstrap ?? d.bootstrap,
-    parametricBootstrap: options.parametricBootstrap ?? d.parametricBootstrap,
-    scheduleBootstrap: options.scheduleBootstrap ?? d.scheduleBootstrap,
-    scheduleLaw: options.scheduleLaw ?? d.scheduleLaw,
-    seed: options.seed ?? d.seed,
-  };
-  const target = options.targetFlops ?? defaultTargetFlops(records);
-  const fits: LoadedFit[] = [];
-  const computed: string[] = [];
-  const warnings: string[] = [];
-  const attempt = async (kind: FitKind, run: () => Promise<FitResultBase> | FitResultBase) => {
-    try {
-      fits.push(asRecord(await run(), records.dir));
-      computed.push(kind);
-    } catch (err) {
-      if (!(err instanceof DataError)) throw err;
-      warnings.push(`${kind} fit skipped: ${err.message}`);
-    }
-  };
-  const lite = (runs: RunRecord[]) => runs.map((r) => liteRun(records, r));
-
-  const sizes = new Set(records.runs.map((r) => r.config.derived.activatedParams));
-  const existingCompute = existing.find((f) => f.kind === 'compute') as unknown as ComputeFit | undefined;
-  let formula = existingCompute?.params ? computeFormulaOf(existingCompute) : undefined;
-  if (!existingCompute && sizes.size >= 2) {
-    await attempt('compute', () => fitRuns(lite(records.runs), { kind: 'compute', bootstrap: o.bootstrap, seed: o.seed }));
-    const c = fits.find((f) => f.kind === 'compute') as unknown as ComputeFit | undefined;
-    if (c) formula = computeFormulaOf(c);
-  }
-
-  const family = records.runs.filter((r) => runBudget(r) !== undefined);
-  const budgets = [...new Set(isoflopPoints(family).map((p) => p.budget))].sort((a, b) => a - b);
-  if (budgets.length >= 2) {
-    const bandTargets = target ? [...logspace(budgets[0] / 1.5, target * 1.5, 24), target] : [];
-    if (!has(existing, 'isoflop')) {
-      await attempt('isoflop', () =>
-        fitRuns(lite(family), { kind: 'isoflop', computeFormula: formula, targetFlops: bandTargets, bootstrap: o.bootstrap, seed: o.seed, isoflopWindow: options.isoflopWindow }),
-      );
-    }
-    if (!has(existing, 'parametric')) {
-      await attempt('parametric', () =>
-        fitRuns(lite(family), { kind: 'parametric', computeFormula: formula, targetFlops: target ? [target] : [], bootstrap: o.parametricBootstrap, seed: o.seed }),
-      );
-    }
-  }
-
-  const grid = lrBatchRuns(records);
-  if (grid.length > 0 && !has(existing, 'surge')) {
-    const best = surgePoints(grid).reduce<SurgePoint | undefined>((b, p) => (!b || p.loss < b.loss ? p : b), undefined);
-    const model = grid[0].config.config.model;
-    await attempt('surge', () =>
-      fitRuns(lite(grid), {
-        kind: 'surge',
-        bootstrap: o.bootstrap,
-        seed: o.seed,
-        expertLr:
-          model.numExperts > 0 && (options.expertLrBatchTokens ?? best)
-            ? { numExperts: model.numExperts, topK: model.topK, batchTokens: options.expertLrBatchTokens ?? best!.batchTokens }
-            : undefined,
-        surgeMethod: options.surgeMethod,
-        targetLoss: options.targetLoss,
-      }),
-    );
-  }
-
-  const sched = scheduleRuns(records);
-  const held = heldOutSchedule(sched);
-  if (held !== undefined && !has(existing, 'schedule')) {
-    const fitIds = sched.filter((r) => runScheduleLabel(r) !== held).map((r) => r.runId);
-    const predictIds = sched.filter((r) => runScheduleLabel(r) === held).map((r) => r.runId);
-    await attempt('schedule', () =>
-      fitScheduleRuns(lite(sched), fitIds, predictIds, { kind: 'schedule', law: o.scheduleLaw, curveLoss: 'trainLoss', bootstrap: o.scheduleBootstrap, seed: o.seed }),
-    );
-  }
-  return { fits, computed, warnings };
-}
-
-function computeFormulaOf(fit: Pick<ComputeFit, 'params'>): ComputeFormula | undefined {
-  const a = fit.params.a?.value;
-  const b = fit.params.b?.value;
-  // A negative intercept (possible from least squares on a narrow family) is not a usable formula.
-  return a > 0 && b >= 0 ? { name: `fitted ${a.toPrecision(4)}·N·D + ${b.toPrecision(3)}·D`, a, b } : undefined;
-}
-
-// ---------------------------------------------------------------------------------------------
 // Records → sections, tables, headline
 
-function latest<T extends LoadedFit>(fits: LoadedFit[], kind: FitKind): T | undefined {
-  return fits.filter((f) => f.kind === kind).at(-1) as T | undefined;
-}
 
 /** " at B = 4096 tokens (E = 4, k = 1)": where the expert-LR rule was evaluated. */
 function expertQueryText(fit: Pick<SurgeFit, 'options'>): string {
-  const q = fit.options.expertLr as { numExperts: number; topK: number; batchTokens: number } | null | undefined;
-  return q ? ` at B = ${formatNumber(q.batchTokens)} tokens (E = ${q.numExperts}, k = ${q.topK})` : '';
+  const q = fit.options.expertLr;
+  if (q === null || typeof q !== 'object') return '';
+  const { numExperts, topK, batchTokens } = q as Record<string, unknown>;
+  return typeof batchTokens === 'number' ? ` at B = ${formatNumber(batchTokens)} tokens (E = ${numExperts}, k = ${topK})` : '';
 }
 
 function ciText(e: Estimate | undefined, digits = 3): string {
@@ -337,9 +151,9 @@ export function buildFitSections(records: SweepRecords, fits: LoadedFit[], warni
     }
   };
 
-  const iso = latest<IsoflopFit & LoadedFit>(fits, 'isoflop');
-  const para = latest<ParametricFit & LoadedFit>(fits, 'parametric');
-  const compute = latest<ComputeFit & LoadedFit>(fits, 'compute');
+  const iso = latestFit(fits, 'isoflop');
+  const para = latestFit(fits, 'parametric');
+  const compute = latestFit(fits, 'compute');
   if (iso) {
     guard('isoflop', () => {
       const t = target;
@@ -410,7 +224,7 @@ export function buildFitSections(records: SweepRecords, fits: LoadedFit[], warni
       });
     });
   }
-  const surge = latest<SurgeFit & LoadedFit>(fits, 'surge');
+  const surge = latestFit(fits, 'surge');
   const grid = lrBatchRuns(records);
   if (grid.length > 0 || surge) {
     guard('surge', () => {
@@ -436,7 +250,7 @@ export function buildFitSections(records: SweepRecords, fits: LoadedFit[], warni
       }
     });
   }
-  const schedule = latest<ScheduleFit & LoadedFit>(fits, 'schedule');
+  const schedule = latestFit(fits, 'schedule');
   const sched = scheduleRuns(records);
   if (!schedule && sched.length > 0) {
     // No law fitted (one schedule only, or the fit was refused): the curves side by side still compare.

@@ -4,7 +4,8 @@
 // nowhere else: training and `moelab --help` never pay for it.
 import type { DataFrame } from 'danfojs-node';
 import type { RunRecord } from './records.ts';
-import { loadSweepRecords, runBatchTokens, runBudget, runScheduleLabel, runState, runStudyKind } from './records.ts';
+import { runBatchTokens, runBudget, runScheduleLabel, runState, runStudyKind } from './records.ts';
+import { loadSweep } from '../io/load.ts';
 import type { Cell, TableSpec } from './tables.ts';
 
 /** Column order of the runs table (and of `loadRuns`' DataFrame). */
@@ -109,7 +110,7 @@ export async function runsDataFrame(rows: RunTableRow[]): Promise<DataFrame> {
  * as a danfojs-node DataFrame. For notebooks: `const df = await loadRuns('results/quick')`.
  */
 export async function loadRuns(dir: string): Promise<DataFrame> {
-  return runsDataFrame(runTableRows(loadSweepRecords(dir).runs));
+  return runsDataFrame(runTableRows(loadSweep(dir).runs));
 }
 
 /** A DataFrame as a TableSpec (columns and row values as danfojs holds them; NaN shown empty). */

@@ -1,6 +1,6 @@
-// Running a study end to end (issue #7): plan its three sweeps as one sweep folder, train them,
-// fit the surge law and add the expert-LR confirmation runs, train those, run the standard fits,
-// and build the report ending with the side-by-side comparison against the paper.
+// Running a study end to end, top to bottom: plan its three sweeps as one sweep folder → train →
+// analyse (the surge fit) → plan and train the expert-LR confirmation arms → analyse (every standard
+// fit, src/analysis) → report, ending with the side-by-side comparison against the paper.
 //
 //   results/<study>-<preset>/
 //     sweep.json plan.json runs/…        one plan: isoFLOP + LR × batch + schedules (+ confirm)
@@ -15,11 +15,11 @@ import { isAbsolute, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { SweepDefinition } from '../config/sweep-schema.ts';
 import { ConfigError, ConfigErrors } from '../errors.ts';
+import { asAnalysisFit, fitFileName, latestFit, planFits, runFits, type AnalysisFit, type AnalysisOptions } from '../analysis/index.ts';
 import type { Estimate } from '../fit/record.ts';
-import type { IsoflopFit } from '../fit/isoflop.ts';
-import type { ScheduleFit } from '../fit/schedule-laws.ts';
-import { expertLrRatio, type ExpertLrQuery, type SurgeFit } from '../fit/surge.ts';
-import type { RunRecord, SweepRecords } from '../report/records.ts';
+import { expertLrRatio, type ExpertLrQuery } from '../fit/surge.ts';
+import { writeFitRecord } from '../io/fits.ts';
+import { loadSweep, type Sweep } from '../io/load.ts';
 import { writeJsonAtomic } from '../io/atomic.ts';
 import { DEFAULT_RESULTS_DIR, sweepPaths } from '../io/results.ts';
 import { buildFamilyModel } from '../sweep/family.ts';
@@ -33,7 +33,7 @@ import { provenance } from '../util/provenance.ts';
 import { paperComparison, type ComparisonInput, type ComparisonRow } from './compare.ts';
 import { parseStudy, partSweepName, type StudyDefinition, type StudyPart, type StudyPreset } from './define.ts';
 
-/** isoFLOP parabolas use the sizes within this factor of each budget's best run. */
+/** isoFLOP parabolas use the sizes within this factor of each budget's best run (two sizes either side at our spacing). */
 export const ISOFLOP_WINDOW = 4;
 
 export interface RunStudyOptions {
@@ -44,8 +44,8 @@ export interface RunStudyOptions {
   execute: (sweepDir: string) => Promise<SweepOutcome | 'submitted'>;
   /** Static figure export formats for the report (needs chromium). */
   formats?: ('png' | 'svg')[];
-  /** Bootstrap resamples of the fits (default 1000; parametric uses at most 200). */
-  bootstrap?: number;
+  /** Bootstrap resamples of the fits (default: src/analysis/defaults.ts). */
+  bootstrap?: AnalysisOptions['bootstrap'];
   log?: (line: string) => void;
 }
 
@@ -173,6 +173,26 @@ export function confirmDefinition(study: StudyDefinition, preset: string, lrPart
   );
 }
 
+/** The arm names of the confirmation runs, by their train.expertLr mode. */
+export const CONFIRM_ARMS = { same: 'one LR', surge: 'expert-specific LR', multiplier: 'expert-specific LR' } as const;
+
+/**
+ * The confirmation plan: confirmDefinition expanded, each run tagged as an arm of the
+ * confirmation (run tags, src/io/tags.ts), so analyses find the arms without reading run ids.
+ */
+export function confirmPlan(study: StudyDefinition, preset: string, lrPart: SweepDefinition, surge: { bNoise: number; lr: number }, source: string): RunPlan {
+  const plan = expandChecked(confirmDefinition(study, preset, lrPart, surge, source), source);
+  return {
+    ...plan,
+    runs: plan.runs.map((r) => ({ ...r, tags: { study: 'arm', group: 'confirmation', name: CONFIRM_ARMS[r.config.train?.expertLr?.mode ?? 'same'], seed: r.seed } })),
+  };
+}
+
+/** How many confirmation runs the preset adds once the grid is fitted (the definition expanded with placeholder LRs). */
+export function confirmRunCount(study: StudyDefinition, preset: string, lrPart: SweepDefinition, source: string): number {
+  return confirmPlan(study, preset, lrPart, { bNoise: 1e4, lr: 1e-3 }, source).runs.length;
+}
+
 // ---------------------------------------------------------------------------------------------
 // Fits → comparison input
 
@@ -192,15 +212,26 @@ function derivedAt(derived: Record<string, Estimate>, prefix: string, budget: nu
   return best;
 }
 
+/** A run as the comparison reads it. */
+export interface ComparisonRunInput {
+  /** isoflop | lr-batch | schedules | confirm | grid ('' for an untagged run). */
+  kind: string;
+  label: string;
+  finalValLoss?: number;
+  expertLrMultiplier?: number;
+  activatedParams: number;
+  budget?: number;
+}
+
 export function comparisonInput(
-  fits: { kind: string }[],
-  runs: { kind: string; label: string; finalValLoss?: number; expertLrMultiplier?: number; activatedParams: number; budget?: number }[],
+  fits: readonly AnalysisFit[],
+  runs: readonly ComparisonRunInput[],
   corpus: string,
 ): ComparisonInput {
-  const iso = fits.find((f) => f.kind === 'isoflop') as IsoflopFit | undefined;
-  const compute = fits.find((f) => f.kind === 'compute') as { params: Record<string, Estimate>; derived: Record<string, Estimate> } | undefined;
-  const surge = fits.find((f) => f.kind === 'surge') as SurgeFit | undefined;
-  const sched = fits.find((f) => f.kind === 'schedule') as ScheduleFit | undefined;
+  const iso = latestFit(fits, 'isoflop');
+  const compute = latestFit(fits, 'compute');
+  const surge = latestFit(fits, 'surge');
+  const sched = latestFit(fits, 'schedule');
   const budgets = runs.map((r) => r.budget).filter((b): b is number => b !== undefined);
   const maxBudget = budgets.length ? Math.max(...budgets) : 0;
   const sizes = runs.map((r) => r.activatedParams);
@@ -262,7 +293,7 @@ export function comparisonInput(
 }
 
 // ---------------------------------------------------------------------------------------------
-// The procedure
+// The procedure: plan → train → analyse → confirm → analyse → report
 
 export async function runStudy(source: string, options: RunStudyOptions): Promise<RunStudyResult> {
   const t0 = performance.now();
@@ -282,88 +313,61 @@ export async function runStudy(source: string, options: RunStudyOptions): Promis
   const stopped = (outcome: SweepOutcome | 'submitted'): RunStudyResult['status'] | undefined =>
     outcome === 'submitted' ? 'submitted' : outcome.interrupted ? 'interrupted' : outcome.failed.length || outcome.unfinished.length ? 'failed-runs' : undefined;
 
-  // --- stage 1: isoFLOP + LR × batch + schedules -------------------------------------------------
+  // 1. Plan: isoFLOP + LR × batch + schedules. Confirmation runs of an earlier invocation drop out
+  // of this plan (they sit at its end, so no other run moves) and come back unchanged in step 4:
+  // the surge fit is a pure function of the finished grid.
   const { plan: stage1, parts } = planStudy(study, options.preset, source);
-  // Confirmation runs of an earlier invocation drop out of this plan (they sit at its end, so no
-  // other run moves) and come back unchanged in stage 2: the surge fit is a pure function of the
-  // finished grid. If the grid changed, stage 2 says which finished runs conflict.
   writePlanFiles(sweepDir, stage1, record(stage1));
   log(`study ${study.name} (${options.preset}): ${stage1.runs.length} runs (isoFLOP ${countKind(stage1, 'isoflop')}, LR × batch ${countKind(stage1, 'lr-batch')}, schedules ${countKind(stage1, 'schedules')}) in ${sweepDir}`);
-  const first = await options.execute(sweepDir);
-  const s1 = stopped(first);
+
+  // 2. Train.
+  const s1 = stopped(await options.execute(sweepDir));
   if (s1) return done(s1);
 
-  // --- stage 2: fits, then the expert-LR confirmation --------------------------------------------
-  const { loadSweepRecords } = await import('../report/records.ts');
-  const { standardFits } = await import('../report/fit-sections.ts');
-  const bootstrap = options.bootstrap ?? 1000;
-  // Parabolas near each budget's best run (within 4×: two sizes either side at our spacing).
-  // The expert-LR rule is evaluated at the confirmation runs' batch.
+  // 3. Analyse: the surge fit of the LR × batch grid, all the confirmation needs. The expert-LR rule
+  // is evaluated at the confirmation runs' batch.
   const confirmTokens = preset.confirm.batchSize * (stage1.runs.find((r) => r.kind === 'lr-batch')?.config.model?.seqLen ?? 128);
-  const fitOptions = { bootstrap, parametricBootstrap: Math.min(bootstrap, 200), seed: 0, isoflopWindow: ISOFLOP_WINDOW, expertLrBatchTokens: confirmTokens };
-  // Only the LR grid's runs: the surge fit is all the confirmation needs (stage 3 fits the rest).
+  const analysisOptions: AnalysisOptions = { bootstrap: options.bootstrap, isoflopWindow: ISOFLOP_WINDOW, expertLrBatchTokens: confirmTokens };
   log('fitting the surge law to the LR × batch grid');
-  const grid = (await withoutEdgeGroups(loadSweepRecords(sweepDir))).records;
-  const surgeFits = await standardFits({ ...grid, runs: grid.runs.filter((r) => r.config.study?.kind === 'lr-batch') }, [], fitOptions);
-  const surge = surgeFits.fits.find((f) => f.kind === 'surge') as unknown as SurgeFit | undefined;
+  const trained = loadSweep(sweepDir);
+  const surgeFits = await runFits(trained, planFits(trained, { ...analysisOptions, kinds: ['surge'] }));
+  const surge = latestFit(surgeFits.fits, 'surge');
+
+  // 4. Confirm: one LR for every group vs expert-specific LRs at the grid's best LR; train them.
   if (surge) {
     const slice = surge.perBatch.find((b) => b.batchTokens === confirmTokens);
     const lr = preset.confirm.lr ?? slice?.bestLr.value;
     if (lr === undefined) {
       warnings.push(`confirmation skipped: the LR grid has no batch of ${preset.confirm.batchSize} sequences; set presets.${options.preset}.confirm.lr or use a batch of the grid`);
     } else {
-      const def = confirmDefinition(study, options.preset, parts.lr, { bNoise: surge.params.Bnoise.value, lr }, source);
-      const confirmPlan = expandChecked(def, source);
-      const full = mergePlans(stage1.sweep, stage1.description, [stage1, confirmPlan], stage1);
+      const arms = confirmPlan(study, options.preset, parts.lr, { bNoise: surge.params.Bnoise.value, lr }, source);
+      const full = mergePlans(stage1.sweep, stage1.description, [stage1, arms], stage1);
       writePlanFiles(sweepDir, full, record(full));
-      log(`confirmation: ${confirmPlan.runs.length} runs at lr ${lr.toPrecision(3)}, B_noise ${surge.params.Bnoise.value.toPrecision(3)} tokens`);
-      const second = await options.execute(sweepDir);
-      const s2 = stopped(second);
+      log(`confirmation: ${arms.runs.length} runs at lr ${lr.toPrecision(3)}, B_noise ${surge.params.Bnoise.value.toPrecision(3)} tokens`);
+      const s2 = stopped(await options.execute(sweepDir));
       if (s2) return done(s2);
     }
   } else {
     warnings.push(`confirmation skipped: the surge fit did not succeed (${surgeFits.warnings.join('; ') || 'no LR × batch runs'})`);
   }
 
-  // --- stage 3: final fits, comparison, report ---------------------------------------------------
-  const records = loadSweepRecords(sweepDir);
-  const { records: fitRecords, excluded } = await withoutEdgeGroups(records);
-  warnings.push(...excluded);
-  // The compute-formula fit is the only one the confirmation runs could touch; refit all for one
-  // consistent set (cheap next to training).
+  // 5. Analyse: every standard fit on every run (groups a fit cannot use are its decision, listed in
+  // its record), written to fits/.
   log('fitting: compute formula, isoFLOP, parametric, surge, schedule law');
-  const fitted = await standardFits(fitRecords, [], fitOptions);
+  const sweep = loadSweep(sweepDir);
+  const fitted = await runFits(sweep, planFits(sweep, analysisOptions));
   warnings.push(...fitted.warnings);
-  for (const f of fitted.fits) writeJsonAtomic(paths.fit(f.kind), f);
-  const runs = records.runs.map((r) => {
-    const kind = r.runId.startsWith(`${partSweepName(study.name, options.preset, 'confirm')}-`) ? 'confirm' : String(r.config.study?.kind ?? '');
-    const expertLr = r.config.config.train.expertLr;
-    const label =
-      kind === 'schedules'
-        ? String(r.config.study?.schedule ?? r.config.config.train.schedule.kind)
-        : kind === 'confirm'
-          ? expertLr.mode === 'same'
-            ? 'one LR'
-            : 'expert-specific LR'
-          : r.runId;
-    return {
-      kind,
-      label,
-      finalValLoss: r.summary?.status === 'done' ? r.summary.finalValLoss : undefined,
-      expertLrMultiplier: kind === 'confirm' ? expertLrMultiplier(r.config.config) : undefined,
-      activatedParams: r.config.derived.activatedParams,
-      budget: kind === 'isoflop' ? r.config.budgetFlops : undefined,
-    };
-  });
+  for (const f of fitted.fits) writeFitRecord(sweepDir, fitFileName(f), f);
   const corpusSpec = stage1.runs[0]?.config.data?.corpus ?? 'default';
   const corpus = corpusSpec === 'default' ? 'the embedded English corpus (≈17 MB, byte-level tokens)' : `corpus ${corpusSpec}`;
-  const comparison = paperComparison(comparisonInput(fitted.fits, runs, corpus));
+  const comparison = paperComparison(comparisonInput(fitted.fits, comparisonRuns(sweep), corpus));
   writeJsonAtomic(paths.fit('paper-comparison'), { kind: 'paper-comparison', study: study.name, preset: options.preset, rows: comparison, provenance: provenance() });
 
+  // 6. Report: the sweep and fits/ as written (with any record `moelab fit` added), plus the comparison.
   const { buildReport } = await import('../report/build.ts');
-  const report = await buildReport(sweepDir, {
+  const final = loadSweep(sweepDir);
+  const report = await buildReport(final, final.fits.flatMap((f) => asAnalysisFit(f) ?? []), {
     formats: options.formats,
-    bootstrap,
     log,
     extraSections: [
       {
@@ -372,7 +376,6 @@ export async function runStudy(source: string, options: RunStudyOptions): Promis
         notes: [
           'Each quantity this study measured, next to the paper\'s value and how reliable PAPER.md judges its source. ' +
             'Intervals are 95% bootstrap percentiles over runs. The scales differ by 3–5 orders of magnitude, so agreement in exponents and ratios is the question; absolute constants are not expected to match.',
-          ...excluded,
           ...fitted.warnings,
         ],
         figures: [],
@@ -391,65 +394,20 @@ export async function runStudy(source: string, options: RunStudyOptions): Promis
   return { ...done('done'), reportPath: report.htmlPath, comparison };
 }
 
-/**
- * Groups whose lowest loss is at their smallest or largest x (no interior minimum): isoFLOP budgets
- * over N, LR-grid batch sizes over lr. Groups with fewer than 3 finished points are left to the fit,
- * which explains why too few cannot work.
- */
-export function edgeGroups(points: { group?: number; x: number; loss?: number }[]): { group: number; side: 'smallest' | 'largest'; x: number }[] {
-  const byGroup = new Map<number, { x: number; loss: number }[]>();
-  for (const p of points) {
-    if (p.group === undefined || p.loss === undefined || !Number.isFinite(p.loss)) continue;
-    byGroup.set(p.group, [...(byGroup.get(p.group) ?? []), { x: p.x, loss: p.loss }]);
-  }
-  const out: { group: number; side: 'smallest' | 'largest'; x: number }[] = [];
-  for (const [group, pts] of [...byGroup].sort((a, b) => a[0] - b[0])) {
-    if (pts.length < 3) continue;
-    const xs = pts.map((p) => p.x);
-    const best = pts.reduce((b, p) => (p.loss < b.loss ? p : b));
-    if (best.x === Math.min(...xs)) out.push({ group, side: 'smallest', x: best.x });
-    else if (best.x === Math.max(...xs)) out.push({ group, side: 'largest', x: best.x });
-  }
-  return out;
-}
-
-/**
- * The study's records without the groups the fits would refuse: an isoFLOP budget whose best run
- * is its smallest or largest model, an LR-grid batch whose best run is its smallest or largest LR.
- * The fits refuse such data rightly (no interior minimum); the study fits the rest and says what it
- * left out and why.
- */
-async function withoutEdgeGroups(records: SweepRecords): Promise<{ records: SweepRecords; excluded: string[] }> {
-  const [{ runBatchTokens, runBudget, runFinalLoss, runState, runStudyKind }, { chooseSurgeMethod, trainLossRows }] = await Promise.all([
-    import('../report/records.ts'),
-    import('../fit/run-fit.ts'),
-  ]);
-  const of = (kind: string) => records.runs.filter((r) => runStudyKind(r) === kind);
-  const budgets = edgeGroups(of('isoflop').map((r) => ({ group: runBudget(r), x: r.config.derived.activatedParams, loss: runFinalLoss(r) })));
-  // A grid the surge fit takes by steps to a target loss (Li et al.; the same choice as the fit's)
-  // keeps batches without an interior best run: the final loss of its fixed-length runs says
-  // nothing about which batch to leave out.
-  const grid = of('lr-batch');
-  const surgeMethod = chooseSurgeMethod(
-    grid.filter((r) => runState(r) === 'done').map((r) => ({ runId: r.runId, scheduleKind: r.config.config.train.schedule.kind, curveRows: trainLossRows(r.metrics).length })),
-  ).method;
-  const batches = surgeMethod === 'steps-to-target' ? [] : edgeGroups(grid.map((r) => ({ group: runBatchTokens(r), x: r.config.config.train.lr, loss: runFinalLoss(r) })));
-  const excluded = [
-    ...budgets.map(
-      (e) =>
-        `isoFLOP budget ${e.group.toExponential(1)} FLOPs left out of the fits: its best run is the ${e.side} size (N = ${e.x}), so it has no interior minimum. ` +
-        `Widen the size range ${e.side === 'smallest' ? 'downwards' : 'upwards'} (or drop the budget) to use it.`,
-    ),
-    ...batches.map(
-      (e) =>
-        `LR-grid batch of ${e.group} tokens left out of the surge fit: its best run is the ${e.side} learning rate (${e.x}), so it has no interior best LR. ` +
-        `Extend the grid ${e.side === 'smallest' ? 'to smaller' : 'to larger'} LRs (or train longer: short runs are noisy) to use it.`,
-    ),
-  ];
-  const drop = (r: RunRecord) =>
-    (runStudyKind(r) === 'isoflop' && budgets.some((e) => e.group === runBudget(r))) ||
-    (runStudyKind(r) === 'lr-batch' && batches.some((e) => e.group === runBatchTokens(r)));
-  return { records: { ...records, runs: records.runs.filter((r) => !drop(r)) }, excluded };
+/** The runs as the comparison reads them: study kind and label from their tags. */
+export function comparisonRuns(sweep: Pick<Sweep, 'runs'>): ComparisonRunInput[] {
+  return sweep.runs.map((r) => {
+    const t = r.tags;
+    const kind = t === undefined ? '' : t.study === 'arm' && t.group === 'confirmation' ? 'confirm' : t.study;
+    return {
+      kind,
+      label: t?.study === 'schedules' ? t.label : t?.study === 'arm' ? t.name : r.runId,
+      finalValLoss: r.summary?.status === 'done' ? r.summary.finalValLoss : undefined,
+      expertLrMultiplier: kind === 'confirm' ? expertLrMultiplier(r.config.config) : undefined,
+      activatedParams: r.config.derived.activatedParams,
+      budget: t?.study === 'isoflop' ? t.budgetFlops : undefined,
+    };
+  });
 }
 
 function countKind(plan: RunPlan, kind: string): number {

@@ -13,6 +13,7 @@ import { FAMILY_MODEL_FIELDS, type ComputeFormula, type ComputeParams, type Fami
 import { issueToConfigError } from '../config/validate.ts';
 import { computeFlopsPerToken, countParams, flopsPerToken } from '../model/count.ts';
 import type { DerivedCounts } from '../io/results.ts';
+import type { RunTags } from '../io/tags.ts';
 import type { Provenance } from '../util/provenance.ts';
 import { expandAxes, mergeConfig, setPath } from './merge.ts';
 import { formatRunId, type RunDuration } from './run-id.ts';
@@ -45,6 +46,8 @@ export interface PlanRun {
   formulaFlops: number;
   /** The grid point (grid kind): axis key → value. */
   point?: Record<string, unknown>;
+  /** What analyses group the run by; `moelab train` copies them into config.json. */
+  tags: RunTags;
 }
 
 export interface RunPlan {
@@ -550,7 +553,26 @@ function resolveCell(
     tokensPerParam: tokens / N,
     formulaFlops: formulaFlopsPerToken(model, def.computeFormula, def.computeParams) * tokens,
     ...(cell.point ? { point: cell.point } : {}),
+    tags: runTags(def.kind, { budgetFlops: cell.budgetFlops, size: label, lr: run.train.lr, batchTokens: tokensPerStep, label: cell.schedule ?? run.train.schedule.kind, point: cell.point ?? {}, seed }),
   };
+}
+
+/** The run tags of a plan entry of a sweep of kind `kind` (src/io/tags.ts). */
+export function runTags(
+  kind: SweepKind,
+  f: { budgetFlops?: number; size: number; lr: number; batchTokens: number; label: string; point: Record<string, unknown>; seed: number },
+): RunTags {
+  switch (kind) {
+    case 'isoflop':
+      if (f.budgetFlops === undefined) throw new Error('runTags: an isoFLOP cell without a budget');
+      return { study: 'isoflop', budgetFlops: f.budgetFlops, size: f.size, seed: f.seed };
+    case 'lr-batch':
+      return { study: 'lr-batch', lr: f.lr, batchTokens: f.batchTokens, ...(f.budgetFlops !== undefined ? { budgetFlops: f.budgetFlops } : {}), seed: f.seed };
+    case 'schedules':
+      return { study: 'schedules', label: f.label, seed: f.seed };
+    case 'grid':
+      return { study: 'grid', point: f.point, seed: f.seed };
+  }
 }
 
 /** ConfigError messages start with "field: problem (got …). fix" — keep the problem part. */

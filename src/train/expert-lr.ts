@@ -9,15 +9,11 @@
 //   lr_specialized      = ε_opt(B·k/E)
 //   lr_specialized / lr_shared = √n·(1 + u) / (n + u)                     (our algebra, §3.2)
 import type { RunConfig } from '../config/schema.ts';
-// One implementation of the surge law, shared with the fitting code (pure, no TF.js).
-import { epsOpt } from '../fit/forms.ts';
+// One implementation of the surge law, shared with the fitting code (pure, no TF.js); the training
+// side depends on src/fit, never the other way round.
+import { epsOpt, surgeExpertLrRatio } from '../fit/forms.ts';
 
-export { epsOpt };
-
-/** ε_opt(B/n) / ε_opt(B) = √n·(1 + u)/(n + u) with u = B/B_noise; ≈ 0.31 for n = 16, u = 0.26. */
-export function surgeExpertLrRatio(u: number, n: number): number {
-  return (Math.sqrt(n) * (1 + u)) / (n + u);
-}
+export { epsOpt, surgeExpertLrRatio };
 
 /**
  * Multiplier of the base LR for the specializedExperts parameter group. Dense models and configs

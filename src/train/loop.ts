@@ -32,6 +32,7 @@ import { accumulate, emptyInterval, metricRow, truncateMetrics } from './metrics
 import { createAdamW, type AdamW } from './optimizer.ts';
 import type { ProgressReporter } from './progress.ts';
 import { lrFactor } from './schedule.ts';
+import type { RunTags } from '../io/tags.ts';
 
 export type ModelFactory = (config: ResolvedModelConfig, seed: number) => MoeLm;
 
@@ -44,7 +45,8 @@ export interface TrainRunOptions {
   backend?: string;
   /** From the run's plan entry (sweeps): copied into config.json. */
   budgetFlops?: number;
-  study?: Record<string, unknown>;
+  /** The run tags of the plan entry (src/io/tags.ts): copied into config.json. */
+  tags?: RunTags;
   progress?: ProgressReporter;
   /** Abort = stop cleanly after the current step, checkpoint, return "interrupted". */
   signal?: AbortSignal;
@@ -243,7 +245,7 @@ export async function trainRun(config: RunConfig, runDir: string, options: Train
         backend: options.backend ?? tf.getBackend(),
         provenance: provenance(),
         ...(options.budgetFlops !== undefined ? { budgetFlops: options.budgetFlops } : {}),
-        ...(options.study !== undefined ? { study: options.study } : {}),
+        ...(options.tags !== undefined ? { tags: options.tags } : {}),
         dataset: datasetInfo,
       };
       writeJsonAtomic(paths.config, record);

@@ -1,5 +1,5 @@
 // `moelab report` as a user runs it: the files it writes for a sweep folder, the standard fits it
-// runs when fits/ lacks them, and clear errors (exit 1, field and fix named) for bad input.
+// runs when fits/ lacks them (written to fits/), and clear errors (exit 1, flag and fix named).
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -24,17 +24,19 @@ function runCli(args: string[]): Promise<{ code: number | null; stdout: string; 
 }
 
 describe('moelab report', () => {
-  it('writes the HTML, report.md, figure JSON, CSV tables and its own fit records', async () => {
+  it('writes the HTML, report.md, figure JSON, CSV tables, and the fit records fits/ lacked into fits/', async () => {
     const info = writeSyntheticSweep(join(root, 'iso sweep'), { studies: ['isoflop'], name: 'iso' });
     const out = join(root, 'out', 'page.html');
     const res = await runCli(['report', info.dir, '--out', out, '--bootstrap', '30', '--target-flops', '1e15']);
-    expect(res.stderr).toContain('ran the standard fits fits/ lacked: compute, isoflop, parametric');
+    expect(res.stderr).toMatch(/ran the fits fits\/ lacked: compute, isoflop, parametric \(.* s\), wrote them to fits\//);
     expect(res.code).toBe(0);
     expect(res.stdout.trim().split('\n')).toEqual([out, join(root, 'out', 'report.md')]);
     const dir = join(root, 'out');
-    for (const f of ['figures/isoflop.json', 'figures/scaling-n-opt.json', 'figures/loss-vs-flops.json', 'tables/runs.csv', 'tables/fit-params.csv', 'fits/isoflop.json', 'fits/parametric.json']) {
+    for (const f of ['figures/isoflop.json', 'figures/scaling-n-opt.json', 'figures/loss-vs-flops.json', 'tables/runs.csv', 'tables/fit-params.csv']) {
       expect(existsSync(join(dir, f)), f).toBe(true);
     }
+    for (const f of ['compute.json', 'isoflop.json', 'parametric.json']) expect(existsSync(join(info.dir, 'fits', f)), f).toBe(true);
+    expect(existsSync(join(dir, 'fits'))).toBe(false);
     const md = readFileSync(join(dir, 'report.md'), 'utf8');
     expect(md).toMatch(/^# moelab report: iso$/m);
     expect(md).toContain('**extrapolated to C = 1e15**');
@@ -49,16 +51,19 @@ describe('moelab report', () => {
   it('names the folder and the fix when DIR is not a sweep folder', async () => {
     const res = await runCli(['report', join(root, 'nope')]);
     expect(res.code).toBe(1);
-    expect(res.stderr).toMatch(/DataError: sweep folder .*nope does not exist\. Pass the folder `moelab sweep` wrote/);
+    expect(res.stderr).toMatch(/ConfigError: dir: not a directory \(got ".*nope"\)\. Give a sweep folder \(results\/<sweep name>, with runs\/\)/);
   }, 60_000);
 
   it('rejects bad flag values naming the flag, the value and the fix', async () => {
     const info = writeSyntheticSweep(join(root, 'small'), { studies: ['xss'] });
     const bad = await runCli(['report', info.dir, '--bootstrap', 'many']);
     expect(bad.code).toBe(1);
-    expect(bad.stderr).toContain('--bootstrap: not a valid number (got "many"). Give a whole number ≥ 0, e.g. 1000.');
+    expect(bad.stderr).toContain('--bootstrap: not a valid value (got "many"). Give a whole number ≥ 0, e.g. 1000.');
     const law = await runCli(['report', info.dir, '--schedule-law', 'cosine']);
     expect(law.code).toBe(1);
-    expect(law.stderr).toContain('--schedule-law: unknown schedule law (got "cosine"). Use tissue or multipower.');
+    expect(law.stderr).toContain('--schedule-law: not an allowed value (got "cosine"). Use one of: tissue, multipower.');
+    const edges = await runCli(['report', info.dir, '--edges', 'keep']);
+    expect(edges.code).toBe(1);
+    expect(edges.stderr).toContain('--edges: not an allowed value (got "keep"). Use one of: refuse, drop.');
   }, 60_000);
 });

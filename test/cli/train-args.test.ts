@@ -24,9 +24,9 @@ describe('resolveRunRequest', () => {
   const dir = mkdtempSync(join(tmpdir(), 'moelab-args-'));
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
   const planPath = join(dir, 'plan.json');
-  writeFileSync(planPath, JSON.stringify({ runs: [{ runId: 'r0', config: { train: { lr: 1 } }, budgetFlops: 5e15, study: 'isoflop', size: '6M' }] }));
+  writeFileSync(planPath, JSON.stringify({ runs: [{ runId: 'r0', config: { train: { lr: 1 } }, budgetFlops: 5e15, kind: 'isoflop', tags: { study: 'isoflop', budgetFlops: 5e15, size: 6e6, seed: 0 } }] }));
 
-  it('--plan: run folder under the plan folder, name = runId, budgetFlops and study split off', async () => {
+  it('--plan: run folder under the plan folder, name = runId, budgetFlops and the checked run tags split off', async () => {
     const r = await resolveRunRequest({ plan: planPath, index: '0' });
     expect(r).toEqual({
       runId: 'r0',
@@ -34,9 +34,17 @@ describe('resolveRunRequest', () => {
       userConfig: { name: 'r0', train: { lr: 1 } },
       source: `${planPath} runs[0]`,
       budgetFlops: 5e15,
-      study: { study: 'isoflop', size: '6M' },
+      tags: { study: 'isoflop', budgetFlops: 5e15, size: 6e6, seed: 0 },
     });
     expect((await resolveRunRequest({ plan: planPath, index: '0', sweepDir: join(dir, 'x') })).runDir).toBe(join(dir, 'x', 'runs', 'r0'));
+  });
+
+  it('--plan: malformed run tags are refused with the field, the value and the fix', async () => {
+    const bad = join(dir, 'bad-plan.json');
+    writeFileSync(bad, JSON.stringify({ runs: [{ runId: 'r0', config: {}, tags: { study: 'isoflop', budgetFlops: 5e15, seed: 0 } }] }));
+    await expect(resolveRunRequest({ plan: bad, index: '0' })).rejects.toThrow(/runs\[0\]\.tags\.size: .*Run tags are one of/);
+    writeFileSync(bad, JSON.stringify({ runs: [{ runId: 'r0', config: {}, tags: { study: 'lr-grid', seed: 0 } }] }));
+    await expect(resolveRunRequest({ plan: bad, index: '0' })).rejects.toThrow(/runs\[0\]\.tags\.study: /);
   });
 
   it('--config/--out: run id is the folder name unless the config names it', async () => {

@@ -111,8 +111,8 @@ describe('moelab train --plan', () => {
   const plan = {
     name: 'cli-test',
     runs: [
-      { runId: 'a-s0', index: 0, config: tinyMoe(10), budgetFlops: 1e12, study: 'isoflop', lr: 0.01 },
-      { runId: "b it's \"quoted\"", index: 1, config: { ...tinyMoe(20), seed: 2 }, budgetFlops: 2e12, study: 'isoflop', lr: 0.01 },
+      { runId: 'a-s0', index: 0, config: tinyMoe(10), budgetFlops: 1e12, tags: { study: 'isoflop', budgetFlops: 1e12, size: 1000, seed: 0 } },
+      { runId: "b it's \"quoted\"", index: 1, config: { ...tinyMoe(20), seed: 2 }, budgetFlops: 2e12, tags: { study: 'isoflop', budgetFlops: 2e12, size: 1000, seed: 2 } },
     ],
   };
   const planDir = join(root, 'sweep');
@@ -120,7 +120,7 @@ describe('moelab train --plan', () => {
   const planPath = join(planDir, 'plan.json');
   writeFileSync(planPath, JSON.stringify(plan));
 
-  it('trains runs[I] into <plan dir>/runs/<runId>/ with budgetFlops and study fields, then says "already done"', async () => {
+  it('trains runs[I] into <plan dir>/runs/<runId>/ with budgetFlops and run tags, then says "already done"', async () => {
     const r = await runCli(['train', '--plan', planPath, '--index', '1', '--quiet']);
     expect(r.stderr).not.toMatch(/Error/);
     expect(r.code).toBe(0);
@@ -129,7 +129,7 @@ describe('moelab train --plan', () => {
     expect(record.runId).toBe(plan.runs[1].runId);
     expect(record.config.name).toBe(plan.runs[1].runId);
     expect(record.budgetFlops).toBe(2e12);
-    expect(record.study).toEqual({ index: 1, study: 'isoflop', lr: 0.01 });
+    expect(record.tags).toEqual({ study: 'isoflop', budgetFlops: 2e12, size: 1000, seed: 2 });
     // The real model trains: loss falls, routing stats are recorded, the surge rule lowers the expert LR.
     const rows = readJsonl<MetricRow>(join(dir, 'metrics.jsonl'));
     expect(rows.at(-1)!.trainLoss).toBeLessThan(rows[0].trainLoss);

@@ -1,10 +1,7 @@
-// CSV parsing (quotes, CRLF, BOM), column errors that list the columns, and sweep-folder reading.
-import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+// CSV parsing (quotes, CRLF, BOM) and column errors that list the columns. Sweep folders: test/io/load.test.ts.
 import { describe, expect, it } from 'vitest';
 import { ConfigError, DataError } from '../../src/errors.ts';
-import { numericColumn, parseCsv, readSweepRuns, stringColumn } from '../../src/fit/index.ts';
+import { numericColumn, parseCsv, stringColumn } from '../../src/fit/index.ts';
 
 describe('parseCsv', () => {
   it('handles quoted commas, doubled quotes, CRLF and a BOM', () => {
@@ -25,24 +22,5 @@ describe('parseCsv', () => {
     expect(() => numericColumn(t, 'loss', '--loss-col')).toThrow(DataError);
     expect(() => numericColumn(t, 'loss', '--loss-col')).toThrow(/runs\.csv, line 3: column "loss" holds "oops", not a number/);
     expect(() => parseCsv('a,b\n1,2,3\n', 'r.csv')).toThrow(/r\.csv, line 2: 3 fields, but the header has 2/);
-  });
-});
-
-describe('readSweepRuns', () => {
-  it('reads runs/<id>/ folders (with or without a summary) and refuses an empty folder', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'moelab-fit-data-'));
-    for (const id of ['b-run', 'a-run']) {
-      mkdirSync(join(dir, 'runs', id), { recursive: true });
-      writeFileSync(join(dir, 'runs', id, 'config.json'), JSON.stringify({ runId: id, config: { name: id }, derived: {} }));
-    }
-    writeFileSync(join(dir, 'runs', 'a-run', 'summary.json'), JSON.stringify({ runId: 'a-run', status: 'done' }));
-    mkdirSync(join(dir, 'runs', 'not-a-run'));
-    const runs = readSweepRuns(dir);
-    expect(runs.map((r) => r.runId)).toEqual(['a-run', 'b-run']);
-    expect(runs[0].summary?.status).toBe('done');
-    expect(runs[1].summary).toBeNull();
-    const empty = mkdtempSync(join(tmpdir(), 'moelab-fit-empty-'));
-    expect(() => readSweepRuns(empty)).toThrow(/no run folders with config\.json found/);
-    expect(() => readSweepRuns(join(empty, 'missing'))).toThrow(/--runs: not a directory/);
   });
 });

@@ -17,13 +17,15 @@ import {
   fitTable,
   parseCsv,
   readCsv,
-  readSweepRuns,
   type IsoflopFit,
   type SurgeFit,
 } from '../../src/fit/index.ts';
 import { ConfigError } from '../../src/errors.ts';
 import type { DerivedCounts, MetricRow, RunConfigRecord, RunSummary } from '../../src/io/results.ts';
 import { runPaths, sweepPaths } from '../../src/io/results.ts';
+import { loadSweep } from '../../src/io/load.ts';
+
+const loadRuns = (dir: string) => loadSweep(dir).runs;
 
 interface RunSpec {
   id: string;
@@ -35,8 +37,8 @@ interface RunSpec {
   loss: number | null; // null: unfinished
   status?: 'done' | 'diverged';
   metrics?: Partial<MetricRow>[];
-  /** Study kind copied from the plan entry (config.json `study.kind`). */
-  study?: string;
+  /** Study kind of the run's tags (config.json `tags.study`). */
+  study?: 'isoflop' | 'lr-batch';
   /** train.schedule (default: the schema's cosine). */
   schedule?: Record<string, unknown>;
 }
@@ -72,7 +74,8 @@ function writeSweep(runs: RunSpec[]): string {
       backend: 'cpu',
       provenance: {},
       ...(r.budget ? { budgetFlops: r.budget } : {}),
-      ...(r.study ? { study: { kind: r.study } } : {}),
+      ...(r.study === 'isoflop' ? { tags: { study: 'isoflop', budgetFlops: r.budget ?? derived.computeFlops, size: r.N, seed: 0 } } : {}),
+      ...(r.study === 'lr-batch' ? { tags: { study: 'lr-batch', lr: r.lr ?? 1e-3, batchTokens: tokensPerStep, ...(r.budget ? { budgetFlops: r.budget } : {}), seed: 0 } } : {}),
     } as unknown as RunConfigRecord;
     writeFileSync(rp.config, JSON.stringify(record));
     if (r.loss !== null) {
@@ -97,7 +100,7 @@ describe('fitRuns', () => {
     }
     runs.push({ id: 'iso-unfinished', N: 1e6, tokens: 1e9, loss: null });
     runs.push({ id: 'iso-diverged', N: 2e6, tokens: 1e9, loss: 9, status: 'diverged' });
-    const fit = (await fitRuns(readSweepRuns(writeSweep(runs)), { kind: 'isoflop', bootstrap: 50 })) as IsoflopFit;
+    const fit = (await fitRuns(loadRuns(writeSweep(runs)), { kind: 'isoflop', bootstrap: 50 })) as IsoflopFit;
     expect(fit.budgets.map((b) => b.budget)).toEqual([1e15, 1e16, 1e17]);
     expect(fit.data.dropped).toEqual([
       { row: 'iso-diverged', reason: 'diverged' },
@@ -121,7 +124,7 @@ describe('fitRuns', () => {
     }
     // An LR-grid run at a budget of its own (one size): the isoFLOP fit refuses it unless filtered.
     runs.push({ id: 'lr-0', N: 1e6, tokens: 1e8, budget: 3e15, loss: 4, study: 'lr-batch' });
-    const all = readSweepRuns(writeSweep(runs));
+    const all = loadRuns(writeSweep(runs));
     await expect(fitRuns(all, { kind: 'isoflop', bootstrap: 0 })).rejects.toThrow(/budget 3\.00e15 FLOPs has 1 distinct model size/);
     const fit = await fitRuns(all, { kind: 'isoflop', bootstrap: 0, study: 'isoflop' });
     expect(fit.data.n).toBe(10);
@@ -138,7 +141,7 @@ describe('fitRuns', () => {
         runs.push({ id: `lr-bs${batchSize}-${k}`, N: 1e6, tokens: 1e7, batchSize, lr, loss: 3 + 0.05 * Math.log(lr / best) ** 2 });
       }
     }
-    const fit = (await fitRuns(readSweepRuns(writeSweep(runs)), { kind: 'surge', bootstrap: 0, expertLr: { numExperts: 16, topK: 1, batchTokens: 2048 } })) as SurgeFit;
+    const fit = (await fitRuns(loadRuns(writeSweep(runs)), { kind: 'surge', bootstrap: 0, expertLr: { numExperts: 16, topK: 1, batchTokens: 2048 } })) as SurgeFit;
     expect(fit.params.Bnoise.value / 8192).toBeCloseTo(1, 6);
     expect(fit.params.epsMax.value / 2e-3).toBeCloseTo(1, 6);
     expect(fit.derived.expertLrRatio.value).toBeCloseTo((4 * 1.25) / 16.25, 6); // u = 0.25, n = 16
@@ -176,7 +179,7 @@ describe('fitRuns', () => {
       // Plus a run stuck on the plateau (never reaches the target) and an unfinished one.
       const stuck = { id: 'lr-stuck', N: 1e6, tokens: 200 * 1024, batchSize: 8, lr: 1e-2, loss: 3, metrics: [10, 20, 30].map((s) => ({ step: s, tokens: s * 1024, trainLoss: 3 })), schedule: constant };
       const runs = [...grid(() => constant), stuck, { id: 'lr-unfinished', N: 1e6, tokens: 1e5, batchSize: 8, lr: 1e-3, loss: null, schedule: constant }];
-      const fit = (await fitRuns(readSweepRuns(writeSweep(runs)), { kind: 'surge', bootstrap: 0, targetLoss: 2.35 })) as SurgeFit;
+      const fit = (await fitRuns(loadRuns(writeSweep(runs)), { kind: 'surge', bootstrap: 0, targetLoss: 2.35 })) as SurgeFit;
       expect(fit.method).toBe('steps-to-target');
       expect(fit.targetLoss).toBe(2.35);
       expect(Math.abs(fit.params.Bnoise.value / 600 - 1)).toBeLessThan(0.03);
@@ -191,7 +194,7 @@ describe('fitRuns', () => {
     });
 
     it('final-loss when a run decays its LR (auto), naming it; --target-loss then refused', async () => {
-      const runs = readSweepRuns(writeSweep(grid((i) => (i === 4 ? undefined : constant))));
+      const runs = loadRuns(writeSweep(grid((i) => (i === 4 ? undefined : constant))));
       const fit = (await fitRuns(runs, { kind: 'surge', bootstrap: 0 })) as SurgeFit;
       expect(fit.method).toBe('final-loss');
       expect(Math.abs(fit.params.Bnoise.value / 1024 - 1)).toBeLessThan(1e-4);
@@ -203,7 +206,7 @@ describe('fitRuns', () => {
       expect(forced.method).toBe('steps-to-target');
       expect(forced.notes.join(' ')).toMatch(/Runs lr-bs2-0\.007 do not use a constant LR schedule/);
       // Asked for final-loss on constant-LR runs: final-loss.
-      const asked = (await fitRuns(readSweepRuns(writeSweep(grid(() => constant))), { kind: 'surge', bootstrap: 0, surgeMethod: 'final-loss' })) as SurgeFit;
+      const asked = (await fitRuns(loadRuns(writeSweep(grid(() => constant))), { kind: 'surge', bootstrap: 0, surgeMethod: 'final-loss' })) as SurgeFit;
       expect(asked.method).toBe('final-loss');
     });
 
@@ -224,7 +227,7 @@ describe('fitRuns', () => {
       });
       runs.push({ id: `env-${i}`, N, tokens: metrics.at(-1)?.tokens as number, loss: 3, metrics });
     }
-    const fit = await fitRuns(readSweepRuns(writeSweep(runs)), { kind: 'envelope', bootstrap: 0 });
+    const fit = await fitRuns(loadRuns(writeSweep(runs)), { kind: 'envelope', bootstrap: 0 });
     expect(fit.kind).toBe('envelope');
     expect(fit.params.a.value).toBeCloseTo(0.4565, 1);
     expect(fit.data.columns.C).toBe('metrics.computeFlops');
@@ -249,10 +252,10 @@ describe('fitRuns', () => {
       }
       return { id: `sched-${shape}`, N: 1e6, tokens: 1e7, loss: 3, metrics };
     });
-    const fit = fitScheduleRuns(readSweepRuns(writeSweep(runs)), ['sched-constant', 'sched-cosine'], ['sched-wsd'], { kind: 'schedule', law: 'tissue', bootstrap: 0 });
+    const fit = fitScheduleRuns(loadRuns(writeSweep(runs)), ['sched-constant', 'sched-cosine'], ['sched-wsd'], { kind: 'schedule', law: 'tissue', bootstrap: 0 });
     expect(fit.params.C.value).toBeCloseTo(0.4, 4);
     expect(fit.curves.find((c) => c.role === 'predict')?.meanAbsRelError).toBeLessThan(1e-6);
-    expect(() => fitScheduleRuns(readSweepRuns(writeSweep(runs)), ['nope'], [], { kind: 'schedule', law: 'tissue' })).toThrow(/--fit: no such run \(got "nope"\)/);
+    expect(() => fitScheduleRuns(loadRuns(writeSweep(runs)), ['nope'], [], { kind: 'schedule', law: 'tissue' })).toThrow(/--fit: no such run \(got "nope"\)/);
   });
 });
 

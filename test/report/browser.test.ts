@@ -8,11 +8,13 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildReport, type BuildReportResult } from '../../src/report/build.ts';
+import type { BuildReportResult } from '../../src/report/build.ts';
+import { reportSweep as buildReport } from '../../src/cli/report.ts';
 import { CHROMIUM_ARGS, chromiumPath } from '../../src/report/export.ts';
 import { FIGURE_HEIGHT, FIGURE_WIDTH } from '../../src/report/figure.ts';
 import { representativeMoeRun } from '../../src/report/figures/expert-usage.ts';
-import { evalRows, loadSweepRecords } from '../../src/report/records.ts';
+import { evalRows } from '../../src/report/records.ts';
+import { loadSweep } from '../../src/io/load.ts';
 import { XSS_RUN_ID, XSS_SWEEP_NAME, writeSyntheticSweep, type SyntheticSweepInfo } from './synthetic-sweep.ts';
 
 /**
@@ -170,7 +172,7 @@ describe.skipIf(skipReason !== undefined)('report in headless chromium', () => {
     const plots = big.plots;
     const ids = plots.map((p) => p.id);
     for (const id of ['loss-vs-tokens', 'loss-vs-flops', 'lr-curves', 'expert-usage', 'token-fractions']) expect(ids).toContain(id);
-    const records = loadSweepRecords(info.dir);
+    const records = loadSweep(info.dir);
     const byTokens = plots.find((p) => p.id === 'loss-vs-tokens')!;
     expect(byTokens.traces).toHaveLength(records.runs.length);
     const expectedPoints = records.runs.map((r) => evalRows(r).length).reduce((a, b) => a + b, 0);

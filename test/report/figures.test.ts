@@ -4,14 +4,15 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DataError } from '../../src/errors.ts';
+import { ConfigError, DataError } from '../../src/errors.ts';
 import { formatNumber, orderedColor, tracePointCount, viridis, withAlpha } from '../../src/report/figure.ts';
 import { expertUsageFigure, representativeMoeRun, usageImbalance } from '../../src/report/figures/expert-usage.ts';
 import { lossVsFlopsFigure, lossVsTokensFigure, lowerEnvelope, runLossCurve } from '../../src/report/figures/loss-curves.ts';
 import { distinctScheduleRuns, lrCurvesFigure } from '../../src/report/figures/lr-curves.ts';
 import { LEGEND_RUN_LIMIT, runGroups } from '../../src/report/figures/shared.ts';
 import { tokenFractionsFigure } from '../../src/report/figures/token-fractions.ts';
-import { evalRows, loadSweepRecords, type SweepRecords } from '../../src/report/records.ts';
+import { evalRows, type SweepRecords } from '../../src/report/records.ts';
+import { loadSweep } from '../../src/io/load.ts';
 import { SYNTH_BUDGETS, writeSyntheticSweep, type SyntheticSweepInfo } from './synthetic-sweep.ts';
 
 describe('figure helpers', () => {
@@ -90,7 +91,7 @@ describe('run-based figures on a synthetic sweep', () => {
   beforeAll(() => {
     root = mkdtempSync(join(tmpdir(), 'moelab-figs-'));
     info = writeSyntheticSweep(join(root, 's'));
-    records = loadSweepRecords(info.dir);
+    records = loadSweep(info.dir);
   });
   afterAll(() => rmSync(root, { recursive: true, force: true }));
 
@@ -185,7 +186,7 @@ describe('run-based figures on a synthetic sweep', () => {
   });
 });
 
-describe('loadSweepRecords', () => {
+describe('loadSweep (the report\'s records)', () => {
   let root: string;
   beforeAll(() => {
     root = mkdtempSync(join(tmpdir(), 'moelab-rec-'));
@@ -193,10 +194,11 @@ describe('loadSweepRecords', () => {
   afterAll(() => rmSync(root, { recursive: true, force: true }));
 
   it('refuses a folder that is not a sweep, naming it and the fix', () => {
-    expect(() => loadSweepRecords(join(root, 'missing'))).toThrow(DataError);
-    expect(() => loadSweepRecords(join(root, 'missing'))).toThrow(/does not exist.*results\/<sweep name>/);
+    expect(() => loadSweep(join(root, 'missing'))).toThrow(ConfigError);
+    expect(() => loadSweep(join(root, 'missing'))).toThrow(/not a directory.*results\/<sweep name>/);
     mkdirSync(join(root, 'empty'));
-    expect(() => loadSweepRecords(join(root, 'empty'))).toThrow(/no runs\/ folder/);
+    expect(() => loadSweep(join(root, 'empty'))).toThrow(DataError);
+    expect(() => loadSweep(join(root, 'empty'))).toThrow(/no runs\/ folder/);
   });
 
   it('counts planned runs without a config as pending and unfinished runs as running', () => {
@@ -204,7 +206,7 @@ describe('loadSweepRecords', () => {
     // A plan entry with no folder, and a run whose summary is missing.
     writeFileSync(join(info.dir, 'plan.json'), JSON.stringify({ sweep: 'plain', kind: 'schedules', runs: [...info.runIds, 'later'].map((runId) => ({ runId })) }));
     rmSync(join(info.dir, 'runs', info.runIds[0], 'summary.json'));
-    const rec = loadSweepRecords(info.dir);
+    const rec = loadSweep(info.dir);
     expect(rec.name).toBe('plain');
     expect(rec.kind).toBe('schedules');
     expect(rec.pendingRunIds).toEqual(['later']);

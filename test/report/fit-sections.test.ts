@@ -1,7 +1,7 @@
 // Fit-based figures and the report's standard fits, on synthetic sweeps whose truth is known
 // (test/report/synthetic-sweep.ts): the fits recover it, the figures draw what the records say,
 // reference lines match PAPER.md §2.4's check values, and refusals become warnings.
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -10,21 +10,19 @@ import { fitIsoflop } from '../../src/fit/isoflop.ts';
 import type { ParametricFit } from '../../src/fit/parametric.ts';
 import type { ScheduleFit } from '../../src/fit/schedule-laws.ts';
 import type { SurgeFit } from '../../src/fit/surge.ts';
-import { buildReport } from '../../src/report/build.ts';
-import {
-  buildFitSections,
-  heldOutSchedule,
-  isoflopPoints,
-  scheduleRuns,
-  standardFits,
-  type LoadedFit,
-} from '../../src/report/fit-sections.ts';
+import { planFits, runFits, type AnalysisOptions } from '../../src/analysis/index.ts';
+import { reportSweep as buildReport } from '../../src/cli/report.ts';
+import { buildFitSections, heldOutSchedule, isoflopPoints, scheduleRuns, type LoadedFit } from '../../src/report/fit-sections.ts';
 import { tracePointCount } from '../../src/report/figure.ts';
 import { isoflopFigure, parabolaLoss } from '../../src/report/figures/isoflop.ts';
 import { lrBatchFigure, lrBatchStepsFigure } from '../../src/report/figures/lr-batch.ts';
 import { parametricFigure } from '../../src/report/figures/parametric.ts';
 import { powerLawFigure, referenceLaws } from '../../src/report/figures/power-laws.ts';
-import { loadSweepRecords, type SweepRecords } from '../../src/report/records.ts';
+import type { SweepRecords } from '../../src/report/records.ts';
+
+/** The standard analysis of a loaded sweep (what `moelab report` runs for the kinds fits/ lacks). */
+const standardFits = (records: SweepRecords, options: AnalysisOptions) => runFits(records, planFits(records, options));
+import { loadSweep } from '../../src/io/load.ts';
 import { SYNTH_BUDGETS, SYNTH_LAW, SYNTH_STEPS, SYNTH_STEPS_LRS, SYNTH_SURGE, synthNOpt, writeSyntheticSweep, type SyntheticSweepInfo } from './synthetic-sweep.ts';
 
 describe('reference laws (PAPER.md §2.4, Chinchilla 20 tokens/param)', () => {
@@ -56,8 +54,8 @@ describe('standard fits on a synthetic sweep', () => {
   beforeAll(async () => {
     root = mkdtempSync(join(tmpdir(), 'moelab-fits-'));
     info = writeSyntheticSweep(join(root, 's'));
-    records = loadSweepRecords(info.dir);
-    ({ fits, computed, warnings } = await standardFits(records, [], { targetFlops: target, bootstrap: 200, parametricBootstrap: 40 }));
+    records = loadSweep(info.dir);
+    ({ fits, computed, warnings } = await standardFits(records, { targetFlops: target, bootstrap: { compute: 200, isoflop: 200, surge: 200, parametric: 40 } }));
   }, 120_000);
   afterAll(() => rmSync(root, { recursive: true, force: true }));
 
@@ -194,8 +192,8 @@ describe('steps-to-target surge on a constant-LR grid', () => {
   beforeAll(async () => {
     root = mkdtempSync(join(tmpdir(), 'moelab-steps-'));
     info = writeSyntheticSweep(join(root, 's'), { studies: ['lr-batch-steps'], name: 'steps' });
-    records = loadSweepRecords(info.dir);
-    ({ fits, computed, warnings } = await standardFits(records, [], { bootstrap: 100, targetLoss: SYNTH_STEPS.target }));
+    records = loadSweep(info.dir);
+    ({ fits, computed, warnings } = await standardFits(records, { bootstrap: 100, targetLoss: SYNTH_STEPS.target }));
   }, 120_000);
   afterAll(() => rmSync(root, { recursive: true, force: true }));
 
@@ -261,7 +259,7 @@ describe('fit records from fits/ and refusals', () => {
 
   it('uses a record in fits/ instead of refitting, and names it in the tables', async () => {
     const info = writeSyntheticSweep(join(root, 'iso'), { studies: ['isoflop'], name: 'iso' });
-    const rec = fitIsoflop(isoflopPoints(loadSweepRecords(info.dir).runs), { targetFlops: [1e15] });
+    const rec = fitIsoflop(isoflopPoints(loadSweep(info.dir).runs), { targetFlops: [1e15] });
     mkdirSync(join(info.dir, 'fits'));
     writeFileSync(join(info.dir, 'fits', 'isoflop-mine.json'), JSON.stringify({ ...rec, schema: 'moelab.fit/1', source: info.dir }));
     const res = await buildReport(info.dir, { bootstrap: 20, targetFlops: 1e15 });
@@ -270,16 +268,36 @@ describe('fit records from fits/ and refusals', () => {
     expect(res.figureIds).toContain('scaling-n-opt');
     const csv = readFileSync(join(info.dir, 'report', 'tables', 'fit-params.csv'), 'utf8');
     expect(csv).toContain('isoflop (fits/isoflop-mine.json)');
-    expect(csv).toContain('parametric (report)');
+    // The fits the report ran are written to fits/ and named by their file.
+    expect(csv).toContain('parametric (fits/parametric.json)');
+    expect(existsSync(join(info.dir, 'fits', 'parametric.json'))).toBe(true);
+    expect(existsSync(join(info.dir, 'report', 'fits'))).toBe(false);
+    // A second report reuses every record; --refit recomputes them.
+    expect((await buildReport(info.dir, { bootstrap: 20, targetFlops: 1e15 })).fitsComputed).toEqual([]);
+    expect((await buildReport(info.dir, { bootstrap: 20, targetFlops: 1e15, refit: true })).fitsComputed).toContain('isoflop');
   }, 120_000);
 
-  it('a budget without an interior minimum becomes a warning naming it, and the report still builds', async () => {
-    const info = writeSyntheticSweep(join(root, 'bad'), { studies: ['isoflop'], name: 'bad' });
+  it('a budget without an interior minimum is dropped by the fit by default: named in the notes and the record', async () => {
+    const info = writeSyntheticSweep(join(root, 'edge'), { studies: ['isoflop'], name: 'edge' });
     // Drop the two largest sizes of the 1e13 budget: its remaining runs only fall with N.
-    const runs = loadSweepRecords(info.dir).runs.filter((r) => r.config.budgetFlops === 1e13);
+    const runs = loadSweep(info.dir).runs.filter((r) => r.config.budgetFlops === 1e13);
     runs.sort((a, b) => a.config.derived.activatedParams - b.config.derived.activatedParams);
     for (const r of runs.slice(3)) rmSync(join(info.dir, 'runs', r.runId), { recursive: true });
     const res = await buildReport(info.dir, { bootstrap: 20 });
+    expect(res.warnings.join('\n')).toMatch(/isoflop fit: isoFLOP budget 1\.00e13 FLOPs has no interior minimum: .*add larger models/);
+    expect(res.figureIds).toContain('scaling-n-opt');
+    const rec = JSON.parse(readFileSync(join(info.dir, 'fits', 'isoflop.json'), 'utf8')) as IsoflopFit;
+    expect(rec.budgets.map((b) => b.budget)).not.toContain(1e13);
+    expect(rec.data.dropped.map((d) => d.row).sort()).toEqual(runs.slice(0, 3).map((r) => r.runId).sort());
+  }, 120_000);
+
+  it('with edges: refuse, a budget without an interior minimum becomes a warning naming it, and the report still builds', async () => {
+    const info = writeSyntheticSweep(join(root, 'bad'), { studies: ['isoflop'], name: 'bad' });
+    // Drop the two largest sizes of the 1e13 budget: its remaining runs only fall with N.
+    const runs = loadSweep(info.dir).runs.filter((r) => r.config.budgetFlops === 1e13);
+    runs.sort((a, b) => a.config.derived.activatedParams - b.config.derived.activatedParams);
+    for (const r of runs.slice(3)) rmSync(join(info.dir, 'runs', r.runId), { recursive: true });
+    const res = await buildReport(info.dir, { bootstrap: 20, edges: 'refuse' });
     expect(res.warnings.join('\n')).toMatch(/isoflop fit skipped: isoFLOP budget 1\.00e13 FLOPs has no interior minimum.*add larger models/);
     // The profiles are still drawn (parabolas, minima where they exist); the power laws are not.
     expect(res.figureIds).toContain('isoflop');

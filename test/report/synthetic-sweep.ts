@@ -19,6 +19,7 @@ import { appendJsonl, writeJsonAtomic } from '../../src/io/atomic.ts';
 import type { MetricRow, RunConfigRecord, RunSummary } from '../../src/io/results.ts';
 import { runPaths, sweepPaths } from '../../src/io/results.ts';
 import { provenance } from '../../src/util/provenance.ts';
+import type { RunTags } from '../../src/io/tags.ts';
 import { createRng } from '../../src/util/rng.ts';
 
 export const SYNTH_LAW = { E: 1.5, A: 30, alpha: 0.3, B: 60, beta: 0.3 };
@@ -78,7 +79,7 @@ interface RunSpecLite {
   batchSize: number;
   lr: number;
   schedule: 'cosine' | 'wsd' | 'hunyuan' | 'constant';
-  study: Record<string, unknown>;
+  tags: RunTags;
   budgetFlops?: number;
   /** Validation loss as a function of (step, tokens seen, LR so far) → value. */
   loss: (ctx: { step: number; tokens: number; lrs: number[] }) => number;
@@ -99,7 +100,7 @@ function writeRun(sweepDir: string, spec: RunSpecLite, seed: number): void {
       batchSize: spec.batchSize,
       lr: spec.lr,
       schedule: spec.schedule === 'cosine' ? { kind: 'cosine' } : spec.schedule === 'wsd' ? { kind: 'wsd', cooldownShape: 'linear' } : spec.schedule === 'hunyuan' ? { kind: 'hunyuan' } : { kind: 'constant' },
-      expertLr: spec.study.kind === 'schedules' ? { mode: 'surge', bNoise: 8192 } : { mode: 'same' },
+      expertLr: spec.tags.study === 'schedules' ? { mode: 'surge', bNoise: 8192 } : { mode: 'same' },
     },
   };
   const config = RunConfigSchema.parse(user);
@@ -123,14 +124,14 @@ function writeRun(sweepDir: string, spec: RunSpecLite, seed: number): void {
     backend: 'synthetic',
     provenance: provenance(),
     budgetFlops: spec.budgetFlops,
-    study: spec.study,
+    tags: spec.tags,
   };
   writeJsonAtomic(rp.config, record);
 
   const logEvery = Math.max(1, Math.ceil(steps / 60));
   const evalEvery = logEvery * 4;
   const lrs: number[] = [];
-  const expertRatio = spec.study.kind === 'schedules' ? 0.55 : 1;
+  const expertRatio = spec.tags.study === 'schedules' ? 0.55 : 1;
   let best = Infinity;
   let last: MetricRow | undefined;
   const divergeAt = spec.diverge ? Math.floor(steps * 0.3) : Infinity;
@@ -237,7 +238,7 @@ export function writeSyntheticSweep(dir: string, options: SyntheticSweepOptions 
         const n = Math.round(nOpt * 2 ** (k + 0.15 * (rng.next() - 0.5)));
         const d = c / (6 * n);
         const runId = `synth-iso-C${c.toExponential(0).replace('+', '')}-N${n}`;
-        specs.push({ runId, activatedParams: n, tokens: Math.round(d), batchSize: 8, lr: 3e-3, schedule: 'cosine', budgetFlops: c, study: { kind: 'isoflop', budgetFlops: c }, loss: ({ tokens }) => lossLaw(n, tokens) });
+        specs.push({ runId, activatedParams: n, tokens: Math.round(d), batchSize: 8, lr: 3e-3, schedule: 'cosine', budgetFlops: c, tags: { study: 'isoflop', budgetFlops: c, size: n, seed: 0 }, loss: ({ tokens }) => lossLaw(n, tokens) });
         info.isoflopRunIds.push(runId);
       }
     }
@@ -259,7 +260,7 @@ export function writeSyntheticSweep(dir: string, options: SyntheticSweepOptions 
           batchSize: bs,
           lr,
           schedule: 'cosine',
-          study: { kind: 'lr-batch', lr, batchSize: bs, batchTokens: bTok },
+          tags: { study: 'lr-batch', lr, batchTokens: bTok, seed: 0 },
           // Scale the law's training curve so it ends at the grid's final loss.
           loss: ({ tokens: t }) => (final * lossLaw(n, t)) / lossLaw(n, tokens),
           diverge,
@@ -285,7 +286,7 @@ export function writeSyntheticSweep(dir: string, options: SyntheticSweepOptions 
           batchSize: bs,
           lr,
           schedule: 'constant',
-          study: { kind: 'lr-batch', lr, batchSize: bs, batchTokens: bTok },
+          tags: { study: 'lr-batch', lr, batchTokens: bTok, seed: 0 },
           loss: ({ step }) => Math.min(5, target * (S / Math.max(step, 0.5)) ** 0.3),
         });
         info.lrBatchRunIds.push(runId);
@@ -295,12 +296,12 @@ export function writeSyntheticSweep(dir: string, options: SyntheticSweepOptions 
   if (studies.includes('schedule')) {
     for (const kind of ['cosine', 'wsd', 'hunyuan'] as const) {
       const runId = `synth-sched-${kind}`;
-      specs.push({ runId, activatedParams: 3e5, tokens: 4e6, batchSize: 16, lr: 2e-3, schedule: kind, study: { kind: 'schedules', schedule: kind }, loss: ({ lrs }) => tissueLoss(lrs) });
+      specs.push({ runId, activatedParams: 3e5, tokens: 4e6, batchSize: 16, lr: 2e-3, schedule: kind, tags: { study: 'schedules', label: kind, seed: 0 }, loss: ({ lrs }) => tissueLoss(lrs) });
       info.scheduleRunIds.push(runId);
     }
   }
   if (studies.includes('xss')) {
-    specs.push({ runId: XSS_RUN_ID, activatedParams: 1e5, tokens: 5e5, batchSize: 8, lr: 1e-3, schedule: 'constant', study: { kind: 'grid' }, loss: ({ tokens }) => lossLaw(1e5, tokens) });
+    specs.push({ runId: XSS_RUN_ID, activatedParams: 1e5, tokens: 5e5, batchSize: 8, lr: 1e-3, schedule: 'constant', tags: { study: 'grid', point: {}, seed: 0 }, loss: ({ tokens }) => lossLaw(1e5, tokens) });
   }
 
   const sp = sweepPaths(dir);
@@ -309,7 +310,7 @@ export function writeSyntheticSweep(dir: string, options: SyntheticSweepOptions 
   const name = options.name ?? XSS_SWEEP_NAME;
   const kind = studies.length === 1 ? ({ isoflop: 'isoflop', 'lr-batch': 'lr-batch', 'lr-batch-steps': 'lr-batch', schedule: 'schedules', xss: 'grid' } as const)[studies[0]] : 'grid';
   writeJsonAtomic(sp.sweep, { sweep: name, source: 'synthetic', definition: { name, kind }, provenance: provenance() });
-  writeJsonAtomic(sp.plan, { sweep: name, kind, runs: specs.map((s, index) => ({ runId: s.runId, index, budgetFlops: s.budgetFlops, ...s.study })) });
+  writeJsonAtomic(sp.plan, { sweep: name, kind, runs: specs.map((s, index) => ({ runId: s.runId, index, budgetFlops: s.budgetFlops, tags: s.tags })) });
   specs.forEach((s, i) => {
     writeRun(dir, s, seed * 1000 + i);
     info.runIds.push(s.runId);

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RUN_COLUMNS, dataFrameToTable, loadRuns, runTableRows } from '../../src/report/frame.ts';
-import { loadSweepRecords } from '../../src/report/records.ts';
+import { loadSweep } from '../../src/io/load.ts';
 import { csvField, formatCell, tableToCsv, tableToHtml, tableToMarkdown } from '../../src/report/tables.ts';
 import { XSS_RUN_ID, writeSyntheticSweep, type SyntheticSweepInfo } from './synthetic-sweep.ts';
 
@@ -93,7 +93,7 @@ describe('runs table and loadRuns', () => {
   afterAll(() => rmSync(root, { recursive: true, force: true }));
 
   it('has one row per run with config, counts, losses and status', () => {
-    const rows = runTableRows(loadSweepRecords(info.dir).runs);
+    const rows = runTableRows(loadSweep(info.dir).runs);
     expect(rows).toHaveLength(info.runIds.length);
     const diverged = rows.filter((r) => r.status === 'diverged');
     expect(diverged.map((r) => r.runId).sort()).toEqual([...info.divergedRunIds].sort());
