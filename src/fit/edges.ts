@@ -23,7 +23,7 @@ export function dropEdgeGroups<P extends { label: string }>(
   key: (p: P) => number,
   fitGroup: (group: number, pts: P[]) => void,
 ): { kept: P[]; dropped: { row: string; reason: string }[]; groups: string[] } {
-  const kept: P[] = [];
+  const out = new Set<number>();
   const dropped: { row: string; reason: string }[] = [];
   const groups: string[] = [];
   for (const g of groupIndices(points.map(key))) {
@@ -38,7 +38,9 @@ export function dropEdgeGroups<P extends { label: string }>(
     if (reason) {
       groups.push(reason);
       for (const p of pts) dropped.push({ row: p.label, reason });
-    } else kept.push(...pts);
+      for (const i of g.rows) out.add(i);
+    }
   }
-  return { kept, dropped, groups };
+  // Kept rows stay in their given order: the bootstrap's resamples depend on it.
+  return { kept: points.filter((_, i) => !out.has(i)), dropped, groups };
 }
