@@ -205,7 +205,7 @@ export function fitIsoflop(given: readonly IsoflopPoint[], options: IsoflopOptio
   const groups = groupIndices(points.map((p) => p.budget));
   if (groups.length < 2) {
     throw new DataError(
-      `isoFLOP: the power laws need at least 2 budgets, got ${groups.length} (${groups.map((g) => fmt(g.key)).join(', ')} FLOPs)${split.groups.length ? ` after leaving out ${split.groups.length} without an interior minimum (${split.groups.join(' ')})` : ''}. Add runs at other budgets.`,
+      `isoFLOP: the power laws need at least 2 budgets, got ${groups.length}${groups.length ? ` (${groups.map((g) => fmt(g.key)).join(', ')} FLOPs)` : ''}${split.groups.length ? ` after leaving out ${split.groups.length} without an interior minimum (${split.groups.join(' ')})` : ''}. Add runs at other budgets.`,
     );
   }
   const slicesOf = (rows: ArrayLike<number>): SliceFit[] => {

@@ -368,6 +368,7 @@ export async function runStudy(source: string, options: RunStudyOptions): Promis
   const final = loadSweep(sweepDir);
   const report = await buildReport(final, final.fits.flatMap((f) => asAnalysisFit(f) ?? []), {
     formats: options.formats,
+    warnings: fitted.warnings,
     log,
     extraSections: [
       {
@@ -390,7 +391,7 @@ export async function runStudy(source: string, options: RunStudyOptions): Promis
       },
     ],
   });
-  warnings.push(...report.warnings);
+  warnings.push(...report.warnings.slice(fitted.warnings.length)); // buildReport returns the fit warnings it was given first
   return { ...done('done'), reportPath: report.htmlPath, comparison };
 }
 
