@@ -8,7 +8,7 @@ export class ConfigError extends Error {
     readonly field: string,
     readonly value: unknown,
     readonly fix: string,
-    problem?: string,
+    readonly problem?: string,
   ) {
     super(`${field}: ${problem ?? 'invalid value'} (got ${formatValue(value)}). ${fix}`);
   }

@@ -100,6 +100,47 @@ function parseVars(list: string[] | undefined): Record<string, string> | undefin
   return out;
 }
 
+/**
+ * Request fields of src/fit (as its errors name them) → the flags that set them, in one table: a
+ * fit error is re-raised naming the flag, and field names in its fix text become flags. Add a row
+ * with each new fit option.
+ */
+export const FIT_FIELD_FLAGS: Readonly<Record<string, string>> = Object.freeze({
+  'columns.N': '--n-col',
+  'columns.D': '--d-col',
+  'columns.C': '--c-col',
+  'columns.loss': '--loss-col',
+  'columns.budget': '--budget-col',
+  'columns.lr': '--lr-col',
+  'columns.batch': '--batch-col',
+  'columns.step': '--step-col',
+  'columns.curve': '--curve-col',
+  'columns.label': '--label-col',
+  path: '--csv',
+  tokensFromFlops: '--tokens-from-flops',
+  dropHighest: '--drop-highest',
+  study: '--study',
+  computeFormula: '--compute-formula',
+  surgeMethod: '--surge-method',
+  targetLoss: '--target-loss',
+  expr: '--expr',
+  init: '--init',
+  fitPaths: '--fit',
+  fitIds: '--fit',
+  predictIds: '--predict',
+});
+
+/** A fit's ConfigError, naming the flag instead of the request field (fields not in the table stay). */
+export function asFlagError(err: unknown): unknown {
+  if (!(err instanceof ConfigError)) return err;
+  const flagOf = (field: string) => FIT_FIELD_FLAGS[field] ?? (field.startsWith('columns.vars.') ? `--var ${field.slice('columns.vars.'.length)}` : undefined);
+  const flag = flagOf(err.field);
+  if (flag === undefined) return err;
+  // Field names in the fix (columns.N, camelCase fields) become flags; plain words stay.
+  const fix = err.fix.replace(/\b(columns\.[A-Za-z]+|[a-z]+[A-Z][A-Za-z]*)\b/g, (w) => FIT_FIELD_FLAGS[w] ?? w).replace(/\bexpr = /g, '--expr ');
+  return new ConfigError(flag, err.value, fix, err.problem);
+}
+
 export function registerFit(program: Command): void {
   program
     .command('fit')
@@ -203,7 +244,7 @@ export function registerFit(program: Command): void {
         nField: choice(opts.nField, '--n-field', ['activatedParams', 'totalParams', 'nonEmbeddingParams', 'activatedNonEmbeddingParams'] as const),
         lossField: choice(opts.lossField, '--loss-field', ['finalValLoss', 'bestValLoss'] as const),
         curveLoss: choice(opts.curveLoss, '--curve-loss', ['valLoss', 'trainLoss'] as const),
-        computeFormula: opts.computeFormula ? parseComputeFormula(opts.computeFormula) : undefined,
+        computeFormula: opts.computeFormula ? parseComputeFormula(opts.computeFormula, '--compute-formula') : undefined,
         holdout: choice(opts.holdout, '--holdout', ['largest', 'none'] as const),
         bootstrap: number(opts.bootstrap, '--bootstrap', nonNegInt, 'Give a whole number ≥ 0.') ?? ANALYSIS_DEFAULTS.bootstrap[kind],
         seed: number(opts.seed, '--seed', nonNegInt, 'Give a whole number ≥ 0.') ?? ANALYSIS_DEFAULTS.seed,
@@ -238,21 +279,25 @@ export function registerFit(program: Command): void {
 
       let source: string;
       let result;
-      if (kind === 'schedule') {
-        if (!opts.fit?.length) throw new ConfigError('--fit', null, 'Give the curves to fit: --fit A.csv B.csv (or run ids with --runs).', 'missing');
-        if (opts.runs) {
+      try {
+        if (kind === 'schedule') {
+          if (!opts.fit?.length) throw new ConfigError('--fit', null, 'Give the curves to fit: --fit A.csv B.csv (or run ids with --runs).', 'missing');
+          if (opts.runs) {
+            source = opts.runs;
+            result = fitScheduleRuns(runsOf(opts.runs), opts.fit, opts.predict ?? [], req);
+          } else {
+            source = [...opts.fit, ...(opts.predict ?? [])].join(', ');
+            result = fitScheduleCsvs(opts.fit, opts.predict ?? [], req);
+          }
+        } else if (opts.runs) {
           source = opts.runs;
-          result = fitScheduleRuns(runsOf(opts.runs), opts.fit, opts.predict ?? [], req);
+          result = await fitRuns(runsOf(opts.runs), req);
         } else {
-          source = [...opts.fit, ...(opts.predict ?? [])].join(', ');
-          result = fitScheduleCsvs(opts.fit, opts.predict ?? [], req);
+          source = opts.csv as string;
+          result = await fitTable(readCsv(source), req);
         }
-      } else if (opts.runs) {
-        source = opts.runs;
-        result = await fitRuns(runsOf(opts.runs), req);
-      } else {
-        source = opts.csv as string;
-        result = await fitTable(readCsv(source), req);
+      } catch (err) {
+        throw asFlagError(err);
       }
 
       const record = { schema: FIT_RECORD_SCHEMA, ...result, source, provenance: provenance() };

@@ -27,7 +27,7 @@ export const COMPUTE_HUNYUAN: ComputeFormula = Object.freeze({ name: 'hunyuan', 
  * Parse `6nd`, `hunyuan`, `a,b` (e.g. `9.59,2.3e8`) or `a=9.59,b=2.3e8`. `field` names the flag
  * in errors.
  */
-export function parseComputeFormula(spec: string, field = '--compute-formula'): ComputeFormula {
+export function parseComputeFormula(spec: string, field = 'computeFormula'): ComputeFormula {
   const s = spec.trim().toLowerCase();
   if (s === '6nd') return COMPUTE_6ND;
   if (s === 'hunyuan') return COMPUTE_HUNYUAN;

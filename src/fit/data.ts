@@ -53,18 +53,18 @@ export function parseCsv(text: string, source: string): Table {
 }
 
 export function readCsv(path: string): Table {
-  if (!existsSync(path)) throw new ConfigError('--csv', path, 'Give the path of an existing CSV file.', 'file not found');
+  if (!existsSync(path)) throw new ConfigError('path', path, 'Give the path of an existing CSV file.', 'file not found');
   return parseCsv(readFileSync(path, 'utf8'), path);
 }
 
 /**
- * The numbers of column `name`. `flag` names the option that chose it, for the error when the
- * column is missing (the message lists the columns that exist).
+ * The numbers of column `name`. `field` names the request field that chose it (e.g. columns.N),
+ * for the error when the column is missing (the message lists the columns that exist).
  */
-export function numericColumn(t: Table, name: string, flag: string): number[] {
+export function numericColumn(t: Table, name: string, field: string): number[] {
   const idx = t.columns.indexOf(name);
   if (idx < 0) {
-    throw new ConfigError(flag, name, `Pick one of the columns of ${t.source}: ${t.columns.map((c) => JSON.stringify(c)).join(', ')}.`, 'no such column');
+    throw new ConfigError(field, name, `Pick one of the columns of ${t.source}: ${t.columns.map((c) => JSON.stringify(c)).join(', ')}.`, 'no such column');
   }
   return t.rows.map((r, i) => {
     const cell = r[idx].trim();
@@ -80,10 +80,10 @@ export function hasColumn(t: Table, name: string): boolean {
   return t.columns.includes(name);
 }
 
-export function stringColumn(t: Table, name: string, flag: string): string[] {
+export function stringColumn(t: Table, name: string, field: string): string[] {
   const idx = t.columns.indexOf(name);
   if (idx < 0) {
-    throw new ConfigError(flag, name, `Pick one of the columns of ${t.source}: ${t.columns.map((c) => JSON.stringify(c)).join(', ')}.`, 'no such column');
+    throw new ConfigError(field, name, `Pick one of the columns of ${t.source}: ${t.columns.map((c) => JSON.stringify(c)).join(', ')}.`, 'no such column');
   }
   return t.rows.map((r) => r[idx]);
 }

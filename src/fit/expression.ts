@@ -25,7 +25,7 @@ interface Compiled {
  * Build a Form from `expression` with the given input variables (e.g. ['N', 'D']). Throws a
  * ConfigError naming the expression when it does not parse, uses no input, or has no parameter.
  */
-export async function createExpressionForm(expression: string, inputs: readonly string[], field = '--expr'): Promise<ExpressionForm> {
+export async function createExpressionForm(expression: string, inputs: readonly string[], field = 'expr'): Promise<ExpressionForm> {
   const math = await import('mathjs');
   let node: import('mathjs').MathNode;
   try {

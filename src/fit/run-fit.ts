@@ -59,17 +59,18 @@ function resolveColumns(given: ColumnMap = {}): Required<Omit<ColumnMap, 'vars' 
   return out as Required<Omit<ColumnMap, 'vars' | 'label'>> & { label?: string };
 }
 
-const FLAG: Record<keyof Omit<ColumnMap, 'vars'>, string> = {
-  N: '--n-col',
-  D: '--d-col',
-  C: '--c-col',
-  loss: '--loss-col',
-  budget: '--budget-col',
-  lr: '--lr-col',
-  batch: '--batch-col',
-  step: '--step-col',
-  curve: '--curve-col',
-  label: '--label-col',
+/** The request field that names each column role (errors name it; the CLI maps it to its flag). */
+const FIELD: Record<keyof Omit<ColumnMap, 'vars'>, string> = {
+  N: 'columns.N',
+  D: 'columns.D',
+  C: 'columns.C',
+  loss: 'columns.loss',
+  budget: 'columns.budget',
+  lr: 'columns.lr',
+  batch: 'columns.batch',
+  step: 'columns.step',
+  curve: 'columns.curve',
+  label: 'columns.label',
 };
 
 /** Run-record field used as N. */
@@ -147,7 +148,7 @@ interface Prepared {
 function applyDropHighest(p: Prepared, k: number | undefined): Prepared {
   if (!k) return p;
   if (!Number.isInteger(k) || k < 0 || k >= p.rows.length) {
-    throw new ConfigError('--drop-highest', k, `Use an integer from 0 to ${p.rows.length - 1}.`, 'out of range');
+    throw new ConfigError('dropHighest', k, `Use an integer from 0 to ${p.rows.length - 1}.`, 'out of range');
   }
   // Epoch's rule: keep rows whose loss is below the k-th largest loss.
   const sorted = p.rows.map((r) => r.loss as number).sort((a, b) => b - a);
@@ -177,19 +178,19 @@ const NEEDS: Record<Exclude<FitKind, 'schedule'>, (keyof Omit<ColumnMap, 'vars' 
 function tableRows(t: Table, req: FitRequest, extraVars: string[] = []): Prepared {
   const given = req.columns ?? {};
   const names = resolveColumns(given);
-  const needs = new Set<keyof typeof FLAG>(NEEDS[req.kind as Exclude<FitKind, 'schedule'>] ?? []);
+  const needs = new Set<keyof typeof FIELD>(NEEDS[req.kind as Exclude<FitKind, 'schedule'>] ?? []);
   if (req.kind === 'deepseek' && !hasColumn(t, names.budget)) needs.add('C');
   if (req.kind === 'isoflop' && !hasColumn(t, names.budget)) needs.add('C');
   if ((req.kind === 'parametric' || req.kind === 'isoflop') && req.tokensFromFlops !== undefined) needs.add('C');
   if (req.kind === 'parametric' && req.tokensFromFlops === undefined) needs.add('D');
   if (req.kind === 'custom') for (const v of extraVars) if (v === 'N' || v === 'D' || v === 'C') needs.add(v);
   const columns: Record<string, string> = {};
-  const col = (role: keyof typeof FLAG & keyof typeof names): number[] | null => {
+  const col = (role: keyof typeof FIELD & keyof typeof names): number[] | null => {
     const name = names[role] as string;
     const explicit = (given as Record<string, unknown>)[role] !== undefined;
     if (!needs.has(role) && !explicit && !hasColumn(t, name)) return null;
     columns[role === 'batch' ? 'batchTokens' : role] = name;
-    return numericColumn(t, name, FLAG[role]);
+    return numericColumn(t, name, FIELD[role]);
   };
   const N = col('N');
   let D = col('D');
@@ -199,18 +200,18 @@ function tableRows(t: Table, req: FitRequest, extraVars: string[] = []): Prepare
   const lr = col('lr');
   const batch = col('batch');
   if (req.tokensFromFlops !== undefined) {
-    if (!(req.tokensFromFlops > 0)) throw new ConfigError('--tokens-from-flops', req.tokensFromFlops, 'Give the FLOPs per parameter per token, e.g. 6.', 'must be > 0');
-    if (!N || !C) throw new ConfigError('--tokens-from-flops', req.tokensFromFlops, 'Also give the N and C columns (--n-col, --c-col).', 'needs N and C');
+    if (!(req.tokensFromFlops > 0)) throw new ConfigError('tokensFromFlops', req.tokensFromFlops, 'Give the FLOPs per parameter per token, e.g. 6.', 'must be > 0');
+    if (!N || !C) throw new ConfigError('tokensFromFlops', req.tokensFromFlops, 'Also give the N and C columns (columns.N, columns.C).', 'needs N and C');
     D = C.map((c, i) => c / (req.tokensFromFlops! * N[i]));
     columns.D = `${names.C} / (${req.tokensFromFlops}·${names.N})`;
   }
   const vars: Record<string, number[]> = {};
-  for (const [v, c] of Object.entries(given.vars ?? {})) vars[v] = numericColumn(t, c, `--var ${v}`);
+  for (const [v, c] of Object.entries(given.vars ?? {})) vars[v] = numericColumn(t, c, `columns.vars.${v}`);
   for (const v of extraVars) {
     if (vars[v] || ['N', 'D', 'C'].includes(v)) continue;
-    if (hasColumn(t, v)) vars[v] = numericColumn(t, v, `--var ${v}`);
+    if (hasColumn(t, v)) vars[v] = numericColumn(t, v, `columns.vars.${v}`);
   }
-  const labels = names.label ? stringColumn(t, names.label, '--label-col') : null;
+  const labels = names.label ? stringColumn(t, names.label, FIELD.label) : null;
   const rows: Row[] = t.rows.map((_, i) => ({
     N: N?.[i],
     D: D?.[i],
@@ -306,9 +307,9 @@ async function fitRows(p: Prepared, req: FitRequest): Promise<FitResult> {
     case 'surge':
       if (req.surgeMethod === 'steps-to-target' || req.targetLoss !== undefined) {
         throw new ConfigError(
-          req.surgeMethod === 'steps-to-target' ? '--surge-method' : '--target-loss',
+          req.surgeMethod === 'steps-to-target' ? 'surgeMethod' : 'targetLoss',
           req.surgeMethod === 'steps-to-target' ? req.surgeMethod : req.targetLoss,
-          'Steps-to-target reads training curves from run records: use --runs DIR (a CSV gives one final loss per run), or drop the option.',
+          'Steps-to-target reads training curves from run records: fit the runs of a sweep (a CSV gives one final loss per run), or drop the option.',
           'needs training curves',
         );
       }
@@ -324,7 +325,7 @@ async function fitRows(p: Prepared, req: FitRequest): Promise<FitResult> {
       );
       break;
     case 'custom': {
-      if (!req.expr) throw new ConfigError('--expr', req.expr, 'Give the law to fit, e.g. --expr "E + A / N^alpha + B / D^beta".', 'missing');
+      if (!req.expr) throw new ConfigError('expr', req.expr, 'Give the law to fit, e.g. expr = "E + A / N^alpha + B / D^beta".', 'missing');
       const form = await createExpressionForm(req.expr, inputsOf(req.expr, rows));
       result = fitCustom(
         form,
@@ -338,7 +339,7 @@ async function fitRows(p: Prepared, req: FitRequest): Promise<FitResult> {
       break;
     }
     default:
-      throw new ConfigError('kind', req.kind, `Use one of: ${FIT_KINDS.join(', ')} (schedule and envelope read curves, see --help).`, 'not a row-based fit');
+      throw new ConfigError('kind', req.kind, `Use one of: ${FIT_KINDS.join(', ')} (schedule and envelope read curves).`, 'not a row-based fit');
   }
   result.data.columns = { ...p.columns, ...result.data.columns };
   result.data.dropped = [...p.dropped, ...result.data.dropped];
@@ -357,7 +358,7 @@ function inputsOf(expr: string, rows: readonly Row[]): string[] {
 
 /** Fit a row-based kind on a CSV table. */
 export async function fitTable(t: Table, req: FitRequest): Promise<FitResult> {
-  if (req.kind === 'schedule') throw new ConfigError('kind', 'schedule', 'Schedule fits read one CSV per curve: use --fit A.csv … --predict B.csv ….', 'needs curve files');
+  if (req.kind === 'schedule') throw new ConfigError('kind', 'schedule', 'Schedule fits read one CSV per curve: use fitScheduleCsvs(fitPaths, predictPaths, request).', 'needs curve files');
   if (req.kind === 'envelope') return fitEnvelopeFromTable(t, req);
   const extraVars = req.kind === 'custom' && req.expr ? [...new Set(req.expr.match(/[A-Za-z_][A-Za-z_0-9]*/g) ?? [])] : [];
   const p = applyDropHighest(tableRows(t, req, extraVars), req.dropHighest);
@@ -370,7 +371,7 @@ export function selectStudy(runs: readonly SweepRun[], study: string | undefined
   const kept = runs.filter((r) => r.tags?.study === study);
   if (kept.length === 0) {
     const kinds = [...new Set(runs.flatMap((r) => (r.tags ? [r.tags.study] : [])))];
-    throw new ConfigError('--study', study, kinds.length ? `Use one of the study kinds of these runs: ${kinds.join(', ')}.` : 'These runs record no study kind; leave --study out.', 'no run has this study kind');
+    throw new ConfigError('study', study, kinds.length ? `Use one of the study kinds of these runs: ${kinds.join(', ')}.` : 'These runs record no study kind; leave study out.', 'no run has this study kind');
   }
   return kept;
 }
@@ -432,13 +433,13 @@ async function fitSurgeRuns(runs: readonly SweepRun[], req: FitRequest): Promise
   );
   if (choice.method === 'final-loss') {
     if (req.targetLoss !== undefined) {
-      throw new ConfigError('--target-loss', req.targetLoss, `Drop --target-loss, or pass --surge-method steps-to-target (${choice.reason}).`, 'applies to the steps-to-target method only');
+      throw new ConfigError('targetLoss', req.targetLoss, `Drop targetLoss, or set surgeMethod to steps-to-target (${choice.reason}).`, 'applies to the steps-to-target method only');
     }
     const fit = await fitRows(applyDropHighest(runRows(runs, req), req.dropHighest), { ...req, surgeMethod: 'final-loss' });
     fit.notes.push(`Method final-loss (${choice.reason}).`);
     return fit;
   }
-  if (req.dropHighest) throw new ConfigError('--drop-highest', req.dropHighest, 'Drop --drop-highest: the steps-to-target method keeps every finished run (runs that never reach the target are left out of the parabolas).', 'applies to final-loss fits only');
+  if (req.dropHighest) throw new ConfigError('dropHighest', req.dropHighest, 'Drop dropHighest: the steps-to-target method keeps every finished run (runs that never reach the target are left out of the parabolas).', 'applies to final-loss fits only');
   const points: SurgeCurvePoint[] = finished.map((r) => ({ batchTokens: r.config.derived.tokensPerStep, lr: r.config.config.train.lr, curve: curves.get(r.runId)!, label: r.runId }));
   const fit = fitSurgeStepsToTarget(points, {
     bootstrap: req.bootstrap,
@@ -465,11 +466,11 @@ async function fitSurgeRuns(runs: readonly SweepRun[], req: FitRequest): Promise
 
 function fitEnvelopeFromTable(t: Table, req: FitRequest): EnvelopeFit {
   const c = resolveColumns(req.columns);
-  const ids = stringColumn(t, c.curve, '--curve-col');
-  const N = numericColumn(t, c.N, '--n-col');
-  const C = numericColumn(t, c.C, '--c-col');
-  const loss = numericColumn(t, c.loss, '--loss-col');
-  const D = req.columns?.D !== undefined || hasColumn(t, c.D) ? numericColumn(t, c.D, '--d-col') : null;
+  const ids = stringColumn(t, c.curve, FIELD.curve);
+  const N = numericColumn(t, c.N, FIELD.N);
+  const C = numericColumn(t, c.C, FIELD.C);
+  const loss = numericColumn(t, c.loss, FIELD.loss);
+  const D = req.columns?.D !== undefined || hasColumn(t, c.D) ? numericColumn(t, c.D, FIELD.D) : null;
   const byId = new Map<string, TrainingCurve>();
   ids.forEach((id, i) => {
     let curve = byId.get(id);
@@ -546,14 +547,14 @@ export function readCurveCsv(path: string, columns: ColumnMap = {}): LossCurve {
   const c = resolveColumns(columns);
   return {
     name: basename(path, extname(path)),
-    steps: numericColumn(t, c.step, '--step-col'),
-    lrs: numericColumn(t, c.lr, '--lr-col'),
-    losses: numericColumn(t, c.loss, '--loss-col'),
+    steps: numericColumn(t, c.step, FIELD.step),
+    lrs: numericColumn(t, c.lr, FIELD.lr),
+    losses: numericColumn(t, c.loss, FIELD.loss),
   };
 }
 
 export function fitScheduleCsvs(fitPaths: readonly string[], predictPaths: readonly string[], req: FitRequest): ScheduleFit {
-  if (fitPaths.length === 0) throw new ConfigError('--fit', fitPaths, 'Give at least one curve CSV to fit on (--fit A.csv B.csv).', 'no curves');
+  if (fitPaths.length === 0) throw new ConfigError('fitPaths', fitPaths, 'Give at least one curve CSV to fit on.', 'no curves');
   const fit = fitScheduleLaw(
     fitPaths.map((p) => readCurveCsv(p, req.columns)),
     scheduleOptions(req, predictPaths.map((p) => readCurveCsv(p, req.columns))),
@@ -571,15 +572,15 @@ export function runCurve(run: SweepRun, lossKey: 'valLoss' | 'trainLoss' = 'trai
 
 export function fitScheduleRuns(runs: readonly SweepRun[], fitIds: readonly string[], predictIds: readonly string[], req: FitRequest): ScheduleFit {
   const byId = new Map(runs.map((r) => [r.runId, r]));
-  const pick = (id: string, flag: string) => {
+  const pick = (id: string, field: string) => {
     const r = byId.get(id);
-    if (!r) throw new ConfigError(flag, id, `Use run ids of this sweep: ${[...byId.keys()].slice(0, 12).join(', ')}${byId.size > 12 ? ', …' : ''}.`, 'no such run');
+    if (!r) throw new ConfigError(field, id, `Use run ids of this sweep: ${[...byId.keys()].slice(0, 12).join(', ')}${byId.size > 12 ? ', …' : ''}.`, 'no such run');
     return runCurve(r, req.curveLoss ?? 'trainLoss');
   };
-  if (fitIds.length === 0) throw new ConfigError('--fit', fitIds, 'Give the run ids to fit on (--fit RUN_A RUN_B).', 'no curves');
+  if (fitIds.length === 0) throw new ConfigError('fitIds', fitIds, 'Give the run ids to fit on.', 'no curves');
   const fit = fitScheduleLaw(
-    fitIds.map((id) => pick(id, '--fit')),
-    scheduleOptions(req, predictIds.map((id) => pick(id, '--predict'))),
+    fitIds.map((id) => pick(id, 'fitIds')),
+    scheduleOptions(req, predictIds.map((id) => pick(id, 'predictIds'))),
   );
   fit.data.columns = { step: 'metrics.step', lr: 'metrics.learningRate', loss: `metrics.${req.curveLoss ?? 'trainLoss'}` };
   return fit;

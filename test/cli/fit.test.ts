@@ -77,6 +77,6 @@ describe('moelab fit', () => {
     expect(target.stderr).toMatch(/--target-loss: not a valid value \(got "-2"\)\. Give a train loss > 0/);
     const csv = moelab(['fit', 'surge', '--csv', grid, '--target-loss', '2.35']);
     expect(csv.code).toBe(1);
-    expect(csv.stderr).toMatch(/--target-loss: needs training curves \(got 2\.35\)\. Steps-to-target reads training curves from run records: use --runs DIR/);
+    expect(csv.stderr).toMatch(/--target-loss: needs training curves \(got 2\.35\)\. Steps-to-target reads training curves from run records: fit the runs of a sweep/);
   }, 60_000);
 });

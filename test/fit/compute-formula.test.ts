@@ -12,7 +12,7 @@ describe('compute formulas', () => {
     expect(parseComputeFormula('7.5, 1e8')).toMatchObject({ a: 7.5, b: 1e8 });
     expect(parseComputeFormula('a=8,b=2e8')).toMatchObject({ a: 8, b: 2e8 });
     expect(() => parseComputeFormula('fast')).toThrow(ConfigError);
-    expect(() => parseComputeFormula('fast')).toThrow(/--compute-formula: not a compute formula \(got "fast"\)\. Use 6nd, hunyuan/);
+    expect(() => parseComputeFormula('fast')).toThrow(/computeFormula: not a compute formula \(got "fast"\)\. Use 6nd, hunyuan/);
   });
 
   it('evaluates the paper formula at its optimum (PAPER.md §1.1: 3.12e24 at 58.1B, 5.6T)', () => {

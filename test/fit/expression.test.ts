@@ -40,7 +40,7 @@ describe('createExpressionForm', () => {
 
   it('refuses expressions that do not parse, use no input, or have no parameters', async () => {
     await expect(createExpressionForm('E + A / (N^alpha', ['N'])).rejects.toThrow(ConfigError);
-    await expect(createExpressionForm('E + A / (N^alpha', ['N'])).rejects.toThrow(/--expr: does not parse/);
+    await expect(createExpressionForm('E + A / (N^alpha', ['N'])).rejects.toThrow(/expr: does not parse/);
     await expect(createExpressionForm('E + A', ['N'])).rejects.toThrow(/uses none of the input variables/);
     await expect(createExpressionForm('2 * N^0.5', ['N'])).rejects.toThrow(/has no parameters/);
   });

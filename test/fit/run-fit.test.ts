@@ -113,7 +113,7 @@ describe('fitRuns', () => {
     expect(fit.budgets[0].dFrom).toBe('runs');
   });
 
-  it('--study keeps the runs of one study kind', async () => {
+  it('study keeps the runs of one study kind (errors name the request field)', async () => {
     const p = CHINCHILLA_PAPER_UNROUNDED;
     const runs: RunSpec[] = [];
     for (const C of [1e15, 1e16]) {
@@ -128,7 +128,7 @@ describe('fitRuns', () => {
     await expect(fitRuns(all, { kind: 'isoflop', bootstrap: 0 })).rejects.toThrow(/budget 3\.00e15 FLOPs has 1 distinct model size/);
     const fit = await fitRuns(all, { kind: 'isoflop', bootstrap: 0, study: 'isoflop' });
     expect(fit.data.n).toBe(10);
-    await expect(fitRuns(all, { kind: 'isoflop', study: 'schedules' })).rejects.toThrow(/--study: no run has this study kind \(got "schedules"\)\. Use one of the study kinds of these runs: isoflop, lr-batch/);
+    await expect(fitRuns(all, { kind: 'isoflop', study: 'schedules' })).rejects.toThrow(/study: no run has this study kind \(got "schedules"\)\. Use one of the study kinds of these runs: isoflop, lr-batch/);
   });
 
   it('surge: batch = tokensPerStep, lr from the run config', async () => {
@@ -200,7 +200,7 @@ describe('fitRuns', () => {
       expect(Math.abs(fit.params.Bnoise.value / 1024 - 1)).toBeLessThan(1e-4);
       expect(fit.notes.join(' ')).toMatch(/Method final-loss \(auto: run lr-bs2-0\.007 uses a cosine schedule, and steps-to-target needs constant-LR runs\)/);
       await expect(fitRuns(runs, { kind: 'surge', targetLoss: 2.35 })).rejects.toThrow(ConfigError);
-      await expect(fitRuns(runs, { kind: 'surge', targetLoss: 2.35 })).rejects.toThrow(/--target-loss: applies to the steps-to-target method only \(got 2\.35\)\. Drop --target-loss, or pass --surge-method steps-to-target/);
+      await expect(fitRuns(runs, { kind: 'surge', targetLoss: 2.35 })).rejects.toThrow(/targetLoss: applies to the steps-to-target method only \(got 2\.35\)\. Drop targetLoss, or set surgeMethod to steps-to-target/);
       // Asked for explicitly, steps-to-target runs anyway and flags the decaying run.
       const forced = (await fitRuns(runs, { kind: 'surge', bootstrap: 0, surgeMethod: 'steps-to-target', targetLoss: 2.35 })) as SurgeFit;
       expect(forced.method).toBe('steps-to-target');
@@ -212,7 +212,7 @@ describe('fitRuns', () => {
 
     it('a CSV cannot do steps-to-target', async () => {
       const csv = parseCsv('batchTokens,lr,loss\n256,1e-3,3\n', 'grid.csv');
-      await expect(fitTable(csv, { kind: 'surge', surgeMethod: 'steps-to-target' })).rejects.toThrow(/--surge-method: needs training curves \(got "steps-to-target"\)\. Steps-to-target reads training curves from run records: use --runs DIR/);
+      await expect(fitTable(csv, { kind: 'surge', surgeMethod: 'steps-to-target' })).rejects.toThrow(/surgeMethod: needs training curves \(got "steps-to-target"\)\. Steps-to-target reads training curves from run records: fit the runs of a sweep/);
     });
   });
 
@@ -255,7 +255,7 @@ describe('fitRuns', () => {
     const fit = fitScheduleRuns(loadRuns(writeSweep(runs)), ['sched-constant', 'sched-cosine'], ['sched-wsd'], { kind: 'schedule', law: 'tissue', bootstrap: 0 });
     expect(fit.params.C.value).toBeCloseTo(0.4, 4);
     expect(fit.curves.find((c) => c.role === 'predict')?.meanAbsRelError).toBeLessThan(1e-6);
-    expect(() => fitScheduleRuns(loadRuns(writeSweep(runs)), ['nope'], [], { kind: 'schedule', law: 'tissue' })).toThrow(/--fit: no such run \(got "nope"\)/);
+    expect(() => fitScheduleRuns(loadRuns(writeSweep(runs)), ['nope'], [], { kind: 'schedule', law: 'tissue' })).toThrow(/fitIds: no such run \(got "nope"\)/);
   });
 });
 
@@ -278,7 +278,7 @@ describe('fitTable', () => {
   });
 
   it('names a missing column and the flag that chose it', async () => {
-    await expect(fitTable(readCsv(CHINCHILLA_CSV), { kind: 'parametric', columns: { N: 'Model Size', loss: 'loss' } })).rejects.toThrow(/--d-col: no such column \(got "D"\)/);
-    await expect(fitTable(parseCsv('N,D,loss\n1,2,3\n', 'tiny.csv'), { kind: 'parametric', dropHighest: 3 })).rejects.toThrow(/--drop-highest: out of range \(got 3\)/);
+    await expect(fitTable(readCsv(CHINCHILLA_CSV), { kind: 'parametric', columns: { N: 'Model Size', loss: 'loss' } })).rejects.toThrow(/columns\.D: no such column \(got "D"\)/);
+    await expect(fitTable(parseCsv('N,D,loss\n1,2,3\n', 'tiny.csv'), { kind: 'parametric', dropHighest: 3 })).rejects.toThrow(/dropHighest: out of range \(got 3\)/);
   });
 });
