@@ -1,4 +1,4 @@
-// Error classes shared by every layer (STYLE.md §5.6 habit 11): messages name what was expected,
+// Error classes shared by every layer (docs/architecture.md#habits): messages name what was expected,
 // what was got, and how to fix it. `assert` is for invariants only; these are for user input.
 
 /** A user-supplied value (config field, CLI flag, CSV column) is invalid. */

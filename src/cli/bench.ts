@@ -1,4 +1,4 @@
-// `moelab bench`: training speed of the reference step on the active backend (issue #10), the
+// `moelab bench`: training speed of the reference step on the active backend, the
 // backend's matmul GFLOP/s on the step's shapes, the share of the machine's peak, the kernels in
 // use, and the fitting-core benchmark. scripts/bench-vs-torch.sh reads `--json`. With `--config`
 // the step is that run config's model at its batch size instead (e.g. a sweep's tiny models, whose

@@ -1,4 +1,4 @@
-// `moelab reproduce [FILE] --preset quick|full`: the paper reproduction end to end (issue #7):
+// `moelab reproduce [FILE] --preset quick|full`: the paper reproduction end to end:
 // sweep → fit → confirmation → report with the side-by-side table. Rerunning continues where it
 // stopped (finished runs are skipped, interrupted ones resume).
 import { Option, type Command } from 'commander';

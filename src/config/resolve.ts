@@ -1,4 +1,4 @@
-// User* → Resolved* (STYLE.md §5.6 habit 1): the one place derived fields are filled in.
+// User* → Resolved* (docs/architecture.md#habits): the one place derived fields are filled in.
 import type { ParsedModelConfig } from './schema.ts';
 
 /** A model config with every derived field explicit. */

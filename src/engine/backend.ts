@@ -1,10 +1,10 @@
-// The engine layer: the one module that knows TensorFlow.js backends exist (STYLE.md §5.1).
+// The engine layer: the one module that knows TensorFlow.js backends exist (docs/architecture.md#public-api).
 // It chooses a backend, initialises it, and reports what it chose. Everything else imports
 // `@tensorflow/tfjs` and uses whatever backend is active.
 //
 // Order for `auto` (fastest first): tfjs-node-gpu → tfjs-node → wasm → cpu. The two native
 // packages are optionalDependencies: their install downloads libtensorflow, which fails on
-// machines without internet, and npm then drops them silently (STACK.md), so the choice is
+// machines without internet, and npm then drops them silently (docs/references.md#engine-rules), so the choice is
 // logged at run time.
 import { createRequire } from 'node:module';
 import { availableParallelism } from 'node:os';
@@ -283,7 +283,7 @@ function describe(
  * NOTE: the product is disposed explicitly, never by returning `dataSync()` from `tf.tidy`:
  * tidy walks its return value looking for tensors (tfjs-core `getTensorsInContainer` iterates
  * every key of a returned typed array into a Set), which costs ~4–12 ms for 65,536 floats and
- * made this probe report 2.5 instead of ~40 GFLOP/s on 256³ (issue #10). Training code, which
+ * made this probe report 2.5 instead of ~40 GFLOP/s on 256³. Training code, which
  * returns tensors from tidy, is unaffected; never return large arrays from a tidy.
  */
 export function probeMatmulGflops(

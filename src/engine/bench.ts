@@ -1,4 +1,4 @@
-// Training-speed benchmark (issue #10): tokens/s and model GFLOP/s of one full training step
+// Training-speed benchmark: tokens/s and model GFLOP/s of one full training step
 // (forward, backward, AdamW update) on the fixed reference workload, the backend's 2-D matmul
 // GFLOP/s on the step's shapes, and which kernels were active. `moelab bench` prints it;
 // scripts/bench-vs-torch.sh sets it beside bench/torch_step.py (the same step in PyTorch).
@@ -17,10 +17,10 @@ import { probeMatmulGflops } from './backend.ts';
 import { timeKernels, type KernelTime } from './kernel-timer.ts';
 
 /**
- * The reference workload (issue #10; keep it fixed so numbers compare across time): vocab 256,
+ * The reference workload (keep it fixed so numbers compare across time): vocab 256,
  * d_model 128, 2 layers, 4 heads (head dim 32), seq 128, batch 16, MoE with 4 specialized experts
  * top-1 + 1 shared expert, expert FFN 512, RMSNorm, AdamW, float32. The model's experts are SwiGLU
- * (PAPER.md §5.1), so an expert has 3 matrices, not the 2 of the SiLU MLP in STACK.md's table;
+ * (docs/references.md#moe-structure), so an expert has 3 matrices, not the 2 of the SiLU MLP in the reference step of docs/references.md#engine-rules;
  * capacity is unlimited (no token dropped), as in the PyTorch peer.
  */
 export const REFERENCE_WORKLOAD = {

@@ -1,4 +1,4 @@
-// Data-movement kernels for the wasm backend that work on the wasm heap directly (issue #10).
+// Data-movement kernels for the wasm backend that work on the wasm heap directly.
 // Stock tfjs-backend-wasm 4.22 makes these far slower than a memory copy (measured on the
 // reference step's shapes, 2 cores):
 // - Slice (and SplitV, built on it) first copies the *whole input* out of the heap with readSync,

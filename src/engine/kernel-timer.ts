@@ -1,4 +1,4 @@
-// Per-kernel wall and CPU time of a piece of work on the active backend (issue #10: "measure what pays").
+// Per-kernel wall and CPU time of a piece of work on the active backend ("measure what pays").
 // Every registered kernel of the backend is wrapped with a timer while `f` runs, then the original
 // registrations are restored. Unlike tf.profile, nothing is double counted: tf.customGrad scopes
 // are not kernels, and kernels that call other kernels' functions directly (wasm BatchMatMul →

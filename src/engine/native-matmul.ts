@@ -1,9 +1,9 @@
-// Optional native matmul for the wasm backend (issue #10): the Node-API addon in native/ (OpenBLAS
+// Optional native matmul for the wasm backend: the Node-API addon in native/ (OpenBLAS
 // `cblas_sgemm`) registered as the wasm backend's BatchMatMul kernel. It runs on views into the
 // wasm heap (no copies), handles transposeA/B and batch broadcasting, and hands anything else
 // (non-float32 inputs) to the stock wasm kernel. Why it matters: tfjs 4.22's wasm BatchMatMul only
 // uses XNNPACK for rank-2 products without transpose flags; every transposed or batched product
-// (all of backprop, all of attention) falls to a scalar loop at ~1 GFLOP/s (STACK.md).
+// (all of backprop, all of attention) falls to a scalar loop at ~1 GFLOP/s (docs/references.md#engine-rules).
 //
 // Built by scripts/build-native.sh (run by scripts/setup.sh when cc + libopenblas-dev exist).
 // Only the engine layer imports this module.

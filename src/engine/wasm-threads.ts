@@ -1,4 +1,4 @@
-// Multi-threaded wasm (XNNPACK's pthreadpool over worker_threads) in Node (issue #10).
+// Multi-threaded wasm (XNNPACK's pthreadpool over worker_threads) in Node.
 //
 // tfjs-backend-wasm 4.22 never picks its threaded binary in Node: the WASM_HAS_MULTITHREAD_SUPPORT
 // flag returns false there (tfjs issue 3830), and even when forced, its loader hands Emscripten

@@ -1,5 +1,5 @@
-// The fitting-core benchmark (issue #5; run by `moelab bench`): the full 4,500-start Chinchilla
-// grid on the 240 points of Epoch's CSV (METHODS.md §2), as Hoffmann et al. / Epoch fit it. SciPy's
+// The fitting-core benchmark (run by `moelab bench`): the full 4,500-start Chinchilla
+// grid on the 240 points of Epoch's CSV (docs/references.md#chinchilla-approach-3), as Hoffmann et al. / Epoch fit it. SciPy's
 // L-BFGS-B needs about 23 minutes single-threaded for the same grid.
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';

@@ -1,8 +1,8 @@
 // Training-compute formulas C = a·N·D + b·D and the fit of (a, b) from (N, D, C) rows.
 //   N  activated parameters, D training tokens, C training FLOPs
 //   6ND:      a = 6, b = 0                     (Kaplan et al. 2020; Chinchilla App. F)
-//   hunyuan:  a = 9.59, b = 2.3e8              (Hunyuan-Large, PAPER.md §1.1; UNCONFIRMED constants)
-// PAPER.md §1.1 argues the paper's (a, b) is a linear fit of exact per-token FLOPs across its model
+//   hunyuan:  a = 9.59, b = 2.3e8              (Hunyuan-Large, docs/references.md#compute-formula; UNCONFIRMED constants)
+// docs/references.md#compute-formula argues the paper's (a, b) is a linear fit of exact per-token FLOPs across its model
 // family; fitComputeFormula re-derives (a, b) for moelab's own family from runs whose exact
 // computeFlops are known. (The per-token `flopsPerToken ≈ a·N + b` fit over a model family without
 // runs is src/model/count.ts's fitComputeCoefficients.)

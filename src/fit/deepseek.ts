@@ -1,4 +1,4 @@
-// DeepSeek hyperparameter scaling laws (DeepSeek-AI 2024, arXiv:2401.02954 §3.1; METHODS.md §3.2):
+// DeepSeek hyperparameter scaling laws (DeepSeek-AI 2024, arXiv:2401.02954 §3.1; docs/references.md#deepseek):
 //   η_opt(C) = kLr·C^aLr,   B_opt(C) = kBatch·C^aBatch      (B in tokens, C in FLOPs)
 // Procedure: at each budget, a grid of (batch, lr) runs; every run whose loss is within 0.25% of
 // the budget's minimum is "near-optimal"; both power laws are fitted (least squares in log space)
@@ -10,7 +10,7 @@ import { fitPowerLaw, evalPowerLaw, type PowerLaw } from './linear.ts';
 import { fmt, groupIds, groupIndices, requirePositive } from './points.ts';
 import { bootstrapSummary, prefixKeys, relError, withIntervals, type FitResultBase, type HeldOutRow } from './record.ts';
 
-/** DeepSeek LLM's published laws (METHODS.md §3.2; secondary sources agree). */
+/** DeepSeek LLM's published laws (docs/references.md#deepseek; secondary sources agree). */
 export const DEEPSEEK_PUBLISHED = Object.freeze({
   lr: Object.freeze({ k: 0.3118, a: -0.125 }),
   batch: Object.freeze({ k: 0.292, a: 0.3271 }),

@@ -1,4 +1,4 @@
-// Approach 1, the envelope of training curves (Hoffmann et al. 2022 §3.1; METHODS.md §1.2):
+// Approach 1, the envelope of training curves (Hoffmann et al. 2022 §3.1; docs/references.md#chinchilla-approach-1):
 // interpolate every run's loss against training FLOPs, and at each of K log-spaced FLOP values
 // take the run with the lowest loss → (C, N_opt, D_opt); then N_opt = kN·C^a and D_opt = kD·C^b by
 // least squares in log space. Chinchilla used K = 1,500.

@@ -1,7 +1,7 @@
 // The registry of built-in functional forms, each with NAMED parameters, the parameterisation the
 // optimiser works in, and an analytic gradient of ln(prediction) in that parameterisation.
 //
-// Symbols (STYLE.md §5.4; the only place besides model/count.ts where they appear):
+// Symbols (docs/architecture.md#naming; the only place besides model/count.ts where they appear):
 //   N  parameters of the model (moelab passes ACTIVATED parameters unless told otherwise)
 //   D  training tokens          C  training FLOPs          L  loss (nats/token)
 //   E  irreducible loss         A, B, alpha, beta  the Chinchilla coefficients and exponents
@@ -9,7 +9,7 @@
 //
 // Every fit here minimises Σ Huber_δ(ln L̂ − ln L) (or least squares on the same log residuals), so
 // a form supplies ln L̂ and ∂ln L̂/∂θ. Positive coefficients live in log space and sums of positive
-// terms are evaluated with log-sum-exp (Hoffmann et al. 2022, App. D.2; METHODS.md §1.4), which
+// terms are evaluated with log-sum-exp (Hoffmann et al. 2022, App. D.2; docs/references.md#chinchilla-approach-3), which
 // keeps exp() from overflowing at the 4,500-start grid's extreme corners.
 
 export interface Form {
@@ -224,7 +224,7 @@ export const powerLawForm: Form = {
 };
 
 // ---------------------------------------------------------------------------------------------
-// Surge curve (Li et al. 2024, Eq. 2; PAPER.md §3.1): best LR against batch size B (tokens)
+// Surge curve (Li et al. 2024, Eq. 2; docs/references.md#surge): best LR against batch size B (tokens)
 //   ε_opt(B) = 2·ε_max / (sqrt(B_noise/B) + sqrt(B/B_noise))
 // θ = (ln ε_max, ln B_noise); with u = ½(ln B_noise − ln B):
 //   ln ε̂ = ln 2 + ln ε_max − ln(e^u + e^−u),   ∂/∂ln B_noise = −½·tanh(u)
@@ -265,7 +265,7 @@ export function surgeExpertLrRatio(u: number, n: number): number {
 
 // ---------------------------------------------------------------------------------------------
 // Steps to a target loss against batch size (McCandlish et al. 2018; Li et al. 2024 §3.2;
-// METHODS.md §4.1–4.2): the S–E trade-off (S/S_min − 1)(E/E_min − 1) = 1 with E = S·B gives
+// docs/references.md#surge-estimation): the S–E trade-off (S/S_min − 1)(E/E_min − 1) = 1 with E = S·B gives
 //   S(B) = S_min·(1 + B_noise/B),   B_noise = E_min/S_min   (B in tokens, S in optimizer steps)
 // θ = (ln S_min, ln B_noise); with t = ln B_noise − ln B:
 //   ln Ŝ = ln S_min + softplus(t),   ∂/∂ln S_min = 1,   ∂/∂ln B_noise = sigmoid(t)
@@ -296,7 +296,7 @@ export function stepsAtBatch(batchTokens: number, sMin: number, bNoise: number):
 }
 
 // ---------------------------------------------------------------------------------------------
-// Compute formula C = a·N·D + b·D (PAPER.md §1.1; Hunyuan-Large: a = 9.59, b = 2.3e8).
+// Compute formula C = a·N·D + b·D (docs/references.md#compute-formula; Hunyuan-Large: a = 9.59, b = 2.3e8).
 // Natural space (a, b may be any sign in principle); ln Ĉ = ln(a·N·D + b·D).
 
 export const computeLinearForm: Form = {

@@ -1,5 +1,5 @@
 // Huber loss (Huber 1964), the robust objective of the Chinchilla fit (Hoffmann et al. 2022,
-// App. D.2; METHODS.md §1.4): quadratic for |r| ≤ δ, linear beyond, continuous first derivative.
+// App. D.2; docs/references.md#chinchilla-approach-3): quadratic for |r| ≤ δ, linear beyond, continuous first derivative.
 //   Huber_δ(r) = r²/2            |r| ≤ δ
 //              = δ·(|r| − δ/2)   otherwise
 // Objectives built on it are SUMMED over points, never averaged: the mean shrinks the gradient by

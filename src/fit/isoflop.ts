@@ -1,10 +1,10 @@
-// Approach 2, isoFLOP profiles (Hoffmann et al. 2022 §3.2; METHODS.md §1.3; PAPER.md §2, §9):
+// Approach 2, isoFLOP profiles (Hoffmann et al. 2022 §3.2; docs/references.md#chinchilla-approach-2; docs/references.md#isoflop-design, docs/references.md#reproduction-needs):
 //   per budget C:   L ≈ p0 + p1·u + p2·u²,  u = ln N   →  N_opt = exp(−p1/(2·p2)), L_min = L(N_opt)
 //                   D_opt from the budget's own runs (ln D linear in ln N, exact when D = C/(a·N + b))
 //                   or from the compute formula when runs lack D
 //   across budgets: N_opt = kN·C^a,  D_opt = kD·C^b,  L_min = kL·C^c   (least squares in log space)
 //   flat optimum:   sizes whose fitted loss is within ΔL of L_min: u ∈ u* ± sqrt(ΔL/p2)
-//                   (the paper picks 52B/7T inside the flat region around 58.1B/5.6T; PAPER.md §2.2)
+//                   (the paper picks 52B/7T inside the flat region around 58.1B/5.6T; docs/references.md#isoflop-design)
 // Symbols: N activated parameters, D tokens, C the budget in FLOPs, L loss (nats/token).
 import { DataError } from '../errors.ts';
 import { dropEdgeGroups, NoInteriorMinimumError, type EdgePolicy } from './edges.ts';

@@ -1,4 +1,4 @@
-// Approach 3 (Hoffmann et al. 2022 §3.3, App. D.2; METHODS.md §1.4): the parametric loss
+// Approach 3 (Hoffmann et al. 2022 §3.3, App. D.2; docs/references.md#chinchilla-approach-3): the parametric loss
 //   L(N, D) = E + A/N^alpha + B/D^beta
 // fitted by Σ Huber_δ(LSE(a − alpha·ln N, b − beta·ln D, e) − ln L), δ = 1e-3, L-BFGS from each of
 // the 4,500 grid points, best kept; then the compute-optimal allocation in closed form (Eq. 4):
@@ -23,9 +23,9 @@ export interface ChinchillaParams {
   beta: number;
 }
 
-/** Hoffmann et al.'s published fit, rounded as in the paper body (METHODS.md §1.4). */
+/** Hoffmann et al.'s published fit, rounded as in the paper body (docs/references.md#chinchilla-approach-3). */
 export const CHINCHILLA_PAPER_ROUNDED: ChinchillaParams = Object.freeze({ E: 1.69, A: 406.4, B: 410.7, alpha: 0.34, beta: 0.28 });
-/** The same fit unrounded, from the paper's TeX source (as used by Epoch; METHODS.md §1.4). */
+/** The same fit unrounded, from the paper's TeX source (as used by Epoch; docs/references.md#chinchilla-approach-3). */
 export const CHINCHILLA_PAPER_UNROUNDED: ChinchillaParams = Object.freeze({
   E: Math.exp(0.5267228),
   A: Math.exp(6.0073404),
@@ -39,7 +39,7 @@ export function chinchillaLoss(p: ChinchillaParams, N: number, D: number): numbe
 }
 
 /**
- * The initialisation grid of Hoffmann et al. App. D.2 (as replicated by Epoch, METHODS.md §1.4),
+ * The initialisation grid of Hoffmann et al. App. D.2 (as replicated by Epoch, docs/references.md#chinchilla-approach-3),
  * in fit order (e, a, b, alpha, beta): e ∈ {−1, −.5, 0, .5, 1}, a, b ∈ {0, 5, …, 25},
  * alpha, beta ∈ {0, .5, 1, 1.5, 2} → 4,500 starts.
  */

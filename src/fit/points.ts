@@ -1,5 +1,5 @@
 // Input checks and grouping shared by the fits. Every refusal names the row, the field, the value
-// and what to do about it (STYLE.md §5.6 habit 11).
+// and what to do about it (docs/architecture.md#habits).
 import { DataError, formatValue } from '../errors.ts';
 
 /** Round to `digits` significant figures (budget bucketing: 1.02e18 and 0.98e18 → 1.0e18). */

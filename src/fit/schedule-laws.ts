@@ -1,5 +1,5 @@
 // Schedule-aware loss laws: loss as a function of the whole learning-rate history, fitted on some
-// schedules and used to predict the loss curve of another (METHODS.md §5.4, §5.5).
+// schedules and used to predict the loss curve of another (docs/references.md#tissue, docs/references.md#multi-power).
 //
 // Tissue, Wang & Wang 2024 (arXiv:2408.11029), momentum form:
 //   L(s) = L0 + A·S1(s)^(−alpha) − C·S2(s)
@@ -369,7 +369,7 @@ export function evaluateMultiPower(th: ArrayLike<number>, c: PreparedCurve, pred
 
 export const SCHEDULE_LAWS: Readonly<Record<ScheduleLawName, ScheduleLaw>> = Object.freeze({ multipower: multiPowerLaw, tissue: tissueLaw });
 
-/** Official MPL parameters (thu-yao-01-luo/MultiPowerLaw config.py; METHODS.md §5.5). */
+/** Official MPL parameters (thu-yao-01-luo/MultiPowerLaw config.py; docs/references.md#multi-power). */
 export const MPL_OFFICIAL_PARAMS: Readonly<Record<'25M' | '100M' | '400M', Record<string, number>>> = Object.freeze({
   '25M': { L0: 3.04045406, A: 0.52468604, alpha: 0.50786857, B: 363.78751622, C: 2.06560812, beta: 0.58279013, gamma: 0.64142257 },
   '100M': { L0: 2.6514477, A: 0.60115152, alpha: 0.45295811, B: 437.9464276, C: 2.13245612, beta: 0.59785199, gamma: 0.65523644 },

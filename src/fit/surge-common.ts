@@ -19,7 +19,7 @@ export function fmtTokens(x: number): string {
   return Number.isInteger(x) && Math.abs(x) < 1e5 ? String(x) : fmt(x);
 }
 
-/** lr_specialized / lr_shared = ε_opt(B/n)/ε_opt(B) = sqrt(n)(1+u)/(n+u) with u = B/B_noise (PAPER.md §3.2). */
+/** lr_specialized / lr_shared = ε_opt(B/n)/ε_opt(B) = sqrt(n)(1+u)/(n+u) with u = B/B_noise (docs/references.md#expert-lr). */
 export function expertLrRatio(batchTokens: number, bNoise: number, numExperts: number, topK: number): number {
   return surgeExpertLrRatio(batchTokens / bNoise, numExperts / topK);
 }

@@ -1,5 +1,5 @@
-// Surge fit by steps to a target loss (Li et al. 2024 §3.2 with McCandlish et al. 2018; METHODS.md
-// §4): one training curve per run, constant LR after warmup. Result type and shared pieces in
+// Surge fit by steps to a target loss (Li et al. 2024 §3.2 with McCandlish et al. 2018;
+// docs/references.md#surge-estimation): one training curve per run, constant LR after warmup. Result type and shared pieces in
 // surge.ts.
 //   per run:           S = optimizer steps until the smoothed train loss reaches the target (stepsToTarget)
 //   per batch size B:  ln S ≈ q0 + q1·ln η + q2·(ln η)²  →  η_best(B) at the vertex, S_min(B) = exp(vertex)

@@ -1,5 +1,5 @@
 // Surge fit of the optimal learning rate against batch size (Li et al. 2024 "Surge Phenomenon",
-// Eq. 2 / Theorem 3; METHODS.md §4; PAPER.md §3): the result type both methods share (SurgeFit,
+// Eq. 2 / Theorem 3; docs/references.md#surge-estimation; docs/references.md#surge): the result type both methods share (SurgeFit,
 // `method` says which), the pieces they share, and method 'final-loss' (one final loss per run).
 // Method 'steps-to-target' (Li et al. §3.2) is in surge-steps.ts.
 //
@@ -10,7 +10,7 @@
 //   At a fixed token budget this cannot identify B_noise (bigger batches get fewer steps, so their
 //   best LR keeps rising), which is why the second method exists.
 //
-// Both: expert LR (PAPER.md §3.2): a specialized expert of a top-k-of-E MoE sees B·k/E tokens, so
+// Both: expert LR (docs/references.md#expert-lr): a specialized expert of a top-k-of-E MoE sees B·k/E tokens, so
 //   lr_specialized / lr_shared = ε_opt(B·k/E) / ε_opt(B) = sqrt(n)·(1+u)/(n+u), n = E/k, u = B/B_noise.
 // Symbols: B batch size in tokens, η (lr) peak learning rate, ε_max the peak of the surge curve.
 import { DataError } from '../errors.ts';

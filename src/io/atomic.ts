@@ -1,4 +1,4 @@
-// Atomic artefact writes (STYLE.md §5.6 habit 8): write a temp file beside the target, fsync,
+// Atomic artefact writes (docs/architecture.md#habits): write a temp file beside the target, fsync,
 // rename. A reader never sees a half-written file, and a killed writer leaves only a *.tmp-*.
 import { closeSync, fsyncSync, mkdirSync, openSync, renameSync, writeSync, appendFileSync, readFileSync, existsSync } from 'node:fs';
 import { dirname, basename, join } from 'node:path';

@@ -1,4 +1,4 @@
-// The results/ layout (STYLE.md §5.3) and the record types every stage exchanges. This is the only
+// The results/ layout (docs/architecture.md#results-layout) and the record types every stage exchanges. This is the only
 // module that knows paths inside a sweep or run folder.
 //
 //   results/<sweep>/
@@ -98,7 +98,7 @@ export interface RunConfigRecord {
   dataset?: DatasetInfo;
 }
 
-/** One line of metrics.jsonl (flat camelCase, STYLE.md §5.4). */
+/** One line of metrics.jsonl (flat camelCase, docs/architecture.md#naming). */
 export interface MetricRow {
   step: number;
   tokens: number;

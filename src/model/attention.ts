@@ -1,5 +1,5 @@
 // Causal self-attention with RoPE (NTK-α base), optional QK-RMSNorm after RoPE, GQA and CLA
-// (PAPER.md §6.1, §7). Two implementations with the same weights and results:
+// (docs/references.md#attention, docs/references.md#configuration). Two implementations with the same weights and results:
 // - fast: projections on 2-D activations; scores, softmax and values as one custom op over
 //   (batch, kv-head) blocks (the h/g query heads sharing a KV head are stacked into one
 //   [(h/g)·T, d_h] block; kernels.ts blockAttention: a rank-2 product per block, hand-written
@@ -9,7 +9,7 @@
 //
 // CLA: an owner layer (i % claShareFactor = 0) projects K/V and returns them as SharedKv; the next
 // layers reuse them. What is shared is K after RoPE but before the key norm, and V — each layer
-// applies its own key norm (PAPER.md §6.1: each consuming layer has its own key_layernorm; RoPE
+// applies its own key norm (docs/references.md#attention: each consuming layer has its own key_layernorm; RoPE
 // positions are the same in every layer, so rotating once is exact).
 import * as tf from '@tensorflow/tfjs';
 import { blockAttention, linear, rmsNorm } from './kernels.ts';

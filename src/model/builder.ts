@@ -1,13 +1,13 @@
-// Sizing a Hunyuan-like MoE to a target parameter count, for sweeps (PAPER.md §9 "Reference
+// Sizing a Hunyuan-like MoE to a target parameter count, for sweeps (docs/references.md#reproduction-needs "Reference
 // configs"): the released model's ratios, scaled down sensibly for tiny models.
 //
-//   Hunyuan-Large (PAPER.md §7)        this builder (defaults)
+//   Hunyuan-Large (docs/references.md#configuration)        this builder (defaults)
 //   1 shared + 16 experts, top-1       same (numSharedExperts, numExperts, topK)
 //   expert dFf / dModel = 2.86         ffnRatio 2.86, dFf rounded to a multiple of 16
 //   numHeads / numKvHeads = 10         kvRatio 10: the divisor of numHeads nearest numHeads/10
 //   headDim 80 at dModel 6400          16 below dModel 128, 32 below 512, 64 below 2048, else 128;
 //                                      even head counts preferred
-//   dModel / numLayers = 100           aspectRatio 64 (PAPER.md §1.1: 64–128 for the small family)
+//   dModel / numLayers = 100           aspectRatio 64 (docs/references.md#compute-formula: 64–128 for the small family)
 //   CLA 2, QK-norm, tied embeddings    same
 import type { ParsedModelConfig, UserModelConfig } from '../config/schema.ts';
 import { ModelConfigSchema } from '../config/schema.ts';

@@ -2,7 +2,7 @@
 // functions on a ResolvedModelConfig; no tensors). Every scaling law is measured in these numbers,
 // and test/model/transformer.test.ts checks them against the real tf.Variable sizes.
 //
-// Symbols (PAPER.md §1, §6.2, §9):
+// Symbols (docs/references.md#compute-formula, docs/references.md#attention, docs/references.md#reproduction-needs):
 //   N  parameters of a named kind (see ParamKind; the paper's N is *activated* parameters)
 //   D  training tokens
 //   C  training FLOPs
@@ -168,7 +168,7 @@ export function flopsPerToken(config: ResolvedModelConfig, options: FlopOptions 
 export type ComputeFormulaName = '6ND' | 'hunyuan' | 'exact';
 export const COMPUTE_FORMULA_NAMES: readonly ComputeFormulaName[] = ['6ND', 'hunyuan', 'exact'];
 
-/** The paper's fit C ≈ 9.59·N·D + 2.3e8·D, N = activated parameters (PAPER.md §1.1, UNCONFIRMED). */
+/** The paper's fit C ≈ 9.59·N·D + 2.3e8·D, N = activated parameters (docs/references.md#compute-formula, UNCONFIRMED). */
 export const HUNYUAN_COMPUTE = { a: 9.59, b: 2.3e8 } as const;
 
 export interface ComputeOptions extends FlopOptions {
@@ -216,7 +216,7 @@ export interface ComputeFit {
 
 /**
  * Least-squares fit of exact training FLOPs per token against N over a model family:
- * flopsPerToken ≈ a·N + b. PAPER.md §1.1 hypothesises that the paper's 9.59 / 2.3e8 are such a
+ * flopsPerToken ≈ a·N + b. docs/references.md#compute-formula hypothesises that the paper's 9.59 / 2.3e8 are such a
  * fit over its 10M–1B family; this re-derives the analogue for our own family and seqLen.
  */
 export function fitComputeCoefficients(
@@ -259,7 +259,7 @@ export function fitComputeCoefficients(
 }
 
 // ---------------------------------------------------------------------------------------------
-// KV cache (PAPER.md §6.2)
+// KV cache (docs/references.md#attention)
 
 export interface KvOptions {
   /** Bytes per cached element (bf16 = 2, the paper's table). */

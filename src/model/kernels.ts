@@ -1,6 +1,6 @@
 // Kernel-level helpers of the fast path: every tensor op of the model that is not a stock tf.js op
 // with a stock gradient lives here, so speed work (native matmul, fused elementwise kernels) has one
-// place to change. The rules (STACK.md "Training engine", re-measured on this machine's wasm
+// place to change. The rules (docs/references.md#engine-rules, re-measured on this machine's wasm
 // backend, tf.js 4.22, reference step; numbers in docs/model.md):
 // - activations stay 2-D [tokens, width]; every product is a rank-2 matMul without transpose
 //   flags (wasm's XNNPACK fast path; flagged and batched products run 10–30× slower there):

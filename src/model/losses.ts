@@ -15,7 +15,7 @@ export function crossEntropy(logits: tf.Tensor2D, targets: Int32Array, impl: 'fa
 }
 
 /**
- * Load-balancing loss l_aux = E · Σ_e f_e · P̄_e (PAPER.md §5.4, the released code's form; Switch
+ * Load-balancing loss l_aux = E · Σ_e f_e · P̄_e (docs/references.md#aux-loss, the released code's form; Switch
  * Transformer eqs. 4–6 for top-1): P̄_e = mean over tokens of the router probability of e,
  * f_e = fraction of tokens that chose e among their top-k (a constant: no gradient flows through
  * the argmax). Under perfectly uniform routing it equals k (1 for top-1); the top-k form

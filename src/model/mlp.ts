@@ -1,5 +1,5 @@
 // The SwiGLU MLP: the dense FFN, each shared expert and each specialized expert
-// (PAPER.md §5.1: down(silu(gate(x)) ⊙ up(x)), no bias).
+// (docs/references.md#moe-structure: down(silu(gate(x)) ⊙ up(x)), no bias).
 import * as tf from '@tensorflow/tfjs';
 import { swiglu } from './kernels.ts';
 

@@ -1,4 +1,4 @@
-// The MoE layer (PAPER.md §5): shared experts every token passes through, plus E specialized SwiGLU
+// The MoE layer (docs/references.md#moe-structure): shared experts every token passes through, plus E specialized SwiGLU
 // experts behind an fp32 softmax router without bias. One pipeline of named steps:
 //   route → capacity (+ overflow policy) → dispatch → experts → combine
 // It returns { output, aux } — losses and routing diagnostics as data, no hidden global state.
@@ -7,7 +7,7 @@
 // router probabilities; the combine weights stay differentiable functions of those probabilities.
 // Two dispatch implementations give the same numbers:
 // - fast: tokens are permuted so each expert's rows are contiguous (counting sort), one gather in,
-//   each expert's 2-D products on its slice, one gather-based scatter-add back (STACK.md);
+//   each expert's 2-D products on its slice, one gather-based scatter-add back (docs/references.md#engine-rules);
 //   top-k > 1 lists each token once per kept choice;
 // - reference: every expert runs on every token and a [tokens, E] combine matrix masks the result.
 import * as tf from '@tensorflow/tfjs';
@@ -74,9 +74,9 @@ function route(x: tf.Tensor2D, w: MoeWeights, settings: MoeSettings, options: Mo
 }
 
 /**
- * Combine weights per (token, expert) [tokens, E]: top-1 uses the raw probability (PAPER.md §5.1);
+ * Combine weights per (token, expert) [tokens, E]: top-1 uses the raw probability (docs/references.md#moe-structure);
  * top-k > 1 renormalises by the sum of the token's original top-k probabilities. A recycled token
- * is weighted by its probability for the new expert (PAPER.md §5.3).
+ * is weighted by its probability for the new expert (docs/references.md#recycle-routing).
  */
 function gateSource(routerProbs: tf.Tensor2D, plan: RoutingPlan): tf.Tensor2D {
   if (plan.topK === 1) return routerProbs;

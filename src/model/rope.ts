@@ -1,4 +1,4 @@
-// Rotary position embeddings (RoPE) with Hunyuan's dynamic NTK-α base (PAPER.md §7), as pure
+// Rotary position embeddings (RoPE) with Hunyuan's dynamic NTK-α base (docs/references.md#configuration), as pure
 // functions on typed arrays. The tensor code in attention.ts turns these tables into constants.
 //
 // Layout is the "rotate half" convention of the Hunyuan / HF Llama code: for a head vector x of
@@ -7,7 +7,7 @@
 
 /**
  * NTK-α scaled base: base' = θ · α^(headDim / (headDim − 2)) (HunYuanDynamicNTKAlphaRotaryEmbedding,
- * PAPER.md §7). α = 1 gives plain RoPE. Hunyuan-Large pretrain: 10000 · 1e5^(80/78) ≈ 1.34e9.
+ * docs/references.md#configuration). α = 1 gives plain RoPE. Hunyuan-Large pretrain: 10000 · 1e5^(80/78) ≈ 1.34e9.
  */
 export function ropeBase(theta: number, ntkAlpha: number, headDim: number): number {
   return theta * ntkAlpha ** (headDim / (headDim - 2));

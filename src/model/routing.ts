@@ -11,7 +11,7 @@ export type OverflowPolicy = 'drop' | 'recycle' | 'none';
 
 /**
  * Expert capacity = floor(max(k, k·T/E) · capacityFactor) assignments per expert for a group of
- * T tokens (PAPER.md §5.2, later Tencent code). capacityFactor = Infinity gives Infinity.
+ * T tokens (docs/references.md#capacity, later Tencent code). capacityFactor = Infinity gives Infinity.
  */
 export function expertCapacity(numTokens: number, numExperts: number, topK: number, capacityFactor: number): number {
   if (!Number.isFinite(capacityFactor)) return Infinity;
@@ -70,7 +70,7 @@ function topKOf(probs: ArrayLike<number>, offset: number, numExperts: number, k:
 }
 
 /**
- * Route tokens (PAPER.md §5.3):
+ * Route tokens (docs/references.md#recycle-routing):
  * 1. each token's top-k experts by router probability;
  * 2. capacity: assignments are served first-come in (rank j, token index) order, so every token's
  *    first choice is served before any second choice; beyond `capacity` an assignment overflows;

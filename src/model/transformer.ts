@@ -22,7 +22,7 @@ import { ropeBase } from './rope.ts';
 import type { LossOutput, MoeLayerStats, MoeLm, NamedParam, ParamGroup } from './types.ts';
 
 export interface CreateMoeLmOptions {
-  /** "fast" (default): the STACK.md kernels; "reference": stock tf ops, for equivalence tests. */
+  /** "fast" (default): the docs/references.md#engine-rules kernels; "reference": stock tf ops, for equivalence tests. */
   impl?: Impl;
 }
 
@@ -55,7 +55,7 @@ interface ModelWeights {
 
 /**
  * Every weight, with a stable name and its optimiser group. Linear and embedding weights are drawn
- * from normal(0, initStd) (PAPER.md §5.5), each from its own RNG stream deriveSeed(seed, name), so
+ * from normal(0, initStd) (docs/references.md#init), each from its own RNG stream deriveSeed(seed, name), so
  * a weight's values do not depend on which other weights exist; norm gains start at 1.
  */
 function createWeights(c: ResolvedModelConfig, seed: number): { weights: ModelWeights; params: NamedParam[] } {

@@ -5,8 +5,8 @@ import type { ResolvedModelConfig } from '../config/resolve.ts';
 import type { Rng } from '../util/rng.ts';
 
 /**
- * Parameter groups (issue #3): the optimiser gives `specializedExperts` its own learning rate
- * (PAPER.md §3.2) and skips weight decay where `decay` is false (norms).
+ * Parameter groups: the optimiser gives `specializedExperts` its own learning rate
+ * (docs/references.md#expert-lr) and skips weight decay where `decay` is false (norms).
  */
 export type ParamGroup =
   | 'embedding'

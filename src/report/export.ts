@@ -1,5 +1,5 @@
 // Static export of a generated report through Debian chromium driven by playwright-core
-// (STACK.md "Plots"): one browser, one loaded page, then Plotly.toImage per figure (~0.1 s each)
+// (docs/references.md#plots): one browser, one loaded page, then Plotly.toImage per figure (~0.1 s each)
 // and page.pdf for the whole report. Never `npx playwright install`: the browser is the system's.
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -9,7 +9,7 @@ import { FIGURE_HEIGHT, FIGURE_WIDTH } from './figure.ts';
 
 export const DEFAULT_CHROMIUM = '/usr/bin/chromium';
 
-/** Flags from STACK.md: headless without a sandbox or GPU, and no background network traffic. */
+/** Flags from docs/references.md#plots: headless without a sandbox or GPU, and no background network traffic. */
 export const CHROMIUM_ARGS = [
   '--headless',
   '--no-sandbox',

@@ -1,6 +1,6 @@
 // The figure contract of the report: every figure is a pure function of run records and fits that
 // returns a FigureSpec (Plotly traces + layout, no I/O). The page renders specs; the build writes
-// each spec's JSON beside the report (STYLE.md §5.6 habit 8: every figure ships with its data).
+// each spec's JSON beside the report (docs/architecture.md#habits: every figure ships with its data).
 // Colours, labels and axis styles live here, never in run or fit records (habit 9).
 import type { Data, Layout } from 'plotly.js-dist-min';
 

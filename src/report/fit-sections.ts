@@ -32,7 +32,7 @@ export type LoadedFit = AnalysisFit;
 
 
 // ---------------------------------------------------------------------------------------------
-// Runs → fit rows (pure). N is activated parameters (the paper's N, PAPER.md §1.1); D the tokens
+// Runs → fit rows (pure). N is activated parameters (the paper's N, docs/references.md#compute-formula); D the tokens
 // trained; loss the final validation loss of finished runs (diverged and unfinished runs left out).
 
 function finished(runs: RunRecord[]): (RunRecord & { loss: number })[] {
@@ -160,7 +160,7 @@ export function buildFitSections(records: SweepRecords, fits: LoadedFit[], warni
       const figures = [isoflopFigure(iso), powerLawFigure(iso, 'N_opt', t), powerLawFigure(iso, 'D_opt', t), powerLawFigure(iso, 'L_min', t)];
       const notes = [
         `Power laws (isoFLOP, Approach 2): N_opt ∝ C^${ciText(iso.powerLaws.N_opt.exponent)}, D_opt ∝ C^${ciText(iso.powerLaws.D_opt.exponent)}, L_min ∝ C^${ciText(iso.powerLaws.L_min.exponent)}.`,
-        'Reference: Chinchilla’s exponents are ≈ 0.50 / 0.50 (METHODS.md §1.5); the paper reports N_opt = 5.9e-3·C^0.5305 and D_opt = 3.2·C^0.50 (PAPER.md §2.3, UNCONFIRMED, low reliability).',
+        'Reference: Chinchilla’s exponents are ≈ 0.50 / 0.50 (docs/references.md#chinchilla-approach-2); the paper reports N_opt = 5.9e-3·C^0.5305 and D_opt = 3.2·C^0.50 (docs/references.md#power-laws, UNCONFIRMED, low reliability).',
       ];
       out.sections.push({ id: 'isoflop', title: 'Compute-optimal scaling (isoFLOP)', notes, figures, tables: [isoflopBudgetTable(iso)] });
       out.headline.push({ label: 'N_opt ∝ C^a', value: `a = ${ciText(iso.powerLaws.N_opt.exponent)} (isoFLOP)` });
@@ -208,7 +208,7 @@ export function buildFitSections(records: SweepRecords, fits: LoadedFit[], warni
         id: 'parametric',
         title: 'Parametric loss L(N, D)',
         notes: [
-          `L̂(N, D) = E + A/N^α + B/D^β with E = ${ciText(p.E, 4)}, A = ${ciText(p.A)}, α = ${ciText(p.alpha)}, B = ${ciText(p.B)}, β = ${ciText(p.beta)} (Huber δ = 1e-3 on log loss, L-BFGS multi-start; METHODS.md §1.4).`,
+          `L̂(N, D) = E + A/N^α + B/D^β with E = ${ciText(p.E, 4)}, A = ${ciText(p.A)}, α = ${ciText(p.alpha)}, B = ${ciText(p.B)}, β = ${ciText(p.beta)} (Huber δ = 1e-3 on log loss, L-BFGS multi-start; docs/references.md#chinchilla-approach-3).`,
         ],
         figures: [figure],
         tables: [],
@@ -239,7 +239,7 @@ export function buildFitSections(records: SweepRecords, fits: LoadedFit[], warni
                   `Free surge-curve fit of the best LRs (diagnostic): ε_max = ${ciText(steps.derived.freeEpsMax)}, B_noise = ${ciText(steps.derived.freeBnoise)} tokens.`,
                 ]
               : []),
-            ...(surge.derived.expertLrRatio ? [`Expert-specific LR ratio ε_opt(B·k/E)/ε_opt(B) = ${ciText(surge.derived.expertLrRatio)}${expertQueryText(surge)} (the paper reports ≈ 0.31 for 16 experts, top-1, i.e. B ≈ 0.26·B_noise; PAPER.md §3.2, UNCONFIRMED).`] : []),
+            ...(surge.derived.expertLrRatio ? [`Expert-specific LR ratio ε_opt(B·k/E)/ε_opt(B) = ${ciText(surge.derived.expertLrRatio)}${expertQueryText(surge)} (the paper reports ≈ 0.31 for 16 experts, top-1, i.e. B ≈ 0.26·B_noise; docs/references.md#expert-lr, UNCONFIRMED).`] : []),
             ...surge.notes.filter((n) => (n.includes('B_noise =') && !n.startsWith('Free surge-curve')) || n.startsWith('Target train loss') || n.startsWith('Only ')),
           ]
         : [];

@@ -1,6 +1,6 @@
 // Runs as a table: one row per run (config fields, derived counts, final and best losses, status).
 // `runTableRows` is pure; `loadRuns` returns a danfojs-node DataFrame for notebooks and the report.
-// danfojs-node costs ~4 s to import (STACK.md "Data frames"), so it is imported lazily here and
+// danfojs-node costs ~4 s to import (docs/references.md#data-frames), so it is imported lazily here and
 // nowhere else: training and `moelab --help` never pay for it.
 import type { DataFrame } from 'danfojs-node';
 import type { RunRecord } from './records.ts';

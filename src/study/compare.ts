@@ -1,5 +1,5 @@
 // The side-by-side table of a reproduction: each quantity moelab measured next to the paper's
-// value and its reliability (PAPER.md), with a sentence on what differs and why. Pure: fitted
+// value and its reliability (docs/references.md), with a sentence on what differs and why. Pure: fitted
 // records in, table rows out.
 import type { Estimate } from '../fit/record.ts';
 import { PAPER, type PaperValue } from './paper.ts';
@@ -145,7 +145,7 @@ export function paperComparison(input: ComparisonInput): ComparisonRow[] {
       c?.a,
       PAPER.computeA,
       c
-        ? `Fitted to this family's exact training FLOPs (attention, router, output layer at its sequence length). a > 6 and b > 0 for the same reason as the paper's (PAPER.md §1.1): per-token costs beyond 6N; the constants are family- and sequence-length-specific, so they are not expected to match.`
+        ? `Fitted to this family's exact training FLOPs (attention, router, output layer at its sequence length). a > 6 and b > 0 for the same reason as the paper's (docs/references.md#compute-formula): per-token costs beyond 6N; the constants are family- and sequence-length-specific, so they are not expected to match.`
         : 'Not measured.',
       4,
     ),
@@ -224,7 +224,7 @@ export function paperComparison(input: ComparisonInput): ComparisonRow[] {
       quantity: `schedule-aware law (${input.scheduleLaw.law}) fitted on two schedules, predicting ${input.scheduleLaw.predicted}`,
       moelab: `${(100 * input.scheduleLaw.meanAbsRelError).toFixed(2)}% mean |relative error|`,
       ci95: DASH,
-      paper: 'not part of the paper (METHODS.md §5.4–5.5)',
+      paper: 'not part of the paper (docs/references.md#tissue)',
       reliability: 'not reported',
       note: 'Checks that the loss curve of an unseen schedule is predictable from two others.',
     });

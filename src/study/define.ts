@@ -12,12 +12,12 @@ export interface StudyPreset {
   description?: string;
   /** isoFLOP scaling: budgets × activated sizes of the family. */
   isoflop: Part<'isoflop'>;
-  /** LR × batch grid for the surge fit (PAPER.md §3.1). */
+  /** LR × batch grid for the surge fit (docs/references.md#surge). */
   lrBatch: Part<'lr-batch'>;
-  /** Schedule comparison at equal budget (PAPER.md §4.1). */
+  /** Schedule comparison at equal budget (docs/references.md#lr-schedule). */
   schedules: Part<'schedules'>;
   /**
-   * Confirmation of expert-specific LRs (PAPER.md §3.2): the lr-batch study's model at `batchSize`,
+   * Confirmation of expert-specific LRs (docs/references.md#expert-lr): the lr-batch study's model at `batchSize`,
    * trained with one LR for every group and with the specialized experts at the surge rule's
    * ratio. The base LR is the grid's best LR at that batch size (or `lr`).
    */

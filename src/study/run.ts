@@ -375,7 +375,7 @@ export async function runStudy(source: string, options: RunStudyOptions): Promis
         id: 'paper-comparison',
         title: 'moelab vs the paper (Hunyuan-Large, arXiv 2411.02265)',
         notes: [
-          'Each quantity this study measured, next to the paper\'s value and how reliable PAPER.md judges its source. ' +
+          'Each quantity this study measured, next to the paper\'s value and how reliable docs/references.md judges its source. ' +
             'Intervals are 95% bootstrap percentiles over runs. The scales differ by 3–5 orders of magnitude, so agreement in exponents and ratios is the question; absolute constants are not expected to match.',
           ...fitted.warnings,
         ],

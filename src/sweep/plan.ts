@@ -1,8 +1,8 @@
 // expandSweep(): a validated sweep definition → every run it stands for, fully resolved, with
-// derived counts and planning checks (STYLE.md §5.2, habit 7). Pure: no files, no tensors; the
+// derived counts and planning checks (docs/architecture.md#planning, habit 7). Pure: no files, no tensors; the
 // model family builder comes in as an argument (src/sweep/family.ts wires the real one).
 //
-// Symbols (PAPER.md §1.1, §9): C compute budget (FLOPs), N parameters (which kind: the sweep's
+// Symbols (docs/references.md#compute-formula, docs/references.md#reproduction-needs): C compute budget (FLOPs), N parameters (which kind: the sweep's
 // computeParams, default activated), D training tokens. For a budget, D = C / c(N) where c(N) is
 // the compute formula's FLOPs per token: 6N, 9.59N + 2.3e8, or the exact count; D is then
 // rounded to whole steps of batchSize × seqLen tokens.
@@ -100,7 +100,7 @@ export interface ExpandResult {
 /** Which ParamCounts field a ComputeParams choice names. */
 const PARAM_KIND = { activated: 'activatedParams', activatedNonEmbedding: 'activatedNonEmbeddingParams' } as const;
 
-/** FLOPs per token under a named formula for a resolved model (PAPER.md §9 compute formulas). */
+/** FLOPs per token under a named formula for a resolved model (docs/references.md#reproduction-needs compute formulas). */
 export function formulaFlopsPerToken(model: ResolvedModelConfig, formula: ComputeFormula, params: ComputeParams): number {
   return computeFlopsPerToken(model, formula, { paramKind: PARAM_KIND[params] });
 }

@@ -1,4 +1,4 @@
-// Run ids (STYLE.md §5.4): readable names that work as an index, after OLMo's
+// Run ids (docs/architecture.md#naming): readable names that work as an index, after OLMo's
 // `{name}-{size}-{duration}`:
 //
 //   <sweep>-<size>-<duration>[-lr<x>][-bs<y>][-<variant>]-s<seed>

@@ -1,7 +1,7 @@
 // The local sweep runner: a pool of worker processes, each running one plan entry with
 // `moelab train --plan <plan.json> --index <i>` (an argv array, never a shell string).
 //
-// What makes it safe to interrupt at any moment (STYLE.md §5.6 habit 6):
+// What makes it safe to interrupt at any moment (docs/architecture.md#habits):
 // - a run is finished when its summary.json exists; those are never started again;
 // - the trainer resumes a run from its checkpoint, so restarting a run loses at most the steps
 //   since its last checkpoint;

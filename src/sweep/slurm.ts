@@ -1,4 +1,4 @@
-// Past one machine: a sweep as a Slurm job array (STACK.md "Distributed sweeps"). One array index
+// Past one machine: a sweep as a Slurm job array (docs/references.md#distributed-sweeps). One array index
 // per plan entry; each task runs `moelab train --plan <plan.json> --index $SLURM_ARRAY_TASK_ID`
 // on the shared filesystem. Slurm never retries a failed task and forgets finished jobs, so the
 // run folders are the only record: resubmitting sends exactly the indices without a summary.json

@@ -1,4 +1,4 @@
-// Where a sweep stands, read from its folder alone (STACK.md "Distributed sweeps": Slurm keeps no
+// Where a sweep stands, read from its folder alone (docs/references.md#distributed-sweeps: Slurm keeps no
 // history, so the run folders are the truth): plan.json lists the runs; each run is
 //   done / diverged   summary.json exists (its status field)
 //   running           its lock is held by a live process

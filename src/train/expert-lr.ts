@@ -1,4 +1,4 @@
-// Expert-specific learning rates (PAPER.md §3.1–3.2, METHODS.md §4.2).
+// Expert-specific learning rates (docs/references.md#expert-lr, docs/references.md#surge-estimation).
 //
 // Symbols: B = batch size in tokens, B_noise = gradient noise scale (tokens), ε_max = the peak of
 // the optimal-LR-vs-batch curve, E = specialized experts, k = experts chosen per token,
@@ -7,7 +7,7 @@
 //   ε_opt(B)            = 2·ε_max / (√(B_noise/B) + √(B/B_noise))         (Li et al. 2024, Eq. 2)
 //   lr_shared           = ε_opt(B)
 //   lr_specialized      = ε_opt(B·k/E)
-//   lr_specialized / lr_shared = √n·(1 + u) / (n + u)                     (our algebra, §3.2)
+//   lr_specialized / lr_shared = √n·(1 + u) / (n + u)                     (our algebra, docs/references.md#expert-lr)
 import type { RunConfig } from '../config/schema.ts';
 // One implementation of the surge law, shared with the fitting code (pure, no TF.js); the training
 // side depends on src/fit, never the other way round.

@@ -1,4 +1,4 @@
-// One training run, top to bottom (STYLE.md §5.6 habit 2): data → claim the run folder → model and
+// One training run, top to bottom (docs/architecture.md#habits): data → claim the run folder → model and
 // optimiser (restored from the checkpoint if any) → the loop → summary. Resumable and idempotent:
 // a finished run (summary.json) is skipped, an interrupted one continues from its last checkpoint
 // and ends exactly where an uninterrupted run would (batches are a pure function of (seed, step),

@@ -1,5 +1,5 @@
 // AdamW over the model's named parameters, with a learning rate per parameter group (the
-// specialized experts get their own, PAPER.md §3.2), decoupled weight decay (skipped where
+// specialized experts get their own, docs/references.md#expert-lr), decoupled weight decay (skipped where
 // NamedParam.decay is false), and global-norm gradient clipping.
 //
 // The update is PyTorch's torch.optim.AdamW (Loshchilov & Hutter 2019), per parameter p with

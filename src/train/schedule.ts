@@ -1,4 +1,4 @@
-// Learning-rate schedules as pure functions of the step (METHODS.md §5, PAPER.md §4.1).
+// Learning-rate schedules as pure functions of the step (docs/references.md#wsd, docs/references.md#lr-schedule).
 //
 // Conventions (docs/training.md has the formulas):
 //   - steps are 0-based; `lrFactor(s, step, T)` is the LR multiplier (of the peak LR) used by the
@@ -26,7 +26,7 @@ function phase(step: number, start: number, end: number): number {
 /** Half-cosine from 1 (x = 0) to 0 (x = 1). */
 const cosineDown = (x: number) => 0.5 * (1 + Math.cos(Math.PI * x));
 
-/** Cooldown shapes g(x): 1 at x = 0, 0 at x = 1 (Hägele et al. 2024, METHODS.md §5.3). */
+/** Cooldown shapes g(x): 1 at x = 0, 0 at x = 1 (Hägele et al. 2024, docs/references.md#wsd). */
 export const COOLDOWN_SHAPES = {
   linear: (x: number) => 1 - x,
   cosine: cosineDown,
@@ -77,7 +77,7 @@ export function lrFactor(schedule: ScheduleConfig, step: number, totalSteps: num
       return r + (1 - r) * COOLDOWN_SHAPES[schedule.cooldownShape](phase(step, start, T));
     }
     case 'hunyuan': {
-      // PAPER.md §4.1: warmup → gradual decay → anneal over the last 5% of tokens to 0.1× peak.
+      // docs/references.md#lr-schedule: warmup → gradual decay → anneal over the last 5% of tokens to 0.1× peak.
       const annealStart = Math.max(W, T - Math.round(schedule.annealFraction * T));
       const d = schedule.decayToRatio;
       if (step < annealStart) {

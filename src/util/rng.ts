@@ -1,4 +1,4 @@
-// Seeded RNG passed explicitly (STYLE.md §5.1); library code never calls Math.random.
+// Seeded RNG passed explicitly (docs/architecture.md#public-api); library code never calls Math.random.
 // mulberry32: 32-bit state, fast, good enough for data order, init and bootstrap resampling.
 // The state is one integer, so it is saved in checkpoints and restored exactly.
 

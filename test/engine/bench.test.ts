@@ -4,7 +4,7 @@ import { median, REFERENCE_WORKLOAD, referenceModelConfig, stepMatmulShapes } fr
 import { countParams, flopsPerToken } from '../../src/model/count.ts';
 
 describe('bench workload (pure)', () => {
-  it('is the issue #10 reference workload', () => {
+  it('is the fixed reference workload', () => {
     const c = referenceModelConfig();
     expect(c).toMatchObject({ vocabSize: 256, dModel: 128, numLayers: 2, numHeads: 4, headDim: 32, seqLen: 128, numExperts: 4, topK: 1, numSharedExperts: 1, dFf: 512 });
     expect(c.capacityFactor).toBe(Infinity);

@@ -214,7 +214,7 @@ describe('heap kernels on wasm equal the stock kernels', () => {
     b.dispose();
   });
 
-  // (tf.gather has no gradient on wasm: UnsortedSegmentSum is not registered, STACK.md.)
+  // (tf.gather has no gradient on wasm: UnsortedSegmentSum is not registered, docs/references.md#engine-rules.)
   it('gradients through slice, split and transpose are unchanged', () => {
     const w = rand([6, 8]);
     const f = (t: tf.Tensor) => {

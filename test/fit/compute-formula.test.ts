@@ -15,7 +15,7 @@ describe('compute formulas', () => {
     expect(() => parseComputeFormula('fast')).toThrow(/computeFormula: not a compute formula \(got "fast"\)\. Use 6nd, hunyuan/);
   });
 
-  it('evaluates the paper formula at its optimum (PAPER.md §1.1: 3.12e24 at 58.1B, 5.6T)', () => {
+  it('evaluates the paper formula at its optimum (docs/references.md#compute-formula: 3.12e24 at 58.1B, 5.6T)', () => {
     expect(computeFlops(58.1e9, 5.6e12, COMPUTE_HUNYUAN) / 1e24).toBeCloseTo(3.12, 2);
     expect(tokensForCompute(3.12e24, 58.1e9, COMPUTE_HUNYUAN) / 1e12).toBeCloseTo(5.6, 1);
   });

@@ -1,10 +1,10 @@
-// DeepSeek hyperparameter laws: METHODS.md §3.2 check values, recovery of planted laws from
+// DeepSeek hyperparameter laws: docs/references.md#deepseek check values, recovery of planted laws from
 // (batch, lr) grids at several budgets via the 0.25% near-optimal band, and refusals.
 import { describe, expect, it } from 'vitest';
 import { DataError } from '../../src/errors.ts';
 import { deepseekBatch, deepseekLr, fitDeepseek, type HyperparamPoint } from '../../src/fit/index.ts';
 
-describe('published DeepSeek laws (METHODS.md §3.2)', () => {
+describe('published DeepSeek laws (docs/references.md#deepseek)', () => {
   const table: [number, number, number][] = [
     [1e20, 9.86e-4, 1.017e6],
     [1e18, 1.753e-3, 2.255e5],

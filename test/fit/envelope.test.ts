@@ -18,7 +18,7 @@ function curves(): TrainingCurve[] {
 }
 
 describe('fitEnvelope', () => {
-  it('recovers N_opt ∝ C^0.4565 and D_opt ∝ C^0.5435 (METHODS.md §1.6) from the lowest-loss curve per FLOP value', () => {
+  it('recovers N_opt ∝ C^0.4565 and D_opt ∝ C^0.5435 (docs/references.md#chinchilla-approach-3) from the lowest-loss curve per FLOP value', () => {
     const fit = fitEnvelope(curves(), { bootstrap: 40, seed: 2, targetFlops: [1e21] });
     expect(fit.params.a.value).toBeCloseTo(0.4565, 1);
     expect(fit.params.b.value).toBeCloseTo(0.5435, 1);

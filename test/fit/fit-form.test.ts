@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { fitForm, powerLawOffsetForm, refitRows } from '../../src/fit/index.ts';
 
-// L_min(C) = 1.6 + 72.6·C^−0.0897 (the marin interim law, METHODS.md §6.4).
+// L_min(C) = 1.6 + 72.6·C^−0.0897 (the marin interim law, docs/references.md).
 const C = Float64Array.from({ length: 12 }, (_, i) => 1e17 * Math.pow(10, i / 2));
 const L = Float64Array.from(C, (c) => 1.6 + 72.6 * Math.pow(c, -0.0897));
 const starts = [powerLawOffsetForm.fromNatural([1, 10, 0.05]), powerLawOffsetForm.fromNatural([2, 100, 0.2])];

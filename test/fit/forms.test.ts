@@ -71,7 +71,7 @@ describe('forms', () => {
     });
   }
 
-  it('surge: ε_opt/ε_max = 0.8 at B_noise/4 and 4·B_noise, 1 at B_noise (METHODS.md §4.2)', () => {
+  it('surge: ε_opt/ε_max = 0.8 at B_noise/4 and 4·B_noise, 1 at B_noise (docs/references.md#surge-estimation)', () => {
     expect(epsOpt(0.25e6, 1, 1e6)).toBeCloseTo(0.8, 12);
     expect(epsOpt(4e6, 1, 1e6)).toBeCloseTo(0.8, 12);
     expect(epsOpt(1e6, 1, 1e6)).toBeCloseTo(1, 12);

@@ -1,4 +1,4 @@
-// Approach 2: exact recovery of planted power laws (the PAPER.md §2.4 fixture), recovery of the
+// Approach 2: exact recovery of planted power laws (the docs/references.md#power-laws fixture), recovery of the
 // Chinchilla optimum from runs of a known L(N, D), the flat-optimum range, held-out prediction,
 // bootstrap reproducibility and the refusals (one size, no interior minimum, one budget).
 import { describe, expect, it } from 'vitest';
@@ -18,7 +18,7 @@ const rel = (a: number, b: number) => Math.abs(a - b) / Math.abs(b);
 const BUDGETS = [1e18, 3e18, 1e19, 3e19, 1e20];
 const kappa = 0.03; // curvature of every slice: L = L*(C) + κ·(ln N − ln N*)²
 
-/** Slices that are exact parabolas with vertices on N* = 5.9e-3·C^0.5305, D* = 3.2·C^0.5 (PAPER.md §2.3). */
+/** Slices that are exact parabolas with vertices on N* = 5.9e-3·C^0.5305, D* = 3.2·C^0.5 (docs/references.md#power-laws). */
 function plantedSlices(): IsoflopPoint[] {
   const pts: IsoflopPoint[] = [];
   for (const C of BUDGETS) {
@@ -41,7 +41,7 @@ describe('fitIsoflop', () => {
     expect(fit.params.kD.value).toBeCloseTo(3.2, 7);
     expect(fit.params.b.value).toBeCloseTo(0.5, 9);
     expect(fit.params.c.value).toBeCloseTo(-0.05, 9);
-    // PAPER.md §2.4: ≈ 58.1B activated parameters and 5.6T tokens at the paper's budget.
+    // docs/references.md#power-laws: ≈ 58.1B activated parameters and 5.6T tokens at the paper's budget.
     expect(fit.derived['N_opt@3.12e24'].value / 1e9).toBeCloseTo(58.2, 0);
     expect(fit.derived['D_opt@3.12e24'].value / 1e12).toBeCloseTo(5.65, 1);
     for (const b of fit.budgets) {
@@ -81,7 +81,7 @@ describe('fitIsoflop', () => {
     }
     const fit = fitIsoflop(pts, { bootstrap: 200, seed: 1 });
     fit.budgets.forEach((b, i) => expect(rel(b.N_opt.value, chinchillaOptimal(p, budgets[i]).N)).toBeLessThan(0.08));
-    // N_opt ∝ C^a with a = beta/(alpha+beta) = 0.4565 (METHODS.md §1.6); D_opt ∝ C^(1−a).
+    // N_opt ∝ C^a with a = beta/(alpha+beta) = 0.4565 (docs/references.md#chinchilla-approach-3); D_opt ∝ C^(1−a).
     expect(fit.params.a.value).toBeCloseTo(0.4565, 1);
     expect(fit.params.a.value + fit.params.b.value).toBeCloseTo(1, 6);
     const [lo, hi] = fit.params.a.ci95 as [number, number];

@@ -1,4 +1,4 @@
-// Approach 3: the closed-form allocation against METHODS.md §1.6, recovery of a known law from
+// Approach 3: the closed-form allocation against docs/references.md#chinchilla-approach-3, recovery of a known law from
 // noisy synthetic runs, the exact Hoffmann/Epoch procedure on the Chinchilla CSV (converged, the
 // grid's starts agree, values pinned), bootstrap reproducibility and bad input.
 import { describe, expect, it } from 'vitest';
@@ -20,7 +20,7 @@ import { createRng } from '../../src/util/rng.ts';
 const rel = (a: number, b: number) => Math.abs(a - b) / Math.abs(b);
 
 describe('chinchillaOptimal (Hoffmann et al. Eq. 4)', () => {
-  // METHODS.md §1.6: parameters, C, N_opt, D_opt, L̂ at the optimum.
+  // docs/references.md#chinchilla-approach-3: parameters, C, N_opt, D_opt, L̂ at the optimum.
   const table: [string, ChinchillaParams, number, number, number, number][] = [
     ['rounded', CHINCHILLA_PAPER_ROUNDED, 5.76e23, 3.219e10, 2.982e12, 1.9307],
     ['rounded', CHINCHILLA_PAPER_ROUNDED, 1e21, 1.824e9, 9.136e10, 2.3289],
@@ -126,7 +126,7 @@ describe('fitParametric', () => {
   });
 });
 
-describe('the Hoffmann/Epoch procedure on the Chinchilla CSV (METHODS.md §2)', () => {
+describe('the Hoffmann/Epoch procedure on the Chinchilla CSV (docs/references.md#chinchilla-approach-3)', () => {
   it('converges from the 4,500-start grid to one optimum that many starts agree on', () => {
     expect(CHINCHILLA_GRID).toHaveLength(4500);
     const b = benchChinchillaGrid();

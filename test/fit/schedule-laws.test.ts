@@ -1,4 +1,4 @@
-// Schedule-aware laws on the bundled Multi-Power-Law curves (27 real loss curves; METHODS.md §5.5):
+// Schedule-aware laws on the bundled Multi-Power-Law curves (27 real loss curves; docs/references.md#multi-power):
 // the LR reconstruction convention, the official MPL parameters reproducing every curve, the
 // quadrature of the drop term, the Tissue reference fit (§5.4), an MPL fit on three schedules
 // predicting the other six, synthetic recovery, and input refusals.
@@ -62,7 +62,7 @@ describe('reconstructLr (per-step LR from logged points)', () => {
   });
 });
 
-describe('Multi-Power Law with the official parameters (METHODS.md §5.5)', () => {
+describe('Multi-Power Law with the official parameters (docs/references.md#multi-power)', () => {
   it('reproduces each of the 27 bundled curves to 0.04–0.28% mean relative error', () => {
     const errors: Record<string, number> = {};
     for (const size of SIZES) {
@@ -79,7 +79,7 @@ describe('Multi-Power Law with the official parameters (METHODS.md §5.5)', () =
     }
   });
 
-  it('gives the METHODS.md check values at the last logged steps', () => {
+  it('gives the docs/references.md check values at the last logged steps', () => {
     const last = (size: '100' | '400', name: string) => {
       const c = prepareCurve(load(size, name));
       return predictCurve(multiPowerLaw, MPL_OFFICIAL_PARAMS[`${size}M`], c).at(-1) as number;
@@ -120,8 +120,8 @@ describe('Multi-Power Law with the official parameters (METHODS.md §5.5)', () =
   });
 });
 
-describe('Tissue et al. law (METHODS.md §5.4 reference fit)', () => {
-  // Fit cosine_24000 + constant_24000 + wsdcon_9 with λ = 0.999; METHODS.md's own reference values.
+describe('Tissue et al. law (docs/references.md#tissue reference fit)', () => {
+  // Fit cosine_24000 + constant_24000 + wsdcon_9 with λ = 0.999; docs/references.md's own reference values.
   const reference = {
     '25': { L0: 3.068, A: 0.4912, alpha: 0.5715, C: 0.4, held: [0.0008, 0.0023] },
     '100': { L0: 2.6934, A: 0.5533, alpha: 0.5245, C: 0.48, held: [0.0007, 0.0021] },

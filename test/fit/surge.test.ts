@@ -1,4 +1,4 @@
-// Surge fit: the expert-LR ratio table of PAPER.md §3.2, recovery of planted (ε_max, B_noise) from
+// Surge fit: the expert-LR ratio table of docs/references.md#expert-lr, recovery of planted (ε_max, B_noise) from
 // an LR × batch grid, held-out prediction of the largest batch, reproducible intervals, refusals;
 // steps to a target loss on hand-made curves, and the steps-to-target fit on synthetic curves.
 import { describe, expect, it } from 'vitest';
@@ -36,7 +36,7 @@ function grid(noise: number, batches = [2.5e5, 5e5, 1e6, 2e6, 4e6, 8e6]): SurgeP
   return pts;
 }
 
-describe('expertLrRatio (PAPER.md §3.2 table, n = 16)', () => {
+describe('expertLrRatio (docs/references.md#expert-lr table, n = 16)', () => {
   const table: [number, number][] = [
     [0.01, 0.252],
     [0.1, 0.273],
@@ -220,7 +220,7 @@ describe('fitSurgeStepsToTarget', () => {
     }
     // The free surge-curve fit of the best LRs agrees here (its B_noise is identifiable on this grid).
     expect(Math.abs(fit.derived.freeBnoise.value / BN - 1)).toBeLessThan(0.05);
-    // Expert ratio at u = B/B_noise with the fitted B_noise (PAPER.md §3.2).
+    // Expert ratio at u = B/B_noise with the fitted B_noise (docs/references.md#expert-lr).
     const u = 256 / fit.params.Bnoise.value;
     expect(fit.derived.u.value).toBeCloseTo(u, 12);
     expect(fit.derived.expertLrRatio.value).toBeCloseTo((4 * (1 + u)) / (16 + u), 12);

@@ -1,4 +1,4 @@
-// A private single-node Slurm cluster for tests (STACK.md "Distributed sweeps"): its own
+// A private single-node Slurm cluster for tests (docs/references.md#distributed-sweeps): its own
 // slurm.conf in a temp folder, a private munged with its own key and socket, slurmctld and slurmd
 // in the foreground as our children, free ports, and every daemon stopped by its PID. Nothing
 // touches the machine's /etc/slurm, /etc/munge or system services.

@@ -1,5 +1,5 @@
-// Golden values for the accounting (pure; no TF.js): Hunyuan-Large's released config (PAPER.md §7,
-// §6.2), a GPT-2-small-shaped dense model (nanoGPT's check), DeepSeek's M formula (METHODS.md §3.1)
+// Golden values for the accounting (pure; no TF.js): Hunyuan-Large's released config (docs/references.md#configuration,
+// §6.2), a GPT-2-small-shaped dense model (nanoGPT's check), DeepSeek's M formula (docs/references.md#deepseek)
 // and hand-computed small cases.
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
@@ -24,7 +24,7 @@ const resolve = (c: UserModelConfig): ResolvedModelConfig => resolveModelConfig(
 const hunyuan = resolve(JSON.parse(readFileSync(new URL('../../experiments/configs/hunyuan-large.json', import.meta.url), 'utf8')));
 
 describe('parameter counts', () => {
-  it('Hunyuan-Large counts to 388.7B total / 51.3B activated / 50.5B activated non-embedding (PAPER.md §7)', () => {
+  it('Hunyuan-Large counts to 388.7B total / 51.3B activated / 50.5B activated non-embedding (docs/references.md#configuration)', () => {
     const p = countParams(hunyuan);
     expect(p.totalParams / 1e9).toBeCloseTo(388.7, 1);
     expect(p.activatedParams / 1e9).toBeCloseTo(51.32, 2);
@@ -136,7 +136,7 @@ describe('fitComputeCoefficients', () => {
     expect(fit.maxAbsRelError).toBeLessThan(1e-12);
   });
 
-  it('gives a slope above 6 and a positive intercept on a Hunyuan-like 10M–1B family at 8K (PAPER.md §1.1)', () => {
+  it('gives a slope above 6 and a positive intercept on a Hunyuan-like 10M–1B family at 8K (docs/references.md#compute-formula)', () => {
     const family = [1e7, 3e7, 1e8, 3e8, 1e9].map((N) =>
       resolve(sizeHunyuanLike({ activatedParams: N, vocabSize: 32000, seqLen: 8192 }).config),
     );

@@ -1,4 +1,4 @@
-// Loss values pinned by hand (PAPER.md §5.4 aux-loss form; ST-MoE z-loss), plus leak checks.
+// Loss values pinned by hand (docs/references.md#aux-loss aux-loss form; ST-MoE z-loss), plus leak checks.
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { crossEntropy, loadBalancingLoss, routerZLoss } from '../../src/model/losses.ts';

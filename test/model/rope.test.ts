@@ -1,4 +1,4 @@
-// RoPE maths (pure): the NTK-α base of PAPER.md §7, the rotate-half matrix, relative positions.
+// RoPE maths (pure): the NTK-α base of docs/references.md#configuration, the rotate-half matrix, relative positions.
 import { describe, expect, it } from 'vitest';
 import { applyRope, ropeBase, ropeInvFreq, ropeTables, rotateHalfMatrix } from '../../src/model/rope.ts';
 

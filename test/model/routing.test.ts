@@ -1,4 +1,4 @@
-// Routing decisions on hand-worked cases (pure; PAPER.md §5.2–5.3): 8 tokens, 4 experts, capacity 2.
+// Routing decisions on hand-worked cases (pure; docs/references.md): 8 tokens, 4 experts, capacity 2.
 import { describe, expect, it } from 'vitest';
 import {
   assignmentMask,

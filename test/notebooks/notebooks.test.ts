@@ -1,4 +1,4 @@
-// The notebooks execute (issue #6): scripts/run-notebooks.sh runs every notebooks/*.ipynb with the
+// The notebooks execute: scripts/run-notebooks.sh runs every notebooks/*.ipynb with the
 // tslab kernel and fails on any cell error or type error. The executed copies are then read back to
 // check each notebook computed what it says it does.
 //
@@ -118,7 +118,7 @@ describe('notebooks/', () => {
     expect(HAS_REFERENCE_DATA).toBe(true);
     const fit = stdoutOf(readNotebook(join(out, 'fit-your-own-law.ipynb')));
     expect(fit).toContain('240 points from Chinchilla points');
-    // The built-in fit reproduces Epoch's re-fit of these 240 points (METHODS.md §2).
+    // The built-in fit reproduces Epoch's re-fit of these 240 points (docs/references.md#chinchilla-approach-3).
     const builtin = paramsAfter(fit, 'built-in fit');
     expect(builtin.E).toBeCloseTo(1.82, 1);
     expect(builtin.alpha).toBeCloseTo(0.348, 2);
@@ -129,7 +129,7 @@ describe('notebooks/', () => {
     for (const law of ['multipower', 'tissue']) {
       const errors = predictedErrors(lr, law);
       expect(Object.keys(errors).sort()).toEqual(['wsd_20000_24000', 'wsdld_20000_24000']);
-      for (const e of Object.values(errors)) expect(e).toBeLessThan(0.5); // percent; METHODS.md §5.4–5.5: 0.04–0.37%
+      for (const e of Object.values(errors)) expect(e).toBeLessThan(0.5); // percent; docs/references.md#tissue: 0.04–0.37%
     }
   }, 420_000);
 

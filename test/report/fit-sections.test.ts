@@ -1,6 +1,6 @@
 // Fit-based figures and the report's standard fits, on synthetic sweeps whose truth is known
 // (test/report/synthetic-sweep.ts): the fits recover it, the figures draw what the records say,
-// reference lines match PAPER.md §2.4's check values, and refusals become warnings.
+// reference lines match docs/references.md#power-laws's check values, and refusals become warnings.
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -25,7 +25,7 @@ const standardFits = (records: SweepRecords, options: AnalysisOptions) => runFit
 import { loadSweep } from '../../src/io/load.ts';
 import { SYNTH_BUDGETS, SYNTH_LAW, SYNTH_STEPS, SYNTH_STEPS_LRS, SYNTH_SURGE, synthNOpt, writeSyntheticSweep, type SyntheticSweepInfo } from './synthetic-sweep.ts';
 
-describe('reference laws (PAPER.md §2.4, Chinchilla 20 tokens/param)', () => {
+describe('reference laws (docs/references.md#power-laws, Chinchilla 20 tokens/param)', () => {
   it('the paper’s N_opt and D_opt laws give the §2.4 check values', () => {
     const [chinN, paperN] = referenceLaws('N_opt');
     const [chinD, paperD] = referenceLaws('D_opt');

@@ -5,8 +5,8 @@
 //   isoFLOP study   L(N, D) = E + A/N^α + B/D^β with SYNTH_LAW; D = C / (6N); during training the
 //                   validation loss follows the same law at the tokens seen so far.
 //   LR × batch grid final loss = L* + κ·(ln lr − ln ε_opt(B))², ε_opt from the surge formula
-//                   (PAPER.md §3.1) with SYNTH_SURGE; runs with lr > 4·ε_opt(B) diverge.
-//   schedules       L(s) = L0 + A·S1^(−α) − C·S2 (Tissue et al., METHODS.md §5.4) with SYNTH_TISSUE.
+//                   (docs/references.md#surge) with SYNTH_SURGE; runs with lr > 4·ε_opt(B) diverge.
+//   schedules       L(s) = L0 + A·S1^(−α) − C·S2 (Tissue et al., docs/references.md#tissue) with SYNTH_TISSUE.
 //   LR × batch grid at a constant LR (study 'lr-batch-steps', not in the default set): train loss
 //                   after n steps = target·(S/n)^0.3 with S = S_min·(1 + B_noise/B)·(1 + κ·ln²(lr/ε_opt(B)))
 //                   (SYNTH_STEPS; McCandlish et al. 2018, Li et al. 2024 §3.2), so each run reaches
@@ -64,7 +64,7 @@ function scheduleLr(kind: 'cosine' | 'wsd' | 'hunyuan' | 'constant', peak: numbe
       return p < 1 - cd ? peak : peak * Math.max(0, (1 - p) / cd);
     }
     case 'hunyuan': {
-      const anneal = 0.05; // last 5% anneals to 0.1 × peak (PAPER.md §4.1)
+      const anneal = 0.05; // last 5% anneals to 0.1 × peak (docs/references.md#lr-schedule)
       if (p < 1 - anneal) return peak * (0.3 + 0.35 * (1 + Math.cos((Math.PI * p) / (1 - anneal))));
       const q = (p - (1 - anneal)) / anneal;
       return peak * (0.3 + (0.1 - 0.3) * q);
@@ -204,7 +204,7 @@ export interface SyntheticSweepInfo {
   divergedRunIds: string[];
 }
 
-/** Tissue et al.'s law on the LR sequence so far: S1 = Σ lr, S2 with momentum λ (METHODS.md §5.4). */
+/** Tissue et al.'s law on the LR sequence so far: S1 = Σ lr, S2 with momentum λ (docs/references.md#tissue). */
 export function tissueLoss(lrs: number[]): number {
   const { L0, A, alpha, C, lambda } = SYNTH_TISSUE;
   // S1 and S2 in units of the peak LR × steps, so A and C do not depend on the peak LR.

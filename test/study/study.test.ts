@@ -27,7 +27,7 @@ describe('study definitions', () => {
     expect(kinds.filter((k) => k === 'schedules').length).toBe(3);
     expect(plan.runs.map((r) => r.index)).toEqual(plan.runs.map((_, i) => i));
     expect(new Set(plan.runs.map((r) => r.runId)).size).toBe(plan.runs.length);
-    // ≥ 4 budgets ≥ 3× apart, ≥ 5 sizes each (issue #7).
+    // ≥ 4 budgets ≥ 3× apart, ≥ 5 sizes each.
     const iso = plan.runs.filter((r) => r.kind === 'isoflop');
     const budgets = [...new Set(iso.map((r) => r.budgetFlops!))].sort((a, b) => a - b);
     expect(budgets.length).toBeGreaterThanOrEqual(4);

@@ -36,7 +36,7 @@ describe('number formats', () => {
 });
 
 describe('formatRunId / parseRunId', () => {
-  it('writes the STYLE.md §5.4 form', () => {
+  it('writes the docs/architecture.md#naming form', () => {
     expect(
       formatRunId({ sweep: 'moe8', activatedParams: 6e6, duration: { kind: 'chinchilla', multiple: 2 }, lr: 3e-3, batchSize: 64, seed: 0 }),
     ).toBe('moe8-6M-2xC-lr3e-3-bs64-s0');

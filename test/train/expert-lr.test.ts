@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { RunConfigSchema } from '../../src/config/schema.ts';
 import { epsOpt, expertLrMultiplier, surgeExpertLrRatio } from '../../src/train/expert-lr.ts';
 
-describe('surge expert-LR ratio sqrt(n)(1+u)/(n+u) (PAPER.md §3.2 table, n = 16)', () => {
+describe('surge expert-LR ratio sqrt(n)(1+u)/(n+u) (docs/references.md#expert-lr table, n = 16)', () => {
   const table: [number, number][] = [
     [0.01, 0.252],
     [0.1, 0.273],
@@ -32,7 +32,7 @@ describe('surge expert-LR ratio sqrt(n)(1+u)/(n+u) (PAPER.md §3.2 table, n = 16
   });
 });
 
-describe('epsOpt (METHODS.md §4.2 check values)', () => {
+describe('epsOpt (docs/references.md#surge-estimation check values)', () => {
   it('is ε_max at B_noise and 0.8·ε_max at B_noise/4 and 4·B_noise', () => {
     expect(epsOpt(1000, 1e-3, 1000)).toBeCloseTo(1e-3, 15);
     expect(epsOpt(250, 1e-3, 1000)).toBeCloseTo(0.8e-3, 15);

@@ -1,6 +1,6 @@
 // The "done when": the shipped 2-layer MoE (shared + specialized experts, top-1, recycle
 // routing, CLA) trains on the embedded corpus and its validation loss ends well below the unigram
-// entropy (measured ≈ 20–35 s on this 2-core machine; docs/training.md). Also the STYLE.md smoke
+// entropy (measured ≈ 20–35 s on this 2-core machine; docs/training.md). Also the docs/architecture.md smoke
 // check: the tensor count stays flat from step to step with the real model.
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';

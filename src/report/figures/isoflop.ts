@@ -1,4 +1,4 @@
-// isoFLOP profiles (Chinchilla Approach 2; METHODS.md §1.3): final loss against activated
+// isoFLOP profiles (Chinchilla Approach 2; docs/references.md#chinchilla-approach-2): final loss against activated
 // parameters for each compute budget, the fitted parabola in ln N, and its minimum (N_opt, L_min)
 // with the bootstrap interval of N_opt as a horizontal error bar. The held-out budget (fitted per
 // slice, but left out of the power laws' held-out refit) is drawn with open markers.

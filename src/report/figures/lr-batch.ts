@@ -1,8 +1,8 @@
-// The LR × batch grid (Li et al. 2024 "Surge"; METHODS.md §4.2; PAPER.md §3): final loss of every
+// The LR × batch grid (Li et al. 2024 "Surge"; docs/references.md#surge-estimation; docs/references.md#surge): final loss of every
 // (batch tokens, peak LR) run as a heatmap, diverged runs crossed out, the best LR per batch with
 // its bootstrap interval, the fitted surge curve
 //   ε_opt(B) = 2·ε_max / (sqrt(B_noise/B) + sqrt(B/B_noise)),
-// B_noise marked, and the derived expert-specific LR (PAPER.md §3.2): specialized experts of a
+// B_noise marked, and the derived expert-specific LR (docs/references.md#expert-lr): specialized experts of a
 // top-k-of-E MoE see B·k/E tokens, so their LR is ε_opt(B·k/E).
 // The best LR per batch is the vertex of a parabola in ln lr of the final loss (method final-loss)
 // or of ln S, the steps to a target train loss (method steps-to-target); the second method gets a
@@ -133,7 +133,7 @@ export function lrBatchFigure(cells: GridCell[], fit?: SurgeRecord): FigureSpec 
       fit?.method === 'steps-to-target'
         ? `Method steps-to-target (target train loss ${fit.targetLoss}): white circles are the LRs that reach it in the fewest steps per batch, with bootstrap 95% intervals; B_noise comes from S_min(B) = S_min·(1 + B_noise/B) (next figure) and ε_max from Li et al.’s average of best LR·½(√(B_noise/B) + √(B/B_noise)), which give the black surge curve ε_opt(B); grey dotted: the free 2-parameter surge fit of the white circles, for comparison.`
         : 'Method final-loss: white circles are the best LR per batch (vertex of a parabola of the final loss in ln lr) with bootstrap 95% intervals; black line: the fitted surge curve ε_opt(B).'
-    } Dashed red line: B_noise, where ε_opt peaks. Orange: the expert-specific LR rule of PAPER.md §3.2 at the query batch B (legend; by default the best run’s batch, in a study its confirmation batch).`,
+    } Dashed red line: B_noise, where ε_opt peaks. Orange: the expert-specific LR rule of docs/references.md#expert-lr at the query batch B (legend; by default the best run’s batch, in a study its confirmation batch).`,
     data,
     layout: baseLayout('batch size (tokens per step)', 'peak learning rate', {
       xaxis: LOG_AXIS,

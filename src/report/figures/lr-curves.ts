@@ -61,7 +61,7 @@ export function lrCurvesFigure(runs: RunRecord[]): FigureSpec {
     id: 'lr-curves',
     title: 'Learning-rate schedules',
     caption:
-      'Logged learning rate against the fraction of training, one curve per distinct (schedule, peak LR, expert-LR rule). Dashed: the specialized experts’ LR where expert-specific scaling is on (PAPER.md §3.2).',
+      'Logged learning rate against the fraction of training, one curve per distinct (schedule, peak LR, expert-LR rule). Dashed: the specialized experts’ LR where expert-specific scaling is on (docs/references.md#expert-lr).',
     data,
     layout: baseLayout('fraction of training', 'learning rate', logY ? { yaxis: { type: 'log', exponentformat: 'power' } } : {}),
   };

@@ -1,4 +1,4 @@
-// The parametric loss L̂(N, D) = E + A/N^α + B/D^β (Chinchilla Approach 3; METHODS.md §1.4) as
+// The parametric loss L̂(N, D) = E + A/N^α + B/D^β (Chinchilla Approach 3; docs/references.md#chinchilla-approach-3) as
 // filled contours over (N, D), the compute-optimal frontier argmin_{N, D : C(N, D) = C} L̂ for a
 // range of budgets, the iso-compute lines of the sweep's budgets, and the runs it was fitted on.
 import type { ComputeFormula } from '../../fit/compute-formula.ts';

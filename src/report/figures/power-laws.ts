@@ -2,7 +2,7 @@
 // optima of the isoFLOP fit with their bootstrap intervals, the fitted law y = k·C^e, its bootstrap
 // band, and its extrapolation to a target budget, beside reference lines:
 //   Chinchilla's 20 tokens per parameter under C = 6ND:  N = sqrt(C/120),  D = 20·N
-//   the paper's fitted laws (PAPER.md §2.3, UNCONFIRMED, low reliability: one secondary source):
+//   the paper's fitted laws (docs/references.md#power-laws, UNCONFIRMED, low reliability: one secondary source):
 //     N_opt = 5.9e-3 · C^0.5305,  D_opt = 3.2 · C^0.50
 import type { IsoflopFit } from '../../fit/isoflop.ts';
 import { fmt } from '../../fit/points.ts';
@@ -151,7 +151,7 @@ export function powerLawFigure(fit: Pick<IsoflopFit, 'budgets' | 'powerLaws' | '
       `Per-budget optima from the isoFLOP parabolas (bootstrap 95% intervals), the least-squares power law in log space, ${
         band.c.length >= 2 ? 'its bootstrap band' : 'no band (the fit record has no bootstrap predictions across budgets: `moelab fit isoflop --runs DIR --target-flops …` adds them, or delete the record and let the report fit)'
       }, and its extrapolation${targetFlops ? ` to C = ${formatNumber(targetFlops)} FLOPs` : ''} (dashed).` +
-      (q === 'L_min' ? '' : ' Reference lines: Chinchilla’s 20 tokens per parameter, and the paper’s fitted law (PAPER.md §2.3; UNCONFIRMED, from a single low-reliability secondary source, in the paper’s own compute units).'),
+      (q === 'L_min' ? '' : ' Reference lines: Chinchilla’s 20 tokens per parameter, and the paper’s fitted law (docs/references.md#power-laws; UNCONFIRMED, from a single low-reliability secondary source, in the paper’s own compute units).'),
     data,
     layout: baseLayout('compute budget C (FLOPs)', AXIS_TITLE[q], { xaxis: LOG_AXIS, yaxis: q === 'L_min' ? { type: 'log' } : LOG_AXIS, legend: { x: 0.01, y: 0.99, bgcolor: 'rgba(255,255,255,0.8)', font: { size: 10 } } }),
   };

@@ -1,4 +1,4 @@
-// Schedule comparison (METHODS.md §5.4–5.5): the loss curve of each LR schedule trained at the same
+// Schedule comparison (docs/references.md#tissue): the loss curve of each LR schedule trained at the same
 // budget, with a schedule-aware loss law (Multi-Power or Tissue et al.) fitted on some schedules
 // (solid) and predicting the held-out ones (dashed). Without a fit record, only the logged curves.
 import type { ScheduleFit } from '../../fit/schedule-laws.ts';

@@ -1,5 +1,5 @@
 // MoE capacity diagnostics over training: the fraction of routed assignments dropped (beyond an
-// expert's capacity, not recycled) and recycled (reassigned by recycle routing, PAPER.md §5.3),
+// expert's capacity, not recycled) and recycled (reassigned by recycle routing, docs/references.md#recycle-routing),
 // per MoE run. Two panels sharing the x axis; colours by budget.
 import type { FigureSpec, Trace } from '../figure.ts';
 import { baseLayout } from '../figure.ts';
