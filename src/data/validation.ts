@@ -11,14 +11,19 @@
 //
 // The final evaluation uses every window; intermediate evaluations use a fixed, evenly spread
 // subset (evenSubset). The loss of the set is the mean over all its target tokens (= the mean of
-// the per-window means, every window having seqLen targets). Its standard error treats documents as
-// clusters (windows of one document are correlated: same topic, style, speaker):
+// the per-window means ℓ_i, every window having seqLen targets). Two standard errors, for two
+// questions:
 //
-//   SE² = G/(G − 1) · Σ_g (Σ_{i ∈ g} (ℓ_i − ℓ̄))² / n²
-//
-// with ℓ_i the mean loss of window i, n windows, G documents (the cluster-robust variance of a mean;
-// with one window per document it is the ordinary s²/n). When all windows fall in one document it
-// falls back to the window-level s²/n (and says so in `method`).
+//   stderr           = s/√n, s the sample SD of the n window means: how far the set's loss may be
+//                      from the loss of the WHOLE held-out split (what a bigger set would converge
+//                      to). Under the systematic sample this is conservative (it counts the
+//                      between-document spread the even spacing mostly removes); it is the number
+//                      summary.json calls finalValLossStderr.
+//   stderrDocuments  = √(G/(G − 1) · Σ_g (Σ_{i ∈ g} (ℓ_i − ℓ̄))²) / n, windows clustered by
+//                      their G documents (the cluster-robust variance of a mean): how far it may be
+//                      from the loss on NEW documents of the same corpus. Larger, because the
+//                      held-out documents are themselves a sample; it is shared by every run of
+//                      the study (same documents), so it cancels in comparisons between runs.
 import { ConfigError } from '../errors.ts';
 
 /** Windows of the validation set when data.valWindows is omitted: the most that fit, at most this. */
@@ -99,22 +104,22 @@ export function windowDocuments(starts: ArrayLike<number>, documentStarts: reado
 export interface SetLoss {
   /** Mean loss over the windows (nats/token). */
   mean: number;
-  /** Standard error of `mean` (see the file header). */
+  /** s/√n over windows: the standard error against the whole held-out split's loss (see header). */
   stderr: number;
+  /** Documents as clusters: the standard error against the loss on new documents (see header). */
+  stderrDocuments: number;
   windows: number;
   /** Distinct clusters (documents) the windows fall in. */
   clusters: number;
-  /** How stderr was computed. */
-  method: 'documents' | 'windows';
 }
 
 /**
- * Mean of the per-window losses and its standard error with windows clustered by `clusters`
- * (document index per window; any integer labels). One cluster → window-level s²/n.
+ * Mean of the per-window losses with its two standard errors: over windows (s/√n) and with windows
+ * clustered by `clusters` (document index per window; any integer labels; NaN for one cluster).
  */
 export function clusteredMean(windowLosses: ArrayLike<number>, clusters: ArrayLike<number>): SetLoss {
   const n = windowLosses.length;
-  if (n === 0) return { mean: NaN, stderr: NaN, windows: 0, clusters: 0, method: 'windows' };
+  if (n === 0) return { mean: NaN, stderr: NaN, stderrDocuments: NaN, windows: 0, clusters: 0 };
   let sum = 0;
   for (let i = 0; i < n; i++) sum += windowLosses[i];
   const mean = sum / n;
@@ -126,12 +131,15 @@ export function clusteredMean(windowLosses: ArrayLike<number>, clusters: ArrayLi
     residualSums.set(clusters[i], (residualSums.get(clusters[i]) ?? 0) + r);
   }
   const g = residualSums.size;
-  if (g < 2) {
-    return { mean, stderr: n > 1 ? Math.sqrt(ss / (n - 1) / n) : NaN, windows: n, clusters: g, method: 'windows' };
-  }
   let between = 0;
   for (const s of residualSums.values()) between += s * s;
-  return { mean, stderr: Math.sqrt(((g / (g - 1)) * between) / (n * n)), windows: n, clusters: g, method: 'documents' };
+  return {
+    mean,
+    stderr: n > 1 ? Math.sqrt(ss / (n - 1) / n) : NaN,
+    stderrDocuments: g > 1 ? Math.sqrt(((g / (g - 1)) * between) / (n * n)) : NaN,
+    windows: n,
+    clusters: g,
+  };
 }
 
 /**

@@ -114,7 +114,7 @@ export interface MetricRow {
   expertLearningRate: number;
   trainLoss: number;
   valLoss?: number;
-  /** Standard error of valLoss (windows clustered by document; src/data/validation.ts). */
+  /** Standard error of valLoss over its windows (s/√n; src/data/validation.ts). */
   valLossStderr?: number;
   /** Validation windows the evaluation used (the whole set at the last step, a subset before). */
   valWindows?: number;
@@ -146,8 +146,9 @@ export interface RunSummary {
   /** Mean cross-entropy (nats/token) of the final weights on the whole validation set. */
   finalValLoss: number;
   /**
-   * Standard error of finalValLoss over the set, windows clustered by document (docs/training.md).
-   * This and the other evaluation fields are always written; older summaries lack them.
+   * Standard error of finalValLoss over the set's windows (s/√n): against the loss of the whole
+   * held-out split (docs/training.md). This and the other evaluation fields are always written;
+   * older summaries lack them.
    */
   finalValLossStderr?: number;
   /** finalValLoss in bits per byte of text: tokenizer-free, so byte-level and BPE runs compare. */
@@ -158,7 +159,10 @@ export interface RunSummary {
   wallSeconds: number;
   /** Of wallSeconds, the time spent evaluating (every evaluation of the kept metric rows). */
   evalSeconds?: number;
-  /** The final evaluation: windows and tokens of the set, documents, stderr method, seconds. */
-  finalEval?: { windows: number; tokens: number; documents: number; stderrMethod: 'documents' | 'windows'; seconds: number };
+  /**
+   * The final evaluation: windows and tokens of the set, the held-out documents they fall in, the
+   * standard error against the loss on new documents (windows clustered by document), seconds.
+   */
+  finalEval?: { windows: number; tokens: number; documents: number; stderrDocuments: number; seconds: number };
   provenance: Provenance;
 }

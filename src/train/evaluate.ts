@@ -1,7 +1,7 @@
 // Evaluation of a model on the study's fixed validation set (src/data/validation.ts): forward passes
 // only, evaluation routing (every token to its top-k experts, no capacity, no RNG: model/moe.ts
-// evaluationSettings), per-window losses on the host, then the set's mean loss, its document-
-// clustered standard error and bits per byte. Nothing here touches the training RNG, the optimiser
+// evaluationSettings), per-window losses on the host, then the set's mean loss, its standard errors
+// and bits per byte. Nothing here touches the training RNG, the optimiser
 // or the training FLOP count; the time it takes is returned so callers can report it apart.
 import * as tf from '@tensorflow/tfjs';
 import type { TokenStream } from '../data/stream.ts';
@@ -30,9 +30,10 @@ export function buildValidationSet(stream: TokenStream, windows: number, valDocu
 export interface EvalResult {
   /** Mean cross-entropy over every target token of the windows evaluated (nats/token). */
   loss: number;
-  /** Standard error of `loss`, windows clustered by document (validation.ts). */
+  /** Standard error of `loss` against the whole held-out split's loss: s/√n over windows (validation.ts). */
   stderr: number;
-  stderrMethod: 'documents' | 'windows';
+  /** Standard error against the loss on new documents: windows clustered by document (validation.ts). */
+  stderrDocuments: number;
   /** loss in bits per byte of text (tokenizer-free). */
   bitsPerByte: number;
   windows: number;
@@ -41,6 +42,8 @@ export interface EvalResult {
   documents: number;
   /** Wall-clock seconds of this evaluation. */
   seconds: number;
+  /** Mean loss of each evaluated window, in the order of the indices. */
+  windowLosses: Float64Array;
 }
 
 /** Bytes per token id for bits per byte (1 each for the byte tokenizer). */
@@ -94,11 +97,12 @@ export function evaluateValidationSet(
   return {
     loss: stats.mean,
     stderr: stats.stderr,
-    stderrMethod: stats.method,
+    stderrDocuments: stats.stderrDocuments,
     bitsPerByte: bitsPerByte(nats, bytes),
     windows: n,
     tokens: n * seqLen,
     documents: stats.clusters,
     seconds: (performance.now() - t0) / 1000,
+    windowLosses: windowLoss,
   };
 }

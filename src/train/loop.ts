@@ -320,7 +320,7 @@ export async function trainRun(config: RunConfig, runDir: string, options: Train
                 windows: finalEval!.windows,
                 tokens: finalEval!.tokens,
                 documents: finalEval!.documents,
-                stderrMethod: finalEval!.stderrMethod,
+                stderrDocuments: finalEval!.stderrDocuments,
                 seconds: finalEval!.seconds,
               },
             }
