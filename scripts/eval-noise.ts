@@ -54,8 +54,11 @@ for (const [size, budget] of runs) {
   const config = RunConfigSchema.parse(user);
   const dir = join(out, `noise-${size}`);
   const t0 = performance.now();
+  const tc0 = process.cpuUsage();
   await trainRun(config, dir, { createModel: (m, seed) => createMoeLm(m, seed) });
   const trainSeconds = (performance.now() - t0) / 1000;
+  const tc = process.cpuUsage(tc0);
+  const trainCpu = (tc.user + tc.system) / 1e6;
 
   // The final weights, every window of the held-out split.
   const lm = createMoeLm(resolveModelConfig(config.model), config.seed);
@@ -74,7 +77,8 @@ for (const [size, budget] of runs) {
   const cpu = process.cpuUsage(cpu0);
   const cpuSeconds = (cpu.user + cpu.system) / 1e6;
   console.log(
-    `${size} activated: ${tokens} training tokens in ${trainSeconds.toFixed(1)} s; full split ${all} windows ` +
+    `${size} activated: ${tokens} training tokens in ${trainSeconds.toFixed(1)} s (${(tokens / trainCpu).toFixed(0)} tokens/CPU-s); ` +
+      `full split ${all} windows ` +
       `(${set.documentCount} documents): loss ${full.loss.toFixed(4)}, ${full.bitsPerByte.toFixed(4)} bits/byte; ` +
       `eval ${((all * 64) / cpuSeconds).toFixed(0)} tokens/CPU-s, ${((all * 64) / wall).toFixed(0)} tokens/wall-s`,
   );
