@@ -46,6 +46,18 @@ export interface EvalResult {
   windowLosses: Float64Array;
 }
 
+/** Tokens per evaluation forward pass at least (tiny models: fewer, larger passes amortise per-op cost). */
+export const EVAL_TOKENS_PER_PASS = 8192;
+
+/**
+ * Windows per evaluation forward pass: the training batch, or more when that is under
+ * EVAL_TOKENS_PER_PASS tokens. Evaluation routing makes the losses independent of it (up to float
+ * rounding); a run always uses the same value, so its evaluations are bit-identical.
+ */
+export function evalRowsPerPass(batchSize: number, seqLen: number): number {
+  return Math.max(batchSize, Math.floor(EVAL_TOKENS_PER_PASS / seqLen));
+}
+
 /** Bytes per token id for bits per byte (1 each for the byte tokenizer). */
 export function byteLengthsOf(tokenizer: TokenizerJson): Uint32Array {
   return tokenizer.kind === 'byte' ? tokenByteLengths(256) : tokenByteLengths(tokenizer.vocabSize, tokenizer.merges);

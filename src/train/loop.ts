@@ -27,7 +27,7 @@ import { createRng, deriveSeed, type Rng } from '../util/rng.ts';
 import { evenSubset, resolveValWindows } from '../data/validation.ts';
 import { loadCheckpoint, saveCheckpoint, type CheckpointState } from './checkpoint.ts';
 import { deriveRunCounts } from './derived.ts';
-import { buildValidationSet, byteLengthsOf, evaluateValidationSet, type EvalResult } from './evaluate.ts';
+import { buildValidationSet, byteLengthsOf, evalRowsPerPass, evaluateValidationSet, type EvalResult } from './evaluate.ts';
 import { expertLrMultiplier } from './expert-lr.ts';
 import { acquireRunLock } from './lock.ts';
 import { accumulate, emptyInterval, metricRow, truncateMetrics } from './metrics.ts';
@@ -186,6 +186,7 @@ export async function trainRun(config: RunConfig, runDir: string, options: Train
   const valSet = buildValidationSet(stream, valWindows, dataset.valDocumentStarts);
   const subset = evenSubset(valWindows, config.train.evalBatches * batchSize);
   const byteLengths = byteLengthsOf(dataset.tokenizer.toJSON());
+  const evalRows = evalRowsPerPass(batchSize, seqLen);
 
   // ---------------------------------------------------------------------------------------------
   // Claim the run folder.
@@ -370,7 +371,7 @@ export async function trainRun(config: RunConfig, runDir: string, options: Train
       let evaluation: EvalResult | undefined;
       if (!reason && (isLast || (step + 1) % train.evalEvery === 0)) {
         // The final evaluation uses the whole set, intermediate ones the fixed subset.
-        evaluation = evaluateValidationSet(model, stream, valSet, byteLengths, { indices: isLast ? undefined : subset, rowsPerPass: batchSize });
+        evaluation = evaluateValidationSet(model, stream, valSet, byteLengths, { indices: isLast ? undefined : subset, rowsPerPass: evalRows });
         if (isLast) finalEval = evaluation;
         valLoss = evaluation.loss;
         if (!Number.isFinite(valLoss)) reason = `validation loss is ${valLoss}`;
@@ -437,7 +438,7 @@ export async function trainRun(config: RunConfig, runDir: string, options: Train
       // Killed between the final checkpoint and the summary: the last row has the final loss, and
       // the final evaluation is run again on the restored weights (same numbers).
       lastTrainLoss = readJsonl<MetricRow>(paths.metrics).at(-1)?.trainLoss ?? NaN;
-      finalEval = evaluateValidationSet(model, stream, valSet, byteLengths, { rowsPerPass: batchSize });
+      finalEval = evaluateValidationSet(model, stream, valSet, byteLengths, { rowsPerPass: evalRows });
     }
     const summary = writeSummary('done', lastTrainLoss);
     progress?.stop();

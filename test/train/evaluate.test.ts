@@ -16,7 +16,7 @@ import { readJsonl } from '../../src/io/atomic.ts';
 import type { MetricRow, RunConfigRecord, RunSummary } from '../../src/io/results.ts';
 import { createMoeLm } from '../../src/model/transformer.ts';
 import { loadCheckpoint } from '../../src/train/checkpoint.ts';
-import { buildValidationSet, byteLengthsOf, evaluateValidationSet } from '../../src/train/evaluate.ts';
+import { buildValidationSet, byteLengthsOf, evalRowsPerPass, evaluateValidationSet } from '../../src/train/evaluate.ts';
 import { trainRun } from '../../src/train/loop.ts';
 import { createAdamW } from '../../src/train/optimizer.ts';
 import { existsSync } from 'node:fs';
@@ -91,8 +91,10 @@ describe('evaluation of a run', () => {
       opt.dispose();
       return r;
     };
-    const a = evalOnce(8);
-    const b = evalOnce(8);
+    // the run evaluated 256 windows of 32 tokens per pass (evalRowsPerPass: 8192 tokens)
+    expect(evalRowsPerPass(8, 32)).toBe(256);
+    const a = evalOnce(256);
+    const b = evalOnce(256);
     expect(b.loss).toBe(a.loss);
     expect(Array.from(b.windowLosses)).toEqual(Array.from(a.windowLosses));
     expect(a.loss).toBe(summary.finalValLoss);
