@@ -260,7 +260,10 @@ export const TrainConfigSchema = z.strictObject({
   expertLr: ExpertLrSchema.default({ mode: 'same' }),
   /** Validation every N steps (and always at the end). */
   evalEvery: int(1).default(50),
-  /** Validation batches per evaluation (each of batchSize sequences). */
+  /**
+   * Intermediate evaluations read evalBatches × batchSize windows of the validation set (a fixed,
+   * evenly spread subset); the final evaluation reads all data.valWindows of them.
+   */
   evalBatches: int(1).default(4),
   checkpointEvery: int(1).default(100),
   logEvery: int(1).default(10),
