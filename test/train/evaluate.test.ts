@@ -105,6 +105,31 @@ describe('evaluation of a run', () => {
   });
 });
 
+describe('bits per byte of a BPE run', () => {
+  it('counts the bytes the target tokens stand for, so bits per byte < loss / ln 2', async () => {
+    const bpe = RunConfigSchema.parse({
+      ...USER,
+      name: 'bpe',
+      model: { ...USER.model, vocabSize: 512 },
+      data: { tokenizer: { kind: 'bpe', vocabSize: 512 }, valTokens: 16384, valWindows: 64 },
+      train: { ...USER.train, tokens: 8 * 32 * 10 },
+    });
+    const dir = join(root, 'bpe');
+    const { summary: s } = await trainRun(bpe, dir, { createModel: (m, seed) => createMoeLm(m, seed) });
+    // bytes of the set's targets, from the decoded text of each window (mostly ASCII, so a window
+    // edge rarely splits a character)
+    const dataset = prepareDataset(bpe.data);
+    const stream = createTokenStream(dataset.tokens, { seqLen: 32, batchSize: 8, valTokens: 16384, seed: 0 });
+    const set = buildValidationSet(stream, 64, dataset.valDocumentStarts);
+    const batch = stream.windowBatch(set.starts);
+    let bytes = 0;
+    for (let r = 0; r < 64; r++) bytes += Buffer.byteLength(dataset.tokenizer.decode(batch.targets.subarray(r * 32, (r + 1) * 32)), 'utf8');
+    const bytesPerToken = bytes / (64 * 32);
+    expect(bytesPerToken).toBeGreaterThan(1.5);
+    expect((s!.finalValLoss / Math.LN2 / s!.finalValBitsPerByte!) / bytesPerToken).toBeCloseTo(1, 2);
+  }, 120_000);
+});
+
 describe('validation-set config', () => {
   it('refuses a set larger than the split before writing anything, naming data.valWindows', async () => {
     const bad = RunConfigSchema.parse({ ...USER, data: { valTokens: 32768, valWindows: 2000 } });
