@@ -82,14 +82,16 @@ export function evaluateValidationSet(
   const clusters = new Int32Array(n);
   let nats = 0;
   let bytes = 0;
-  const rowsPerPass = Math.max(1, Math.floor(options.rowsPerPass));
-  for (let first = 0; first < n; first += rowsPerPass) {
-    const rows = Math.min(rowsPerPass, n - first);
-    const starts = Int32Array.from({ length: rows }, (_, r) => set.starts[indices[first + r]]);
+  // Every pass has the same shape (the last one padded with repeats of its last window, whose
+  // losses are ignored), so the model caches one set of shape constants per evaluation size.
+  const passRows = Math.min(Math.max(1, Math.floor(options.rowsPerPass)), n);
+  for (let first = 0; first < n; first += passRows) {
+    const rows = Math.min(passRows, n - first);
+    const starts = Int32Array.from({ length: passRows }, (_, r) => set.starts[indices[first + Math.min(r, rows - 1)]]);
     const batch = stream.windowBatch(starts);
     const losses = tf.tidy(() => {
-      const inputs = tf.tensor2d(batch.inputs, [rows, seqLen], 'int32');
-      const targets = tf.tensor2d(batch.targets, [rows, seqLen], 'int32');
+      const inputs = tf.tensor2d(batch.inputs, [passRows, seqLen], 'int32');
+      const targets = tf.tensor2d(batch.targets, [passRows, seqLen], 'int32');
       const out = model.computeLoss(inputs, targets, { training: false, tokenLosses: true });
       if (!out.tokenLosses) throw new Error('evaluateValidationSet: the model did not return tokenLosses when asked.');
       return out.tokenLosses.dataSync() as Float32Array;
