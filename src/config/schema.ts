@@ -220,6 +220,12 @@ export const DataConfigSchema = z.strictObject({
   tokenizer: TokenizerSchema.default({ kind: 'byte' }),
   /** Tokens held out for validation (a fixed split taken from the end of the corpus). */
   valTokens: int(1).default(131072),
+  /**
+   * Windows of seqLen tokens in the validation set, evenly spaced over the held-out split
+   * (src/data/validation.ts); the final evaluation uses all of them. Omitted: the most that fit,
+   * at most 1024.
+   */
+  valWindows: int(1).optional(),
   /** Allow more than one pass over the training split. */
   repeat: z.boolean().default(false),
 });
@@ -254,7 +260,10 @@ export const TrainConfigSchema = z.strictObject({
   expertLr: ExpertLrSchema.default({ mode: 'same' }),
   /** Validation every N steps (and always at the end). */
   evalEvery: int(1).default(50),
-  /** Validation batches per evaluation (each of batchSize sequences). */
+  /**
+   * Intermediate evaluations read evalBatches × batchSize windows of the validation set (a fixed,
+   * evenly spread subset); the final evaluation reads all data.valWindows of them.
+   */
   evalBatches: int(1).default(4),
   checkpointEvery: int(1).default(100),
   logEvery: int(1).default(10),

@@ -9,7 +9,8 @@ import { join } from 'node:path';
 import type { DataConfig } from '../config/schema.ts';
 import { readJson, writeFileAtomic, writeJsonAtomic } from '../io/atomic.ts';
 import { PROJECT_ROOT } from '../util/provenance.ts';
-import { loadCorpus } from './corpus.ts';
+import { DOCUMENT_SEPARATOR, loadCorpus } from './corpus.ts';
+import { documentStartsFrom } from './validation.ts';
 import { createByteTokenizer, tokenizerFromJson, trainBpe, type Tokenizer, type TokenizerJson } from './tokenizer.ts';
 
 /** Default cache folder (env MOELAB_CACHE_DIR overrides). */
@@ -24,6 +25,11 @@ export interface Dataset {
   corpusSource: string;
   corpusHash: string;
   documents: number;
+  /**
+   * Token offsets where the documents covering the validation split (the last data.valTokens
+   * tokens) start, ascending: the clusters of the validation loss's standard error.
+   */
+  valDocumentStarts: number[];
   /** Seconds spent loading, training the tokenizer and tokenizing (0-ish on a cache hit). */
   prepareSeconds: number;
   /** What came from the cache: nothing, the BPE, or the encoded tokens. */
@@ -78,12 +84,30 @@ export function prepareDataset(data: DataConfig, options: PrepareOptions = {}): 
     tokens = tokenizer.encode(corpus.text);
     writeFileAtomic(tokensPath, new Uint8Array(tokens.buffer, tokens.byteOffset, tokens.byteLength));
   }
+  // Document boundaries of the held-out end: byte lengths are exact; BPE encodes those documents
+  // alone (a boundary may be off by a token where merges differ at a document's edge).
+  const lengthOf =
+    tokenizer.kind === 'byte'
+      ? (d: number) => Buffer.byteLength(corpus.documents[d], 'utf8')
+      : (d: number) => tokenizer.encode(corpus.documents[d]).length;
+  const separatorTokens =
+    tokenizer.kind === 'byte'
+      ? Buffer.byteLength(DOCUMENT_SEPARATOR, 'utf8')
+      : tokenizer.encode(`a${DOCUMENT_SEPARATOR}a`).length - 2 * tokenizer.encode('a').length;
+  const valDocumentStarts = documentStartsFrom(
+    corpus.documents.length,
+    lengthOf,
+    separatorTokens,
+    tokens.length,
+    Math.max(0, tokens.length - data.valTokens),
+  );
   return {
     tokenizer,
     tokens,
     corpusSource: corpus.source,
     corpusHash: corpus.hash,
     documents: corpus.documents.length,
+    valDocumentStarts,
     prepareSeconds: (performance.now() - t0) / 1000,
     cache,
   };

@@ -8,10 +8,11 @@
 // Sample g of the run (g = step · batchSize + row) is window perm_e[g mod M] of epoch
 // e = floor(g / M), where M is the number of windows and perm_e a seeded permutation per epoch.
 // A run never sees a window twice within an epoch; past one epoch it only continues when
-// data.repeat is true. Validation uses the first evalBatches · batchSize windows of the
-// validation split, the same ones at every evaluation.
+// data.repeat is true. Validation windows are read at fixed offsets of the validation split chosen
+// by validation.ts (the same for every run of a study), never by the seed.
 import { ConfigError } from '../errors.ts';
 import { createRng, deriveSeed } from '../util/rng.ts';
+import { validationWindowStarts } from './validation.ts';
 
 export interface StreamArgs {
   seqLen: number;
@@ -40,12 +41,14 @@ export interface TokenStream {
   readonly valTokens: number;
   /** Training windows per epoch (M). */
   readonly windowsPerEpoch: number;
-  /** Validation windows available. */
+  /** Stream offset of the validation split's first token (= trainTokens). */
+  readonly valStart: number;
+  /** Non-overlapping validation windows the split could hold (⌊(valTokens − 1) / seqLen⌋). */
   readonly valWindows: number;
   /** The training batch of `step` (pure in (seed, step)). */
   trainBatch(step: number): Batch;
-  /** Validation batch `index` (0-based), always the same windows. */
-  valBatch(index: number): Batch;
+  /** The windows of seqLen + 1 tokens starting at `starts` (stream offsets), one row each. */
+  windowBatch(starts: ArrayLike<number>): Batch;
 }
 
 /** Uniform random permutation of 0..n-1 (Fisher–Yates with a seeded RNG). */
@@ -99,6 +102,7 @@ export function createTokenStream(tokens: ArrayLike<number>, args: StreamArgs): 
     trainTokens,
     valTokens,
     windowsPerEpoch,
+    valStart,
     valWindows,
     trainBatch(step) {
       const inputs = new Int32Array(batchSize * seqLen);
@@ -111,14 +115,16 @@ export function createTokenStream(tokens: ArrayLike<number>, args: StreamArgs): 
       }
       return { inputs, targets, epoch: Math.floor(first / windowsPerEpoch) };
     },
-    valBatch(index) {
-      if ((index + 1) * batchSize > valWindows) {
-        throw new RangeError(`validation batch ${index} needs ${(index + 1) * batchSize} windows; the split has ${valWindows}`);
-      }
-      const inputs = new Int32Array(batchSize * seqLen);
-      const targets = new Int32Array(batchSize * seqLen);
-      for (let row = 0; row < batchSize; row++) {
-        fill(row, valStart + (index * batchSize + row) * seqLen, inputs, targets);
+    windowBatch(starts) {
+      const rows = starts.length;
+      const inputs = new Int32Array(rows * seqLen);
+      const targets = new Int32Array(rows * seqLen);
+      for (let row = 0; row < rows; row++) {
+        const start = starts[row];
+        if (!(start >= 0 && start + seqLen < tokens.length)) {
+          throw new RangeError(`window at ${start} needs ${seqLen + 1} tokens; the stream has ${tokens.length}`);
+        }
+        fill(row, start, inputs, targets);
       }
       return { inputs, targets, epoch: 0 };
     },
@@ -128,11 +134,11 @@ export function createTokenStream(tokens: ArrayLike<number>, args: StreamArgs): 
 /**
  * The corpus-size checks of a run, as ConfigErrors naming the field to change: the training
  * budget must fit in one pass over the train split unless `repeat` is set, and the validation
- * split must hold evalBatches · batchSize windows.
+ * split must hold the validation set's valWindows windows.
  */
 export function checkDataBudget(
   stream: TokenStream,
-  run: { steps: number; evalBatches: number; repeat: boolean },
+  run: { steps: number; valWindows: number; repeat: boolean },
 ): void {
   const { batchSize, seqLen } = stream.args;
   const samples = run.steps * batchSize;
@@ -147,15 +153,8 @@ export function checkDataBudget(
         `(${stream.trainTokens} tokens) has only ${stream.windowsPerEpoch}`,
     );
   }
-  const valNeeded = run.evalBatches * batchSize;
-  if (valNeeded > stream.valWindows) {
-    throw new ConfigError(
-      'data.valTokens',
-      stream.valTokens,
-      `Use data.valTokens >= ${valNeeded * seqLen + 1}, or fewer train.evalBatches.`,
-      `validation needs ${valNeeded} windows of ${seqLen} tokens (evalBatches × batchSize) but the split holds ${stream.valWindows}`,
-    );
-  }
+  // the validation set must fit in the split (throws naming data.valWindows)
+  validationWindowStarts(stream.valStart, stream.valTokens, seqLen, run.valWindows);
 }
 
 /** Entropy (nats/token) of the token frequencies in tokens[from, to): the unigram baseline loss. */

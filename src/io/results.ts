@@ -82,6 +82,12 @@ export interface DatasetInfo {
   valTokens: number;
   /** Entropy of the train split's token frequencies (nats/token): the loss of a unigram model. */
   unigramEntropy: number;
+  /**
+   * The fixed validation set (src/data/validation.ts): `windows` windows of seqLen tokens every
+   * `stride` tokens across the held-out split, in `documents` documents; intermediate evaluations
+   * use `intermediateWindows` of them.
+   */
+  valSet?: { windows: number; seqLen: number; documents: number; intermediateWindows: number; stride: number };
 }
 
 /** runs/<runId>/config.json — written before step 0. */
@@ -109,6 +115,12 @@ export interface MetricRow {
   expertLearningRate: number;
   trainLoss: number;
   valLoss?: number;
+  /** Standard error of valLoss over its windows (s/√n; src/data/validation.ts). */
+  valLossStderr?: number;
+  /** Validation windows the evaluation used (the whole set at the last step, a subset before). */
+  valWindows?: number;
+  /** Wall-clock seconds of the evaluation (not in tokensPerSec, not in computeFlops). */
+  evalSeconds?: number;
   loadBalancingLoss: number;
   routerZLoss: number;
   droppedTokenFraction: number;
@@ -132,8 +144,26 @@ export interface RunSummary {
   tokens: number;
   computeFlops: number;
   finalTrainLoss: number;
+  /** Mean cross-entropy (nats/token) of the final weights on the whole validation set. */
   finalValLoss: number;
+  /**
+   * Standard error of finalValLoss over the set's windows (s/√n): against the loss of the whole
+   * held-out split (docs/training.md). This and the other evaluation fields are always written;
+   * older summaries lack them.
+   */
+  finalValLossStderr?: number;
+  /** finalValLoss in bits per byte of text: tokenizer-free, so byte-level and BPE runs compare. */
+  finalValBitsPerByte?: number;
+  /** Lowest validation loss of the run (intermediate evaluations use a subset of the set). */
   bestValLoss: number;
+  /** Training + evaluation wall time, summed over sessions. */
   wallSeconds: number;
+  /** Of wallSeconds, the time spent evaluating (every evaluation of the kept metric rows). */
+  evalSeconds?: number;
+  /**
+   * The final evaluation: windows and tokens of the set, the held-out documents they fall in, the
+   * standard error against the loss on new documents (windows clustered by document), seconds.
+   */
+  finalEval?: { windows: number; tokens: number; documents: number; stderrDocuments: number; seconds: number };
   provenance: Provenance;
 }

@@ -42,6 +42,15 @@ export interface MoeSettings {
   overflowPolicy: OverflowPolicy;
 }
 
+/**
+ * Evaluation routing: every token to its router's top-k experts with no capacity limit, so nothing
+ * is dropped or recycled and no RNG is involved (the training settings' topK is kept). A token's
+ * output then depends only on the token itself, never on the rest of the batch.
+ */
+export function evaluationSettings(settings: MoeSettings): MoeSettings {
+  return { topK: settings.topK, capacityFactor: Infinity, overflowPolicy: 'none' };
+}
+
 export interface MoeAux {
   loadBalancingLoss: tf.Scalar;
   routerZLoss: tf.Scalar;

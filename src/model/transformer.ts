@@ -11,15 +11,15 @@
 import * as tf from '@tensorflow/tfjs';
 import type { ResolvedModelConfig } from '../config/resolve.ts';
 import { DataError } from '../errors.ts';
-import { createRng, deriveSeed, type Rng } from '../util/rng.ts';
+import { createRng, deriveSeed } from '../util/rng.ts';
 import { attentionFast, attentionReference, createConstantCache, type AttentionShape, type AttentionWeights, type SharedKv } from './attention.ts';
 import { hasKvProjection, isDenseModel } from './count.ts';
 import { embeddingLookup, linear, oneHotFloat, rmsNorm } from './kernels.ts';
 import { crossEntropy } from './losses.ts';
 import { mlp, type Impl, type MlpWeights } from './mlp.ts';
-import { moeLayer, type MoeSettings, type MoeWeights } from './moe.ts';
+import { evaluationSettings, moeLayer, type MoeSettings, type MoeWeights } from './moe.ts';
 import { ropeBase } from './rope.ts';
-import type { LossOutput, MoeLayerStats, MoeLm, NamedParam, ParamGroup } from './types.ts';
+import type { ComputeLossOptions, LossOutput, MoeLayerStats, MoeLm, NamedParam, ParamGroup } from './types.ts';
 
 export interface CreateMoeLmOptions {
   /** "fast" (default): the docs/references.md#engine-rules kernels; "reference": stock tf ops, for equivalence tests. */
@@ -146,15 +146,12 @@ export function createMoeLm(config: ResolvedModelConfig, seed: number, options: 
     capacityFactor: config.capacityFactor,
     overflowPolicy: config.overflowPolicy,
   };
+  // Evaluation routes without capacity or randomness (moe.ts evaluationSettings).
+  const evalSettings = evaluationSettings(moeSettings);
   const mayRecycle =
     !isDenseModel(config) && config.overflowPolicy === 'recycle' && Number.isFinite(config.capacityFactor);
-  let evalCalls = 0;
 
-  function computeLoss(
-    inputs: tf.Tensor2D,
-    targets: tf.Tensor2D,
-    opts: { training?: boolean; rng?: Rng } = {},
-  ): LossOutput {
+  function computeLoss(inputs: tf.Tensor2D, targets: tf.Tensor2D, opts: ComputeLossOptions = {}): LossOutput {
     const [batch, seqLen] = inputs.shape;
     if (inputs.rank !== 2 || targets.rank !== 2 || targets.shape[0] !== batch || targets.shape[1] !== seqLen) {
       throw new Error(
@@ -174,8 +171,9 @@ export function createMoeLm(config: ResolvedModelConfig, seed: number, options: 
           'experts for dropped tokens); pass the run\'s seeded Rng.',
       );
     }
-    // Evaluation without an RNG stays deterministic: a fixed stream per call index.
-    const rng = opts.rng ?? (mayRecycle ? createRng(deriveSeed(seed, 'eval-recycle', evalCalls++)) : undefined);
+    const training = opts.training === true;
+    const rng = training ? opts.rng : undefined;
+    const routing = training ? moeSettings : evalSettings;
     const ids = hostTokens(inputs, 'inputs', config);
     const targetIds = hostTokens(targets, 'targets', config);
     const shape: AttentionShape = {
@@ -211,7 +209,7 @@ export function createMoeLm(config: ResolvedModelConfig, seed: number, options: 
         x = tf.add(x, a.output);
         const h = norm(x, layer.ffnNorm);
         if (layer.moe) {
-          const m = moeLayer(h, layer.moe, moeSettings, { impl, rng });
+          const m = moeLayer(h, layer.moe, routing, { impl, rng });
           x = tf.add(x, m.output);
           lbLosses.push(m.aux.loadBalancingLoss);
           zLosses.push(m.aux.routerZLoss);
@@ -235,7 +233,14 @@ export function createMoeLm(config: ResolvedModelConfig, seed: number, options: 
         ce,
         tf.add(tf.mul(loadBalancingLoss, config.auxLossCoef), tf.mul(routerZLoss, config.zLossCoef)),
       ) as tf.Scalar;
-      return { loss, ce, loadBalancingLoss, routerZLoss };
+      // Per-token cross-entropy logsumexp(logits) − logit[target] (evaluation: losses per window).
+      const tokenLosses = opts.tokenLosses
+        ? (tf.sub(
+            tf.logSumExp(logits, 1),
+            tf.sum(tf.mul(logits, oneHotFloat(targetIds, logits.shape[1])), 1),
+          ) as tf.Tensor1D)
+        : undefined;
+      return { loss, ce, loadBalancingLoss, routerZLoss, ...(tokenLosses ? { tokenLosses } : {}) };
     });
     return { ...out, moeLayers };
   }

@@ -47,6 +47,20 @@ export interface LossOutput {
   routerZLoss: tf.Scalar;
   /** One entry per MoE layer (empty for dense models). */
   moeLayers: MoeLayerStats[];
+  /** Cross-entropy of every target token (nats), row-major [batch · seqLen]; only when asked for. */
+  tokenLosses?: tf.Tensor1D;
+}
+
+export interface ComputeLossOptions {
+  /**
+   * true: training routing (capacity, overflow policy, recycle RNG). false/absent: evaluation
+   * routing — every token goes to its top-k experts, no capacity limit, no randomness.
+   */
+  training?: boolean;
+  /** Drives recycle routing's random reassignment (training only). */
+  rng?: Rng;
+  /** Also return `tokenLosses` (the per-token cross-entropy). */
+  tokenLosses?: boolean;
 }
 
 export interface MoeLm {
@@ -55,12 +69,9 @@ export interface MoeLm {
   /**
    * Loss on a batch. `inputs` and `targets` are int32 [batch, seqLen] (targets = inputs shifted
    * by one). `rng` drives recycle routing's random reassignment (required when training with
-   * overflowPolicy "recycle"). Returned tensors belong to the caller.
+   * overflowPolicy "recycle"). Evaluation (training not true) must be deterministic and must not
+   * depend on which other sequences share the batch. Returned tensors belong to the caller.
    */
-  computeLoss(
-    inputs: tf.Tensor2D,
-    targets: tf.Tensor2D,
-    options?: { training?: boolean; rng?: Rng },
-  ): LossOutput;
+  computeLoss(inputs: tf.Tensor2D, targets: tf.Tensor2D, options?: ComputeLossOptions): LossOutput;
   dispose(): void;
 }

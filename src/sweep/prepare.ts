@@ -5,6 +5,7 @@ import { isAbsolute, join, resolve } from 'node:path';
 import { RunConfigSchema } from '../config/schema.ts';
 import type { SweepDefinition } from '../config/sweep-schema.ts';
 import { prepareDataset, type Dataset } from '../data/dataset.ts';
+import { resolveValWindows } from '../data/validation.ts';
 import { checkDataBudget, createTokenStream } from '../data/stream.ts';
 import { ConfigError, ConfigErrors } from '../errors.ts';
 import { readJsonIfExists } from '../io/atomic.ts';
@@ -78,7 +79,11 @@ export function checkCorpus(plan: RunPlan, options: { cacheDir?: string } = {}):
         valTokens: config.data.valTokens,
         seed: config.seed,
       });
-      checkDataBudget(stream, { steps: run.derived.steps, evalBatches: config.train.evalBatches, repeat: config.data.repeat });
+      checkDataBudget(stream, {
+        steps: run.derived.steps,
+        valWindows: resolveValWindows(config.data.valTokens, config.model.seqLen, config.data.valWindows),
+        repeat: config.data.repeat,
+      });
     } catch (err) {
       if (!(err instanceof ConfigError)) throw err;
       problems.push(problemOf(err, run.runId));

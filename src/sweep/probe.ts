@@ -6,6 +6,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { resolveValWindows } from '../data/validation.ts';
 import { RunConfigSchema, type RunConfig } from '../config/schema.ts';
 import { readJsonIfExists, readJsonl, writeJsonAtomic } from '../io/atomic.ts';
 import { runPaths, type MetricRow } from '../io/results.ts';
@@ -60,15 +61,19 @@ export function interpolateThroughput(points: ThroughputPoint[], flopsPerStep: n
 }
 
 /**
- * Seconds one run takes (pure): fixed overhead + steps + evaluations, where an evaluation batch
- * costs a forward pass (a third of a training step).
+ * Seconds one run takes (pure): fixed overhead + steps + evaluations, where evaluating a window
+ * costs a forward pass (a third of a training step's cost per sequence): intermediate evaluations
+ * read evalBatches × batchSize windows of the validation set, the final one all of them.
  */
 export function estimateRunSeconds(run: PlanRun, points: ThroughputPoint[], overheadSeconds = RUN_OVERHEAD_SECONDS): number {
   const { steps, flopsPerToken, tokensPerStep } = run.derived;
   const secondsPerStep = (flopsPerToken * tokensPerStep) / interpolateThroughput(points, flopsPerToken * tokensPerStep);
-  const train = RunConfigSchema.parse(run.config).train;
-  const evals = Math.floor(steps / train.evalEvery) + 1;
-  return overheadSeconds + steps * secondsPerStep + (evals * train.evalBatches * secondsPerStep) / 3;
+  const config = RunConfigSchema.parse(run.config);
+  const train = config.train;
+  const valWindows = resolveValWindows(config.data.valTokens, config.model.seqLen, config.data.valWindows);
+  const intermediate = Math.floor((steps - 1) / train.evalEvery);
+  const windows = intermediate * Math.min(valWindows, train.evalBatches * train.batchSize) + valWindows;
+  return overheadSeconds + steps * secondsPerStep + (windows / train.batchSize) * (secondsPerStep / 3);
 }
 
 export function withRunEstimates(plan: RunPlan, backend: string, points: ThroughputPoint[]): RunPlan {
@@ -141,6 +146,8 @@ export async function measureThroughput(config: RunConfig, steps: number): Promi
   const probeConfig: RunConfig = {
     ...config,
     name: 'probe',
+    // a one-window validation set: the probe times training steps, not evaluation
+    data: { ...config.data, valWindows: 1 },
     train: {
       ...config.train,
       tokens: total * tokensPerStep,

@@ -18,6 +18,7 @@ import type { RunConfig } from '../config/schema.ts';
 import { prepareDataset } from '../data/dataset.ts';
 import { checkDataBudget, createTokenStream, unigramEntropy, type Batch, type TokenStream } from '../data/stream.ts';
 import type { TokenizerJson } from '../data/tokenizer.ts';
+import { evenSubset, resolveValWindows } from '../data/validation.ts';
 import { ConfigError, ResumeMismatchError } from '../errors.ts';
 import { appendJsonl, readJson, readJsonIfExists, readJsonl, writeJsonAtomic } from '../io/atomic.ts';
 import { runPaths, type DatasetInfo, type MetricRow, type RunConfigRecord, type RunSummary } from '../io/results.ts';
@@ -26,6 +27,7 @@ import { provenance } from '../util/provenance.ts';
 import { createRng, deriveSeed, type Rng } from '../util/rng.ts';
 import { loadCheckpoint, saveCheckpoint, type CheckpointState } from './checkpoint.ts';
 import { deriveRunCounts } from './derived.ts';
+import { buildValidationSet, byteLengthsOf, evalRowsPerPass, evaluateValidationSet, type EvalResult } from './evaluate.ts';
 import { expertLrMultiplier } from './expert-lr.ts';
 import { acquireRunLock } from './lock.ts';
 import { accumulate, emptyInterval, metricRow, truncateMetrics } from './metrics.ts';
@@ -147,21 +149,6 @@ function lossAndGrads(
   }
 }
 
-/** Mean cross-entropy over the fixed validation batches. */
-function evaluate(model: MoeLm, stream: TokenStream, batches: number, shape: [number, number], seed: number, step: number): number {
-  let sum = 0;
-  for (let j = 0; j < batches; j++) {
-    const batch = stream.valBatch(j);
-    sum += tf.tidy(() => {
-      const inputs = tf.tensor2d(batch.inputs, shape, 'int32');
-      const targets = tf.tensor2d(batch.targets, shape, 'int32');
-      // Own RNG per evaluation, so evaluating never shifts the training RNG.
-      return model.computeLoss(inputs, targets, { training: false, rng: createRng(deriveSeed(seed, 'eval', step, j)) }).ce.dataSync()[0];
-    });
-  }
-  return sum / batches;
-}
-
 const tokenizerVocab = (config: RunConfig) => (config.data.tokenizer.kind === 'byte' ? 256 : config.data.tokenizer.vocabSize);
 
 export async function trainRun(config: RunConfig, runDir: string, options: TrainRunOptions): Promise<TrainRunResult> {
@@ -194,7 +181,14 @@ export async function trainRun(config: RunConfig, runDir: string, options: Train
   const seqLen = config.model.seqLen;
   const shape: [number, number] = [batchSize, seqLen];
   const stream = createTokenStream(dataset.tokens, { seqLen, batchSize, valTokens: config.data.valTokens, seed: config.seed });
-  checkDataBudget(stream, { steps: derived.steps, evalBatches: config.train.evalBatches, repeat: config.data.repeat });
+  const valWindows = resolveValWindows(config.data.valTokens, seqLen, config.data.valWindows);
+  checkDataBudget(stream, { steps: derived.steps, valWindows, repeat: config.data.repeat });
+  // -- evaluation (src/train/evaluate.ts): the study's fixed validation set; the final evaluation
+  // uses all of it, intermediate ones a fixed evenly spread subset of evalBatches × batchSize windows.
+  const valSet = buildValidationSet(stream, valWindows, dataset.valDocumentStarts);
+  const subset = evenSubset(valWindows, config.train.evalBatches * batchSize);
+  const byteLengths = byteLengthsOf(dataset.tokenizer.toJSON());
+  const evalRows = evalRowsPerPass(batchSize, seqLen);
 
   // ---------------------------------------------------------------------------------------------
   // Claim the run folder.
@@ -220,6 +214,13 @@ export async function trainRun(config: RunConfig, runDir: string, options: Train
       trainTokens: stream.trainTokens,
       valTokens: stream.valTokens,
       unigramEntropy: unigramEntropy(dataset.tokens, 0, stream.trainTokens),
+      valSet: {
+        windows: valWindows,
+        seqLen,
+        documents: valSet.documentCount,
+        intermediateWindows: subset.length,
+        stride: valWindows > 1 ? valSet.starts[1] - valSet.starts[0] : 0,
+      },
     };
     const saved = readJsonIfExists<RunConfigRecord>(paths.config);
     if (saved) {
@@ -295,7 +296,13 @@ export async function trainRun(config: RunConfig, runDir: string, options: Train
       saveCheckpoint(paths.checkpoint, model!.params, optimizer!, state);
       lastCheckpointStep = state.step;
     };
+    // The final evaluation (whole validation set); recomputed from the restored weights when the
+    // process died between the final checkpoint and the summary (evaluation is deterministic).
+    let finalEval: EvalResult | undefined;
     const writeSummary = (status: 'done' | 'diverged', finalTrainLoss: number, reason?: string): RunSummary => {
+      const done = status === 'done' && finalEval !== undefined;
+      // Eval time of this run's kept metric rows (rows past a checkpoint are rewritten on resume).
+      const evalSeconds = readJsonl<MetricRow>(paths.metrics).reduce((a, r) => a + (r.evalSeconds ?? 0), 0);
       const summary: RunSummary = {
         runId,
         status,
@@ -304,9 +311,23 @@ export async function trainRun(config: RunConfig, runDir: string, options: Train
         tokens: state.tokens,
         computeFlops: state.tokens * derived.flopsPerToken,
         finalTrainLoss,
-        finalValLoss: status === 'done' ? (state.lastValLoss ?? NaN) : NaN,
+        finalValLoss: done ? finalEval!.loss : NaN,
+        finalValLossStderr: done ? finalEval!.stderr : NaN,
+        finalValBitsPerByte: done ? finalEval!.bitsPerByte : NaN,
         bestValLoss: state.bestValLoss ?? NaN,
         wallSeconds: wallNow(),
+        evalSeconds,
+        ...(done
+          ? {
+              finalEval: {
+                windows: finalEval!.windows,
+                tokens: finalEval!.tokens,
+                documents: finalEval!.documents,
+                stderrDocuments: finalEval!.stderrDocuments,
+                seconds: finalEval!.seconds,
+              },
+            }
+          : {}),
         provenance: provenance(),
       };
       writeJsonAtomic(paths.summary, summary);
@@ -349,15 +370,20 @@ export async function trainRun(config: RunConfig, runDir: string, options: Train
 
       const isLast = step + 1 === T;
       let valLoss: number | undefined;
+      let evaluation: EvalResult | undefined;
       if (!reason && (isLast || (step + 1) % train.evalEvery === 0)) {
-        valLoss = evaluate(model, stream, train.evalBatches, shape, config.seed, step + 1);
+        // The final evaluation uses the whole set, intermediate ones the fixed subset.
+        evaluation = evaluateValidationSet(model, stream, valSet, byteLengths, { indices: isLast ? undefined : subset, rowsPerPass: evalRows });
+        if (isLast) finalEval = evaluation;
+        valLoss = evaluation.loss;
         if (!Number.isFinite(valLoss)) reason = `validation loss is ${valLoss}`;
         state.lastValLoss = valLoss;
         state.bestValLoss = Math.min(state.bestValLoss ?? Infinity, valLoss);
       }
       if (reason || valLoss !== undefined || step === 0 || (step + 1) % train.logEvery === 0) {
-        const seconds = (performance.now() - intervalStart) / 1000;
-        const row = metricRow(state.interval, {
+        // Training throughput excludes the evaluation's time.
+        const seconds = (performance.now() - intervalStart) / 1000 - (evaluation?.seconds ?? 0);
+        const row: MetricRow = metricRow(state.interval, {
           step: state.step,
           tokens: state.tokens,
           flopsPerToken: derived.flopsPerToken,
@@ -367,12 +393,22 @@ export async function trainRun(config: RunConfig, runDir: string, options: Train
           wallSeconds: wallNow(),
           tokensPerSec: intervalTokens / Math.max(seconds, 1e-9),
         });
+        if (evaluation) {
+          row.valLossStderr = evaluation.stderr;
+          row.valWindows = evaluation.windows;
+          row.evalSeconds = evaluation.seconds;
+        }
         appendJsonl(paths.metrics, row);
         lastTrainLoss = row.trainLoss;
         state.interval = emptyInterval();
         intervalStart = performance.now();
         intervalTokens = 0;
-        if (valLoss !== undefined) logLine(`step ${state.step}/${T}: train ${row.trainLoss.toFixed(4)}, val ${valLoss.toFixed(4)}`);
+        if (evaluation) {
+          logLine(
+            `step ${state.step}/${T}: train ${row.trainLoss.toFixed(4)}, val ${evaluation.loss.toFixed(4)} ± ${evaluation.stderr.toFixed(4)} ` +
+              `(${evaluation.windows} windows, ${evaluation.documents} documents, eval ${evaluation.seconds.toFixed(2)} s)`,
+          );
+        }
       }
       if (reason) {
         const summary = writeSummary('diverged', out.trainLoss, `step ${step}: ${reason}`);
@@ -401,14 +437,17 @@ export async function trainRun(config: RunConfig, runDir: string, options: Train
     // Teardown: the final checkpoint (weights kept for later analyses), then the summary.
     if (state.step > lastCheckpointStep) checkpointNow();
     if (startStep === T) {
-      // Killed between the final checkpoint and the summary: the last row has the final loss.
+      // Killed between the final checkpoint and the summary: the last row has the final loss, and
+      // the final evaluation is run again on the restored weights (same numbers).
       lastTrainLoss = readJsonl<MetricRow>(paths.metrics).at(-1)?.trainLoss ?? NaN;
+      finalEval = evaluateValidationSet(model, stream, valSet, byteLengths, { rowsPerPass: evalRows });
     }
     const summary = writeSummary('done', lastTrainLoss);
     progress?.stop();
     logLine(
-      `done: ${state.step} steps, ${state.tokens.toLocaleString('en-US')} tokens, final val ${summary.finalValLoss.toFixed(4)}, ` +
-        `best val ${summary.bestValLoss.toFixed(4)}, ${summary.wallSeconds.toFixed(1)} s`,
+      `done: ${state.step} steps, ${state.tokens.toLocaleString('en-US')} tokens, final val ${summary.finalValLoss.toFixed(4)} ` +
+        `± ${(summary.finalValLossStderr ?? NaN).toFixed(4)} (${(summary.finalValBitsPerByte ?? NaN).toFixed(4)} bits/byte), ` +
+        `best val ${summary.bestValLoss.toFixed(4)}, ${summary.wallSeconds.toFixed(1)} s (${(summary.evalSeconds ?? 0).toFixed(1)} s evaluating)`,
     );
     return { status: 'done', summary, startStep, endStep: state.step };
   } finally {

@@ -48,11 +48,16 @@ describe('token stream', () => {
     expect([0, 1, 2, 3].map((r) => e1.inputs[r * 8])).not.toEqual(e0);
   });
 
-  it('validation batches are fixed windows from the held-out end', () => {
-    const v0 = stream.valBatch(0);
-    expect(v0.inputs[0]).toBe(9801);
-    expect(v0.inputs[8]).toBe(9809);
-    expect(Array.from(stream.valBatch(1).inputs)).toEqual(Array.from(createTokenStream(tokens, { ...ARGS, seed: 99 }).valBatch(1).inputs));
+  it('reads any windows by offset, whatever the seed: inputs and targets shifted by one', () => {
+    expect(stream.valStart).toBe(9801);
+    const v = stream.windowBatch([9801, 9900, 9992]);
+    expect(Array.from(v.inputs.slice(0, 3))).toEqual([9801, 9802, 9803]);
+    expect(v.inputs[8]).toBe(9900);
+    expect(v.inputs[16]).toBe(9992);
+    expect(v.targets[23]).toBe(10000); // the last token of the stream
+    const other = createTokenStream(tokens, { ...ARGS, seed: 99 });
+    expect(Array.from(other.windowBatch([9801, 9900]).targets)).toEqual(Array.from(stream.windowBatch([9801, 9900]).targets));
+    expect(() => stream.windowBatch([9993])).toThrow(/window at 9993 needs 9 tokens; the stream has 10001/);
   });
 });
 
@@ -61,16 +66,17 @@ describe('data budget', () => {
 
   it('refuses a run that needs more tokens than the train split holds, naming the fix', () => {
     const steps = Math.ceil(stream.windowsPerEpoch / 4) + 1;
-    expect(() => checkDataBudget(stream, { steps, evalBatches: 1, repeat: false })).toThrow(
+    expect(() => checkDataBudget(stream, { steps, valWindows: 1, repeat: false })).toThrow(
       /train\.tokens: the run needs 1232 windows of 8 tokens but the corpus's train split \(9801 tokens\) has only 1225.*Use train\.tokens <= 9800.*data\.repeat: true/,
     );
-    expect(() => checkDataBudget(stream, { steps, evalBatches: 1, repeat: true })).not.toThrow();
-    expect(() => checkDataBudget(stream, { steps: 306, evalBatches: 1, repeat: false })).not.toThrow();
+    expect(() => checkDataBudget(stream, { steps, valWindows: 1, repeat: true })).not.toThrow();
+    expect(() => checkDataBudget(stream, { steps: 306, valWindows: 1, repeat: false })).not.toThrow();
   });
 
-  it('refuses a validation split too small for evalBatches × batchSize', () => {
-    expect(() => checkDataBudget(stream, { steps: 10, evalBatches: 7, repeat: false })).toThrow(
-      /data\.valTokens: validation needs 28 windows .* holds 24 .*Use data\.valTokens >= 225/,
+  it('refuses a validation set that does not fit in the split, naming data.valWindows and the fix', () => {
+    expect(() => checkDataBudget(stream, { steps: 10, valWindows: 24, repeat: false })).not.toThrow();
+    expect(() => checkDataBudget(stream, { steps: 10, valWindows: 25, repeat: false })).toThrow(
+      /data\.valWindows: 25 windows of 8 tokens do not fit in the validation split of 200 tokens \(got 25\)\. Use data\.valWindows <= 24, or raise data\.valTokens to >= 201\./,
     );
   });
 

@@ -37,14 +37,18 @@ describe('estimates (pure)', () => {
     rel(interpolateThroughput([point(1e8, 5e9)], 3e11), 5e9);
   });
 
-  it('a run costs overhead + steps + evaluations (a third of a step per eval batch)', () => {
+  it('a run costs overhead + steps + evaluations (a third of a step per batch of windows)', () => {
     const { plan } = makeTinySweep({ parent: join(tmp, 'a'), steps: 20 });
     const run = plan.runs[0];
     // TINY_MODEL: 50208 FLOPs/token × 8 tokens/step; flat 1e6 FLOP/s → 0.401664 s per step.
     const flat = [point(1, 1e6)];
     const perStep = (50208 * 8) / 1e6;
-    // 20 steps, evalEvery 50 (default) → 1 evaluation of 4 batches (default).
-    expect(estimateRunSeconds(run, flat)).toBeCloseTo(RUN_OVERHEAD_SECONDS + 20 * perStep + (1 * 4 * perStep) / 3, 9);
+    // 20 steps, evalEvery 50 (default) → only the final evaluation, on the whole validation set:
+    // valTokens 1000, seqLen 8 → ⌊999/8⌋ = 124 windows, at batch 1 a third of a step each.
+    expect(estimateRunSeconds(run, flat)).toBeCloseTo(RUN_OVERHEAD_SECONDS + 20 * perStep + (124 * perStep) / 3, 9);
+    // evaluations every 5 steps add 3 intermediate ones of evalBatches (4) × batchSize (1) windows
+    const every5 = { ...run, config: { ...run.config, train: { ...run.config.train, evalEvery: 5 } } };
+    expect(estimateRunSeconds(every5, flat)).toBeCloseTo(RUN_OVERHEAD_SECONDS + 20 * perStep + ((124 + 3 * 4) * perStep) / 3, 9);
   });
 });
 

@@ -43,7 +43,7 @@ const root = mkdtempSync(join(tmpdir(), 'moelab-loop-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 const read = <T>(path: string) => JSON.parse(readFileSync(path, 'utf8')) as T;
 /** Metric rows without the timing fields, which legitimately differ between sessions. */
-const rowsOf = (dir: string) => readJsonl<MetricRow>(join(dir, 'metrics.jsonl')).map(({ wallSeconds, tokensPerSec, ...r }) => r);
+const rowsOf = (dir: string) => readJsonl<MetricRow>(join(dir, 'metrics.jsonl')).map(({ wallSeconds, tokensPerSec, evalSeconds, ...r }) => r);
 
 beforeAll(async () => {
   await initEngine({ backend: 'wasm', log: () => {} });

@@ -11,7 +11,8 @@ import { RunConfigSchema } from '../../src/config/schema.ts';
 import { parseConfig } from '../../src/config/validate.ts';
 import { initEngine } from '../../src/engine/backend.ts';
 import type { RunConfigRecord } from '../../src/io/results.ts';
-import { createMoeLm } from '../../src/model/transformer.ts';
+import type { ResolvedModelConfig } from '../../src/config/resolve.ts';
+import { createMoeLm, type MoeLmModel } from '../../src/model/transformer.ts';
 import { trainRun } from '../../src/train/loop.ts';
 import { PROJECT_ROOT } from '../../src/util/provenance.ts';
 
@@ -26,8 +27,12 @@ describe('2-layer MoE on the default corpus (experiments/train/moe-2layer.json)'
     expect(config.model).toMatchObject({ numLayers: 2, numSharedExperts: 1, topK: 1, overflowPolicy: 'recycle', claShareFactor: 2 });
     const tmp = mkdtempSync(join(tmpdir(), 'moelab-smoke-'));
     const dir = join(tmp, 'run');
+    // Tensors minus the model's shape constants (RoPE tables, masks: cached once per input shape,
+    // and evaluation passes have their own shape), so only a per-step leak would change it.
     const counts: number[] = [];
-    const result = await trainRun(config, dir, { createModel: createMoeLm, onStep: () => counts.push(tf.memory().numTensors) });
+    let model: MoeLmModel | undefined;
+    const createModel = (c: ResolvedModelConfig, seed: number) => (model = createMoeLm(c, seed));
+    const result = await trainRun(config, dir, { createModel, onStep: () => counts.push(tf.memory().numTensors - model!.cachedConstants()) });
     expect(result.status).toBe('done');
     const record = JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8')) as RunConfigRecord;
     const entropy = record.dataset!.unigramEntropy;

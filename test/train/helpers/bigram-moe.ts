@@ -10,8 +10,8 @@
 //   e*      = argmax softmax(h · router + jitter)           gate = router prob of e*
 import * as tf from '@tensorflow/tfjs';
 import type { ResolvedModelConfig } from '../../../src/config/resolve.ts';
-import type { LossOutput, MoeLm, NamedParam, ParamGroup } from '../../../src/model/types.ts';
-import { createRng, type Rng } from '../../../src/util/rng.ts';
+import type { ComputeLossOptions, LossOutput, MoeLm, NamedParam, ParamGroup } from '../../../src/model/types.ts';
+import { createRng } from '../../../src/util/rng.ts';
 
 const NUM_EXPERTS = 2;
 
@@ -38,7 +38,7 @@ export function createBigramMoe(config: ResolvedModelConfig, seed: number): MoeL
   return {
     config,
     params,
-    computeLoss(inputs, targets, options: { training?: boolean; rng?: Rng } = {}): LossOutput {
+    computeLoss(inputs, targets, options: ComputeLossOptions = {}): LossOutput {
       let tokensPerExpert: number[] = [];
       const out = tf.tidy(() => {
         const flatIn = inputs.reshape([-1]) as tf.Tensor1D;
@@ -55,19 +55,22 @@ export function createBigramMoe(config: ResolvedModelConfig, seed: number): MoeL
           const mask = tf.slice(chosen, [0, e], [-1, 1]);
           logits = tf.add(logits, tf.mul(tf.mul(gate, mask), tf.matMul(h, w as tf.Tensor2D)));
         });
-        const ce = tf.neg(tf.mean(tf.sum(tf.mul(tf.oneHot(flatTgt, V), tf.logSoftmax(logits)), 1))) as tf.Scalar;
+        const tokenCe = tf.neg(tf.sum(tf.mul(tf.oneHot(flatTgt, V), tf.logSoftmax(logits)), 1)) as tf.Tensor1D;
+        const ce = tf.mean(tokenCe) as tf.Scalar;
         // Switch load balancing: E · Σ_e (fraction routed to e) · (mean router prob of e).
         const lb = tf.mul(NUM_EXPERTS, tf.sum(tf.mul(tf.mean(chosen, 0), tf.mean(probs, 0)))) as tf.Scalar;
         const z = tf.mean(tf.square(tf.logSumExp(routerLogits, 1))) as tf.Scalar;
         const loss = tf.addN([ce, tf.mul(0.01, lb), tf.mul(0.001, z)]) as tf.Scalar;
-        return { loss, ce, lb, z };
+        return { loss, ce, lb, z, tokenCe };
       });
+      if (!options.tokenLosses) out.tokenCe.dispose();
       return {
         loss: out.loss,
         ce: out.ce,
         loadBalancingLoss: out.lb,
         routerZLoss: out.z,
         moeLayers: [{ tokensPerExpert, droppedTokenFraction: 0, recycledTokenFraction: 0 }],
+        ...(options.tokenLosses ? { tokenLosses: out.tokenCe } : {}),
       };
     },
     dispose() {
