@@ -20,6 +20,8 @@
  *     out[i] = f(x[i]) for n float32 elements; op 0 = exp, 1 = sqrt. The wasm binary's scalar
  *     exp and sqrt run at 5-7 ns per element; glibc's expf and a vectorised sqrt are several
  *     times faster (softmax/cross-entropy exps; AdamW's sqrt over every parameter each step).
+ *   fusedRmsNorm, fusedRmsNormGrad, fusedSwiglu, fusedSwigluGrad, fusedSoftmaxXent, fusedAdamW
+ *     Fused elementwise chains on heap offsets (src/engine/fused-kernels.ts documents them).
  *   setThreads(n) / getThreads(): OpenBLAS thread count.
  *   config(): OpenBLAS build string (version, kernel, max threads).
  *
@@ -31,6 +33,7 @@
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 
 #define CHECK_NAPI(env, call)                                        \
   do {                                                               \
@@ -212,6 +215,227 @@ static napi_value unary(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+/* ---------------------------------------------------------------------------------------------
+ * Fused elementwise kernels (src/engine/fused-kernels.ts documents each and holds the JavaScript
+ * fallback with the same arithmetic). Arguments: heap, then `ni` element offsets / counts, then
+ * `nd` float parameters. Offsets are checked against the heap view by each kernel. */
+
+typedef struct {
+  float *heap;
+  int64_t length;
+  int64_t i[10];
+  double d[8];
+} fused_args;
+
+static int fused_parse(napi_env env, napi_callback_info info, const char *name, size_t ni, size_t nd, fused_args *out) {
+  napi_value argv[20];
+  size_t argc = 20;
+  char msg[160];
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc != 1 + ni + nd) {
+    snprintf(msg, sizeof msg, "moelab native %s: expected %zu arguments", name, 1 + ni + nd);
+    napi_throw_type_error(env, NULL, msg);
+    return 0;
+  }
+  napi_typedarray_type type;
+  size_t length;
+  void *data;
+  napi_value buffer;
+  size_t byte_offset;
+  if (napi_get_typedarray_info(env, argv[0], &type, &length, &data, &buffer, &byte_offset) != napi_ok ||
+      type != napi_float32_array) {
+    snprintf(msg, sizeof msg, "moelab native %s: heap must be a Float32Array", name);
+    napi_throw_type_error(env, NULL, msg);
+    return 0;
+  }
+  out->heap = (float *)data;
+  out->length = (int64_t)length;
+  for (size_t k = 0; k < ni; k++) {
+    if (!get_i64(env, argv[1 + k], &out->i[k], "offset or size")) return 0;
+  }
+  for (size_t k = 0; k < nd; k++) {
+    if (napi_get_value_double(env, argv[1 + ni + k], &out->d[k]) != napi_ok) {
+      snprintf(msg, sizeof msg, "moelab native %s: parameter %zu must be a number", name, k);
+      napi_throw_type_error(env, NULL, msg);
+      return 0;
+    }
+  }
+  return 1;
+}
+
+/* 1 when [off, off + n) lies in the heap view, else throws and returns 0. */
+static int in_heap(napi_env env, const fused_args *a, int64_t off, int64_t n, const char *name) {
+  if (off + n <= a->length) return 1;
+  char msg[160];
+  snprintf(msg, sizeof msg, "moelab native %s: an operand extends past the end of the heap view", name);
+  napi_throw_range_error(env, NULL, msg);
+  return 0;
+}
+
+/* fusedRmsNorm(heap, xOff, gOff, yOff, rOff, rows, width, eps) */
+static napi_value fused_rmsnorm(napi_env env, napi_callback_info info) {
+  fused_args a;
+  if (!fused_parse(env, info, "fusedRmsNorm", 6, 1, &a)) return NULL;
+  const int64_t xo = a.i[0], go = a.i[1], yo = a.i[2], ro = a.i[3], rows = a.i[4], w = a.i[5];
+  if (!in_heap(env, &a, xo, rows * w, "fusedRmsNorm") || !in_heap(env, &a, yo, rows * w, "fusedRmsNorm") ||
+      !in_heap(env, &a, go, w, "fusedRmsNorm") || !in_heap(env, &a, ro, rows, "fusedRmsNorm") || w == 0)
+    return NULL;
+  float *h = a.heap;
+  const double eps = a.d[0];
+  for (int64_t i = 0; i < rows; i++) {
+    const float *x = h + xo + i * w;
+    double ss = 0;
+    for (int64_t j = 0; j < w; j++) ss += (double)x[j] * x[j];
+    const float r = (float)(1.0 / sqrt(ss / (double)w + eps));
+    h[ro + i] = r;
+    float *y = h + yo + i * w;
+    const float *g = h + go;
+    for (int64_t j = 0; j < w; j++) y[j] = (x[j] * r) * g[j];
+  }
+  return NULL;
+}
+
+/* fusedRmsNormGrad(heap, dyOff, xOff, rOff, gOff, dxOff, dgOff, rows, width) */
+static napi_value fused_rmsnorm_grad(napi_env env, napi_callback_info info) {
+  fused_args a;
+  const char *nm = "fusedRmsNormGrad";
+  if (!fused_parse(env, info, nm, 8, 0, &a)) return NULL;
+  const int64_t dyo = a.i[0], xo = a.i[1], ro = a.i[2], go = a.i[3], dxo = a.i[4], dgo = a.i[5], rows = a.i[6], w = a.i[7];
+  if (!in_heap(env, &a, dyo, rows * w, nm) || !in_heap(env, &a, xo, rows * w, nm) || !in_heap(env, &a, ro, rows, nm) ||
+      !in_heap(env, &a, go, w, nm) || !in_heap(env, &a, dxo, rows * w, nm) || !in_heap(env, &a, dgo, w, nm) || w == 0)
+    return NULL;
+  double *dg = calloc((size_t)w, sizeof(double));
+  if (!dg) {
+    napi_throw_error(env, NULL, "moelab native fusedRmsNormGrad: out of memory");
+    return NULL;
+  }
+  float *h = a.heap;
+  const float *g = h + go;
+  for (int64_t i = 0; i < rows; i++) {
+    const float *x = h + xo + i * w;
+    const float *dy = h + dyo + i * w;
+    const float r = h[ro + i];
+    double dot = 0;
+    for (int64_t j = 0; j < w; j++) {
+      const float xhat = x[j] * r;
+      dot += (double)dy[j] * g[j] * xhat;
+      dg[j] += (double)dy[j] * xhat;
+    }
+    const double mean = dot / (double)w;
+    float *dx = h + dxo + i * w;
+    for (int64_t j = 0; j < w; j++) {
+      const float xhat = x[j] * r;
+      dx[j] = (float)(r * ((double)dy[j] * g[j] - xhat * mean));
+    }
+  }
+  for (int64_t j = 0; j < w; j++) h[dgo + j] = (float)dg[j];
+  free(dg);
+  return NULL;
+}
+
+/* fusedSwiglu(heap, aOff, bOff, hOff, n) */
+static napi_value fused_swiglu(napi_env env, napi_callback_info info) {
+  fused_args a;
+  const char *nm = "fusedSwiglu";
+  if (!fused_parse(env, info, nm, 4, 0, &a)) return NULL;
+  const int64_t ao = a.i[0], bo = a.i[1], ho = a.i[2], n = a.i[3];
+  if (!in_heap(env, &a, ao, n, nm) || !in_heap(env, &a, bo, n, nm) || !in_heap(env, &a, ho, n, nm)) return NULL;
+  float *h = a.heap;
+  for (int64_t i = 0; i < n; i++) {
+    const float x = h[ao + i];
+    h[ho + i] = (x / (1.0f + expf(-x))) * h[bo + i];
+  }
+  return NULL;
+}
+
+/* fusedSwigluGrad(heap, dyOff, aOff, bOff, daOff, dbOff, n) */
+static napi_value fused_swiglu_grad(napi_env env, napi_callback_info info) {
+  fused_args a;
+  const char *nm = "fusedSwigluGrad";
+  if (!fused_parse(env, info, nm, 6, 0, &a)) return NULL;
+  const int64_t dyo = a.i[0], ao = a.i[1], bo = a.i[2], dao = a.i[3], dbo = a.i[4], n = a.i[5];
+  if (!in_heap(env, &a, dyo, n, nm) || !in_heap(env, &a, ao, n, nm) || !in_heap(env, &a, bo, n, nm) ||
+      !in_heap(env, &a, dao, n, nm) || !in_heap(env, &a, dbo, n, nm))
+    return NULL;
+  float *h = a.heap;
+  for (int64_t i = 0; i < n; i++) {
+    const float x = h[ao + i];
+    const float s = 1.0f / (1.0f + expf(-x));
+    const float dy = h[dyo + i];
+    h[dao + i] = dy * h[bo + i] * s * (1.0f + x * (1.0f - s));
+    h[dbo + i] = dy * x * s;
+  }
+  return NULL;
+}
+
+/* fusedSoftmaxXent(heap, zOff, tOff, gOff, lossOff, rows, vocab); targets are int32 at tOff (the
+ * caller has checked them against vocab) */
+static napi_value fused_softmax_xent(napi_env env, napi_callback_info info) {
+  fused_args a;
+  const char *nm = "fusedSoftmaxXent";
+  if (!fused_parse(env, info, nm, 6, 0, &a)) return NULL;
+  const int64_t zo = a.i[0], to = a.i[1], go = a.i[2], lo = a.i[3], rows = a.i[4], vocab = a.i[5];
+  if (!in_heap(env, &a, zo, rows * vocab, nm) || !in_heap(env, &a, to, rows, nm) || !in_heap(env, &a, go, rows * vocab, nm) ||
+      !in_heap(env, &a, lo, 1, nm) || vocab == 0 || rows == 0)
+    return NULL;
+  float *h = a.heap;
+  const int32_t *t = (const int32_t *)a.heap + to;
+  for (int64_t i = 0; i < rows; i++) {
+    if (t[i] < 0 || t[i] >= vocab) {
+      napi_throw_range_error(env, NULL, "moelab native fusedSoftmaxXent: a target is outside the vocabulary");
+      return NULL;
+    }
+  }
+  double total = 0;
+  for (int64_t i = 0; i < rows; i++) {
+    const float *z = h + zo + i * vocab;
+    float *g = h + go + i * vocab;
+    float max = z[0];
+    for (int64_t j = 1; j < vocab; j++) if (z[j] > max) max = z[j];
+    double sum = 0;
+    for (int64_t j = 0; j < vocab; j++) {
+      const float e = expf(z[j] - max);
+      g[j] = e;
+      sum += e;
+    }
+    total += log(sum) + max - z[t[i]];
+    const double scale = 1.0 / (sum * (double)rows);
+    for (int64_t j = 0; j < vocab; j++) g[j] = (float)(g[j] * scale);
+    g[t[i]] = (float)(g[t[i]] - 1.0 / (double)rows);
+  }
+  h[lo] = (float)(total / (double)rows);
+  return NULL;
+}
+
+/* fusedAdamW(heap, pOff, gOff, mOff, vOff, pOut, mOut, vOut, n, beta1, beta2, clipScale, decay,
+ * stepSize, bc2Sqrt, eps): float32 operations in the order of the stock composition (no FMA
+ * contraction: -ffp-contract=off). */
+static napi_value fused_adamw(napi_env env, napi_callback_info info) {
+  fused_args a;
+  const char *nm = "fusedAdamW";
+  if (!fused_parse(env, info, nm, 8, 7, &a)) return NULL;
+  const int64_t n = a.i[7];
+  for (int k = 0; k < 7; k++) {
+    if (!in_heap(env, &a, a.i[k], n, nm)) return NULL;
+  }
+  float *h = a.heap;
+  const float *p = h + a.i[0], *gr = h + a.i[1], *m = h + a.i[2], *v = h + a.i[3];
+  float *po = h + a.i[4], *mo = h + a.i[5], *vo = h + a.i[6];
+  const float b1 = (float)a.d[0], b2 = (float)a.d[1], c1 = (float)(1.0 - a.d[0]), c2 = (float)(1.0 - a.d[1]);
+  const float clip = (float)a.d[2], dec = (float)a.d[3], step = (float)a.d[4], bc2 = (float)a.d[5], eps = (float)a.d[6];
+  const int clipped = a.d[2] != 1.0, decays = a.d[3] != 1.0;
+  for (int64_t i = 0; i < n; i++) {
+    const float g = clipped ? gr[i] * clip : gr[i];
+    const float mn = m[i] * b1 + g * c1;
+    const float vn = v[i] * b2 + (g * g) * c2;
+    const float pd = decays ? p[i] * dec : p[i];
+    const float denom = sqrtf(vn) / bc2 + eps;
+    mo[i] = mn;
+    vo[i] = vn;
+    po[i] = pd - (mn / denom) * step;
+  }
+  return NULL;
+}
+
 static napi_value set_threads(napi_env env, napi_callback_info info) {
   size_t argc = 1;
   napi_value argv[1];
@@ -245,6 +469,12 @@ static napi_value init(napi_env env, napi_value exports) {
       {"sgemm", NULL, sgemm, NULL, NULL, NULL, napi_enumerable, NULL},
       {"transpose", NULL, transpose, NULL, NULL, NULL, napi_enumerable, NULL},
       {"unary", NULL, unary, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"fusedRmsNorm", NULL, fused_rmsnorm, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"fusedRmsNormGrad", NULL, fused_rmsnorm_grad, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"fusedSwiglu", NULL, fused_swiglu, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"fusedSwigluGrad", NULL, fused_swiglu_grad, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"fusedSoftmaxXent", NULL, fused_softmax_xent, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"fusedAdamW", NULL, fused_adamw, NULL, NULL, NULL, napi_enumerable, NULL},
       {"setThreads", NULL, set_threads, NULL, NULL, NULL, napi_enumerable, NULL},
       {"getThreads", NULL, get_threads, NULL, NULL, NULL, napi_enumerable, NULL},
       {"config", NULL, config, NULL, NULL, NULL, napi_enumerable, NULL},

@@ -152,6 +152,14 @@ let activeAddon: NativeAddon | undefined;
 /** Calls that went to OpenBLAS vs to the stock kernel (observability for tests and bench). */
 export const nativeMatmulCounters = { native: 0, stock: 0 };
 
+/**
+ * Kernel name the model looks up (src/model/kernels.ts) to learn that products with transpose flags
+ * and batch dimensions are fast on the active backend: registered for wasm together with the
+ * native BatchMatMul (it is that kernel under a second name). Without it the model keeps
+ * flag-free rank-2 products, XNNPACK's only fast path.
+ */
+export const FLAGGED_MATMUL_KERNEL = 'MoelabFlaggedMatMul';
+
 export function isNativeMatmulRegistered(): boolean {
   return activeAddon !== undefined;
 }
@@ -177,6 +185,7 @@ export function registerNativeMatmul(addon: NativeAddon): void {
     setupFunc: stock.setupFunc,
     kernelFunc: nativeBatchMatMul as unknown as tf.KernelFunc,
   });
+  tf.registerKernel({ kernelName: FLAGGED_MATMUL_KERNEL, backendName: 'wasm', kernelFunc: nativeBatchMatMul as unknown as tf.KernelFunc });
 }
 
 /** Restore the stock wasm BatchMatMul (tests compare the two). */
@@ -184,6 +193,7 @@ export function unregisterNativeMatmul(): void {
   if (!activeAddon || !stockKernel) return;
   tf.unregisterKernel('BatchMatMul', 'wasm');
   tf.registerKernel(stockKernel);
+  tf.unregisterKernel(FLAGGED_MATMUL_KERNEL, 'wasm');
   activeAddon = undefined;
 }
 
