@@ -1,0 +1,256 @@
+// The engine's fused elementwise kernels (src/engine/fused-kernels.ts) and the flagged-product path
+// of src/model/kernels.ts: each model op under the engine kernels (C in the addon, and the
+// JavaScript fallback without it) against the stock tf.js composition, in value and gradients;
+// AdamW against a hand computation and against the stock composition step by step; C against
+// JavaScript on the same inputs; the registry switches them on and off with the heap kernels.
+import * as tf from '@tensorflow/tfjs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  adamWJs,
+  areFusedKernelsRegistered,
+  fusedAddon,
+  fusedKernelCounters,
+  rmsNormGradJs,
+  rmsNormJs,
+  softmaxXentJs,
+  swigluGradJs,
+  swigluJs,
+} from '../../src/engine/fused-kernels.ts';
+import { registerHeapKernels, unregisterHeapKernels } from '../../src/engine/heap-kernels.ts';
+import { loadNativeAddon, registerNativeMatmul, unregisterNativeMatmul } from '../../src/engine/native-matmul.ts';
+import {
+  blockAttention,
+  flaggedProducts,
+  linear,
+  linearT,
+  oneHotFloat,
+  rmsNorm,
+  softmaxCrossEntropy,
+  swigluActivation,
+} from '../../src/model/kernels.ts';
+import type { NamedParam } from '../../src/model/types.ts';
+import { createAdamW } from '../../src/train/optimizer.ts';
+import { createRng } from '../../src/util/rng.ts';
+import { expectClose, randn, useWasm, valueAndGrads } from '../model/tensor-helpers.ts';
+
+const addon = loadNativeAddon().addon;
+const native = fusedAddon(addon);
+
+type Setting = 'stock' | 'js' | 'native';
+function use(setting: Setting): void {
+  unregisterNativeMatmul();
+  unregisterHeapKernels();
+  if (setting === 'js') registerHeapKernels();
+  if (setting === 'native' && addon) {
+    registerHeapKernels(addon);
+    registerNativeMatmul(addon);
+  }
+}
+
+beforeAll(useWasm);
+afterAll(() => use('stock'));
+
+/** f under the engine setting vs the stock composition (no engine kernels), value and gradients. */
+function expectSameAsStock(setting: Setting, f: (...xs: tf.Tensor[]) => tf.Tensor, ref: (...xs: tf.Tensor[]) => tf.Tensor, xs: tf.Tensor[], tol = 1e-5): void {
+  use('stock');
+  const b = valueAndGrads(ref, xs);
+  use(setting);
+  const a = valueAndGrads(f, xs);
+  expectClose(a.value, b.value, tol);
+  a.grads.forEach((g, i) => expectClose(g, b.grads[i], tol));
+  tf.dispose([a.value, b.value, ...a.grads, ...b.grads]);
+}
+
+const settings: Setting[] = native ? ['js', 'native'] : ['js'];
+
+describe('registry', () => {
+  it('the fused kernels come and go with the heap kernels; flagged products only with the native matmul', () => {
+    use('stock');
+    expect(areFusedKernelsRegistered()).toBe(false);
+    expect(flaggedProducts()).toBe(false);
+    use('js');
+    expect(areFusedKernelsRegistered()).toBe(true);
+    expect(flaggedProducts()).toBe(false);
+    if (addon) {
+      use('native');
+      expect(flaggedProducts()).toBe(true);
+      expect(native, 'the built addon has the fused exports (rebuild: bash scripts/build-native.sh --force)').toBeDefined();
+    }
+    use('stock');
+  });
+});
+
+for (const setting of settings) {
+  describe(`model ops under the engine kernels (${setting}) = stock composition`, () => {
+    it('rmsNorm, value and gradients (x and gain)', () => {
+      const x = randn([37, 24], 8, 3);
+      const g = randn([24], 9, 0.5).add(1);
+      const before = { ...fusedKernelCounters.MoelabRmsNorm };
+      const stock = (a: tf.Tensor, b: tf.Tensor) => tf.mul(tf.mul(a, tf.rsqrt(tf.add(tf.mean(tf.square(a), 1, true), 1e-5))), b);
+      expectSameAsStock(setting, (a, b) => rmsNorm(a as tf.Tensor2D, b as tf.Tensor1D, 1e-5), stock, [x, g], 1e-5);
+      const after = fusedKernelCounters.MoelabRmsNorm;
+      expect(setting === 'native' ? after.native - before.native : after.js - before.js).toBeGreaterThan(0);
+      tf.dispose([x, g]);
+    });
+
+    it('swigluActivation, value and gradients, including large |a|', () => {
+      const a = randn([13, 40], 10, 4);
+      const b = randn([13, 40], 11);
+      expectSameAsStock(setting, (p, q) => swigluActivation(p as tf.Tensor2D, q as tf.Tensor2D), (p, q) => tf.mul(tf.mul(p, tf.sigmoid(p)), q), [a, b]);
+      const big = tf.tensor2d([[-90, -20, 0, 20, 90]]);
+      const ones = tf.ones([1, 5]);
+      expectSameAsStock(setting, (p, q) => swigluActivation(p as tf.Tensor2D, q as tf.Tensor2D), (p, q) => tf.mul(tf.mul(p, tf.sigmoid(p)), q), [big, ones]);
+      tf.dispose([a, b, big, ones]);
+    });
+
+    it('softmaxCrossEntropy: a hand value, then value and gradient against −mean(Σ oneHot ⊙ logSoftmax)', () => {
+      use(setting);
+      const logits = tf.tensor2d([[1, 2, 3], [0, 0, 0]]);
+      const ce = softmaxCrossEntropy(logits, Int32Array.from([2, 0]));
+      const hand = (Math.log(Math.E + Math.E ** 2 + Math.E ** 3) - 3 + Math.log(3)) / 2;
+      expect(ce.dataSync()[0]).toBeCloseTo(hand, 6);
+      const z = randn([29, 67], 16, 5);
+      const rng = createRng(3);
+      const t = Int32Array.from({ length: 29 }, () => rng.int(67));
+      expectSameAsStock(
+        setting,
+        (x) => softmaxCrossEntropy(x as tf.Tensor2D, t),
+        (x) => tf.neg(tf.mean(tf.sum(tf.mul(oneHotFloat(t, 67), tf.logSoftmax(x as tf.Tensor2D)), 1))),
+        [z],
+      );
+      tf.dispose([logits, ce, z]);
+    });
+
+    it('a target outside the vocabulary is refused before anything is computed', () => {
+      use(setting);
+      const z = tf.zeros([2, 4]) as tf.Tensor2D;
+      expect(() => softmaxCrossEntropy(z, Int32Array.from([1, 4]))).toThrow(/target 4 at row 1 is outside \[0, 4\)/);
+      z.dispose();
+    });
+
+    it('linear, linearT and blockAttention (flagged products with the native matmul), value and gradients', () => {
+      const x = randn([33, 17], 1);
+      const w = randn([17, 12], 2);
+      const wT = randn([12, 17], 3);
+      expectSameAsStock(setting, (a, b) => linear(a as tf.Tensor2D, b as tf.Tensor2D), (a, b) => tf.matMul(a as tf.Tensor2D, b as tf.Tensor2D), [x, w]);
+      expectSameAsStock(setting, (a, b) => linearT(a as tf.Tensor2D, b as tf.Tensor2D), (a, b) => tf.matMul(a as tf.Tensor2D, b as tf.Tensor2D, false, true), [x, wT]);
+      const [blocks, rows, dh, T] = [3, 10, 4, 5];
+      const q = randn([blocks, rows, dh], 30);
+      const kT = randn([blocks, dh, T], 31);
+      const v = randn([blocks, T, dh], 32);
+      const bias = randn([blocks, rows, T], 33, 2) as tf.Tensor3D;
+      expectSameAsStock(
+        setting,
+        (a, b, c) => blockAttention(a as tf.Tensor3D, b as tf.Tensor3D, c as tf.Tensor3D, bias),
+        (a, b, c) => tf.matMul(tf.softmax(tf.add(tf.matMul(a, b), bias)), c),
+        [q, kT, v],
+      );
+      tf.dispose([x, w, wT, q, kT, v, bias]);
+    });
+
+    it('AdamW with the fused kernel = the stock composition, to the last bit, over 4 steps', () => {
+      const run = (s: Setting) => {
+        use(s);
+        const rng = createRng(7);
+        const mk = (n: number) => tf.tensor1d(Float32Array.from({ length: n }, () => rng.normal()));
+        const params: NamedParam[] = [
+          { name: 'a', group: 'attention', variable: tf.variable(mk(50)), decay: true },
+          { name: 'b', group: 'attention', variable: tf.variable(mk(7)), decay: true },
+          { name: 'n', group: 'norm', variable: tf.variable(mk(9)), decay: false },
+          { name: 'e', group: 'specializedExperts', variable: tf.variable(mk(20)), decay: true },
+        ];
+        const opt = createAdamW(params, { beta1: 0.9, beta2: 0.95, eps: 1e-8, weightDecay: 0.1, gradClip: 1 });
+        for (let step = 0; step < 4; step++) {
+          // Step 0 is clipped (large gradients), the rest are not; the expert has no gradient at step 2.
+          const grads = params.map((p, i) => (step === 2 && i === 3 ? undefined : tf.mul(mk(p.variable.size), step === 0 ? 5 : 0.01)));
+          opt.applyGradients(grads, (g) => (g === 'specializedExperts' ? 0.003 : 0.01));
+          tf.dispose(grads);
+        }
+        const out = params.map((p) => Float32Array.from(p.variable.dataSync()));
+        const state = opt.getState();
+        opt.dispose();
+        params.forEach((p) => p.variable.dispose());
+        return { out, state };
+      };
+      const before = { ...fusedKernelCounters.MoelabAdamW };
+      const fused = run(setting);
+      const after = fusedKernelCounters.MoelabAdamW;
+      expect(setting === 'native' ? after.native - before.native : after.js - before.js).toBe(4 * 3);
+      const stock = run('stock');
+      expect(fused.out).toEqual(stock.out);
+      expect(fused.state.m).toEqual(stock.state.m);
+      expect(fused.state.v).toEqual(stock.state.v);
+    });
+  });
+}
+
+describe.skipIf(!native)('C kernels = JavaScript fallback on the same inputs', () => {
+  // A plain Float32Array stands in for the wasm heap: both take offsets into it.
+  const heapOf = (n: number, seed: number, scale = 1) => {
+    const rng = createRng(seed);
+    return Float32Array.from({ length: n }, () => rng.normal() * scale);
+  };
+  const maxRel = (a: Float32Array, b: Float32Array) => {
+    let d = 0;
+    let s = 1e-30;
+    for (let i = 0; i < a.length; i++) {
+      d = Math.max(d, Math.abs(a[i] - b[i]));
+      s = Math.max(s, Math.abs(b[i]));
+    }
+    return d / s;
+  };
+
+  it('RMSNorm forward and backward agree to float32 rounding', () => {
+    const rows = 19;
+    const w = 33;
+    // layout: x | g | y | r | dy | dx | dg
+    const [x, g, y, r, dy, dx, dg] = [0, rows * w, rows * w + w, 2 * rows * w + w, 2 * rows * w + w + rows, 3 * rows * w + w + rows, 4 * rows * w + w + rows];
+    const a = heapOf(dg + w, 1, 2);
+    const b = Float32Array.from(a);
+    native!.fusedRmsNorm(a, x, g, y, r, rows, w, 1e-5);
+    rmsNormJs(b, x, g, y, r, rows, w, 1e-5);
+    expect(a.subarray(y, r + rows)).toEqual(b.subarray(y, r + rows));
+    native!.fusedRmsNormGrad(a, dy, x, r, g, dx, dg, rows, w);
+    rmsNormGradJs(b, dy, x, r, g, dx, dg, rows, w);
+    expect(maxRel(a.subarray(dx, dg + w), b.subarray(dx, dg + w))).toBeLessThan(1e-6);
+  });
+
+  it('SwiGLU forward and backward agree to a few float32 ulps', () => {
+    const n = 1000;
+    const a = heapOf(5 * n, 2, 4);
+    const b = Float32Array.from(a);
+    native!.fusedSwiglu(a, 0, n, 2 * n, n);
+    swigluJs(b, 0, n, 2 * n, n);
+    expect(maxRel(a.subarray(2 * n, 3 * n), b.subarray(2 * n, 3 * n))).toBeLessThan(1e-6);
+    native!.fusedSwigluGrad(a, 2 * n, 0, n, 3 * n, 4 * n, n);
+    swigluGradJs(b, 2 * n, 0, n, 3 * n, 4 * n, n);
+    expect(maxRel(a.subarray(3 * n), b.subarray(3 * n))).toBeLessThan(1e-6);
+  });
+
+  it('softmax cross-entropy loss and gradient agree; AdamW is bit-identical', () => {
+    const rows = 7;
+    const vocab = 50;
+    const a = heapOf(rows * vocab * 2 + rows + 1, 3, 3);
+    const targets = new Int32Array(a.buffer, rows * vocab * 4, rows);
+    for (let i = 0; i < rows; i++) targets[i] = (i * 13) % vocab;
+    const b = Float32Array.from(a);
+    native!.fusedSoftmaxXent(a, 0, rows * vocab, rows * vocab + rows, 2 * rows * vocab + rows, rows, vocab);
+    softmaxXentJs(b, 0, rows * vocab, rows * vocab + rows, 2 * rows * vocab + rows, rows, vocab, new Int32Array(b.buffer));
+    expect(maxRel(a.subarray(rows * vocab + rows), b.subarray(rows * vocab + rows))).toBeLessThan(1e-6);
+
+    const n = 300;
+    const p = heapOf(7 * n, 4);
+    for (let i = 3 * n; i < 4 * n; i++) p[i] = Math.abs(p[i]); // v ≥ 0
+    const q = Float32Array.from(p);
+    const hyper = [0.9, 0.95, 0.7, 1 - 1e-3, 0.01 / 0.19, Math.sqrt(1 - 0.95 ** 2), 1e-8] as const;
+    native!.fusedAdamW(p, 0, n, 2 * n, 3 * n, 4 * n, 5 * n, 6 * n, n, ...hyper);
+    adamWJs(q, 0, n, 2 * n, 3 * n, 4 * n, 5 * n, 6 * n, n, ...hyper);
+    expect(p).toEqual(q);
+  });
+
+  it('offsets past the end of the heap are refused before anything is written', () => {
+    const h = new Float32Array(10);
+    expect(() => native!.fusedSwiglu(h, 0, 5, 8, 5)).toThrow(/past the end of the heap view/);
+    expect(Array.from(h)).toEqual(new Array(10).fill(0));
+  });
+});
