@@ -12,6 +12,9 @@
  *     A_i starts at heap[aOff + i·aStride] (m×k, or k×m stored when transA), B_i at
  *     heap[bOff + i·bStride] (k×n, or n×k stored when transB), C_i at heap[cOff + i·cStride]
  *     (m×n). A stride of 0 broadcasts that operand over the batch.
+ *   sgemmGrouped(heap, transA, transB, spec)
+ *     Groups of products of different shapes in one call: spec (Float64Array) holds m, n, k, aOff,
+ *     bOff, cOff per group; C_g = op(A_g) · op(B_g) as above; k = 0 writes zeros.
  *   transpose(heap, xOff, outOff, A, B, C, D)
  *     out[a][c][b][d] = x[a][b][c][d] for 4-byte elements (float32 or int32 views of the heap):
  *     the form every transpose of the model reduces to (2-D, batched 2-D, [0,2,1,3]). Tiled so
@@ -111,6 +114,68 @@ static napi_value sgemm(napi_env env, napi_callback_info info) {
     cblas_sgemm(CblasRowMajor, trans_a ? CblasTrans : CblasNoTrans, trans_b ? CblasTrans : CblasNoTrans,
                 (int)m, (int)n, (int)k, 1.0f, heap + a_off + i * a_stride, lda, heap + b_off + i * b_stride, ldb,
                 0.0f, heap + c_off + i * c_stride, ldc);
+  }
+  return NULL;
+}
+
+/* sgemmGrouped(heap, transA, transB, spec): for each group g, spec[6g..6g+5] = m, n, k, aOff, bOff,
+ * cOff and C_g = op(A_g) · op(B_g) as in sgemm (row-major, leading dimensions from the shapes and
+ * flags); k = 0 writes zeros. One call for all experts of a MoE layer (forward, dx and dW). */
+static napi_value sgemm_grouped(napi_env env, napi_callback_info info) {
+  size_t argc = 4;
+  napi_value argv[4];
+  CHECK_NAPI(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  if (argc != 4) {
+    napi_throw_type_error(env, NULL, "moelab native sgemmGrouped: expected 4 arguments");
+    return NULL;
+  }
+  napi_typedarray_type type;
+  size_t length, spec_len;
+  void *data, *spec_data;
+  napi_value buffer;
+  size_t byte_offset;
+  if (napi_get_typedarray_info(env, argv[0], &type, &length, &data, &buffer, &byte_offset) != napi_ok ||
+      type != napi_float32_array) {
+    napi_throw_type_error(env, NULL, "moelab native sgemmGrouped: heap must be a Float32Array");
+    return NULL;
+  }
+  if (napi_get_typedarray_info(env, argv[3], &type, &spec_len, &spec_data, &buffer, &byte_offset) != napi_ok ||
+      type != napi_float64_array || spec_len % 6 != 0) {
+    napi_throw_type_error(env, NULL, "moelab native sgemmGrouped: spec must be a Float64Array of 6 numbers per group");
+    return NULL;
+  }
+  bool trans_a, trans_b;
+  CHECK_NAPI(env, napi_get_value_bool(env, argv[1], &trans_a));
+  CHECK_NAPI(env, napi_get_value_bool(env, argv[2], &trans_b));
+  const double *spec = (const double *)spec_data;
+  const int64_t len = (int64_t)length;
+  const size_t groups = spec_len / 6;
+  /* Check every group before computing any. */
+  for (size_t g = 0; g < groups; g++) {
+    for (int j = 0; j < 6; j++) {
+      const double d = spec[6 * g + j];
+      if (!(d >= 0 && d == (double)(int64_t)d && d < 9007199254740992.0) || (j < 3 && d > INT32_MAX)) {
+        napi_throw_range_error(env, NULL, "moelab native sgemmGrouped: m, n, k must be integers in [0, 2^31) and offsets non-negative integers");
+        return NULL;
+      }
+    }
+    const int64_t m = (int64_t)spec[6 * g], n = (int64_t)spec[6 * g + 1], k = (int64_t)spec[6 * g + 2];
+    if ((int64_t)spec[6 * g + 3] + m * k > len || (int64_t)spec[6 * g + 4] + k * n > len || (int64_t)spec[6 * g + 5] + m * n > len) {
+      napi_throw_range_error(env, NULL, "moelab native sgemmGrouped: an operand extends past the end of the heap view");
+      return NULL;
+    }
+  }
+  float *heap = (float *)data;
+  for (size_t g = 0; g < groups; g++) {
+    const int m = (int)spec[6 * g], n = (int)spec[6 * g + 1], k = (int)spec[6 * g + 2];
+    float *c = heap + (int64_t)spec[6 * g + 5];
+    if (m == 0 || n == 0) continue;
+    if (k == 0) {
+      for (int64_t i = 0; i < (int64_t)m * n; i++) c[i] = 0.0f;
+      continue;
+    }
+    cblas_sgemm(CblasRowMajor, trans_a ? CblasTrans : CblasNoTrans, trans_b ? CblasTrans : CblasNoTrans, m, n, k, 1.0f,
+                heap + (int64_t)spec[6 * g + 3], trans_a ? m : k, heap + (int64_t)spec[6 * g + 4], trans_b ? k : n, 0.0f, c, n);
   }
   return NULL;
 }
@@ -467,6 +532,7 @@ static napi_value config(napi_env env, napi_callback_info info) {
 static napi_value init(napi_env env, napi_value exports) {
   const napi_property_descriptor props[] = {
       {"sgemm", NULL, sgemm, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"sgemmGrouped", NULL, sgemm_grouped, NULL, NULL, NULL, napi_enumerable, NULL},
       {"transpose", NULL, transpose, NULL, NULL, NULL, napi_enumerable, NULL},
       {"unary", NULL, unary, NULL, NULL, NULL, napi_enumerable, NULL},
       {"fusedRmsNorm", NULL, fused_rmsnorm, NULL, NULL, NULL, napi_enumerable, NULL},

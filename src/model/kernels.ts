@@ -42,7 +42,7 @@ export function flaggedProducts(): boolean {
   return hasKernel(FLAGGED_MATMUL);
 }
 /** Run a fused engine kernel (its outputs as a list). */
-function runFused(name: string, inputs: Record<string, tf.Tensor>, attrs: Record<string, number> = {}): tf.Tensor[] {
+function runFused(name: string, inputs: Record<string, tf.Tensor>, attrs: Record<string, unknown> = {}): tf.Tensor[] {
   const out = tf.engine().runKernel(name, inputs as unknown as tf.NamedTensorMap, attrs as unknown as tf.NamedAttrMap);
   return Array.isArray(out) ? (out as tf.Tensor[]) : [out as tf.Tensor];
 }
@@ -113,6 +113,36 @@ const linearTFlagged = customOp<tf.Tensor2D>((x, w, save) => {
     ],
   };
 }) as (x: tf.Tensor2D, w: tf.Tensor2D) => tf.Tensor2D;
+
+/**
+ * Grouped products (MoE experts): rows of x [R, in] come in groups of counts[e] consecutive rows,
+ * and group e is multiplied by ws[e] [in, out]: y [R, out] (stock: tf.concat of
+ * tf.matMul(slice_e, ws[e])). One native call per direction with the engine's grouped kernels
+ * (available with the native matmul; see groupedProducts): forward y, backward dx (grouped, w
+ * transposed) and all dW_e = x_eᵀ·dy_e (zeros for an empty group).
+ */
+const GROUPED_MATMUL = 'MoelabGroupedMatMul';
+export function groupedProducts(): boolean {
+  return hasKernel(GROUPED_MATMUL);
+}
+
+export function groupedLinear(x: tf.Tensor2D, ws: tf.Tensor2D[], counts: number[]): tf.Tensor2D {
+  if (ws.length !== counts.length) throw new Error(`groupedLinear: ${ws.length} weights for ${counts.length} groups`);
+  const named = (first: tf.Tensor, w: tf.Tensor[]) => Object.fromEntries([['x', first], ...w.map((t, e) => [`w${e}`, t])]);
+  const op = customOp<tf.Tensor2D>((...args) => {
+    const save = args[args.length - 1] as tf.GradSaveFunc;
+    const [xi, ...wi] = args.slice(0, -1) as tf.Tensor[];
+    save([xi, ...wi]);
+    return {
+      value: runFused(GROUPED_MATMUL, named(xi, wi), { counts, transposeB: false })[0] as tf.Tensor2D,
+      gradFunc: (dy, [xs, ...wss]) => [
+        runFused(GROUPED_MATMUL, named(dy, wss), { counts, transposeB: true })[0],
+        ...runFused('MoelabGroupedMatMulWeights', { x: xs, dy }, { counts }),
+      ],
+    };
+  });
+  return op(x, ...ws);
+}
 
 // ---------------------------------------------------------------------------------------------
 // Attention core

@@ -21,6 +21,8 @@ import { loadNativeAddon, registerNativeMatmul, unregisterNativeMatmul } from '.
 import {
   blockAttention,
   flaggedProducts,
+  groupedLinear,
+  groupedProducts,
   linear,
   linearT,
   oneHotFloat,
@@ -29,6 +31,7 @@ import {
   swigluActivation,
 } from '../../src/model/kernels.ts';
 import type { NamedParam } from '../../src/model/types.ts';
+import { expertMlps, mlp } from '../../src/model/mlp.ts';
 import { createAdamW } from '../../src/train/optimizer.ts';
 import { createRng } from '../../src/util/rng.ts';
 import { expectClose, randn, useWasm, valueAndGrads } from '../model/tensor-helpers.ts';
@@ -183,6 +186,51 @@ for (const setting of settings) {
     });
   });
 }
+
+describe.skipIf(!addon)('grouped expert products (one native call for all experts)', () => {
+  it('groupedLinear = the concatenated per-group products, value and gradients, with an empty group', () => {
+    use('native');
+    expect(groupedProducts()).toBe(true);
+    const counts = [3, 0, 5, 1];
+    const x = randn([9, 6], 40);
+    const ws = counts.map((_, e) => randn([6, 7], 41 + e));
+    const stock = (xi: tf.Tensor, ...wi: tf.Tensor[]) => {
+      const parts = tf.split(xi, counts.filter((c) => c > 0), 0);
+      const active = counts.flatMap((c, e) => (c > 0 ? [e] : []));
+      // 0·w keeps every weight in the graph, so an empty group's gradient is an explicit zero.
+      return tf.add(tf.concat(active.map((e, i) => tf.matMul(parts[i] as tf.Tensor2D, wi[e] as tf.Tensor2D)), 0), tf.mul(tf.sum(tf.stack(wi)), 0));
+    };
+    expectSameAsStock('native', (xi, ...wi) => groupedLinear(xi as tf.Tensor2D, wi as tf.Tensor2D[], counts), stock, [x, ...ws]);
+    use('native');
+    const grads = tf.grads((xi: tf.Tensor, ...wi: tf.Tensor[]) => tf.sum(groupedLinear(xi as tf.Tensor2D, wi as tf.Tensor2D[], counts)))([x, ...ws]);
+    expect(Array.from(grads[2].dataSync()).every((v) => v === 0)).toBe(true);
+    tf.dispose([x, ...ws, ...grads]);
+  });
+
+  it('expertMlps (grouped) = each expert\'s SwiGLU on its slice, value and gradients', () => {
+    const counts = [4, 2, 0, 6];
+    const rows = randn([12, 8], 50);
+    const experts = counts.map((_, e) => ({ wGate: randn([8, 5], 51 + 3 * e) as tf.Tensor2D, wUp: randn([8, 5], 52 + 3 * e) as tf.Tensor2D, wDown: randn([5, 8], 53 + 3 * e) as tf.Tensor2D }));
+    const flat = experts.flatMap((w) => [w.wGate, w.wUp, w.wDown]);
+    const rebuild = (t: tf.Tensor[]) => counts.map((_, e) => ({ wGate: t[3 * e] as tf.Tensor2D, wUp: t[3 * e + 1] as tf.Tensor2D, wDown: t[3 * e + 2] as tf.Tensor2D }));
+    const stock = (r: tf.Tensor, ...t: tf.Tensor[]) => {
+      const ex = rebuild(t);
+      const parts = tf.split(r, counts.filter((c) => c > 0), 0);
+      const active = counts.flatMap((c, e) => (c > 0 ? [e] : []));
+      return tf.add(tf.concat(active.map((e, i) => mlp(parts[i] as tf.Tensor2D, ex[e], 'reference')), 0), tf.mul(tf.sum(tf.stack(t.map((w) => tf.sum(w)))), 0));
+    };
+    expectSameAsStock('native', (r, ...t) => expertMlps(r as tf.Tensor2D, rebuild(t), counts), stock, [rows, ...flat], 1e-5);
+    tf.dispose([rows, ...flat]);
+  });
+
+  it('counts that do not cover the rows are refused', () => {
+    use('native');
+    const x = randn([5, 3], 60);
+    const ws = [randn([3, 2], 61), randn([3, 2], 62)] as tf.Tensor2D[];
+    expect(() => groupedLinear(x as tf.Tensor2D, ws, [2, 2])).toThrow(/summing to the 5 rows/);
+    tf.dispose([x, ...ws]);
+  });
+});
 
 describe.skipIf(!native)('C kernels = JavaScript fallback on the same inputs', () => {
   // A plain Float32Array stands in for the wasm heap: both take offsets into it.
