@@ -2,7 +2,8 @@
 // optimizer would otherwise issue as 5-15 stock ops (each a pass over memory, a kernel dispatch
 // and, inside a gradient, a tape entry). They run on the wasm heap in place: in C when the native
 // addon is built (native/matmul.c, the `fused*` exports), else as the JavaScript loops below (the
-// pure-wasm fallback). Both follow the same arithmetic, documented per kernel.
+// pure-wasm fallback; there only RMSNorm and softmax cross-entropy, the two that beat the stock
+// ops, see JS_FUSED_KERNEL_NAMES). Both follow the same arithmetic, documented per kernel.
 //
 // They are registered under their own kernel names (MoelabRmsNorm, …) for the wasm backend only;
 // src/model/kernels.ts and src/train/optimizer.ts look the names up in tf.js's kernel registry for
@@ -79,8 +80,13 @@ export function areFusedKernelsRegistered(): boolean {
 
 /** Register the fused kernels for wasm (idempotent); with an addon that has them, they run in C. */
 export function registerFusedKernels(addon?: NativeAddon): void {
-  native = fusedAddon(addon);
-  if (areFusedKernelsRegistered()) return;
+  const next = fusedAddon(addon);
+  if (areFusedKernelsRegistered() && (next !== undefined) === (native !== undefined)) {
+    native = next;
+    return;
+  }
+  unregisterFusedKernels();
+  native = next;
   const impls: Record<FusedKernelName, (args: Args) => tf.TensorInfo[]> = {
     MoelabRmsNorm: rmsNormKernel,
     MoelabRmsNormGrad: rmsNormGradKernel,
@@ -89,14 +95,25 @@ export function registerFusedKernels(addon?: NativeAddon): void {
     MoelabSoftmaxXent: softmaxXentKernel,
     MoelabAdamW: adamWKernel,
   };
-  for (const name of FUSED_KERNEL_NAMES) {
+  for (const name of native ? FUSED_KERNEL_NAMES : JS_FUSED_KERNEL_NAMES) {
     tf.registerKernel({ kernelName: name, backendName: 'wasm', kernelFunc: impls[name] as unknown as tf.KernelFunc });
   }
 }
 
+/**
+ * Without the addon only the kernels whose JavaScript beats the stock wasm composition are
+ * registered (measured on the reference step's shapes, CPU ms forward + backward, loaded machine):
+ * RMSNorm [2048, 128] 3.0–4.3 vs 3.9–4.5, softmax cross-entropy [2048, 256] 6.9–7.5 vs 9.5–9.6.
+ * SwiGLU [2048, 512] (37–41 vs 17–18: Math.exp per element against XNNPACK's vector sigmoid) and
+ * AdamW over 2.1M weights (47–82 vs 43–48) stay stock there; their JavaScript is the reference the
+ * C kernels are tested against.
+ */
+const JS_FUSED_KERNEL_NAMES: readonly FusedKernelName[] = ['MoelabRmsNorm', 'MoelabRmsNormGrad', 'MoelabSoftmaxXent'];
+
 export function unregisterFusedKernels(): void {
-  if (!areFusedKernelsRegistered()) return;
-  for (const name of FUSED_KERNEL_NAMES) tf.unregisterKernel(name, 'wasm');
+  for (const name of FUSED_KERNEL_NAMES) {
+    if (tf.getKernel(name, 'wasm')) tf.unregisterKernel(name, 'wasm');
+  }
   native = undefined;
 }
 
