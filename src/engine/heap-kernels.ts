@@ -69,6 +69,7 @@ export function registerHeapKernels(native?: NativeAddon): void {
     Sqrt: (args) => unary(args, 'Sqrt', 1),
     BatchMatMul: batchMatMulBySlices,
   };
+  tf.registerKernel({ kernelName: BATCHED_MATMUL_KERNEL, backendName: 'wasm', kernelFunc: batchMatMulBySlices as unknown as tf.KernelFunc });
   for (const name of HEAP_KERNEL_NAMES) {
     const config = tf.getKernel(name, 'wasm');
     if (!config) throw new Error(`registerHeapKernels: the wasm backend has no ${name} kernel (is it loaded?)`);
@@ -78,8 +79,16 @@ export function registerHeapKernels(native?: NativeAddon): void {
   }
 }
 
+/**
+ * Kernel name the model looks up (src/model/kernels.ts) to learn that batched products without
+ * transpose flags run as rank-2 XNNPACK products (batchMatMulBySlices below) rather than wasm's
+ * scalar loop: registered with the heap kernels (it is that kernel under a second name).
+ */
+export const BATCHED_MATMUL_KERNEL = 'MoelabBatchedMatMul';
+
 /** Restore the stock kernels (tests compare the two). */
 export function unregisterHeapKernels(): void {
+  if (tf.getKernel(BATCHED_MATMUL_KERNEL, 'wasm')) tf.unregisterKernel(BATCHED_MATMUL_KERNEL, 'wasm');
   for (const [name, config] of stock) {
     tf.unregisterKernel(name, 'wasm');
     tf.registerKernel(config);

@@ -174,7 +174,8 @@ function blockProducts(a: tf.Tensor, b: tf.Tensor): tf.Tensor3D {
  *   dP = dO·vᵀ,  dS = P ⊙ (dP − rowsum(dP ⊙ P)),  dq = dS·k,  dkT = qᵀ·dS,  dv = Pᵀ·dO.
  */
 export function blockAttention(q: tf.Tensor3D, kT: tf.Tensor3D, v: tf.Tensor3D, bias: tf.Tensor3D): tf.Tensor3D {
-  if (flaggedProducts()) return blockAttentionBatched(q, kT, v, bias);
+  if (flaggedProducts()) return blockAttentionBatched(q, kT, v, bias, true);
+  if (hasKernel(BATCHED_MATMUL)) return blockAttentionBatched(q, kT, v, bias, false);
   const op = customOp<tf.Tensor3D>((qi, ki, vi, save) => {
     const probs = tf.softmax(tf.add(blockProducts(qi as tf.Tensor, ki as tf.Tensor), bias));
     (save as tf.GradSaveFunc)([qi as tf.Tensor, ki as tf.Tensor, vi as tf.Tensor, probs]);
@@ -192,23 +193,26 @@ export function blockAttention(q: tf.Tensor3D, kT: tf.Tensor3D, v: tf.Tensor3D, 
 }
 
 /**
- * blockAttention with the native kernel: every product is one batched, flagged call over all
- * blocks (no host round trip, no transposes).
+ * blockAttention as batched products over all blocks (no host round trip): with the native kernel
+ * (`flagged`) every product is one flagged call; with the engine's heap kernels alone (wasm
+ * without the addon: BATCHED_MATMUL) the backward transposes explicitly and each batched product
+ * runs as rank-2 XNNPACK products on views of its inputs.
  */
-function blockAttentionBatched(q: tf.Tensor3D, kT: tf.Tensor3D, v: tf.Tensor3D, bias: tf.Tensor3D): tf.Tensor3D {
+const BATCHED_MATMUL = 'MoelabBatchedMatMul';
+function blockAttentionBatched(q: tf.Tensor3D, kT: tf.Tensor3D, v: tf.Tensor3D, bias: tf.Tensor3D, flagged: boolean): tf.Tensor3D {
+  const t = (x: tf.Tensor) => tf.transpose(x, [0, 2, 1]) as tf.Tensor3D;
+  // a·bᵀ, aᵀ·b with flags or explicit transposes
+  const mulBT = (a: tf.Tensor, b: tf.Tensor) => (flagged ? tf.matMul(a as tf.Tensor3D, b as tf.Tensor3D, false, true) : tf.matMul(a as tf.Tensor3D, t(b)));
+  const mulAT = (a: tf.Tensor, b: tf.Tensor) => (flagged ? tf.matMul(a as tf.Tensor3D, b as tf.Tensor3D, true, false) : tf.matMul(t(a), b as tf.Tensor3D));
   const op = customOp<tf.Tensor3D>((qi, ki, vi, save) => {
     const probs = tf.softmax(tf.add(tf.matMul(qi as tf.Tensor3D, ki as tf.Tensor3D), bias));
     (save as tf.GradSaveFunc)([qi as tf.Tensor, ki as tf.Tensor, vi as tf.Tensor, probs]);
     return {
       value: tf.matMul(probs as tf.Tensor3D, vi as tf.Tensor3D),
       gradFunc: (dy, [qs, ks, vs, ps]) => {
-        const dP = tf.matMul(dy as tf.Tensor3D, vs as tf.Tensor3D, false, true);
+        const dP = mulBT(dy, vs);
         const dS = tf.mul(ps, tf.sub(dP, tf.sum(tf.mul(dP, ps), -1, true))) as tf.Tensor3D;
-        return [
-          tf.matMul(dS, ks as tf.Tensor3D, false, true),
-          tf.matMul(qs as tf.Tensor3D, dS, true, false),
-          tf.matMul(ps as tf.Tensor3D, dy as tf.Tensor3D, true, false),
-        ];
+        return [mulBT(dS, ks), mulAT(qs, dS), mulAT(ps, dy)];
       },
     };
   });
