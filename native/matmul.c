@@ -23,7 +23,8 @@
  *     out[i] = f(x[i]) for n float32 elements; op 0 = exp, 1 = sqrt. The wasm binary's scalar
  *     exp and sqrt run at 5-7 ns per element; glibc's expf and a vectorised sqrt are several
  *     times faster (softmax/cross-entropy exps; AdamW's sqrt over every parameter each step).
- *   fusedRmsNorm, fusedRmsNormGrad, fusedSwiglu, fusedSwigluGrad, fusedSoftmaxXent, fusedAdamW
+ *   fusedRmsNorm, fusedRmsNormGrad, fusedSwiglu, fusedSwigluGrad, fusedSoftmaxXent, fusedAdamW,
+ *   fusedSumSquares
  *     Fused elementwise chains on heap offsets (src/engine/fused-kernels.ts documents them).
  *   setThreads(n) / getThreads(): OpenBLAS thread count.
  *   config(): OpenBLAS build string (version, kernel, max threads).
@@ -524,6 +525,29 @@ static napi_value fused_adamw(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+/* fusedSumSquares(heap, xOff, n, outOff): out = Σ x² over n floats, accumulated in double (a
+ * gradient norm's partial sum). */
+static napi_value fused_sum_squares(napi_env env, napi_callback_info info) {
+  fused_args a;
+  const char *nm = "fusedSumSquares";
+  if (!fused_parse(env, info, nm, 3, 0, &a)) return NULL;
+  const int64_t xo = a.i[0], n = a.i[1], oo = a.i[2];
+  if (!in_heap(env, &a, xo, n, nm) || !in_heap(env, &a, oo, 1, nm)) return NULL;
+  const float *x = a.heap + xo;
+  /* Four float64 partial sums, so the loop is not one long dependency chain. */
+  double s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+  int64_t i = 0;
+  for (; i + 4 <= n; i += 4) {
+    s0 += (double)x[i] * x[i];
+    s1 += (double)x[i + 1] * x[i + 1];
+    s2 += (double)x[i + 2] * x[i + 2];
+    s3 += (double)x[i + 3] * x[i + 3];
+  }
+  for (; i < n; i++) s0 += (double)x[i] * x[i];
+  a.heap[oo] = (float)((s0 + s1) + (s2 + s3));
+  return NULL;
+}
+
 static napi_value set_threads(napi_env env, napi_callback_info info) {
   size_t argc = 1;
   napi_value argv[1];
@@ -564,6 +588,7 @@ static napi_value init(napi_env env, napi_value exports) {
       {"fusedSwigluGrad", NULL, fused_swiglu_grad, NULL, NULL, NULL, napi_enumerable, NULL},
       {"fusedSoftmaxXent", NULL, fused_softmax_xent, NULL, NULL, NULL, napi_enumerable, NULL},
       {"fusedAdamW", NULL, fused_adamw, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"fusedSumSquares", NULL, fused_sum_squares, NULL, NULL, NULL, napi_enumerable, NULL},
       {"setThreads", NULL, set_threads, NULL, NULL, NULL, napi_enumerable, NULL},
       {"getThreads", NULL, get_threads, NULL, NULL, NULL, napi_enumerable, NULL},
       {"config", NULL, config, NULL, NULL, NULL, napi_enumerable, NULL},

@@ -23,6 +23,7 @@
 //                        bc2Sqrt, eps}                         → [p', m', v'] (src/train/optimizer.ts:
 //                        g·clip; m' = β1m + (1−β1)g; v' = β2v + (1−β2)g²; p' = p·decay − stepSize·m'/(√v'/bc2Sqrt + ε),
 //                        every operation rounded to float32 in that order, as the stock composition)
+//   MoelabSumSquares    {x}                                   → [Σ x² (scalar, float64 partial sums)]
 // Row reductions (sums of squares, softmax sums, dg) accumulate in float64. Elementwise maths is
 // float32 in C (expf) and float64 rounded on store in JavaScript: the two differ in the last bits
 // of sigmoid and softmax values, never in what they compute (test/engine/fused-kernels.test.ts).
@@ -36,6 +37,7 @@ export const FUSED_KERNEL_NAMES = [
   'MoelabSwigluGrad',
   'MoelabSoftmaxXent',
   'MoelabAdamW',
+  'MoelabSumSquares',
 ] as const;
 export type FusedKernelName = (typeof FUSED_KERNEL_NAMES)[number];
 
@@ -51,6 +53,7 @@ export interface FusedAddon {
     heap: Float32Array, pOff: number, gOff: number, mOff: number, vOff: number, pOut: number, mOut: number, vOut: number,
     n: number, beta1: number, beta2: number, clipScale: number, decay: number, stepSize: number, bc2Sqrt: number, eps: number,
   ): void;
+  fusedSumSquares(heap: Float32Array, xOff: number, n: number, outOff: number): void;
 }
 
 /** Calls per fused kernel, split by implementation (tests and bench read these). */
@@ -71,7 +74,7 @@ let native: FusedAddon | undefined;
 /** The addon's fused exports, if this build of it has them (an older build has none). */
 export function fusedAddon(addon: NativeAddon | undefined): FusedAddon | undefined {
   const a = addon as unknown as Partial<FusedAddon> | undefined;
-  return a && typeof a.fusedRmsNorm === 'function' && typeof a.fusedAdamW === 'function' ? (a as FusedAddon) : undefined;
+  return a && typeof a.fusedRmsNorm === 'function' && typeof a.fusedSumSquares === 'function' ? (a as FusedAddon) : undefined;
 }
 
 export function areFusedKernelsRegistered(): boolean {
@@ -94,6 +97,7 @@ export function registerFusedKernels(addon?: NativeAddon): void {
     MoelabSwigluGrad: swigluGradKernel,
     MoelabSoftmaxXent: softmaxXentKernel,
     MoelabAdamW: adamWKernel,
+    MoelabSumSquares: sumSquaresKernel,
   };
   for (const name of native ? FUSED_KERNEL_NAMES : JS_FUSED_KERNEL_NAMES) {
     tf.registerKernel({ kernelName: name, backendName: 'wasm', kernelFunc: impls[name] as unknown as tf.KernelFunc });
@@ -323,4 +327,23 @@ export function adamWJs(
     h[vOut + i] = v;
     h[pOut + i] = f(p - f(f(m / denom) * step));
   }
+}
+
+function sumSquaresKernel({ inputs, backend }: Args): tf.TensorInfo[] {
+  const { x } = inputs;
+  requireFloat('MoelabSumSquares', inputs, ['x']);
+  const out = backend.makeOutput([], 'float32');
+  count('MoelabSumSquares');
+  const n = x.shape.reduce((a, d) => a * d, 1);
+  const args = [backend.wasm.HEAPF32, off(backend, x), n, off(backend, out)] as const;
+  (native ? native.fusedSumSquares : sumSquaresJs)(...args);
+  return [out];
+}
+
+export function sumSquaresJs(h: Float32Array, xo: number, n: number, oo: number): void {
+  const s = [0, 0, 0, 0];
+  let i = 0;
+  for (; i + 4 <= n; i += 4) for (let j = 0; j < 4; j++) s[j] += h[xo + i + j] * h[xo + i + j];
+  for (; i < n; i++) s[0] += h[xo + i] * h[xo + i];
+  h[oo] = s[0] + s[1] + (s[2] + s[3]);
 }

@@ -65,7 +65,14 @@ export interface AdamW {
 export function globalNorm(tensors: (tf.Tensor | undefined)[]): number {
   const present = tensors.filter((t): t is tf.Tensor => t !== undefined);
   if (present.length === 0) return 0;
-  return tf.tidy(() => tf.sqrt(tf.addN(present.map((t) => tf.sum(tf.square(t))))).dataSync()[0]);
+  // The engine's fused Σx² (src/engine/fused-kernels.ts; wasm with the addon) where registered.
+  const fused = tf.getKernel('MoelabSumSquares', tf.getBackend()) !== undefined;
+  const sumSquares = (t: tf.Tensor): tf.Tensor => {
+    if (!fused) return tf.sum(tf.square(t));
+    const out = tf.engine().runKernel('MoelabSumSquares', { x: t }, {}) as tf.Tensor | tf.Tensor[];
+    return Array.isArray(out) ? out[0] : out;
+  };
+  return tf.tidy(() => tf.sqrt(tf.addN(present.map(sumSquares))).dataSync()[0]);
 }
 
 /**

@@ -14,6 +14,7 @@ import {
   rmsNormGradJs,
   rmsNormJs,
   softmaxXentJs,
+  sumSquaresJs,
   swigluGradJs,
   swigluJs,
 } from '../../src/engine/fused-kernels.ts';
@@ -33,7 +34,7 @@ import {
 } from '../../src/model/kernels.ts';
 import type { NamedParam } from '../../src/model/types.ts';
 import { expertMlps, mlp } from '../../src/model/mlp.ts';
-import { createAdamW } from '../../src/train/optimizer.ts';
+import { createAdamW, globalNorm } from '../../src/train/optimizer.ts';
 import { createRng } from '../../src/util/rng.ts';
 import { expectClose, randn, useWasm, valueAndGrads } from '../model/tensor-helpers.ts';
 
@@ -158,7 +159,9 @@ for (const setting of settings) {
     });
 
     it('AdamW with the fused kernel = the stock composition, to the last bit, over 4 steps', () => {
-      const run = (s: Setting) => {
+      // Without clipping: the clip scale depends on the gradient norm, whose fused Σx² (float64)
+      // differs from the stock float32 sum in the last bits (checked with clipping below).
+      const run = (s: Setting, gradClip = 0) => {
         use(s);
         const rng = createRng(7);
         const mk = (n: number) => tf.tensor1d(Float32Array.from({ length: n }, () => rng.normal()));
@@ -168,7 +171,7 @@ for (const setting of settings) {
           { name: 'n', group: 'norm', variable: tf.variable(mk(9)), decay: false },
           { name: 'e', group: 'specializedExperts', variable: tf.variable(mk(20)), decay: true },
         ];
-        const opt = createAdamW(params, { beta1: 0.9, beta2: 0.95, eps: 1e-8, weightDecay: 0.1, gradClip: 1 });
+        const opt = createAdamW(params, { beta1: 0.9, beta2: 0.95, eps: 1e-8, weightDecay: 0.1, gradClip });
         for (let step = 0; step < 4; step++) {
           // Step 0 is clipped (large gradients), the rest are not; the expert has no gradient at step 2.
           const grads = params.map((p, i) => (step === 2 && i === 3 ? undefined : tf.mul(mk(p.variable.size), step === 0 ? 5 : 0.01)));
@@ -190,6 +193,13 @@ for (const setting of settings) {
       expect(fused.out).toEqual(stock.out);
       expect(fused.state.m).toEqual(stock.state.m);
       expect(fused.state.v).toEqual(stock.state.v);
+      // With clipping (step 0 is clipped): equal to float32 rounding.
+      const clippedFused = run(setting, 1);
+      const clippedStock = run('stock', 1);
+      clippedFused.out.forEach((p, i) => {
+        const q = clippedStock.out[i];
+        for (let j = 0; j < p.length; j++) expect(Math.abs(p[j] - q[j])).toBeLessThan(1e-6 * Math.max(1, Math.abs(q[j])));
+      });
     });
   });
 }
@@ -301,6 +311,27 @@ describe.skipIf(!native)('C kernels = JavaScript fallback on the same inputs', (
     native!.fusedAdamW(p, 0, n, 2 * n, 3 * n, 4 * n, 5 * n, 6 * n, n, ...hyper);
     adamWJs(q, 0, n, 2 * n, 3 * n, 4 * n, 5 * n, 6 * n, n, ...hyper);
     expect(p).toEqual(q);
+  });
+
+  it('sum of squares: C = JavaScript = a float64 sum; globalNorm with the kernel = the stock norm', () => {
+    const n = 100003;
+    const a = heapOf(n + 1, 5, 3);
+    const b = Float32Array.from(a);
+    native!.fusedSumSquares(a, 0, n, n);
+    sumSquaresJs(b, 0, n, n);
+    let exact = 0;
+    for (let i = 0; i < n; i++) exact += a[i] * a[i];
+    expect(Math.abs(a[n] - exact) / exact).toBeLessThan(1e-7);
+    expect(Math.abs(b[n] - exact) / exact).toBeLessThan(1e-7);
+    const ts = [randn([300, 7], 70), randn([5], 71), randn([1000], 72, 10)];
+    use('stock');
+    const stock = globalNorm(ts);
+    use('native');
+    const before = fusedKernelCounters.MoelabSumSquares.native;
+    const fused = globalNorm(ts);
+    expect(fusedKernelCounters.MoelabSumSquares.native - before).toBe(3);
+    expect(Math.abs(fused - stock) / stock).toBeLessThan(1e-6);
+    tf.dispose(ts);
   });
 
   it('offsets past the end of the heap are refused before anything is written', () => {
