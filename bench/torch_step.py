@@ -10,6 +10,15 @@ balancing loss (E * sum_e f_e * mean P_e); AdamW (lr 1e-3, betas 0.9/0.95, eps 1
 no decay on norm gains) after global-norm clipping at 1.0; float32.
 `--ffn silu` swaps in the 2-matrix SiLU MLP of STACK.md's original peer.
 
+`--workload FILE` builds another moelab model instead: FILE is the JSON of `moelab bench --config
+RUN_CONFIG --json` (its "workload": the resolved model config and batch), so the quick family's
+tiny models compare one to one (scripts/bench-vs-torch.sh --config does this). Supported: dense or
+MoE (top-k, shared experts of width sharedDFf, capacity with drop / recycle to a random free slot,
+load-balancing and z-loss), GQA (numKvHeads), explicit headDim, QK-RMSNorm after RoPE, CLA
+(layers that are not their group's owner reuse its K after RoPE and V), tied or untied output.
+RoPE uses ropeTheta without NTK scaling (no effect on speed). The FLOPs per token it reports are
+computed the same way as src/model/count.ts; bench-vs-torch.sh flags any difference.
+
 Tokens are a permutation dispatch: sort by expert, each expert's matmuls on its contiguous slice,
 index_add back; one full step = forward, backward, optimizer update, loss read back.
 
