@@ -24,6 +24,8 @@
 //                        g·clip; m' = β1m + (1−β1)g; v' = β2v + (1−β2)g²; p' = p·decay − stepSize·m'/(√v'/bc2Sqrt + ε),
 //                        every operation rounded to float32 in that order, as the stock composition)
 //   MoelabSumSquares    {x}                                   → [Σ x² (scalar, float64 partial sums)]
+//   MoelabBiasSoftmax   {s, bias} (same shape, last axis = row) → [p = softmax(s + bias) per row]
+//   MoelabSoftmaxGrad   {p, dp} (same shape)                  → [ds = p ⊙ (dp − Σ_row dp ⊙ p)]
 // Row reductions (sums of squares, softmax sums, dg) accumulate in float64. Elementwise maths is
 // float32 in C (expf) and float64 rounded on store in JavaScript: the two differ in the last bits
 // of sigmoid and softmax values, never in what they compute (test/engine/fused-kernels.test.ts).
@@ -38,6 +40,8 @@ export const FUSED_KERNEL_NAMES = [
   'MoelabSoftmaxXent',
   'MoelabAdamW',
   'MoelabSumSquares',
+  'MoelabBiasSoftmax',
+  'MoelabSoftmaxGrad',
 ] as const;
 export type FusedKernelName = (typeof FUSED_KERNEL_NAMES)[number];
 
@@ -54,6 +58,8 @@ export interface FusedAddon {
     n: number, beta1: number, beta2: number, clipScale: number, decay: number, stepSize: number, bc2Sqrt: number, eps: number,
   ): void;
   fusedSumSquares(heap: Float32Array, xOff: number, n: number, outOff: number): void;
+  fusedBiasSoftmax(heap: Float32Array, sOff: number, biasOff: number, pOff: number, rows: number, cols: number): void;
+  fusedSoftmaxGrad(heap: Float32Array, pOff: number, dpOff: number, dsOff: number, rows: number, cols: number): void;
 }
 
 /** Calls per fused kernel, split by implementation (tests and bench read these). */
@@ -74,7 +80,7 @@ let native: FusedAddon | undefined;
 /** The addon's fused exports, if this build of it has them (an older build has none). */
 export function fusedAddon(addon: NativeAddon | undefined): FusedAddon | undefined {
   const a = addon as unknown as Partial<FusedAddon> | undefined;
-  return a && typeof a.fusedRmsNorm === 'function' && typeof a.fusedSumSquares === 'function' ? (a as FusedAddon) : undefined;
+  return a && typeof a.fusedRmsNorm === 'function' && typeof a.fusedSoftmaxGrad === 'function' ? (a as FusedAddon) : undefined;
 }
 
 export function areFusedKernelsRegistered(): boolean {
@@ -98,6 +104,8 @@ export function registerFusedKernels(addon?: NativeAddon): void {
     MoelabSoftmaxXent: softmaxXentKernel,
     MoelabAdamW: adamWKernel,
     MoelabSumSquares: sumSquaresKernel,
+    MoelabBiasSoftmax: biasSoftmaxKernel,
+    MoelabSoftmaxGrad: softmaxGradKernel,
   };
   for (const name of native ? FUSED_KERNEL_NAMES : JS_FUSED_KERNEL_NAMES) {
     tf.registerKernel({ kernelName: name, backendName: 'wasm', kernelFunc: impls[name] as unknown as tf.KernelFunc });
@@ -346,4 +354,63 @@ export function sumSquaresJs(h: Float32Array, xo: number, n: number, oo: number)
   for (; i + 4 <= n; i += 4) for (let j = 0; j < 4; j++) s[j] += h[xo + i + j] * h[xo + i + j];
   for (; i < n; i++) s[0] += h[xo + i] * h[xo + i];
   h[oo] = s[0] + s[1] + (s[2] + s[3]);
+}
+
+/** Rows × columns of a same-shape pair (last axis = row), or an error naming the kernel. */
+function rowsCols(name: string, a: tf.TensorInfo, b: tf.TensorInfo): [number, number] {
+  if (a.shape.length === 0 || a.shape.join() !== b.shape.join()) {
+    throw new Error(`${name}: inputs must have the same shape of rank ≥ 1 (got [${a.shape}] and [${b.shape}])`);
+  }
+  const cols = a.shape[a.shape.length - 1];
+  return [a.shape.reduce((p, d) => p * d, 1) / Math.max(cols, 1), cols];
+}
+
+function biasSoftmaxKernel({ inputs, backend }: Args): tf.TensorInfo[] {
+  const { s, bias } = inputs;
+  requireFloat('MoelabBiasSoftmax', inputs, ['s', 'bias']);
+  const [rows, cols] = rowsCols('MoelabBiasSoftmax', s, bias);
+  const p = backend.makeOutput([...s.shape], 'float32');
+  count('MoelabBiasSoftmax');
+  const args = [backend.wasm.HEAPF32, off(backend, s), off(backend, bias), off(backend, p), rows, cols] as const;
+  (native ? native.fusedBiasSoftmax : biasSoftmaxJs)(...args);
+  return [p];
+}
+
+export function biasSoftmaxJs(h: Float32Array, so: number, bo: number, po: number, rows: number, cols: number): void {
+  for (let i = 0; i < rows; i++) {
+    let max = -Infinity;
+    for (let j = 0; j < cols; j++) {
+      const v = Math.fround(h[so + i * cols + j] + h[bo + i * cols + j]);
+      h[po + i * cols + j] = v;
+      if (v > max) max = v;
+    }
+    let sum = 0;
+    for (let j = 0; j < cols; j++) {
+      const e = Math.fround(Math.exp(h[po + i * cols + j] - max));
+      h[po + i * cols + j] = e;
+      sum += e;
+    }
+    const inv = Math.fround(1 / sum);
+    for (let j = 0; j < cols; j++) h[po + i * cols + j] *= inv;
+  }
+}
+
+function softmaxGradKernel({ inputs, backend }: Args): tf.TensorInfo[] {
+  const { p, dp } = inputs;
+  requireFloat('MoelabSoftmaxGrad', inputs, ['p', 'dp']);
+  const [rows, cols] = rowsCols('MoelabSoftmaxGrad', p, dp);
+  const ds = backend.makeOutput([...p.shape], 'float32');
+  count('MoelabSoftmaxGrad');
+  const args = [backend.wasm.HEAPF32, off(backend, p), off(backend, dp), off(backend, ds), rows, cols] as const;
+  (native ? native.fusedSoftmaxGrad : softmaxGradJs)(...args);
+  return [ds];
+}
+
+export function softmaxGradJs(h: Float32Array, po: number, dpo: number, dso: number, rows: number, cols: number): void {
+  for (let i = 0; i < rows; i++) {
+    let dot = 0;
+    for (let j = 0; j < cols; j++) dot += h[dpo + i * cols + j] * h[po + i * cols + j];
+    const d = Math.fround(dot);
+    for (let j = 0; j < cols; j++) h[dso + i * cols + j] = h[po + i * cols + j] * Math.fround(h[dpo + i * cols + j] - d);
+  }
 }

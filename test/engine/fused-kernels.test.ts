@@ -9,10 +9,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   adamWJs,
   areFusedKernelsRegistered,
+  biasSoftmaxJs,
   fusedAddon,
   fusedKernelCounters,
   rmsNormGradJs,
   rmsNormJs,
+  softmaxGradJs,
   softmaxXentJs,
   sumSquaresJs,
   swigluGradJs,
@@ -332,6 +334,33 @@ describe.skipIf(!native)('C kernels = JavaScript fallback on the same inputs', (
     expect(fusedKernelCounters.MoelabSumSquares.native - before).toBe(3);
     expect(Math.abs(fused - stock) / stock).toBeLessThan(1e-6);
     tf.dispose(ts);
+  });
+
+  it('bias + softmax and the softmax backward: C = JavaScript; blockAttention runs them', () => {
+    const rows = 9;
+    const cols = 37;
+    const n = rows * cols;
+    // layout: s | bias | p | dp | ds; a masked bias entry (−1e9) as in the causal mask
+    const a = heapOf(5 * n, 6, 3);
+    a[n + 5] = -1e9;
+    const b = Float32Array.from(a);
+    native!.fusedBiasSoftmax(a, 0, n, 2 * n, rows, cols);
+    biasSoftmaxJs(b, 0, n, 2 * n, rows, cols);
+    expect(maxRel(a.subarray(2 * n, 3 * n), b.subarray(2 * n, 3 * n))).toBeLessThan(1e-6);
+    expect(a[2 * n + 5]).toBe(0);
+    for (let i = 0; i < rows; i++) expect(a.subarray(2 * n + i * cols, 2 * n + (i + 1) * cols).reduce((x, y) => x + y, 0)).toBeCloseTo(1, 6);
+    native!.fusedSoftmaxGrad(a, 2 * n, 3 * n, 4 * n, rows, cols);
+    softmaxGradJs(b, 2 * n, 3 * n, 4 * n, rows, cols);
+    expect(maxRel(a.subarray(4 * n), b.subarray(4 * n))).toBeLessThan(1e-5);
+    use('native');
+    const before = fusedKernelCounters.MoelabBiasSoftmax.native;
+    const q = randn([2, 3, 4], 80);
+    const kT = randn([2, 4, 5], 81);
+    const v = randn([2, 5, 4], 82);
+    const bias = tf.zeros([2, 3, 5]) as tf.Tensor3D;
+    tf.dispose(blockAttention(q as tf.Tensor3D, kT as tf.Tensor3D, v as tf.Tensor3D, bias));
+    expect(fusedKernelCounters.MoelabBiasSoftmax.native - before).toBe(1);
+    tf.dispose([q, kT, v, bias]);
   });
 
   it('offsets past the end of the heap are refused before anything is written', () => {
