@@ -24,7 +24,7 @@
  *     exp and sqrt run at 5-7 ns per element; glibc's expf and a vectorised sqrt are several
  *     times faster (softmax/cross-entropy exps; AdamW's sqrt over every parameter each step).
  *   fusedRmsNorm, fusedRmsNormGrad, fusedSwiglu, fusedSwigluGrad, fusedSoftmaxXent, fusedAdamW,
- *   fusedSumSquares, fusedBiasSoftmax, fusedSoftmaxGrad
+ *   fusedSumSquares, fusedSoftmaxGrad
  *     Fused elementwise chains on heap offsets (src/engine/fused-kernels.ts documents them).
  *   setThreads(n) / getThreads(): OpenBLAS thread count.
  *   config(): OpenBLAS build string (version, kernel, max threads).
@@ -289,9 +289,8 @@ static napi_value unary(napi_env env, napi_callback_info info) {
 
 /* exp for float32 in straight-line arithmetic the compiler can vectorise (glibc's expf is a call
  * per element): x = n·ln2 + r with |r| ≤ ln2/2, e^r by Cephes' degree-6 polynomial, 2^n built in the
- * exponent bits. Within ~2 ulp of expf over [-87.3, 88.7]; below it returns 0 (a masked score's
- * weight is exactly 0, as with expf), above it e^88.7 ≈ 3e38 (never inf), which keeps sigmoid
- * exact at both ends. */
+ * exponent bits. Within ~2 ulp of expf over [-87.3, 88.7]; below it returns 0 (expf: 0 or a
+ * denormal), above it e^88.7 ≈ 3e38 (never inf), which keeps sigmoid exact at both ends. */
 static inline float fast_expf(float x0) {
   float x = x0 < -87.3f ? -87.3f : x0;
   x = x > 88.7f ? 88.7f : x;
@@ -526,34 +525,6 @@ static napi_value fused_adamw(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
-/* fusedBiasSoftmax(heap, sOff, biasOff, pOff, rows, cols): p = softmax(s + bias) over each row
- * (the attention scores with their causal-mask bias). */
-static napi_value fused_bias_softmax(napi_env env, napi_callback_info info) {
-  fused_args a;
-  const char *nm = "fusedBiasSoftmax";
-  if (!fused_parse(env, info, nm, 5, 0, &a)) return NULL;
-  const int64_t so = a.i[0], bo = a.i[1], po = a.i[2], rows = a.i[3], cols = a.i[4];
-  if (!in_heap(env, &a, so, rows * cols, nm) || !in_heap(env, &a, bo, rows * cols, nm) ||
-      !in_heap(env, &a, po, rows * cols, nm) || cols == 0)
-    return NULL;
-  for (int64_t i = 0; i < rows; i++) {
-    const float *restrict sr = a.heap + so + i * cols, *restrict br = a.heap + bo + i * cols;
-    float *restrict pr = a.heap + po + i * cols;
-    float max = sr[0] + br[0];
-    for (int64_t j = 0; j < cols; j++) {
-      const float v = sr[j] + br[j];
-      pr[j] = v;
-      max = v > max ? v : max;
-    }
-    for (int64_t j = 0; j < cols; j++) pr[j] = fast_expf(pr[j] - max);
-    double sum = 0;
-    for (int64_t j = 0; j < cols; j++) sum += pr[j];
-    const float inv = (float)(1.0 / sum);
-    for (int64_t j = 0; j < cols; j++) pr[j] *= inv;
-  }
-  return NULL;
-}
-
 /* fusedSoftmaxGrad(heap, pOff, dpOff, dsOff, rows, cols): ds = p ⊙ (dp − Σ_row dp ⊙ p), the
  * softmax backward. */
 static napi_value fused_softmax_grad(napi_env env, napi_callback_info info) {
@@ -639,7 +610,6 @@ static napi_value init(napi_env env, napi_value exports) {
       {"fusedSoftmaxXent", NULL, fused_softmax_xent, NULL, NULL, NULL, napi_enumerable, NULL},
       {"fusedAdamW", NULL, fused_adamw, NULL, NULL, NULL, napi_enumerable, NULL},
       {"fusedSumSquares", NULL, fused_sum_squares, NULL, NULL, NULL, napi_enumerable, NULL},
-      {"fusedBiasSoftmax", NULL, fused_bias_softmax, NULL, NULL, NULL, napi_enumerable, NULL},
       {"fusedSoftmaxGrad", NULL, fused_softmax_grad, NULL, NULL, NULL, napi_enumerable, NULL},
       {"setThreads", NULL, set_threads, NULL, NULL, NULL, napi_enumerable, NULL},
       {"getThreads", NULL, get_threads, NULL, NULL, NULL, napi_enumerable, NULL},

@@ -204,17 +204,16 @@ function blockAttentionBatched(q: tf.Tensor3D, kT: tf.Tensor3D, v: tf.Tensor3D, 
   // a·bᵀ, aᵀ·b with flags or explicit transposes
   const mulBT = (a: tf.Tensor, b: tf.Tensor) => (flagged ? tf.matMul(a as tf.Tensor3D, b as tf.Tensor3D, false, true) : tf.matMul(a as tf.Tensor3D, t(b)));
   const mulAT = (a: tf.Tensor, b: tf.Tensor) => (flagged ? tf.matMul(a as tf.Tensor3D, b as tf.Tensor3D, true, false) : tf.matMul(t(a), b as tf.Tensor3D));
-  // Scores → probabilities and the softmax backward as one kernel each where the engine has them.
-  const fusedSoftmax = hasKernel('MoelabBiasSoftmax');
+  // The softmax backward as one kernel where the engine has it.
+  const fusedSoftmaxGrad = hasKernel('MoelabSoftmaxGrad');
   const op = customOp<tf.Tensor3D>((qi, ki, vi, save) => {
-    const scores = tf.matMul(qi as tf.Tensor3D, ki as tf.Tensor3D);
-    const probs = fusedSoftmax ? runFused('MoelabBiasSoftmax', { s: scores, bias })[0] : tf.softmax(tf.add(scores, bias));
+    const probs = tf.softmax(tf.add(tf.matMul(qi as tf.Tensor3D, ki as tf.Tensor3D), bias));
     (save as tf.GradSaveFunc)([qi as tf.Tensor, ki as tf.Tensor, vi as tf.Tensor, probs]);
     return {
       value: tf.matMul(probs as tf.Tensor3D, vi as tf.Tensor3D),
       gradFunc: (dy, [qs, ks, vs, ps]) => {
         const dP = mulBT(dy, vs);
-        const dS = (fusedSoftmax ? runFused('MoelabSoftmaxGrad', { p: ps, dp: dP })[0] : tf.mul(ps, tf.sub(dP, tf.sum(tf.mul(dP, ps), -1, true)))) as tf.Tensor3D;
+        const dS = (fusedSoftmaxGrad ? runFused('MoelabSoftmaxGrad', { p: ps, dp: dP })[0] : tf.mul(ps, tf.sub(dP, tf.sum(tf.mul(dP, ps), -1, true)))) as tf.Tensor3D;
         return [mulBT(dS, ks), mulAT(qs, dS), mulAT(ps, dy)];
       },
     };
