@@ -12,6 +12,9 @@
  *     A_i starts at heap[aOff + i·aStride] (m×k, or k×m stored when transA), B_i at
  *     heap[bOff + i·bStride] (k×n, or n×k stored when transB), C_i at heap[cOff + i·cStride]
  *     (m×n). A stride of 0 broadcasts that operand over the batch.
+ *   sgemmGrouped(heap, transA, transB, spec)
+ *     Groups of products of different shapes in one call: spec (Float64Array) holds m, n, k, aOff,
+ *     bOff, cOff per group; C_g = op(A_g) · op(B_g) as above; k = 0 writes zeros.
  *   transpose(heap, xOff, outOff, A, B, C, D)
  *     out[a][c][b][d] = x[a][b][c][d] for 4-byte elements (float32 or int32 views of the heap):
  *     the form every transpose of the model reduces to (2-D, batched 2-D, [0,2,1,3]). Tiled so
@@ -20,6 +23,9 @@
  *     out[i] = f(x[i]) for n float32 elements; op 0 = exp, 1 = sqrt. The wasm binary's scalar
  *     exp and sqrt run at 5-7 ns per element; glibc's expf and a vectorised sqrt are several
  *     times faster (softmax/cross-entropy exps; AdamW's sqrt over every parameter each step).
+ *   fusedRmsNorm, fusedRmsNormGrad, fusedSwiglu, fusedSwigluGrad, fusedSoftmaxXent, fusedAdamW,
+ *   fusedSumSquares, fusedSoftmaxGrad
+ *     Fused elementwise chains on heap offsets (src/engine/fused-kernels.ts documents them).
  *   setThreads(n) / getThreads(): OpenBLAS thread count.
  *   config(): OpenBLAS build string (version, kernel, max threads).
  *
@@ -31,6 +37,8 @@
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 #define CHECK_NAPI(env, call)                                        \
   do {                                                               \
@@ -108,6 +116,68 @@ static napi_value sgemm(napi_env env, napi_callback_info info) {
     cblas_sgemm(CblasRowMajor, trans_a ? CblasTrans : CblasNoTrans, trans_b ? CblasTrans : CblasNoTrans,
                 (int)m, (int)n, (int)k, 1.0f, heap + a_off + i * a_stride, lda, heap + b_off + i * b_stride, ldb,
                 0.0f, heap + c_off + i * c_stride, ldc);
+  }
+  return NULL;
+}
+
+/* sgemmGrouped(heap, transA, transB, spec): for each group g, spec[6g..6g+5] = m, n, k, aOff, bOff,
+ * cOff and C_g = op(A_g) · op(B_g) as in sgemm (row-major, leading dimensions from the shapes and
+ * flags); k = 0 writes zeros. One call for all experts of a MoE layer (forward, dx and dW). */
+static napi_value sgemm_grouped(napi_env env, napi_callback_info info) {
+  size_t argc = 4;
+  napi_value argv[4];
+  CHECK_NAPI(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  if (argc != 4) {
+    napi_throw_type_error(env, NULL, "moelab native sgemmGrouped: expected 4 arguments");
+    return NULL;
+  }
+  napi_typedarray_type type;
+  size_t length, spec_len;
+  void *data, *spec_data;
+  napi_value buffer;
+  size_t byte_offset;
+  if (napi_get_typedarray_info(env, argv[0], &type, &length, &data, &buffer, &byte_offset) != napi_ok ||
+      type != napi_float32_array) {
+    napi_throw_type_error(env, NULL, "moelab native sgemmGrouped: heap must be a Float32Array");
+    return NULL;
+  }
+  if (napi_get_typedarray_info(env, argv[3], &type, &spec_len, &spec_data, &buffer, &byte_offset) != napi_ok ||
+      type != napi_float64_array || spec_len % 6 != 0) {
+    napi_throw_type_error(env, NULL, "moelab native sgemmGrouped: spec must be a Float64Array of 6 numbers per group");
+    return NULL;
+  }
+  bool trans_a, trans_b;
+  CHECK_NAPI(env, napi_get_value_bool(env, argv[1], &trans_a));
+  CHECK_NAPI(env, napi_get_value_bool(env, argv[2], &trans_b));
+  const double *spec = (const double *)spec_data;
+  const int64_t len = (int64_t)length;
+  const size_t groups = spec_len / 6;
+  /* Check every group before computing any. */
+  for (size_t g = 0; g < groups; g++) {
+    for (int j = 0; j < 6; j++) {
+      const double d = spec[6 * g + j];
+      if (!(d >= 0 && d == (double)(int64_t)d && d < 9007199254740992.0) || (j < 3 && d > INT32_MAX)) {
+        napi_throw_range_error(env, NULL, "moelab native sgemmGrouped: m, n, k must be integers in [0, 2^31) and offsets non-negative integers");
+        return NULL;
+      }
+    }
+    const int64_t m = (int64_t)spec[6 * g], n = (int64_t)spec[6 * g + 1], k = (int64_t)spec[6 * g + 2];
+    if ((int64_t)spec[6 * g + 3] + m * k > len || (int64_t)spec[6 * g + 4] + k * n > len || (int64_t)spec[6 * g + 5] + m * n > len) {
+      napi_throw_range_error(env, NULL, "moelab native sgemmGrouped: an operand extends past the end of the heap view");
+      return NULL;
+    }
+  }
+  float *heap = (float *)data;
+  for (size_t g = 0; g < groups; g++) {
+    const int m = (int)spec[6 * g], n = (int)spec[6 * g + 1], k = (int)spec[6 * g + 2];
+    float *c = heap + (int64_t)spec[6 * g + 5];
+    if (m == 0 || n == 0) continue;
+    if (k == 0) {
+      for (int64_t i = 0; i < (int64_t)m * n; i++) c[i] = 0.0f;
+      continue;
+    }
+    cblas_sgemm(CblasRowMajor, trans_a ? CblasTrans : CblasNoTrans, trans_b ? CblasTrans : CblasNoTrans, m, n, k, 1.0f,
+                heap + (int64_t)spec[6 * g + 3], trans_a ? m : k, heap + (int64_t)spec[6 * g + 4], trans_b ? k : n, 0.0f, c, n);
   }
   return NULL;
 }
@@ -212,6 +282,293 @@ static napi_value unary(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+/* ---------------------------------------------------------------------------------------------
+ * Fused elementwise kernels (src/engine/fused-kernels.ts documents each and holds the JavaScript
+ * fallback with the same arithmetic). Arguments: heap, then `ni` element offsets / counts, then
+ * `nd` float parameters. Offsets are checked against the heap view by each kernel. */
+
+/* exp for float32 in straight-line arithmetic the compiler can vectorise (glibc's expf is a call
+ * per element): x = n·ln2 + r with |r| ≤ ln2/2, e^r by Cephes' degree-6 polynomial, 2^n built in the
+ * exponent bits. Within ~2 ulp of expf over [-87.3, 88.7]; below it returns 0 (expf: 0 or a
+ * denormal), above it e^88.7 ≈ 3e38 (never inf), which keeps sigmoid exact at both ends. */
+static inline float fast_expf(float x0) {
+  float x = x0 < -87.3f ? -87.3f : x0;
+  x = x > 88.7f ? 88.7f : x;
+  const float n = (x * 1.44269504089f + 12582912.0f) - 12582912.0f; /* round to nearest */
+  const float r = (x - n * 0.693359375f) + n * 2.12194440e-4f;
+  float p = 1.9875691500e-4f;
+  p = p * r + 1.3981999507e-3f;
+  p = p * r + 8.3334519073e-3f;
+  p = p * r + 4.1665795894e-2f;
+  p = p * r + 1.6666665459e-1f;
+  p = p * r + 5.0000001201e-1f;
+  p = p * r * r + r + 1.0f;
+  const int32_t bits = ((int32_t)n + 127) << 23;
+  float scale;
+  memcpy(&scale, &bits, sizeof scale);
+  return x0 < -87.3f ? 0.0f : p * scale;
+}
+
+typedef struct {
+  float *heap;
+  int64_t length;
+  int64_t i[10];
+  double d[8];
+} fused_args;
+
+static int fused_parse(napi_env env, napi_callback_info info, const char *name, size_t ni, size_t nd, fused_args *out) {
+  napi_value argv[20];
+  size_t argc = 20;
+  char msg[160];
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc != 1 + ni + nd) {
+    snprintf(msg, sizeof msg, "moelab native %s: expected %zu arguments", name, 1 + ni + nd);
+    napi_throw_type_error(env, NULL, msg);
+    return 0;
+  }
+  napi_typedarray_type type;
+  size_t length;
+  void *data;
+  napi_value buffer;
+  size_t byte_offset;
+  if (napi_get_typedarray_info(env, argv[0], &type, &length, &data, &buffer, &byte_offset) != napi_ok ||
+      type != napi_float32_array) {
+    snprintf(msg, sizeof msg, "moelab native %s: heap must be a Float32Array", name);
+    napi_throw_type_error(env, NULL, msg);
+    return 0;
+  }
+  out->heap = (float *)data;
+  out->length = (int64_t)length;
+  for (size_t k = 0; k < ni; k++) {
+    if (!get_i64(env, argv[1 + k], &out->i[k], "offset or size")) return 0;
+  }
+  for (size_t k = 0; k < nd; k++) {
+    if (napi_get_value_double(env, argv[1 + ni + k], &out->d[k]) != napi_ok) {
+      snprintf(msg, sizeof msg, "moelab native %s: parameter %zu must be a number", name, k);
+      napi_throw_type_error(env, NULL, msg);
+      return 0;
+    }
+  }
+  return 1;
+}
+
+/* 1 when [off, off + n) lies in the heap view, else throws and returns 0. */
+static int in_heap(napi_env env, const fused_args *a, int64_t off, int64_t n, const char *name) {
+  if (off + n <= a->length) return 1;
+  char msg[160];
+  snprintf(msg, sizeof msg, "moelab native %s: an operand extends past the end of the heap view", name);
+  napi_throw_range_error(env, NULL, msg);
+  return 0;
+}
+
+/* fusedRmsNorm(heap, xOff, gOff, yOff, rOff, rows, width, eps) */
+static napi_value fused_rmsnorm(napi_env env, napi_callback_info info) {
+  fused_args a;
+  if (!fused_parse(env, info, "fusedRmsNorm", 6, 1, &a)) return NULL;
+  const int64_t xo = a.i[0], go = a.i[1], yo = a.i[2], ro = a.i[3], rows = a.i[4], w = a.i[5];
+  if (!in_heap(env, &a, xo, rows * w, "fusedRmsNorm") || !in_heap(env, &a, yo, rows * w, "fusedRmsNorm") ||
+      !in_heap(env, &a, go, w, "fusedRmsNorm") || !in_heap(env, &a, ro, rows, "fusedRmsNorm") || w == 0)
+    return NULL;
+  float *h = a.heap;
+  const double eps = a.d[0];
+  for (int64_t i = 0; i < rows; i++) {
+    const float *x = h + xo + i * w;
+    double ss = 0;
+    for (int64_t j = 0; j < w; j++) ss += (double)x[j] * x[j];
+    const float r = (float)(1.0 / sqrt(ss / (double)w + eps));
+    h[ro + i] = r;
+    float *y = h + yo + i * w;
+    const float *g = h + go;
+    for (int64_t j = 0; j < w; j++) y[j] = (x[j] * r) * g[j];
+  }
+  return NULL;
+}
+
+/* fusedRmsNormGrad(heap, dyOff, xOff, rOff, gOff, dxOff, dgOff, rows, width) */
+static napi_value fused_rmsnorm_grad(napi_env env, napi_callback_info info) {
+  fused_args a;
+  const char *nm = "fusedRmsNormGrad";
+  if (!fused_parse(env, info, nm, 8, 0, &a)) return NULL;
+  const int64_t dyo = a.i[0], xo = a.i[1], ro = a.i[2], go = a.i[3], dxo = a.i[4], dgo = a.i[5], rows = a.i[6], w = a.i[7];
+  if (!in_heap(env, &a, dyo, rows * w, nm) || !in_heap(env, &a, xo, rows * w, nm) || !in_heap(env, &a, ro, rows, nm) ||
+      !in_heap(env, &a, go, w, nm) || !in_heap(env, &a, dxo, rows * w, nm) || !in_heap(env, &a, dgo, w, nm) || w == 0)
+    return NULL;
+  double *dg = calloc((size_t)w, sizeof(double));
+  if (!dg) {
+    napi_throw_error(env, NULL, "moelab native fusedRmsNormGrad: out of memory");
+    return NULL;
+  }
+  float *h = a.heap;
+  const float *g = h + go;
+  for (int64_t i = 0; i < rows; i++) {
+    const float *x = h + xo + i * w;
+    const float *dy = h + dyo + i * w;
+    const float r = h[ro + i];
+    double dot = 0;
+    for (int64_t j = 0; j < w; j++) {
+      const float xhat = x[j] * r;
+      dot += (double)dy[j] * g[j] * xhat;
+      dg[j] += (double)dy[j] * xhat;
+    }
+    const double mean = dot / (double)w;
+    float *dx = h + dxo + i * w;
+    for (int64_t j = 0; j < w; j++) {
+      const float xhat = x[j] * r;
+      dx[j] = (float)(r * ((double)dy[j] * g[j] - xhat * mean));
+    }
+  }
+  for (int64_t j = 0; j < w; j++) h[dgo + j] = (float)dg[j];
+  free(dg);
+  return NULL;
+}
+
+/* fusedSwiglu(heap, aOff, bOff, hOff, n) */
+static napi_value fused_swiglu(napi_env env, napi_callback_info info) {
+  fused_args a;
+  const char *nm = "fusedSwiglu";
+  if (!fused_parse(env, info, nm, 4, 0, &a)) return NULL;
+  const int64_t ao = a.i[0], bo = a.i[1], ho = a.i[2], n = a.i[3];
+  if (!in_heap(env, &a, ao, n, nm) || !in_heap(env, &a, bo, n, nm) || !in_heap(env, &a, ho, n, nm)) return NULL;
+  /* Distinct tensors of the heap: restrict lets the loop vectorise. */
+  const float *restrict av = a.heap + ao, *restrict bv = a.heap + bo;
+  float *restrict hv = a.heap + ho;
+  for (int64_t i = 0; i < n; i++) {
+    const float x = av[i];
+    hv[i] = (x / (1.0f + fast_expf(-x))) * bv[i];
+  }
+  return NULL;
+}
+
+/* fusedSwigluGrad(heap, dyOff, aOff, bOff, daOff, dbOff, n) */
+static napi_value fused_swiglu_grad(napi_env env, napi_callback_info info) {
+  fused_args a;
+  const char *nm = "fusedSwigluGrad";
+  if (!fused_parse(env, info, nm, 6, 0, &a)) return NULL;
+  const int64_t dyo = a.i[0], ao = a.i[1], bo = a.i[2], dao = a.i[3], dbo = a.i[4], n = a.i[5];
+  if (!in_heap(env, &a, dyo, n, nm) || !in_heap(env, &a, ao, n, nm) || !in_heap(env, &a, bo, n, nm) ||
+      !in_heap(env, &a, dao, n, nm) || !in_heap(env, &a, dbo, n, nm))
+    return NULL;
+  const float *restrict av = a.heap + ao, *restrict bv = a.heap + bo, *restrict dyv = a.heap + dyo;
+  float *restrict dav = a.heap + dao, *restrict dbv = a.heap + dbo;
+  for (int64_t i = 0; i < n; i++) {
+    const float x = av[i];
+    const float s = 1.0f / (1.0f + fast_expf(-x));
+    const float dy = dyv[i];
+    dav[i] = dy * bv[i] * s * (1.0f + x * (1.0f - s));
+    dbv[i] = dy * x * s;
+  }
+  return NULL;
+}
+
+/* fusedSoftmaxXent(heap, zOff, tOff, gOff, lossOff, rows, vocab); targets are int32 at tOff (the
+ * caller has checked them against vocab) */
+static napi_value fused_softmax_xent(napi_env env, napi_callback_info info) {
+  fused_args a;
+  const char *nm = "fusedSoftmaxXent";
+  if (!fused_parse(env, info, nm, 6, 0, &a)) return NULL;
+  const int64_t zo = a.i[0], to = a.i[1], go = a.i[2], lo = a.i[3], rows = a.i[4], vocab = a.i[5];
+  if (!in_heap(env, &a, zo, rows * vocab, nm) || !in_heap(env, &a, to, rows, nm) || !in_heap(env, &a, go, rows * vocab, nm) ||
+      !in_heap(env, &a, lo, 1, nm) || vocab == 0 || rows == 0)
+    return NULL;
+  float *h = a.heap;
+  const int32_t *t = (const int32_t *)a.heap + to;
+  for (int64_t i = 0; i < rows; i++) {
+    if (t[i] < 0 || t[i] >= vocab) {
+      napi_throw_range_error(env, NULL, "moelab native fusedSoftmaxXent: a target is outside the vocabulary");
+      return NULL;
+    }
+  }
+  double total = 0;
+  for (int64_t i = 0; i < rows; i++) {
+    const float *z = h + zo + i * vocab;
+    float *g = h + go + i * vocab;
+    float max = z[0];
+    for (int64_t j = 1; j < vocab; j++) if (z[j] > max) max = z[j];
+    for (int64_t j = 0; j < vocab; j++) g[j] = fast_expf(z[j] - max); /* (z, g: distinct tensors) */
+    double sum = 0;
+    for (int64_t j = 0; j < vocab; j++) sum += g[j];
+    total += log(sum) + max - z[t[i]];
+    const double scale = 1.0 / (sum * (double)rows);
+    for (int64_t j = 0; j < vocab; j++) g[j] = (float)(g[j] * scale);
+    g[t[i]] = (float)(g[t[i]] - 1.0 / (double)rows);
+  }
+  h[lo] = (float)(total / (double)rows);
+  return NULL;
+}
+
+/* fusedAdamW(heap, pOff, gOff, mOff, vOff, pOut, mOut, vOut, n, beta1, beta2, clipScale, decay,
+ * stepSize, bc2Sqrt, eps): float32 operations in the order of the stock composition (no FMA
+ * contraction: -ffp-contract=off). */
+static napi_value fused_adamw(napi_env env, napi_callback_info info) {
+  fused_args a;
+  const char *nm = "fusedAdamW";
+  if (!fused_parse(env, info, nm, 8, 7, &a)) return NULL;
+  const int64_t n = a.i[7];
+  for (int k = 0; k < 7; k++) {
+    if (!in_heap(env, &a, a.i[k], n, nm)) return NULL;
+  }
+  float *h = a.heap;
+  const float *restrict p = h + a.i[0], *restrict gr = h + a.i[1], *restrict m = h + a.i[2], *restrict v = h + a.i[3];
+  float *restrict po = h + a.i[4], *restrict mo = h + a.i[5], *restrict vo = h + a.i[6];
+  const float b1 = (float)a.d[0], b2 = (float)a.d[1], c1 = (float)(1.0 - a.d[0]), c2 = (float)(1.0 - a.d[1]);
+  const float clip = (float)a.d[2], dec = (float)a.d[3], step = (float)a.d[4], bc2 = (float)a.d[5], eps = (float)a.d[6];
+  /* (A scale of exactly 1 leaves every value unchanged, so clip and decay need no branch.) */
+  for (int64_t i = 0; i < n; i++) {
+    const float g = gr[i] * clip;
+    const float mn = m[i] * b1 + g * c1;
+    const float vn = v[i] * b2 + (g * g) * c2;
+    const float pd = p[i] * dec;
+    const float denom = sqrtf(vn) / bc2 + eps;
+    mo[i] = mn;
+    vo[i] = vn;
+    po[i] = pd - (mn / denom) * step;
+  }
+  return NULL;
+}
+
+/* fusedSoftmaxGrad(heap, pOff, dpOff, dsOff, rows, cols): ds = p ⊙ (dp − Σ_row dp ⊙ p), the
+ * softmax backward. */
+static napi_value fused_softmax_grad(napi_env env, napi_callback_info info) {
+  fused_args a;
+  const char *nm = "fusedSoftmaxGrad";
+  if (!fused_parse(env, info, nm, 5, 0, &a)) return NULL;
+  const int64_t po = a.i[0], dpo = a.i[1], dso = a.i[2], rows = a.i[3], cols = a.i[4];
+  if (!in_heap(env, &a, po, rows * cols, nm) || !in_heap(env, &a, dpo, rows * cols, nm) ||
+      !in_heap(env, &a, dso, rows * cols, nm))
+    return NULL;
+  for (int64_t i = 0; i < rows; i++) {
+    const float *restrict pr = a.heap + po + i * cols, *restrict dr = a.heap + dpo + i * cols;
+    float *restrict out = a.heap + dso + i * cols;
+    double dot = 0;
+    for (int64_t j = 0; j < cols; j++) dot += (double)dr[j] * pr[j];
+    const float d = (float)dot;
+    for (int64_t j = 0; j < cols; j++) out[j] = pr[j] * (dr[j] - d);
+  }
+  return NULL;
+}
+
+/* fusedSumSquares(heap, xOff, n, outOff): out = Σ x² over n floats, accumulated in double (a
+ * gradient norm's partial sum). */
+static napi_value fused_sum_squares(napi_env env, napi_callback_info info) {
+  fused_args a;
+  const char *nm = "fusedSumSquares";
+  if (!fused_parse(env, info, nm, 3, 0, &a)) return NULL;
+  const int64_t xo = a.i[0], n = a.i[1], oo = a.i[2];
+  if (!in_heap(env, &a, xo, n, nm) || !in_heap(env, &a, oo, 1, nm)) return NULL;
+  const float *x = a.heap + xo;
+  /* Four float64 partial sums, so the loop is not one long dependency chain. */
+  double s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+  int64_t i = 0;
+  for (; i + 4 <= n; i += 4) {
+    s0 += (double)x[i] * x[i];
+    s1 += (double)x[i + 1] * x[i + 1];
+    s2 += (double)x[i + 2] * x[i + 2];
+    s3 += (double)x[i + 3] * x[i + 3];
+  }
+  for (; i < n; i++) s0 += (double)x[i] * x[i];
+  a.heap[oo] = (float)((s0 + s1) + (s2 + s3));
+  return NULL;
+}
+
 static napi_value set_threads(napi_env env, napi_callback_info info) {
   size_t argc = 1;
   napi_value argv[1];
@@ -243,8 +600,17 @@ static napi_value config(napi_env env, napi_callback_info info) {
 static napi_value init(napi_env env, napi_value exports) {
   const napi_property_descriptor props[] = {
       {"sgemm", NULL, sgemm, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"sgemmGrouped", NULL, sgemm_grouped, NULL, NULL, NULL, napi_enumerable, NULL},
       {"transpose", NULL, transpose, NULL, NULL, NULL, napi_enumerable, NULL},
       {"unary", NULL, unary, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"fusedRmsNorm", NULL, fused_rmsnorm, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"fusedRmsNormGrad", NULL, fused_rmsnorm_grad, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"fusedSwiglu", NULL, fused_swiglu, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"fusedSwigluGrad", NULL, fused_swiglu_grad, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"fusedSoftmaxXent", NULL, fused_softmax_xent, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"fusedAdamW", NULL, fused_adamw, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"fusedSumSquares", NULL, fused_sum_squares, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"fusedSoftmaxGrad", NULL, fused_softmax_grad, NULL, NULL, NULL, napi_enumerable, NULL},
       {"setThreads", NULL, set_threads, NULL, NULL, NULL, napi_enumerable, NULL},
       {"getThreads", NULL, get_threads, NULL, NULL, NULL, napi_enumerable, NULL},
       {"config", NULL, config, NULL, NULL, NULL, napi_enumerable, NULL},

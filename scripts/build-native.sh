@@ -59,7 +59,7 @@ mkdir -p native/build
 # Node resolves the napi_* symbols from its own binary when it loads the addon, so the shared
 # object is linked with them undefined (the default for -shared on Linux).
 # -fno-math-errno lets sqrtf vectorise (sqrt of a negative is NaN either way, as in wasm).
-if ! "$cc_bin" -std=c11 -O2 -fno-math-errno -fPIC -shared -Wall -Wextra -Werror \
+if ! "$cc_bin" -std=c11 -O3 -fno-math-errno -fno-trapping-math -ffp-contract=off -fPIC -shared -Wall -Wextra -Werror \
   -DNODE_GYP_MODULE_NAME=moelab_native -I"$napi_inc" \
   "$src" -o "$out.tmp" -lopenblas -lm; then
   rm -f "$out.tmp"

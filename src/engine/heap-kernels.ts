@@ -20,6 +20,7 @@
 // With the addon, Exp and Sqrt also run natively: the wasm binary's scalar exp and sqrt take
 // 5-7 ns per element (3.4 ms for the [2048, 256] logits), glibc's 1.2-1.6 ns.
 import * as tf from '@tensorflow/tfjs';
+import { registerFusedKernels, unregisterFusedKernels } from './fused-kernels.ts';
 import type { NativeAddon } from './native-matmul.ts';
 
 /** The parts of tfjs-backend-wasm 4.22's BackendWasm these kernels use. */
@@ -48,11 +49,14 @@ export function areHeapKernelsRegistered(): boolean {
 }
 
 /**
- * Replace the stock wasm kernels named in HEAP_KERNEL_NAMES. Idempotent. With `native` (the
- * loaded addon), Transpose runs its tiled C transpose.
+ * Replace the stock wasm kernels named in HEAP_KERNEL_NAMES and register the fused kernels of
+ * fused-kernels.ts. Idempotent. With `native` (the loaded addon), Transpose runs its tiled C
+ * transpose and the fused kernels run in C.
  */
 export function registerHeapKernels(native?: NativeAddon): void {
   addon = native;
+  // The fused elementwise kernels (fused-kernels.ts) come and go with the heap kernels.
+  registerFusedKernels(native);
   if (stock.size > 0) return;
   const impls: Record<(typeof HEAP_KERNEL_NAMES)[number], Kernel> = {
     Identity: identity,
@@ -65,6 +69,7 @@ export function registerHeapKernels(native?: NativeAddon): void {
     Sqrt: (args) => unary(args, 'Sqrt', 1),
     BatchMatMul: batchMatMulBySlices,
   };
+  tf.registerKernel({ kernelName: BATCHED_MATMUL_KERNEL, backendName: 'wasm', kernelFunc: batchMatMulBySlices as unknown as tf.KernelFunc });
   for (const name of HEAP_KERNEL_NAMES) {
     const config = tf.getKernel(name, 'wasm');
     if (!config) throw new Error(`registerHeapKernels: the wasm backend has no ${name} kernel (is it loaded?)`);
@@ -74,14 +79,23 @@ export function registerHeapKernels(native?: NativeAddon): void {
   }
 }
 
+/**
+ * Kernel name the model looks up (src/model/kernels.ts) to learn that batched products without
+ * transpose flags run as rank-2 XNNPACK products (batchMatMulBySlices below) rather than wasm's
+ * scalar loop: registered with the heap kernels (it is that kernel under a second name).
+ */
+export const BATCHED_MATMUL_KERNEL = 'MoelabBatchedMatMul';
+
 /** Restore the stock kernels (tests compare the two). */
 export function unregisterHeapKernels(): void {
+  if (tf.getKernel(BATCHED_MATMUL_KERNEL, 'wasm')) tf.unregisterKernel(BATCHED_MATMUL_KERNEL, 'wasm');
   for (const [name, config] of stock) {
     tf.unregisterKernel(name, 'wasm');
     tf.registerKernel(config);
   }
   stock.clear();
   addon = undefined;
+  unregisterFusedKernels();
 }
 
 function callStock(name: string, args: KernelArgs): tf.TensorInfo | tf.TensorInfo[] {

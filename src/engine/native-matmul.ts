@@ -29,6 +29,8 @@ export interface NativeAddon {
     bStride: number,
     cStride: number,
   ): void;
+  /** Products of different shapes in one call: spec = (m, n, k, aOff, bOff, cOff) per group. */
+  sgemmGrouped?(heap: Float32Array, transA: boolean, transB: boolean, spec: Float64Array): void;
   /** out[a][c][b][d] = x[a][b][c][d] on 4-byte elements; offsets in elements of `heap`. */
   transpose(heap: Float32Array | Int32Array, xOff: number, outOff: number, A: number, B: number, C: number, D: number): void;
   /** out[i] = f(x[i]) on n float32 elements; op 0 = exp, 1 = sqrt. */
@@ -152,6 +154,26 @@ let activeAddon: NativeAddon | undefined;
 /** Calls that went to OpenBLAS vs to the stock kernel (observability for tests and bench). */
 export const nativeMatmulCounters = { native: 0, stock: 0 };
 
+/**
+ * Kernel name the model looks up (src/model/kernels.ts) to learn that products with transpose flags
+ * and batch dimensions are fast on the active backend: registered for wasm together with the
+ * native BatchMatMul (it is that kernel under a second name). Without it the model keeps
+ * flag-free rank-2 products, XNNPACK's only fast path.
+ */
+export const FLAGGED_MATMUL_KERNEL = 'MoelabFlaggedMatMul';
+
+/**
+ * Grouped products of a MoE layer's experts, one native call each (src/model/kernels.ts
+ * groupedLinear), registered for wasm with the native matmul when the addon has sgemmGrouped:
+ *   MoelabGroupedMatMul        {x [R, k], w0 … w(E−1)}, {counts, transposeB} → [R, n]: the rows of
+ *                              group e (counts[e] of them, in order) times w_e ([k, n], or [n, k]
+ *                              used transposed);
+ *   MoelabGroupedMatMulWeights {x [R, k], dy [R, n]}, {counts} → E tensors [k, n]: x_eᵀ · dy_e
+ *                              (zeros for an empty group).
+ */
+export const GROUPED_MATMUL_KERNEL = 'MoelabGroupedMatMul';
+export const GROUPED_MATMUL_WEIGHTS_KERNEL = 'MoelabGroupedMatMulWeights';
+
 export function isNativeMatmulRegistered(): boolean {
   return activeAddon !== undefined;
 }
@@ -177,6 +199,11 @@ export function registerNativeMatmul(addon: NativeAddon): void {
     setupFunc: stock.setupFunc,
     kernelFunc: nativeBatchMatMul as unknown as tf.KernelFunc,
   });
+  tf.registerKernel({ kernelName: FLAGGED_MATMUL_KERNEL, backendName: 'wasm', kernelFunc: nativeBatchMatMul as unknown as tf.KernelFunc });
+  if (typeof addon.sgemmGrouped === 'function') {
+    tf.registerKernel({ kernelName: GROUPED_MATMUL_KERNEL, backendName: 'wasm', kernelFunc: groupedMatMul as unknown as tf.KernelFunc });
+    tf.registerKernel({ kernelName: GROUPED_MATMUL_WEIGHTS_KERNEL, backendName: 'wasm', kernelFunc: groupedMatMulWeights as unknown as tf.KernelFunc });
+  }
 }
 
 /** Restore the stock wasm BatchMatMul (tests compare the two). */
@@ -184,6 +211,10 @@ export function unregisterNativeMatmul(): void {
   if (!activeAddon || !stockKernel) return;
   tf.unregisterKernel('BatchMatMul', 'wasm');
   tf.registerKernel(stockKernel);
+  tf.unregisterKernel(FLAGGED_MATMUL_KERNEL, 'wasm');
+  for (const name of [GROUPED_MATMUL_KERNEL, GROUPED_MATMUL_WEIGHTS_KERNEL]) {
+    if (tf.getKernel(name, 'wasm')) tf.unregisterKernel(name, 'wasm');
+  }
   activeAddon = undefined;
 }
 
@@ -233,4 +264,72 @@ function floatOffset(backend: WasmBackendInternals, dataId: tf.DataId): number {
   if (!data) throw new Error('native BatchMatMul: input tensor has no wasm data (disposed?)');
   // The wasm malloc aligns to ≥ 8 bytes, so float32 tensors start on a float boundary.
   return data.memoryOffset >>> 2;
+}
+
+type GroupedArgs = {
+  inputs: Record<string, tf.TensorInfo>;
+  backend: WasmBackendInternals;
+  attrs: { counts: number[]; transposeB?: boolean };
+};
+
+function checkCounts(name: string, counts: number[], rows: number): void {
+  const total = counts.reduce((a, c) => a + c, 0);
+  if (!counts.every((c) => Number.isInteger(c) && c >= 0) || total !== rows) {
+    throw new Error(`${name}: group counts [${counts.join(', ')}] must be non-negative integers summing to the ${rows} rows`);
+  }
+}
+
+function groupedMatMul({ inputs, backend, attrs }: GroupedArgs): tf.TensorInfo {
+  const addon = activeAddon;
+  const { x } = inputs;
+  const { counts } = attrs;
+  const transB = attrs.transposeB === true;
+  const ws = counts.map((_, e) => inputs[`w${e}`]);
+  if (!addon?.sgemmGrouped || ws.some((w) => w === undefined) || [x, ...ws].some((t) => t.dtype !== 'float32' || t.shape.length !== 2)) {
+    throw new Error('MoelabGroupedMatMul: needs the native addon, float32 rank-2 x and one weight w<e> per group');
+  }
+  const [rows, k] = x.shape;
+  checkCounts('MoelabGroupedMatMul', counts, rows);
+  const n = transB ? ws[0].shape[0] : ws[0].shape[1];
+  for (const w of ws) {
+    const [wk, wn] = transB ? [w.shape[1], w.shape[0]] : [w.shape[0], w.shape[1]];
+    if (wk !== k || wn !== n) throw new Error(`MoelabGroupedMatMul: weight shape [${w.shape}] does not fit x [${x.shape}] (transposeB ${transB})`);
+  }
+  const out = backend.makeOutput([rows, n], 'float32');
+  if (rows * n === 0) return out;
+  const xOff = floatOffset(backend, x.dataId);
+  const cOff = floatOffset(backend, out.dataId);
+  const spec: number[] = [];
+  let row = 0;
+  counts.forEach((c, e) => {
+    if (c > 0) spec.push(c, n, k, xOff + row * k, floatOffset(backend, ws[e].dataId), cOff + row * n);
+    row += c;
+  });
+  nativeMatmulCounters.native++;
+  addon.sgemmGrouped(backend.wasm.HEAPF32, false, transB, Float64Array.from(spec));
+  return out;
+}
+
+function groupedMatMulWeights({ inputs, backend, attrs }: GroupedArgs): tf.TensorInfo[] {
+  const addon = activeAddon;
+  const { x, dy } = inputs;
+  const { counts } = attrs;
+  if (!addon?.sgemmGrouped || [x, dy].some((t) => t.dtype !== 'float32' || t.shape.length !== 2) || x.shape[0] !== dy.shape[0]) {
+    throw new Error('MoelabGroupedMatMulWeights: needs the native addon and float32 rank-2 x, dy with the same rows');
+  }
+  const [rows, k] = x.shape;
+  const n = dy.shape[1];
+  checkCounts('MoelabGroupedMatMulWeights', counts, rows);
+  const outs = counts.map(() => backend.makeOutput([k, n], 'float32'));
+  const xOff = floatOffset(backend, x.dataId);
+  const dyOff = floatOffset(backend, dy.dataId);
+  const spec: number[] = [];
+  let row = 0;
+  counts.forEach((c, e) => {
+    spec.push(k, n, c, xOff + row * k, dyOff + row * n, floatOffset(backend, outs[e].dataId));
+    row += c;
+  });
+  nativeMatmulCounters.native++;
+  addon.sgemmGrouped(backend.wasm.HEAPF32, true, false, Float64Array.from(spec));
+  return outs;
 }

@@ -2,14 +2,18 @@
 // with a stock gradient lives here, so speed work (native matmul, fused elementwise kernels) has one
 // place to change. The rules (docs/references.md#engine-rules, re-measured on this machine's wasm
 // backend, tf.js 4.22, reference step; numbers in docs/model.md):
-// - activations stay 2-D [tokens, width]; every product is a rank-2 matMul without transpose
-//   flags (wasm's XNNPACK fast path; flagged and batched products run 10–30× slower there):
-//   linear layers get a custom gradient that transposes explicitly;
+// - activations stay 2-D [tokens, width]; on stock wasm every product is a rank-2 matMul without
+//   transpose flags (XNNPACK's fast path; flagged and batched products run 10–30× slower there):
+//   linear layers get a custom gradient that transposes explicitly. When the engine's native
+//   OpenBLAS matmul is active (it registers the kernel name FLAGGED_MATMUL below), products take
+//   transpose flags and batch dimensions instead: no explicit transposes, one call per batch;
 // - attention's per-(batch, kv-head) products are one custom op that cuts its blocks on the host
 //   (tf.split / slice copy the whole input once per block on stock wasm: 160 ms for 64 blocks);
 // - no tf.gather gradient (UnsortedSegmentSum is missing on wasm): row gathers and scatter-adds
 //   (embedding, MoE dispatch / combine) run on the host, each the other's gradient;
 // - fused backward passes for RMSNorm, SwiGLU and softmax cross-entropy (fewer ops than autograd);
+//   where the engine registered its fused kernels for the active backend (src/engine/
+//   fused-kernels.ts, wasm only), forward and backward are one kernel call each;
 // - tensors a gradient needs go through save(); closures only capture host arrays, never tensors
 //   (captured tensors are disposed by the time backward runs).
 // Each function's stock equivalent is named in its comment; the reference model path (impl
@@ -23,6 +27,24 @@ function customOp<T extends tf.Tensor>(
   f: (...args: (tf.Tensor | tf.GradSaveFunc)[]) => { value: T; gradFunc: Grad2 | ((dy: tf.Tensor, saved: tf.Tensor[]) => tf.Tensor) },
 ): (...inputs: tf.Tensor[]) => T {
   return tf.customGrad(f as unknown as Parameters<typeof tf.customGrad>[0]) as unknown as (...inputs: tf.Tensor[]) => T;
+}
+
+/**
+ * Optional engine kernels, found by name in tf.js's kernel registry for the active backend (the
+ * engine registers them; this layer never imports it). Absent: the stock tf.* composition.
+ */
+const FLAGGED_MATMUL = 'MoelabFlaggedMatMul';
+function hasKernel(name: string): boolean {
+  return tf.getKernel(name, tf.getBackend()) !== undefined;
+}
+/** True when products with transpose flags / batch dimensions run natively (see the top of the file). */
+export function flaggedProducts(): boolean {
+  return hasKernel(FLAGGED_MATMUL);
+}
+/** Run a fused engine kernel (its outputs as a list). */
+function runFused(name: string, inputs: Record<string, tf.Tensor>, attrs: Record<string, unknown> = {}): tf.Tensor[] {
+  const out = tf.engine().runKernel(name, inputs as unknown as tf.NamedTensorMap, attrs as unknown as tf.NamedAttrMap);
+  return Array.isArray(out) ? (out as tf.Tensor[]) : [out as tf.Tensor];
 }
 
 /**
@@ -45,7 +67,11 @@ export function oneHotFloat(ids: Int32Array, depth: number): tf.Tensor2D {
  * 448 ms flagged vs 38 ms transpose + product). With the native OpenBLAS kernel of src/engine the
  * flagged dw is ~1.5× faster than this form; the choice is made here, in one place.
  */
-export const linear = customOp<tf.Tensor2D>((x, w, save) => {
+export function linear(x: tf.Tensor2D, w: tf.Tensor2D): tf.Tensor2D {
+  return flaggedProducts() ? linearFlagged(x, w) : linearTransposed(x, w);
+}
+
+const linearTransposed = customOp<tf.Tensor2D>((x, w, save) => {
   (save as tf.GradSaveFunc)([x as tf.Tensor, w as tf.Tensor]);
   return {
     value: tf.matMul(x as tf.Tensor2D, w as tf.Tensor2D),
@@ -55,6 +81,68 @@ export const linear = customOp<tf.Tensor2D>((x, w, save) => {
     ],
   };
 }) as (x: tf.Tensor2D, w: tf.Tensor2D) => tf.Tensor2D;
+
+/** linear with the native kernel: dx = dy·wᵀ and dw = xᵀ·dy as flagged products. */
+const linearFlagged = customOp<tf.Tensor2D>((x, w, save) => {
+  (save as tf.GradSaveFunc)([x as tf.Tensor, w as tf.Tensor]);
+  return {
+    value: tf.matMul(x as tf.Tensor2D, w as tf.Tensor2D),
+    gradFunc: (dy, [xs, ws]) => [
+      tf.matMul(dy as tf.Tensor2D, ws as tf.Tensor2D, false, true),
+      tf.matMul(xs as tf.Tensor2D, dy as tf.Tensor2D, true, false),
+    ],
+  };
+}) as (x: tf.Tensor2D, w: tf.Tensor2D) => tf.Tensor2D;
+
+/**
+ * y = x·wᵀ for x [rows, in], w [out, in] (stock: tf.matMul(x, w, false, true)), e.g. tied output
+ * logits against the embedding table. With the native kernel: dx = dy·w, dw = dyᵀ·x, no transposes;
+ * else linear(x, transpose(w)).
+ */
+export function linearT(x: tf.Tensor2D, w: tf.Tensor2D): tf.Tensor2D {
+  return flaggedProducts() ? linearTFlagged(x, w) : tf.tidy(() => linearTransposed(x, tf.transpose(w)));
+}
+
+const linearTFlagged = customOp<tf.Tensor2D>((x, w, save) => {
+  (save as tf.GradSaveFunc)([x as tf.Tensor, w as tf.Tensor]);
+  return {
+    value: tf.matMul(x as tf.Tensor2D, w as tf.Tensor2D, false, true),
+    gradFunc: (dy, [xs, ws]) => [
+      tf.matMul(dy as tf.Tensor2D, ws as tf.Tensor2D),
+      tf.matMul(dy as tf.Tensor2D, xs as tf.Tensor2D, true, false),
+    ],
+  };
+}) as (x: tf.Tensor2D, w: tf.Tensor2D) => tf.Tensor2D;
+
+/**
+ * Grouped products (MoE experts): rows of x [R, in] come in groups of counts[e] consecutive rows,
+ * and group e is multiplied by ws[e] [in, out]: y [R, out] (stock: tf.concat of
+ * tf.matMul(slice_e, ws[e])). One native call per direction with the engine's grouped kernels
+ * (available with the native matmul; see groupedProducts): forward y, backward dx (grouped, w
+ * transposed) and all dW_e = x_eᵀ·dy_e (zeros for an empty group).
+ */
+const GROUPED_MATMUL = 'MoelabGroupedMatMul';
+export function groupedProducts(): boolean {
+  return hasKernel(GROUPED_MATMUL);
+}
+
+export function groupedLinear(x: tf.Tensor2D, ws: tf.Tensor2D[], counts: number[]): tf.Tensor2D {
+  if (ws.length !== counts.length) throw new Error(`groupedLinear: ${ws.length} weights for ${counts.length} groups`);
+  const named = (first: tf.Tensor, w: tf.Tensor[]) => Object.fromEntries([['x', first], ...w.map((t, e) => [`w${e}`, t])]);
+  const op = customOp<tf.Tensor2D>((...args) => {
+    const save = args[args.length - 1] as tf.GradSaveFunc;
+    const [xi, ...wi] = args.slice(0, -1) as tf.Tensor[];
+    save([xi, ...wi]);
+    return {
+      value: runFused(GROUPED_MATMUL, named(xi, wi), { counts, transposeB: false })[0] as tf.Tensor2D,
+      gradFunc: (dy, [xs, ...wss]) => [
+        runFused(GROUPED_MATMUL, named(dy, wss), { counts, transposeB: true })[0],
+        ...runFused('MoelabGroupedMatMulWeights', { x: xs, dy }, { counts }),
+      ],
+    };
+  });
+  return op(x, ...ws);
+}
 
 // ---------------------------------------------------------------------------------------------
 // Attention core
@@ -86,6 +174,8 @@ function blockProducts(a: tf.Tensor, b: tf.Tensor): tf.Tensor3D {
  *   dP = dO·vᵀ,  dS = P ⊙ (dP − rowsum(dP ⊙ P)),  dq = dS·k,  dkT = qᵀ·dS,  dv = Pᵀ·dO.
  */
 export function blockAttention(q: tf.Tensor3D, kT: tf.Tensor3D, v: tf.Tensor3D, bias: tf.Tensor3D): tf.Tensor3D {
+  if (flaggedProducts()) return blockAttentionBatched(q, kT, v, bias, true);
+  if (hasKernel(BATCHED_MATMUL)) return blockAttentionBatched(q, kT, v, bias, false);
   const op = customOp<tf.Tensor3D>((qi, ki, vi, save) => {
     const probs = tf.softmax(tf.add(blockProducts(qi as tf.Tensor, ki as tf.Tensor), bias));
     (save as tf.GradSaveFunc)([qi as tf.Tensor, ki as tf.Tensor, vi as tf.Tensor, probs]);
@@ -96,6 +186,35 @@ export function blockAttention(q: tf.Tensor3D, kT: tf.Tensor3D, v: tf.Tensor3D, 
         const dP = blockProducts(dy, t(vs));
         const dS = tf.mul(ps, tf.sub(dP, tf.sum(tf.mul(dP, ps), -1, true)));
         return [blockProducts(dS, t(ks)), blockProducts(t(qs), dS), blockProducts(t(ps), dy)];
+      },
+    };
+  });
+  return op(q, kT, v);
+}
+
+/**
+ * blockAttention as batched products over all blocks (no host round trip): with the native kernel
+ * (`flagged`) every product is one flagged call; with the engine's heap kernels alone (wasm
+ * without the addon: BATCHED_MATMUL) the backward transposes explicitly and each batched product
+ * runs as rank-2 XNNPACK products on views of its inputs.
+ */
+const BATCHED_MATMUL = 'MoelabBatchedMatMul';
+function blockAttentionBatched(q: tf.Tensor3D, kT: tf.Tensor3D, v: tf.Tensor3D, bias: tf.Tensor3D, flagged: boolean): tf.Tensor3D {
+  const t = (x: tf.Tensor) => tf.transpose(x, [0, 2, 1]) as tf.Tensor3D;
+  // a·bᵀ, aᵀ·b with flags or explicit transposes
+  const mulBT = (a: tf.Tensor, b: tf.Tensor) => (flagged ? tf.matMul(a as tf.Tensor3D, b as tf.Tensor3D, false, true) : tf.matMul(a as tf.Tensor3D, t(b)));
+  const mulAT = (a: tf.Tensor, b: tf.Tensor) => (flagged ? tf.matMul(a as tf.Tensor3D, b as tf.Tensor3D, true, false) : tf.matMul(t(a), b as tf.Tensor3D));
+  // The softmax backward as one kernel where the engine has it.
+  const fusedSoftmaxGrad = hasKernel('MoelabSoftmaxGrad');
+  const op = customOp<tf.Tensor3D>((qi, ki, vi, save) => {
+    const probs = tf.softmax(tf.add(tf.matMul(qi as tf.Tensor3D, ki as tf.Tensor3D), bias));
+    (save as tf.GradSaveFunc)([qi as tf.Tensor, ki as tf.Tensor, vi as tf.Tensor, probs]);
+    return {
+      value: tf.matMul(probs as tf.Tensor3D, vi as tf.Tensor3D),
+      gradFunc: (dy, [qs, ks, vs, ps]) => {
+        const dP = mulBT(dy, vs);
+        const dS = (fusedSoftmaxGrad ? runFused('MoelabSoftmaxGrad', { p: ps, dp: dP })[0] : tf.mul(ps, tf.sub(dP, tf.sum(tf.mul(dP, ps), -1, true)))) as tf.Tensor3D;
+        return [mulBT(dS, ks), mulAT(qs, dS), mulAT(ps, dy)];
       },
     };
   });
@@ -175,6 +294,17 @@ export function embeddingLookup(table: tf.Tensor2D, ids: Int32Array): tf.Tensor2
  *   dg = Σ_rows dy ⊙ x̂,   dx = r · (dy⊙g − x̂ · mean(dy⊙g⊙x̂)).
  */
 export function rmsNorm(x: tf.Tensor2D, g: tf.Tensor1D, eps: number): tf.Tensor2D {
+  if (hasKernel('MoelabRmsNorm')) {
+    const fused = customOp<tf.Tensor2D>((input, gain, save) => {
+      const [y, r] = runFused('MoelabRmsNorm', { x: input as tf.Tensor, g: gain as tf.Tensor }, { eps });
+      (save as tf.GradSaveFunc)([input as tf.Tensor, r, gain as tf.Tensor]);
+      return {
+        value: y as tf.Tensor2D,
+        gradFunc: (dy, [xs, rs, gs]) => runFused('MoelabRmsNormGrad', { dy, x: xs, r: rs, g: gs }),
+      };
+    });
+    return fused(x, g);
+  }
   const op = customOp<tf.Tensor2D>((input, gain, save) => {
     const r = tf.rsqrt(tf.add(tf.mean(tf.square(input as tf.Tensor2D), 1, true), eps));
     const xhat = tf.mul(input as tf.Tensor2D, r);
@@ -198,7 +328,19 @@ export function rmsNorm(x: tf.Tensor2D, g: tf.Tensor1D, eps: number): tf.Tensor2
  * SwiGLU activation h = silu(a) ⊙ b with silu(a) = a·σ(a) (stock: tf.mul(tf.mul(a, tf.sigmoid(a)), b)).
  * Backward: da = dy ⊙ b ⊙ σ(a)·(1 + a·(1 − σ(a))), db = dy ⊙ silu(a).
  */
-export const swigluActivation = customOp<tf.Tensor2D>((a, b, save) => {
+export function swigluActivation(a: tf.Tensor2D, b: tf.Tensor2D): tf.Tensor2D {
+  return hasKernel('MoelabSwiglu') ? swigluFused(a, b) : swigluComposed(a, b);
+}
+
+const swigluFused = customOp<tf.Tensor2D>((a, b, save) => {
+  (save as tf.GradSaveFunc)([a as tf.Tensor, b as tf.Tensor]);
+  return {
+    value: runFused('MoelabSwiglu', { a: a as tf.Tensor, b: b as tf.Tensor })[0] as tf.Tensor2D,
+    gradFunc: (dy, [as, bs]) => runFused('MoelabSwigluGrad', { dy, a: as, b: bs }),
+  };
+}) as (a: tf.Tensor2D, b: tf.Tensor2D) => tf.Tensor2D;
+
+const swigluComposed = customOp<tf.Tensor2D>((a, b, save) => {
   const s = tf.sigmoid(a as tf.Tensor2D);
   const silu = tf.mul(a as tf.Tensor2D, s);
   (save as tf.GradSaveFunc)([s, silu, b as tf.Tensor]);
@@ -224,6 +366,17 @@ export function swiglu(x: tf.Tensor2D, wGate: tf.Tensor2D, wUp: tf.Tensor2D, wDo
  */
 export function softmaxCrossEntropy(logits: tf.Tensor2D, targets: Int32Array): tf.Scalar {
   const [rows, vocab] = logits.shape;
+  if (hasKernel('MoelabSoftmaxXent')) {
+    // One kernel: the mean loss and its gradient (softmax − onehot) / rows, kept for backward.
+    const fused = customOp<tf.Scalar>((z, save) => {
+      const t = tf.tensor1d(targets, 'int32');
+      const [loss, grad] = runFused('MoelabSoftmaxXent', { logits: z as tf.Tensor, targets: t });
+      t.dispose();
+      (save as tf.GradSaveFunc)([grad]);
+      return { value: loss as tf.Scalar, gradFunc: (dy, [g]) => tf.mul(g, dy) };
+    });
+    return fused(logits);
+  }
   const op = customOp<tf.Scalar>((z, save) => {
     const logp = tf.logSoftmax(z as tf.Tensor2D);
     const onehot = oneHotFloat(targets, vocab);

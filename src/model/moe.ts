@@ -7,7 +7,8 @@
 // router probabilities; the combine weights stay differentiable functions of those probabilities.
 // Two dispatch implementations give the same numbers:
 // - fast: tokens are permuted so each expert's rows are contiguous (counting sort), one gather in,
-//   each expert's 2-D products on its slice, one gather-based scatter-add back (docs/references.md#engine-rules);
+//   each expert's 2-D products on its slice (with the native matmul: one grouped call for all
+//   experts, mlp.ts expertMlps), one gather-based scatter-add back (docs/references.md#engine-rules);
 //   top-k > 1 lists each token once per kept choice;
 // - reference: every expert runs on every token and a [tokens, E] combine matrix masks the result.
 import * as tf from '@tensorflow/tfjs';
@@ -15,7 +16,7 @@ import type { MoeLayerStats } from './types.ts';
 import type { Rng } from '../util/rng.ts';
 import { gatherRows, linear, scatterAddRows } from './kernels.ts';
 import { loadBalancingLoss, routerZLoss } from './losses.ts';
-import { mlp, type Impl, type MlpWeights } from './mlp.ts';
+import { expertMlps, mlp, type Impl, type MlpWeights } from './mlp.ts';
 import {
   assignmentMask,
   buildDispatch,
@@ -100,10 +101,7 @@ function expertsFast(x: tf.Tensor2D, w: MoeWeights, gates: tf.Tensor2D, plan: Ro
   if (layout.numRows === 0) return tf.zeros([numTokens, dModel]);
   const rowGates = gatherRows(gates.reshape([numTokens * plan.numExperts, 1]), layout.gateIndex); // [R, 1]
   const rows = gatherRows(x, layout.rowToken); // [R, dModel], grouped by expert
-  const active = layout.expertCounts.map((c, e) => ({ c, e })).filter(({ c }) => c > 0);
-  const slices = active.length === 1 ? [rows] : tf.split(rows, active.map(({ c }) => c), 0);
-  const outs = active.map(({ e }, i) => mlp(slices[i] as tf.Tensor2D, w.experts[e], 'fast'));
-  const y = tf.mul(outs.length === 1 ? outs[0] : tf.concat(outs, 0), rowGates) as tf.Tensor2D;
+  const y = tf.mul(expertMlps(rows, w.experts, layout.expertCounts), rowGates) as tf.Tensor2D;
   return scatterAddRows(y, layout.rowToken, numTokens);
 }
 

@@ -14,7 +14,7 @@ import { DataError } from '../errors.ts';
 import { createRng, deriveSeed } from '../util/rng.ts';
 import { attentionFast, attentionReference, createConstantCache, type AttentionShape, type AttentionWeights, type SharedKv } from './attention.ts';
 import { hasKvProjection, isDenseModel } from './count.ts';
-import { embeddingLookup, linear, oneHotFloat, rmsNorm } from './kernels.ts';
+import { embeddingLookup, linear, linearT, oneHotFloat, rmsNorm } from './kernels.ts';
 import { crossEntropy } from './losses.ts';
 import { mlp, type Impl, type MlpWeights } from './mlp.ts';
 import { evaluationSettings, moeLayer, type MoeSettings, type MoeWeights } from './moe.ts';
@@ -221,7 +221,9 @@ export function createMoeLm(config: ResolvedModelConfig, seed: number, options: 
       x = norm(x, weights.finalNorm);
       const logits =
         impl === 'fast'
-          ? linear(x, weights.lmHead ? (weights.lmHead as tf.Tensor2D) : (tf.transpose(weights.wte) as tf.Tensor2D))
+          ? weights.lmHead
+            ? linear(x, weights.lmHead as tf.Tensor2D)
+            : linearT(x, weights.wte as tf.Tensor2D)
           : weights.lmHead
             ? tf.matMul<tf.Tensor2D>(x, weights.lmHead)
             : tf.matMul<tf.Tensor2D>(x, weights.wte, false, true);

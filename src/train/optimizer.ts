@@ -12,7 +12,9 @@
 // A parameter without a gradient this step (e.g. an expert no token was routed to) is updated
 // with g = 0, as in optax: its moments decay and its momentum keeps moving it.
 // Parameters sharing a group and a decay flag are updated as one flat vector (Segment below): the
-// same elementwise arithmetic, a dozen kernels per segment rather than per parameter.
+// same elementwise arithmetic, a dozen kernels per segment rather than per parameter. Where the
+// engine registered its fused AdamW kernel for the active backend (src/engine/fused-kernels.ts,
+// wasm only), that dozen is one kernel with the same float32 operations in the same order.
 import * as tf from '@tensorflow/tfjs';
 import type { ParamGroup, NamedParam } from '../model/types.ts';
 
@@ -63,7 +65,14 @@ export interface AdamW {
 export function globalNorm(tensors: (tf.Tensor | undefined)[]): number {
   const present = tensors.filter((t): t is tf.Tensor => t !== undefined);
   if (present.length === 0) return 0;
-  return tf.tidy(() => tf.sqrt(tf.addN(present.map((t) => tf.sum(tf.square(t))))).dataSync()[0]);
+  // The engine's fused Σx² (src/engine/fused-kernels.ts; wasm with the addon) where registered.
+  const fused = tf.getKernel('MoelabSumSquares', tf.getBackend()) !== undefined;
+  const sumSquares = (t: tf.Tensor): tf.Tensor => {
+    if (!fused) return tf.sum(tf.square(t));
+    const out = tf.engine().runKernel('MoelabSumSquares', { x: t }, {}) as tf.Tensor | tf.Tensor[];
+    return Array.isArray(out) ? out[0] : out;
+  };
+  return tf.tidy(() => tf.sqrt(tf.addN(present.map(sumSquares))).dataSync()[0]);
 }
 
 /**
@@ -109,6 +118,12 @@ export function createAdamW(params: NamedParam[], args: AdamWArgs): AdamW {
     });
   };
 
+  /** Write a segment's new flat values back into its parameters. */
+  const assignSegment = (seg: Segment, next: tf.Tensor) => {
+    const parts = seg.index.length === 1 ? [next] : tf.split(next, seg.sizes);
+    seg.index.forEach((i, j) => params[i].variable.assign(tf.reshape(parts[j], params[i].variable.shape)));
+  };
+
   return {
     params,
     args,
@@ -128,20 +143,34 @@ export function createAdamW(params: NamedParam[], args: AdamWArgs): AdamW {
         t += 1;
         const bc1 = 1 - args.beta1 ** t;
         const bc2Sqrt = Math.sqrt(1 - args.beta2 ** t);
+        const fused = tf.getKernel('MoelabAdamW', tf.getBackend()) !== undefined;
         segments.forEach((seg, k) => {
           const lr = lrOf(seg.group);
+          const decay = seg.decay && args.weightDecay > 0 ? 1 - lr * args.weightDecay : 1;
+          if (fused) {
+            // One kernel for the whole chain below (src/engine/fused-kernels.ts, wasm only).
+            const p = flatten(seg.index.map((i) => params[i].variable));
+            const out = tf.engine().runKernel(
+              'MoelabAdamW',
+              { p, g: g[k], m: seg.m, v: seg.v },
+              { beta1: args.beta1, beta2: args.beta2, clipScale, decay, stepSize: lr / bc1, bc2Sqrt, eps: args.eps } as unknown as tf.NamedAttrMap,
+            ) as tf.Tensor[];
+            seg.m.assign(out[1]);
+            seg.v.assign(out[2]);
+            assignSegment(seg, out[0]);
+            return;
+          }
           const gk = clipScale === 1 ? g[k] : tf.mul(g[k], clipScale);
           const mNew = tf.add(tf.mul(seg.m, args.beta1), tf.mul(gk, 1 - args.beta1));
           const vNew = tf.add(tf.mul(seg.v, args.beta2), tf.mul(tf.square(gk), 1 - args.beta2));
           const p = flatten(seg.index.map((i) => params[i].variable));
-          const decayed = seg.decay && args.weightDecay > 0 ? tf.mul(p, 1 - lr * args.weightDecay) : p;
+          const decayed = decay !== 1 ? tf.mul(p, decay) : p;
           const denom = tf.add(tf.div(tf.sqrt(vNew), bc2Sqrt), args.eps);
           const update = tf.mul(tf.div(mNew, denom), lr / bc1);
           const next = tf.sub(decayed, update);
           seg.m.assign(mNew);
           seg.v.assign(vNew);
-          const parts = seg.index.length === 1 ? [next] : tf.split(next, seg.sizes);
-          seg.index.forEach((i, j) => params[i].variable.assign(tf.reshape(parts[j], params[i].variable.shape)));
+          assignSegment(seg, next);
         });
         return { gradNorm, clipScale, applied: true };
       });
