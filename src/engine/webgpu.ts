@@ -19,6 +19,10 @@
 /// <reference types="@webgpu/types" />
 import * as tf from '@tensorflow/tfjs';
 import { BackendError } from '../errors.ts';
+import { setDeviceBufferLimit } from '../model/device-kernels.ts';
+
+/** Headroom under maxStorageBufferBindingSize: TF.js rounds buffer sizes up (64 bytes seen). */
+const BUFFER_HEADROOM_BYTES = 1 << 16;
 
 export interface AdapterInfo {
   vendor: string;
@@ -170,6 +174,8 @@ export async function startWebGpu(options: StartWebGpuOptions): Promise<AdapterI
   if (tf.findBackendFactory('webgpu')) tf.removeBackend('webgpu');
   tf.registerBackend('webgpu', () => new WebGPUBackend(device, adapter.info));
   state = { device, adapter: adapterInfo, errors };
+  // The model's device path and the optimiser split their tensors under this (device-kernels.ts).
+  setDeviceBufferLimit(l.maxStorageBufferBindingSize - BUFFER_HEADROOM_BYTES);
   process.once('exit', stopWebGpu);
   return adapterInfo;
 }
