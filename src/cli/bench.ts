@@ -66,7 +66,7 @@ export function registerBench(program: Command): void {
       .option('--peak-gflops <x>', 'machine float32 peak for the share column (env MOELAB_PEAK_GFLOPS; default 178)')
       .option('--profile', 'also time every kernel over 3 steps')
       .option('--config <file>', "time this run config's model and batch instead of the reference workload (a run folder's config.json works)")
-      .option('--batch-size <n>', 'with --config: sequences per step (default: the config\'s train.batchSize)')
+      .option('--batch-size <n>', 'with --config or --workload large: sequences per step (default: the config\'s train.batchSize; 64 for large)')
       .option('--workload <name>', 'reference (default) or large (d_model 512, 4 layers, 8+1 experts, batch 64 × 256: the GPU check)')
       .option('--no-fit', 'skip the fitting-core benchmark'),
   ).action(async (opts: BenchOptions) => {
@@ -76,8 +76,8 @@ export function registerBench(program: Command): void {
       opts.peakGflops ?? process.env.MOELAB_PEAK_GFLOPS ?? '178',
       opts.peakGflops ? '--peak-gflops' : 'MOELAB_PEAK_GFLOPS',
     );
-    if (opts.batchSize !== undefined && opts.config === undefined) {
-      throw new ConfigError('--batch-size', opts.batchSize, 'Use --batch-size together with --config.', 'only applies to --config');
+    if (opts.batchSize !== undefined && opts.config === undefined && opts.workload !== 'large') {
+      throw new ConfigError('--batch-size', opts.batchSize, 'Use --batch-size together with --config or --workload large.', 'only applies to --config and --workload large');
     }
     if (opts.workload !== undefined && !['reference', 'large'].includes(opts.workload)) {
       throw new ConfigError('--workload', opts.workload, 'Use --workload reference or --workload large.', 'unknown workload');
@@ -91,7 +91,7 @@ export function registerBench(program: Command): void {
       opts.config !== undefined
         ? await workloadOf(opts.config, opts.batchSize)
         : opts.workload === 'large'
-          ? { workload: bench.largeWorkload() }
+          ? { workload: { ...bench.largeWorkload(), ...(opts.batchSize !== undefined ? { batch: positiveInt(opts.batchSize, '--batch-size', 1) } : {}) } }
           : undefined;
     const loadBefore = loadavg()[0];
     const progress = opts.json ? undefined : (i: number, ms: number) => process.stderr.write(`  step ${i + 1}/${steps}: ${ms.toFixed(0)} ms\n`);
