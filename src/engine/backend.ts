@@ -86,8 +86,9 @@ export interface EngineInfo {
   /** webgpu only: the adapter (vendor, architecture, limits). */
   adapter?: AdapterInfo;
   /**
-   * Whether the model should run its device-resident path (impl "device": routing, dispatch and
-   * attention in tensor ops, no host read inside a step): true on GPU backends.
+   * Whether the model runs its device-resident path (impl "device": routing, dispatch and
+   * attention in tensor ops, no host read inside a step): on webgpu. tfjs-node-gpu keeps the host
+   * kernels (never run here; its dataSync works).
    */
   deviceResident: boolean;
   /** Whether `dataSync` works on GPU-resident tensors (false on webgpu in Node: use `await data()`). */
@@ -299,7 +300,7 @@ function describe(
     ...kernels,
     skipped,
     adapter: backend === 'webgpu' ? webgpuAdapterOf() : undefined,
-    deviceResident: backend === 'webgpu' || backend === 'tfjs-node-gpu',
+    deviceResident: backend === 'webgpu',
     syncReads: backend !== 'webgpu',
   };
 }
