@@ -55,6 +55,7 @@ interface GpuState {
 }
 
 let state: GpuState | undefined;
+let gpuInstance: GPU | undefined;
 
 /** The adapter of the running WebGPU backend, or undefined when it is not started. */
 export function webgpuAdapter(): AdapterInfo | undefined {
@@ -104,7 +105,9 @@ export async function startWebGpu(options: StartWebGpuOptions): Promise<AdapterI
   const dawnOptions =
     options.dawnOptions ??
     (process.env.MOELAB_DAWN_OPTIONS ? process.env.MOELAB_DAWN_OPTIONS.split(',').map((s) => s.trim()).filter(Boolean) : []);
-  const gpu = dawn.create(dawnOptions);
+  // One Dawn instance per process (a second create() after a refused adapter hung on lavapipe).
+  gpuInstance ??= dawn.create(dawnOptions);
+  const gpu = gpuInstance;
   const g = globalThis as unknown as { navigator?: { gpu?: GPU } };
   if (!g.navigator) Object.defineProperty(globalThis, 'navigator', { value: { gpu }, configurable: true, writable: true });
   else if (!g.navigator.gpu) Object.defineProperty(g.navigator, 'gpu', { value: gpu, configurable: true });
