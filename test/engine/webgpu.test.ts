@@ -110,9 +110,10 @@ describe.skipIf(unavailable !== undefined)(headline, () => {
     expectSameTrace(await trace('webgpu', 'device', w, 1), await trace('cpu', 'fast', w, 1), 1e-5);
   }, 600_000);
 
-  it('a larger shape (the large config at batch 1: 201 MB expert segment split under the limit) = cpu', async () => {
-    const w = { ...largeWorkload(), batch: 1 };
-    expectSameTrace(await trace('webgpu', 'device', w, 2), await trace('cpu', 'device', w, 2), 1e-5);
+  it('a larger shape (the large config cut to 3 layers, 1 × 64 tokens: its 151 MB expert segment split under lavapipe\'s 128 MiB limit) = cpu', async () => {
+    const large = largeWorkload();
+    const w = { ...large, model: { ...large.model, numLayers: 3, seqLen: 64 }, batch: 1 };
+    expectSameTrace(await trace('webgpu', 'device', w, 1), await trace('cpu', 'device', w, 1), 1e-5);
   }, 900_000);
 
   it('attention and optimiser split under a small artificial limit give the same numbers', async () => {
