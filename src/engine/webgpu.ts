@@ -72,8 +72,8 @@ export function assertDeviceHealthy(): void {
     throw new BackendError(
       `the WebGPU device reported ${state.errors.length} error(s); results since then are invalid. First: ` +
         `${state.errors[0]} ` +
-        'A buffer over the adapter\'s maxStorageBufferBindingSize is the usual cause: use a smaller batch or model ' +
-        '(`moelab env --backend webgpu` prints the limits).',
+        'Usual causes: a buffer over the adapter\'s maxStorageBufferBindingSize (use a smaller batch or model; ' +
+        '`moelab env --backend webgpu` prints the limits) or a TF.js WebGPU kernel the driver rejects (the message names it).',
     );
   }
 }

@@ -75,8 +75,15 @@ function routeBody(probs: tf.Tensor2D, args: RouteArgs): tf.Tensor[] {
   const { topK: k, slots: C } = args;
   const kT = k * T;
   const choice = tf.reshape(tf.transpose(tf.topk(probs, k).indices), [kT]) as tf.Tensor1D; // (j, t) order
-  const tokenOf = tf.tile(tf.range(0, T, 1, 'int32'), [k]) as tf.Tensor1D;
-  const onehot = tf.cast(tf.oneHot(choice, E), 'float32') as tf.Tensor2D; // [kT, E]
+  const tokenF = tf.tile(tf.range(0, T, 1, 'float32'), [k]) as tf.Tensor1D; // token of each assignment
+  // One-hot rows [kT, E] as a real float32 tensor. Not tf.cast(tf.oneHot(…)): TF.js 4.22's WebGPU
+  // cast int32 → float32 relabels the int buffer, and a later reduction over a leading axis of a
+  // 3-D view transposes it with WGSL that Dawn rejects (seen on an H200 and on lavapipe, top-2).
+  const onehot = tf.where(
+    tf.equal(tf.reshape(choice, [kT, 1]), tf.range(0, E, 1, 'int32')),
+    tf.ones([kT, E]),
+    tf.zeros([kT, E]),
+  ) as tf.Tensor2D;
   const tokensPerExpert = tf.sum(onehot, 0) as tf.Tensor1D;
   // Position of each assignment among its expert's assignments, in (j, t) order.
   const position = tf.sum(tf.mul(onehot, tf.cumsum(onehot, 0, true)), 1) as tf.Tensor1D;
@@ -114,7 +121,6 @@ function routeBody(probs: tf.Tensor2D, args: RouteArgs): tf.Tensor[] {
   }
   const keptB = tf.greater(kept, 0);
   const slot = tf.where(keptB, tf.add(tf.mul(expert, C), pos), tf.fill([kT], E * C)) as tf.Tensor1D;
-  const tokenF = tf.cast(tokenOf, 'float32');
   const gateIndex = tf.where(keptB, tf.add(tf.mul(tokenF, E), expert), tf.zeros([kT])) as tf.Tensor1D;
   // Token + 1 per slot (0 = empty), then empty → T (the zero row).
   const slotTok1 = tf.slice(tf.unsortedSegmentSum(tf.mul(tf.add(tokenF, 1), kept), tf.cast(slot, 'int32'), E * C + 1), 0, E * C);

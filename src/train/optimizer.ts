@@ -165,7 +165,9 @@ export function createAdamW(params: NamedParam[], args: AdamWArgs, options: Adam
 
   /** The update with norm, clip scale and finite check as tensors (inside applyGradients' tidy). */
   const deviceUpdate = (g: tf.Tensor1D[], lrOf: (group: ParamGroup) => number): StepResult => {
-    const norm = tf.sqrt(tf.addN(g.map((x) => tf.sum(tf.square(x))))) as tf.Scalar;
+    // A chain of adds, not tf.addN: WebGPU's AddN binds every input at once, over the adapter's
+    // maxStorageBuffersPerShaderStage (8) when the segments are many.
+    const norm = tf.sqrt(g.map((x) => tf.sum(tf.square(x))).reduce((acc, x) => tf.add(acc, x))) as tf.Scalar;
     const finite = tf.isFinite(norm);
     const scale = args.gradClip > 0 ? tf.minimum(1, tf.div(args.gradClip, tf.add(norm, 1e-6))) : tf.scalar(1);
     t += 1;

@@ -100,6 +100,11 @@ describe.skipIf(unavailable !== undefined)(headline, () => {
     expectSameTrace(await trace('webgpu', 'device', w, 3), await trace('cpu', 'fast', w, 3), 1e-5);
   }, 120_000);
 
+  it('tiny MoE, top-2, drop: webgpu (device path) = cpu (host kernels) over 3 steps', async () => {
+    const w = tiny({ topK: 2 });
+    expectSameTrace(await trace('webgpu', 'device', w, 3), await trace('cpu', 'fast', w, 3), 1e-5);
+  }, 120_000);
+
   it('tiny MoE, top-1 recycle: webgpu = cpu on the same device path over 3 steps', async () => {
     const w = tiny({ capacityFactor: 1, overflowPolicy: 'recycle', topK: 1 });
     expectSameTrace(await trace('webgpu', 'device', w, 3), await trace('cpu', 'device', w, 3), 1e-5);
