@@ -7,19 +7,22 @@
 #   scripts/setup.sh --report   + chromium (static figure export)
 #   scripts/setup.sh --notebooks + Debian Jupyter (nbclient, notebook server) and the tslab kernel
 #   scripts/setup.sh --blas     + libopenblas-dev (then the native matmul addon is built)
+#   scripts/setup.sh --gpu      + Mesa's software Vulkan driver (lavapipe) from bookworm-backports, so
+#                                 the webgpu backend runs (slowly, for correctness) without a GPU
 # The native matmul addon (scripts/build-native.sh) is built on every run where cc + OpenBLAS exist.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-want_report=0; want_notebooks=0; want_slurm=0; want_blas=0
+want_report=0; want_notebooks=0; want_slurm=0; want_blas=0; want_gpu=0
 for arg in "$@"; do
   case "$arg" in
-    --all) want_report=1; want_notebooks=1; want_slurm=1; want_blas=1 ;;
+    --all) want_report=1; want_notebooks=1; want_slurm=1; want_blas=1; want_gpu=1 ;;
+    --gpu) want_gpu=1 ;;
     --report) want_report=1 ;;
     --notebooks) want_notebooks=1 ;;
     --slurm) want_slurm=1 ;;
     --blas) want_blas=1 ;;
-    *) echo "setup.sh: unknown option $arg (use --all, --report, --notebooks, --slurm, --blas)" >&2; exit 2 ;;
+    *) echo "setup.sh: unknown option $arg (use --all, --report, --notebooks, --slurm, --blas, --gpu)" >&2; exit 2 ;;
   esac
 done
 
@@ -50,6 +53,33 @@ if [ ${#apt_pkgs[@]} -gt 0 ]; then
   log "apt-get install ${apt_pkgs[*]}"
   $SUDO apt-get -o DPkg::Lock::Timeout=900 update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get -o DPkg::Lock::Timeout=900 install -y -qq --no-install-recommends "${apt_pkgs[@]}" >/dev/null
+fi
+
+# --- software Vulkan for the webgpu backend ------------------------------------------------------
+# Dawn (npm `webgpu`) rejects bookworm's Mesa 22.3 lavapipe (missing dynamic-indexing features);
+# bookworm-backports carries Mesa 25, which it accepts. A machine with a GPU driver needs none of
+# this (its driver's Vulkan ICD is used); `moelab env --backend webgpu` shows the adapter.
+mesa_major() { dpkg-query -W -f='${Version}' mesa-vulkan-drivers 2>/dev/null | cut -d. -f1; }
+if [ $want_gpu = 1 ]; then
+  if [ "$(mesa_major || true)" != "" ] && [ "$(mesa_major)" -ge 24 ] && dpkg -s libvulkan1 >/dev/null 2>&1; then
+    log "Mesa $(dpkg-query -W -f='${Version}' mesa-vulkan-drivers) lavapipe installed"
+  elif [ -r /etc/os-release ] && grep -q '^VERSION_CODENAME=bookworm' /etc/os-release; then
+    if [ "$(id -u)" != 0 ] && ! command -v sudo >/dev/null; then
+      log "Mesa ≥ 24 lavapipe missing (run as root or install mesa-vulkan-drivers from bookworm-backports yourself)"; exit 1
+    fi
+    SUDO=""; [ "$(id -u)" != 0 ] && SUDO="sudo"
+    if ! grep -rqs 'bookworm-backports' /etc/apt/sources.list /etc/apt/sources.list.d/; then
+      log "adding Debian bookworm-backports to apt sources"
+      printf 'Types: deb\nURIs: http://deb.debian.org/debian\nSuites: bookworm-backports\nComponents: main\nSigned-By: /usr/share/keyrings/debian-archive-keyring.gpg\n' |
+        $SUDO tee /etc/apt/sources.list.d/bookworm-backports.sources >/dev/null
+    fi
+    log "apt-get install -t bookworm-backports mesa-vulkan-drivers libvulkan1"
+    $SUDO apt-get -o DPkg::Lock::Timeout=900 update -qq
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get -o DPkg::Lock::Timeout=900 install -y -qq --no-install-recommends \
+      -t bookworm-backports mesa-vulkan-drivers libvulkan1 >/dev/null
+  else
+    log "--gpu: not Debian bookworm; install Mesa ≥ 24 mesa-vulkan-drivers (lavapipe) and libvulkan1 from your distribution"
+  fi
 fi
 
 # --- tslab Jupyter kernel (issue #6) -------------------------------------------------------------

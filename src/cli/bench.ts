@@ -20,6 +20,7 @@ interface BenchOptions {
   fit: boolean;
   config?: string;
   batchSize?: string;
+  workload?: string;
 }
 
 function positiveInt(value: string, field: string, min: number): number {
@@ -65,7 +66,8 @@ export function registerBench(program: Command): void {
       .option('--peak-gflops <x>', 'machine float32 peak for the share column (env MOELAB_PEAK_GFLOPS; default 178)')
       .option('--profile', 'also time every kernel over 3 steps')
       .option('--config <file>', "time this run config's model and batch instead of the reference workload (a run folder's config.json works)")
-      .option('--batch-size <n>', 'with --config: sequences per step (default: the config\'s train.batchSize)')
+      .option('--batch-size <n>', 'with --config or --workload large: sequences per step (default: the config\'s train.batchSize; 64 for large)')
+      .option('--workload <name>', 'reference (default) or large (d_model 512, 4 layers, 8+1 experts, batch 64 × 256: the GPU check)')
       .option('--no-fit', 'skip the fitting-core benchmark'),
   ).action(async (opts: BenchOptions) => {
     const steps = positiveInt(opts.steps, '--steps', 5);
@@ -74,18 +76,33 @@ export function registerBench(program: Command): void {
       opts.peakGflops ?? process.env.MOELAB_PEAK_GFLOPS ?? '178',
       opts.peakGflops ? '--peak-gflops' : 'MOELAB_PEAK_GFLOPS',
     );
-    if (opts.batchSize !== undefined && opts.config === undefined) {
-      throw new ConfigError('--batch-size', opts.batchSize, 'Use --batch-size together with --config.', 'only applies to --config');
+    if (opts.batchSize !== undefined && opts.config === undefined && opts.workload !== 'large') {
+      throw new ConfigError('--batch-size', opts.batchSize, 'Use --batch-size together with --config or --workload large.', 'only applies to --config and --workload large');
     }
-    const custom = opts.config !== undefined ? await workloadOf(opts.config, opts.batchSize) : undefined;
+    if (opts.workload !== undefined && !['reference', 'large'].includes(opts.workload)) {
+      throw new ConfigError('--workload', opts.workload, 'Use --workload reference or --workload large.', 'unknown workload');
+    }
+    if (opts.workload === 'large' && opts.config !== undefined) {
+      throw new ConfigError('--workload', opts.workload, 'Use either --config or --workload large, not both.', 'conflicts with --config');
+    }
     const info = await initEngineFromOptions(opts);
     const bench = await import('../engine/bench.ts');
+    const custom =
+      opts.config !== undefined
+        ? await workloadOf(opts.config, opts.batchSize)
+        : opts.workload === 'large'
+          ? { workload: { ...bench.largeWorkload(), ...(opts.batchSize !== undefined ? { batch: positiveInt(opts.batchSize, '--batch-size', 1) } : {}) } }
+          : undefined;
     const loadBefore = loadavg()[0];
     const progress = opts.json ? undefined : (i: number, ms: number) => process.stderr.write(`  step ${i + 1}/${steps}: ${ms.toFixed(0)} ms\n`);
-    const step = bench.benchTrainingStep({ steps, warmup, onStep: progress, workload: custom?.workload });
+    // Backends without synchronous reads (webgpu) time the step with one asynchronous read of
+    // [loss, gradient norm] per step and count the host reads; the probes below need dataSync.
+    const step = info.syncReads
+      ? bench.benchTrainingStep({ steps, warmup, onStep: progress, workload: custom?.workload })
+      : await bench.benchTrainingStepAsync({ steps, warmup, onStep: progress, workload: custom?.workload });
     // The matmul probe is of the reference step's shapes: not run for another workload.
-    const matmul = custom ? undefined : bench.benchStepMatmuls();
-    const profile = opts.profile ? bench.profileTrainingStep(3, 0, custom?.workload) : undefined;
+    const matmul = custom || !info.syncReads ? undefined : bench.benchStepMatmuls();
+    const profile = opts.profile && info.syncReads ? bench.profileTrainingStep(3, 0, custom?.workload) : undefined;
     let fit: Record<string, unknown> | undefined;
     if (opts.fit) {
       try {
@@ -112,7 +129,9 @@ export function registerBench(program: Command): void {
       },
       profile,
       fit,
-      workload: custom ? { config: opts.config, model: custom.workload.model, batch: custom.workload.batch } : bench.REFERENCE_WORKLOAD,
+      workload: custom
+        ? { config: opts.config ?? `--workload ${opts.workload}`, model: custom.workload.model, batch: custom.workload.batch }
+        : bench.REFERENCE_WORKLOAD,
       machine: { cpu: cpus()[0]?.model ?? 'unknown', cores: cpus().length, loadAvg1m: [loadBefore, loadavg()[0]] },
       engine: info,
     };
@@ -123,10 +142,13 @@ export function registerBench(program: Command): void {
     const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
     const w = custom?.workload.model ?? bench.REFERENCE_WORKLOAD.model;
     const lines = [
-      `workload     ${custom ? `${opts.config}: ` : ''}vocab ${w.vocabSize}, d_model ${w.dModel}, ${w.numLayers} layers, ${w.numHeads} heads, seq ${w.seqLen}, ` +
+      `workload     ${custom ? `${opts.config ?? opts.workload}: ` : ''}vocab ${w.vocabSize}, d_model ${w.dModel}, ${w.numLayers} layers, ${w.numHeads} heads, seq ${w.seqLen}, ` +
         `batch ${custom?.workload.batch ?? bench.REFERENCE_WORKLOAD.batch}, MoE ${w.numExperts} experts top-${w.topK} + ${w.numSharedExperts} shared, SwiGLU FFN ${w.dFf}, AdamW`,
       `training     ${step.tokensPerSec.toFixed(0)} tokens/s  (median step ${step.medianStepMs.toFixed(1)} ms of ${steps}, ${step.cpuMsPerStep.toFixed(0)} CPU ms; ` +
         `${(step.flopsPerToken / 1e6).toFixed(2)} MFLOP/token → ${step.gflops.toFixed(1)} GFLOP/s, ${pct(step.gflops / peakGflops)} of ${peakGflops} peak)`,
+      ...(step.hostReadsPerStep !== undefined
+        ? [`reads        ${step.hostReadsPerStep.toFixed(1)} host read(s) per step (impl ${step.impl}; first loss ${step.firstLoss.toFixed(4)}, last ${step.lastLoss.toFixed(4)})`]
+        : []),
       matmul
         ? `matmul       ${matmul.aggregateGflops.toFixed(1)} GFLOP/s on the step's shapes (${pct(matmul.aggregateGflops / peakGflops)} of peak): ` +
           matmul.shapes.map((s) => `${s.m}×${s.k}${s.transposeA ? 'ᵀ' : ''}·${s.k}×${s.n}${s.transposeB ? 'ᵀ' : ''} ${s.gflops.toFixed(0)}`).join(', ')

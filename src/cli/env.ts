@@ -10,9 +10,12 @@ export function registerEnv(program: Command): void {
       .description('print the chosen TF.js backend, versions, threads and a matmul GFLOP/s probe')
       .option('--json', 'print JSON'),
   ).action(async (opts: { backend?: string; threads?: string; native?: boolean; json?: boolean }) => {
-    const { probeMatmulGflops } = await import('../engine/backend.ts');
+    const { probeMatmulGflops, probeMatmulGflopsAsync } = await import('../engine/backend.ts');
     const info = await initEngineFromOptions(opts);
-    const gflops = probeMatmulGflops(256);
+    // A GPU: a larger product (a 256³ one measures launch and read latency, not the GPU).
+    const probeN = info.backend === 'webgpu' && !info.adapter?.software ? 2048 : 256;
+    const gflops = info.syncReads ? probeMatmulGflops(probeN) : await probeMatmulGflopsAsync(probeN);
+    if (info.backend === 'webgpu') (await import('../engine/webgpu.ts')).assertDeviceHealthy();
     const machine = {
       cpu: cpus()[0]?.model ?? 'unknown',
       cores: cpus().length,
@@ -20,7 +23,7 @@ export function registerEnv(program: Command): void {
       node: process.version,
     };
     if (opts.json) {
-      process.stdout.write(`${JSON.stringify({ ...info, matmulGflops256: gflops, machine }, null, 2)}\n`);
+      process.stdout.write(`${JSON.stringify({ ...info, matmulGflops256: probeN === 256 ? gflops : undefined, matmulProbe: { n: probeN, gflops }, machine }, null, 2)}\n`);
       return;
     }
     const lines = [
@@ -29,9 +32,19 @@ export function registerEnv(program: Command): void {
       `packages     ${Object.entries(info.packages).map(([k, v]) => `${k}@${v}`).join(', ')}`,
       `threads      ${info.threads}${info.backend === 'wasm' ? `  simd ${info.simd ? 'on' : 'off'}` : ''}`,
       `native mm    ${info.nativeMatmul ? `on (OpenBLAS cblas_sgemm, ${info.blasThreads} thread(s))` : `off: ${info.nativeMatmulReason}`}`,
+      ...(info.adapter
+        ? [
+            `adapter      ${info.adapter.vendor} / ${info.adapter.architecture} / ${info.adapter.description || info.adapter.device}` +
+              `${info.adapter.software ? '  (software: correctness only)' : ''}`,
+            `gpu limits   maxStorageBufferBindingSize ${info.adapter.limits.maxStorageBufferBindingSize} B, maxBufferSize ` +
+              `${info.adapter.limits.maxBufferSize} B, workgroup storage ${info.adapter.limits.maxComputeWorkgroupStorageSize} B, ` +
+              `${info.adapter.limits.maxComputeInvocationsPerWorkgroup} invocations/workgroup`,
+          ]
+        : []),
+      `device path  ${info.deviceResident ? 'on (routing, dispatch and attention on the device)' : 'off (host kernels)'}`,
       `skipped      ${info.skipped.length ? info.skipped.map((s) => `${s.backend} (${s.reason})`).join('; ') : '-'}`,
       `machine      ${machine.cpu}, ${machine.cores} cores, ${machine.memoryGiB} GiB, node ${machine.node}`,
-      `matmul       ${gflops.toFixed(1)} GFLOP/s (256×256·256×256 fp32, median of 9)`,
+      `matmul       ${gflops.toFixed(1)} GFLOP/s (${probeN}×${probeN}·${probeN}×${probeN} fp32, median of 9)`,
     ];
     process.stdout.write(`${lines.join('\n')}\n`);
   });

@@ -2,22 +2,26 @@
 // It chooses a backend, initialises it, and reports what it chose. Everything else imports
 // `@tensorflow/tfjs` and uses whatever backend is active.
 //
-// Order for `auto` (fastest first): tfjs-node-gpu → tfjs-node → wasm → cpu. The two native
-// packages are optionalDependencies: their install downloads libtensorflow, which fails on
-// machines without internet, and npm then drops them silently (docs/references.md#engine-rules), so the choice is
-// logged at run time.
+// Order for `auto` (fastest first): tfjs-node-gpu → webgpu (a hardware adapter only) → tfjs-node →
+// wasm → cpu. The two native packages are optionalDependencies: their install downloads
+// libtensorflow, which fails on machines without internet, and npm then drops them silently, so
+// the choice is logged at run time. webgpu (src/engine/webgpu.ts) installs from the npm registry
+// alone; `auto` skips it when the only adapter is a software one (lavapipe), which
+// `--backend webgpu` accepts.
 import { createRequire } from 'node:module';
 import { availableParallelism } from 'node:os';
 import * as tf from '@tensorflow/tfjs';
 import { BackendError } from '../errors.ts';
+import { webgpuAdapter as webgpuAdapterOf, type AdapterInfo } from './webgpu.ts';
 
-export const BACKEND_NAMES = ['tfjs-node-gpu', 'tfjs-node', 'wasm', 'cpu'] as const;
+export const BACKEND_NAMES = ['tfjs-node-gpu', 'webgpu', 'tfjs-node', 'wasm', 'cpu'] as const;
 export type BackendName = (typeof BACKEND_NAMES)[number];
 export type BackendRequest = BackendName | 'auto';
 
 /** npm package that provides each backend, and the tf.js backend name it registers. */
 const PACKAGES: Record<BackendName, { pkg: string; tfName: string }> = {
   'tfjs-node-gpu': { pkg: '@tensorflow/tfjs-node-gpu', tfName: 'tensorflow' },
+  webgpu: { pkg: '@tensorflow/tfjs-backend-webgpu', tfName: 'webgpu' },
   'tfjs-node': { pkg: '@tensorflow/tfjs-node', tfName: 'tensorflow' },
   wasm: { pkg: '@tensorflow/tfjs-backend-wasm', tfName: 'wasm' },
   cpu: { pkg: '@tensorflow/tfjs', tfName: 'cpu' },
@@ -28,6 +32,10 @@ export const INSTALL_HINTS: Record<BackendName, string> = {
     'Install it on a Linux machine with CUDA 11.2 + cuDNN 8.1 and internet access: ' +
     '`npm install @tensorflow/tfjs-node-gpu@4.22.0` (it downloads libtensorflow 2.9.1 at install ' +
     'time; behind a firewall set TFJS_NODE_BASE_URI to a mirror). See README "GPU machines".',
+  webgpu:
+    'Run `npm install` in the moelab folder on linux-x64, macOS or Windows (optional dependencies ' +
+    '@tensorflow/tfjs-backend-webgpu@4.22.0 and webgpu@0.6.2, Dawn prebuilt, nothing downloaded at install ' +
+    'time), and have a Vulkan driver (scripts/setup.sh --gpu installs the software one). See README "GPU machines".',
   'tfjs-node':
     'Install it on a machine with internet access: `npm install @tensorflow/tfjs-node@4.22.0` ' +
     '(it downloads libtensorflow 2.9.1 at install time). See README "GPU machines".',
@@ -75,6 +83,16 @@ export interface EngineInfo {
   heapKernels: boolean;
   /** Backends tried before this one in `auto` mode, with why each was skipped. */
   skipped: { backend: BackendName; reason: string }[];
+  /** webgpu only: the adapter (vendor, architecture, limits). */
+  adapter?: AdapterInfo;
+  /**
+   * Whether the model runs its device-resident path (impl "device": routing, dispatch and
+   * attention in tensor ops, no host read inside a step): on webgpu. tfjs-node-gpu keeps the host
+   * kernels (never run here; its dataSync works).
+   */
+  deviceResident: boolean;
+  /** Whether `dataSync` works on GPU-resident tensors (false on webgpu in Node: use `await data()`). */
+  syncReads: boolean;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -144,6 +162,7 @@ export function packageVersion(pkg: string): string | undefined {
 }
 
 export function isBackendInstalled(backend: BackendName): boolean {
+  if (backend === 'webgpu' && packageVersion('webgpu') === undefined) return false;
   return packageVersion(PACKAGES[backend].pkg) !== undefined;
 }
 
@@ -173,7 +192,7 @@ export async function initEngine(options: EngineOptions = {}): Promise<EngineInf
   const skipped: EngineInfo['skipped'] = [];
   for (const backend of candidateBackends(request, isBackendInstalled)) {
     try {
-      const actualThreads = await activate(backend, threads);
+      const actualThreads = await activate(backend, threads, request === 'webgpu');
       const kernels =
         backend === 'wasm' ? await enableWasmKernels(native, blasThreads, heapKernels) : notWasm(backend);
       active = describe(backend, actualThreads, skipped, kernels);
@@ -183,6 +202,9 @@ export async function initEngine(options: EngineOptions = {}): Promise<EngineInf
             ? `, simd ${active.simd ? 'on' : 'off'}, ${active.threads} thread(s), native matmul ` +
               (active.nativeMatmul ? `on (OpenBLAS, ${active.blasThreads} thread(s))` : `off: ${active.nativeMatmulReason}`) +
               `, heap kernels ${active.heapKernels ? 'on' : 'off'}`
+            : '') +
+          (active.adapter
+            ? `, adapter ${active.adapter.vendor} ${active.adapter.architecture}${active.adapter.software ? ' (software)' : ''}`
             : '') +
           `)` +
           (skipped.length ? `; skipped ${skipped.map((s) => `${s.backend}: ${s.reason}`).join('; ')}` : ''),
@@ -203,9 +225,12 @@ export async function initEngine(options: EngineOptions = {}): Promise<EngineInf
 }
 
 /** Start a backend; returns the wasm thread count actually in use (1 elsewhere). */
-async function activate(backend: BackendName, threads: number): Promise<number> {
+async function activate(backend: BackendName, threads: number, allowSoftwareGpu: boolean): Promise<number> {
   let wasm: typeof import('@tensorflow/tfjs-backend-wasm') | undefined;
-  if (backend === 'tfjs-node-gpu' || backend === 'tfjs-node') {
+  if (backend === 'webgpu') {
+    const { startWebGpu } = await import('./webgpu.ts');
+    await startWebGpu({ allowSoftware: allowSoftwareGpu });
+  } else if (backend === 'tfjs-node-gpu' || backend === 'tfjs-node') {
     // Importing the package registers the `tensorflow` backend on the shared tfjs-core instance.
     await import(PACKAGES[backend].pkg);
   } else if (backend === 'wasm') {
@@ -263,6 +288,8 @@ function describe(
     const v = packageVersion(PACKAGES[b].pkg);
     if (v) packages[PACKAGES[b].pkg] = v;
   }
+  const dawn = packageVersion('webgpu');
+  if (dawn) packages.webgpu = dawn;
   return {
     backend,
     tfBackend: tf.getBackend(),
@@ -272,6 +299,9 @@ function describe(
     simd: backend === 'wasm' ? tf.env().getBool('WASM_HAS_SIMD_SUPPORT') : false,
     ...kernels,
     skipped,
+    adapter: backend === 'webgpu' ? webgpuAdapterOf() : undefined,
+    deviceResident: backend === 'webgpu',
+    syncReads: backend !== 'webgpu',
   };
 }
 
@@ -309,6 +339,44 @@ export function probeMatmulGflops(
     for (let i = 0; i < reps; i++) {
       const t0 = performance.now();
       once();
+      times.push(performance.now() - t0);
+    }
+  } finally {
+    a.dispose();
+    b.dispose();
+  }
+  times.sort((x, y) => x - y);
+  const ms = times[Math.floor(times.length / 2)];
+  return (2 * m * n * k) / (ms * 1e6);
+}
+
+/**
+ * probeMatmulGflops for backends without synchronous reads (webgpu): the same product, timed up
+ * to the end of `await data()` on a one-element slice, so the time covers the product and one
+ * small read, not the transfer of the whole result.
+ */
+export async function probeMatmulGflopsAsync(
+  n = 256,
+  reps = 9,
+  shape: { m?: number; k?: number } = {},
+): Promise<number> {
+  const m = shape.m ?? n;
+  const k = shape.k ?? n;
+  const a = tf.randomNormal([m, k]);
+  const b = tf.randomNormal([k, n]);
+  const once = async () => {
+    const c = tf.matMul(a, b);
+    const corner = tf.slice(c, [0, 0], [1, 1]);
+    await corner.data();
+    tf.dispose([c, corner]);
+  };
+  const times: number[] = [];
+  try {
+    await once();
+    await once();
+    for (let i = 0; i < reps; i++) {
+      const t0 = performance.now();
+      await once();
       times.push(performance.now() - t0);
     }
   } finally {

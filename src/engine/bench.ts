@@ -10,6 +10,7 @@ import type { ResolvedModelConfig } from '../config/resolve.ts';
 import { resolveModelConfig } from '../config/resolve.ts';
 import { ModelConfigSchema } from '../config/schema.ts';
 import { flopsPerToken } from '../model/count.ts';
+import type { Impl } from '../model/mlp.ts';
 import { createMoeLm } from '../model/transformer.ts';
 import { createAdamW, type AdamWArgs } from '../train/optimizer.ts';
 import { createRng } from '../util/rng.ts';
@@ -58,6 +59,40 @@ export interface Workload {
   learningRate: number;
 }
 
+/**
+ * The large workload for GPUs: d_model 512, 4 layers, 8 heads (head dim 64), seq 256, batch 64
+ * (16,384 tokens a step), MoE with 8 specialized experts top-1 + 1 shared, expert FFN 1024, the
+ * project's capacity factor 1.25 with recycle routing, vocab 256 (bytes). The same config is timed
+ * on the CPU path for the speed-up.
+ */
+export const LARGE_WORKLOAD = {
+  model: {
+    vocabSize: 256,
+    seqLen: 256,
+    dModel: 512,
+    numLayers: 4,
+    numHeads: 8,
+    dFf: 1024,
+    numExperts: 8,
+    numSharedExperts: 1,
+    topK: 1,
+    capacityFactor: 1.25,
+    overflowPolicy: 'recycle',
+  },
+  batch: 64,
+  optimizer: REFERENCE_WORKLOAD.optimizer,
+  learningRate: REFERENCE_WORKLOAD.learningRate,
+} as const;
+
+export function largeWorkload(): Workload {
+  return {
+    model: resolveModelConfig(ModelConfigSchema.parse(LARGE_WORKLOAD.model)),
+    batch: LARGE_WORKLOAD.batch,
+    optimizer: LARGE_WORKLOAD.optimizer,
+    learningRate: LARGE_WORKLOAD.learningRate,
+  };
+}
+
 export function referenceWorkload(): Workload {
   return { model: referenceModelConfig(), batch: REFERENCE_WORKLOAD.batch, optimizer: REFERENCE_WORKLOAD.optimizer, learningRate: REFERENCE_WORKLOAD.learningRate };
 }
@@ -68,8 +103,8 @@ export interface StepBenchOptions {
   /** Timed steps; the median is reported (default 7, at least 5 recommended). */
   steps?: number;
   seed?: number;
-  /** Model implementation (default "fast"). */
-  impl?: 'fast' | 'reference';
+  /** Model implementation (default: "device" on webgpu, else "fast"). */
+  impl?: Impl;
   /** What to train (default the reference workload). */
   workload?: Workload;
   /** Called after each timed step with its wall time (progress output). */
@@ -97,6 +132,13 @@ export interface StepBenchResult {
   lastLoss: number;
   /** Tensors alive after vs before the timed steps (0 = no per-step leak). */
   tensorLeakPerStep: number;
+  /**
+   * Reads of device data to the host per timed step (benchTrainingStepAsync only: reads of
+   * tensors whose values were not already on the host, counted at the backend).
+   */
+  hostReadsPerStep?: number;
+  /** Model implementation that ran. */
+  impl?: Impl;
 }
 
 export function median(xs: readonly number[]): number {
@@ -109,10 +151,13 @@ export function median(xs: readonly number[]): number {
 export interface StepRunner {
   /** One step: loss, gradients, AdamW update; returns the loss (read back, so the step is done). */
   step(): number;
+  /** The same step, read back with one asynchronous read of [loss, gradient norm] (any backend). */
+  stepAsync(): Promise<{ loss: number; gradNorm: number }>;
+  readonly impl: Impl;
   dispose(): void;
 }
 
-export function createStepRunner(seed = 0, impl: 'fast' | 'reference' = 'fast', workload: Workload = referenceWorkload()): StepRunner {
+export function createStepRunner(seed = 0, impl?: Impl, workload: Workload = referenceWorkload()): StepRunner {
   const { model: config, batch } = workload;
   const model = createMoeLm(config, seed, { impl });
   const optimizer = createAdamW(model.params, workload.optimizer);
@@ -121,7 +166,32 @@ export function createStepRunner(seed = 0, impl: 'fast' | 'reference' = 'fast', 
   // Random tokens: speed does not depend on the text.
   const tokens = () =>
     tf.tensor2d(Int32Array.from({ length: batch * config.seqLen }, () => rng.int(config.vocabSize)), [batch, config.seqLen], 'int32');
+  /** Forward, backward and update; returns the loss and gradient norm as one [2] tensor. */
+  const launch = (): tf.Tensor1D => {
+    const inputs = tokens();
+    const targets = tokens();
+    const { value, grads } = tf.variableGrads(() => {
+      const out = model.computeLoss(inputs, targets, { training: true, rng });
+      out.moeStats?.dispose();
+      return out.loss;
+    }, vars);
+    const r = optimizer.applyGradients(
+      model.params.map((p) => grads[p.variable.name]),
+      () => workload.learningRate,
+    );
+    const both = tf.tidy(() => tf.stack([value, r.gradNormTensor ?? tf.scalar(r.gradNorm)])) as tf.Tensor1D;
+    tf.dispose([value, inputs, targets, ...Object.values(grads)]);
+    r.gradNormTensor?.dispose();
+    return both;
+  };
   return {
+    impl: model.impl,
+    async stepAsync() {
+      const both = launch();
+      const [loss, gradNorm] = await both.data();
+      both.dispose();
+      return { loss, gradNorm };
+    },
     step() {
       const inputs = tokens();
       const targets = tokens();
@@ -147,7 +217,7 @@ export function benchTrainingStep(options: StepBenchOptions = {}): StepBenchResu
   const steps = options.steps ?? 7;
   const workload = options.workload ?? referenceWorkload();
   const { model: config, batch } = workload;
-  const runner = createStepRunner(options.seed ?? 0, options.impl ?? 'fast', workload);
+  const runner = createStepRunner(options.seed ?? 0, options.impl, workload);
   try {
     let firstLoss = NaN;
     for (let i = 0; i < warmup; i++) {
@@ -242,7 +312,7 @@ export function benchStepMatmuls(reps = 7): { shapes: MatmulBench[]; aggregateGf
  * (src/engine/kernel-timer.ts), largest CPU time first, in ms per step.
  */
 export function profileTrainingStep(steps = 3, seed = 0, workload: Workload = referenceWorkload()): { kernels: KernelTime[]; stepMs: number; stepCpuMs: number } {
-  const runner = createStepRunner(seed, 'fast', workload);
+  const runner = createStepRunner(seed, undefined, workload);
   try {
     runner.step();
     const { kernels, totalMs, totalCpuMs } = timeKernels(() => {
@@ -252,6 +322,98 @@ export function profileTrainingStep(steps = 3, seed = 0, workload: Workload = re
       kernels: kernels.map((k) => ({ kernel: k.kernel, calls: k.calls / steps, ms: k.ms / steps, cpuMs: k.cpuMs / steps })),
       stepMs: totalMs / steps,
       stepCpuMs: totalCpuMs / steps,
+    };
+  } finally {
+    runner.dispose();
+  }
+}
+
+/**
+ * Count the backend's reads of data that is not already on the host while `f` runs (webgpu keeps
+ * the values of tensors made from host arrays, whose reads cost no transfer; other backends count
+ * every read).
+ */
+export async function countHostReads<T>(f: () => Promise<T>): Promise<{ result: T; reads: number }> {
+  const backend = tf.backend() as unknown as {
+    read: (id: object) => Promise<unknown>;
+    readSync: (id: object) => unknown;
+    tensorMap?: { get(id: object): { values?: unknown } | undefined };
+  };
+  const onDevice = (id: object) => backend.tensorMap?.get(id)?.values == null;
+  const { read, readSync } = backend;
+  let reads = 0;
+  backend.read = function (this: unknown, id: object) {
+    if (onDevice(id)) reads++;
+    return read.call(this, id);
+  };
+  backend.readSync = function (this: unknown, id: object) {
+    if (onDevice(id)) reads++;
+    return readSync.call(this, id);
+  };
+  try {
+    return { result: await f(), reads };
+  } finally {
+    backend.read = read;
+    backend.readSync = readSync;
+  }
+}
+
+/**
+ * benchTrainingStep for every backend, webgpu included: each step ends with one asynchronous read
+ * of [loss, gradient norm] (the step's only read on the device path), device errors are checked
+ * after the run, and the host reads per step are counted.
+ */
+export async function benchTrainingStepAsync(options: StepBenchOptions = {}): Promise<StepBenchResult> {
+  const warmup = options.warmup ?? 3;
+  const steps = options.steps ?? 7;
+  const workload = options.workload ?? referenceWorkload();
+  const { model: config, batch } = workload;
+  const runner = createStepRunner(options.seed ?? 0, options.impl, workload);
+  const { assertDeviceHealthy } = await import('./webgpu.ts');
+  try {
+    let firstLoss = NaN;
+    for (let i = 0; i < warmup; i++) {
+      const { loss } = await runner.stepAsync();
+      if (i === 0) firstLoss = loss;
+    }
+    assertDeviceHealthy();
+    const before = tf.memory().numTensors;
+    const stepMs: number[] = [];
+    const cpuMs: number[] = [];
+    let lastLoss = NaN;
+    const { reads } = await countHostReads(async () => {
+      for (let i = 0; i < steps; i++) {
+        const c0 = process.cpuUsage();
+        const t0 = performance.now();
+        lastLoss = (await runner.stepAsync()).loss;
+        const ms = performance.now() - t0;
+        const c = process.cpuUsage(c0);
+        stepMs.push(ms);
+        cpuMs.push((c.user + c.system) / 1000);
+        options.onStep?.(i, ms);
+      }
+    });
+    assertDeviceHealthy();
+    const tensorLeakPerStep = (tf.memory().numTensors - before) / Math.max(1, steps);
+    const medianStepMs = median(stepMs);
+    const tokensPerStep = batch * config.seqLen;
+    const tokensPerSec = tokensPerStep / (medianStepMs / 1000);
+    const fpt = flopsPerToken(config);
+    return {
+      batch,
+      seqLen: config.seqLen,
+      tokensPerStep,
+      stepMs,
+      medianStepMs,
+      cpuMsPerStep: median(cpuMs),
+      tokensPerSec,
+      flopsPerToken: fpt,
+      gflops: (fpt * tokensPerSec) / 1e9,
+      firstLoss,
+      lastLoss,
+      tensorLeakPerStep,
+      hostReadsPerStep: reads / steps,
+      impl: runner.impl,
     };
   } finally {
     runner.dispose();

@@ -12,6 +12,7 @@
 // applies its own key norm (docs/references.md#attention: each consuming layer has its own key_layernorm; RoPE
 // positions are the same in every layer, so rotating once is exact).
 import * as tf from '@tensorflow/tfjs';
+import { deviceBlockAttention } from './device-kernels.ts';
 import { blockAttention, linear, rmsNorm } from './kernels.ts';
 import { ropeTables, rotateHalfMatrix } from './rope.ts';
 
@@ -36,6 +37,8 @@ export interface AttentionShape {
   headDim: number;
   ropeBase: number;
   normEps: number;
+  /** Device path (src/model/device-kernels.ts): attention blocks as batched products, no host read. */
+  device?: boolean;
 }
 
 /** K/V an owner layer hands to the layers that share them (layout depends on the implementation). */
@@ -183,7 +186,7 @@ function attentionFastBody(
   const bias = consts.get(`causal:${B * h}:${T}:${g}`, () =>
     tf.tensor3d(causalBiasArray(T, B * h), [B * g, group * T, T]),
   );
-  const heads = blockAttention(qBlocks, kT as tf.Tensor3D, kv.v[0] as tf.Tensor3D, bias); // [B·g, (h/g)·T, dh] = [B, h, T, dh]
+  const heads = (s.device ? deviceBlockAttention : blockAttention)(qBlocks, kT as tf.Tensor3D, kv.v[0] as tf.Tensor3D, bias); // [B·g, (h/g)·T, dh] = [B, h, T, dh]
   const merged = tf.transpose(heads.reshape([B, h, T, dh]), [0, 2, 1, 3]).reshape([N, h * dh]) as tf.Tensor2D;
   return { output: linear(merged, w.wo), kv };
 }

@@ -3,7 +3,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { groupedLinear, groupedProducts, swiglu, swigluActivation } from './kernels.ts';
 
-export type Impl = 'fast' | 'reference';
+/** fast: host kernels (wasm/native); device: no host reads (GPU backends, device-*.ts); reference: stock ops. */
+export type Impl = 'fast' | 'reference' | 'device';
 
 export interface MlpWeights {
   /** [dModel, width] */
@@ -17,7 +18,7 @@ export interface MlpWeights {
 /** x [rows, dModel] → [rows, dModel]. */
 export function mlp(x: tf.Tensor2D, w: MlpWeights, impl: Impl): tf.Tensor2D {
   return tf.tidy(() => {
-    if (impl === 'fast') return swiglu(x, w.wGate, w.wUp, w.wDown);
+    if (impl !== 'reference') return swiglu(x, w.wGate, w.wUp, w.wDown);
     const a = tf.matMul(x, w.wGate);
     return tf.matMul(tf.mul(tf.mul(a, tf.sigmoid(a)), tf.matMul(x, w.wUp)), w.wDown);
   });

@@ -14,6 +14,8 @@ import { DataError } from '../errors.ts';
 import { createRng, deriveSeed } from '../util/rng.ts';
 import { attentionFast, attentionReference, createConstantCache, type AttentionShape, type AttentionWeights, type SharedKv } from './attention.ts';
 import { hasKvProjection, isDenseModel } from './count.ts';
+import { deviceGatherRows } from './device-kernels.ts';
+import { decodeMoeStats, deviceMoeLayer } from './device-moe.ts';
 import { embeddingLookup, linear, linearT, oneHotFloat, rmsNorm } from './kernels.ts';
 import { crossEntropy } from './losses.ts';
 import { mlp, type Impl, type MlpWeights } from './mlp.ts';
@@ -22,7 +24,11 @@ import { ropeBase } from './rope.ts';
 import type { ComputeLossOptions, LossOutput, MoeLayerStats, MoeLm, NamedParam, ParamGroup } from './types.ts';
 
 export interface CreateMoeLmOptions {
-  /** "fast" (default): the docs/references.md#engine-rules kernels; "reference": stock tf ops, for equivalence tests. */
+  /**
+   * "fast" (default on CPU backends): host kernels; "device" (default on webgpu): routing, dispatch
+   * and attention in tensor ops, no read inside a step (src/model/device-*.ts); "reference": stock
+   * tf ops, for equivalence tests.
+   */
   impl?: Impl;
 }
 
@@ -137,7 +143,9 @@ function hostTokens(t: tf.Tensor2D, what: string, c: ResolvedModelConfig): Int32
 // The model
 
 export function createMoeLm(config: ResolvedModelConfig, seed: number, options: CreateMoeLmOptions = {}): MoeLmModel {
-  const impl: Impl = options.impl ?? 'fast';
+  const impl: Impl = options.impl ?? (tf.getBackend() === 'webgpu' ? 'device' : 'fast');
+  // The device path runs the host kernels' maths where they need no read (rmsNorm, linear, …).
+  const kernels = impl !== 'reference';
   const { weights, params } = createWeights(config, seed);
   const consts = createConstantCache();
   const base = ropeBase(config.ropeTheta, config.ropeNtkAlpha, config.headDim);
@@ -184,19 +192,23 @@ export function createMoeLm(config: ResolvedModelConfig, seed: number, options: 
       headDim: config.headDim,
       ropeBase: base,
       normEps: config.normEps,
+      device: impl === 'device',
     };
     const moeLayers: MoeLayerStats[] = [];
+    const statsParts: tf.Tensor1D[] = [];
 
     const out = tf.tidy(() => {
       const norm = (x: tf.Tensor2D, gain: tf.Variable) =>
-        impl === 'fast'
+        kernels
           ? rmsNorm(x, gain as tf.Tensor1D, config.normEps)
           : (tf.mul(tf.mul(x, tf.rsqrt(tf.add(tf.mean(tf.square(x), 1, true), config.normEps))), gain) as tf.Tensor2D);
-      const attention = impl === 'fast' ? attentionFast : attentionReference;
+      const attention = kernels ? attentionFast : attentionReference;
 
       // [batch·seqLen, dModel]
       let x: tf.Tensor2D =
-        impl === 'fast'
+        impl === 'device'
+          ? deviceGatherRows(weights.wte as tf.Tensor2D, tf.reshape(inputs, [batch * seqLen]) as tf.Tensor1D)
+          : impl === 'fast'
           ? embeddingLookup(weights.wte as tf.Tensor2D, ids)
           : tf.matMul(oneHotFloat(ids, config.vocabSize), weights.wte as tf.Tensor2D);
       const lbLosses: tf.Scalar[] = [];
@@ -208,7 +220,13 @@ export function createMoeLm(config: ResolvedModelConfig, seed: number, options: 
         kv = a.kv;
         x = tf.add(x, a.output);
         const h = norm(x, layer.ffnNorm);
-        if (layer.moe) {
+        if (layer.moe && impl === 'device') {
+          const m = deviceMoeLayer(h, layer.moe, routing, rng);
+          x = tf.add(x, m.output);
+          lbLosses.push(m.loadBalancingLoss);
+          zLosses.push(m.routerZLoss);
+          statsParts.push(m.stats);
+        } else if (layer.moe) {
           const m = moeLayer(h, layer.moe, routing, { impl, rng });
           x = tf.add(x, m.output);
           lbLosses.push(m.aux.loadBalancingLoss);
@@ -224,10 +242,12 @@ export function createMoeLm(config: ResolvedModelConfig, seed: number, options: 
           ? weights.lmHead
             ? linear(x, weights.lmHead as tf.Tensor2D)
             : linearT(x, weights.wte as tf.Tensor2D)
+          : kernels
+            ? linear(x, weights.lmHead ? (weights.lmHead as tf.Tensor2D) : (tf.transpose(weights.wte) as tf.Tensor2D))
           : weights.lmHead
             ? tf.matMul<tf.Tensor2D>(x, weights.lmHead)
             : tf.matMul<tf.Tensor2D>(x, weights.wte, false, true);
-      const ce = crossEntropy(logits, targetIds, impl);
+      const ce = crossEntropy(logits, targetIds, kernels ? 'fast' : 'reference');
       const mean = (xs: tf.Scalar[]) => (xs.length === 0 ? tf.scalar(0) : (tf.div(tf.addN(xs), xs.length) as tf.Scalar));
       const loadBalancingLoss = mean(lbLosses);
       const routerZLoss = mean(zLosses);
@@ -242,8 +262,17 @@ export function createMoeLm(config: ResolvedModelConfig, seed: number, options: 
             tf.sum(tf.mul(logits, oneHotFloat(targetIds, logits.shape[1])), 1),
           ) as tf.Tensor1D)
         : undefined;
-      return { loss, ce, loadBalancingLoss, routerZLoss, ...(tokenLosses ? { tokenLosses } : {}) };
+      const moeStats = statsParts.length ? (tf.concat(statsParts) as tf.Tensor1D) : undefined;
+      return { loss, ce, loadBalancingLoss, routerZLoss, moeStats, ...(tokenLosses ? { tokenLosses } : {}) };
     });
+    if (out.moeStats && tf.getBackend() !== 'webgpu') {
+      // Backends with synchronous reads decode the statistics now (one read per pass).
+      const values = out.moeStats.dataSync();
+      const width = config.numExperts + 2;
+      for (let i = 0; i < statsParts.length; i++) moeLayers.push(decodeMoeStats(values, config.numExperts, i * width));
+      out.moeStats.dispose();
+      return { ...out, moeStats: undefined, moeLayers };
+    }
     return { ...out, moeLayers };
   }
 

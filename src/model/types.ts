@@ -45,8 +45,16 @@ export interface LossOutput {
   loadBalancingLoss: tf.Scalar;
   /** Router z-loss averaged over MoE layers (0 for dense models). */
   routerZLoss: tf.Scalar;
-  /** One entry per MoE layer (empty for dense models). */
+  /**
+   * One entry per MoE layer (empty for dense models). Device path on a backend without
+   * synchronous reads (webgpu): empty, and `moeStats` holds the numbers on the device.
+   */
   moeLayers: MoeLayerStats[];
+  /**
+   * Device path only: every MoE layer's [tokensPerExpert (E), dropped, recycled] concatenated,
+   * [layers·(E + 2)]; decode with decodeMoeStats (src/model/device-moe.ts). Belongs to the caller.
+   */
+  moeStats?: tf.Tensor1D;
   /** Cross-entropy of every target token (nats), row-major [batch · seqLen]; only when asked for. */
   tokenLosses?: tf.Tensor1D;
 }

@@ -19,7 +19,7 @@ import { prepareDataset } from '../data/dataset.ts';
 import { checkDataBudget, createTokenStream, unigramEntropy, type Batch, type TokenStream } from '../data/stream.ts';
 import type { TokenizerJson } from '../data/tokenizer.ts';
 import { evenSubset, resolveValWindows } from '../data/validation.ts';
-import { ConfigError, ResumeMismatchError } from '../errors.ts';
+import { BackendError, ConfigError, ResumeMismatchError } from '../errors.ts';
 import { appendJsonl, readJson, readJsonIfExists, readJsonl, writeJsonAtomic } from '../io/atomic.ts';
 import { runPaths, type DatasetInfo, type MetricRow, type RunConfigRecord, type RunSummary } from '../io/results.ts';
 import type { MoeLayerStats, MoeLm } from '../model/types.ts';
@@ -152,6 +152,14 @@ function lossAndGrads(
 const tokenizerVocab = (config: RunConfig) => (config.data.tokenizer.kind === 'byte' ? 256 : config.data.tokenizer.vocabSize);
 
 export async function trainRun(config: RunConfig, runDir: string, options: TrainRunOptions): Promise<TrainRunResult> {
+  if (tf.getBackend() === 'webgpu') {
+    // The loop, its evaluation and checkpoints read tensors synchronously (dataSync), which the
+    // webgpu backend cannot do in Node; only the benchmark's step runs there so far.
+    throw new BackendError(
+      'training on the webgpu backend is not supported yet: the training loop reads losses and checkpoints ' +
+        'synchronously. Time GPU steps with `moelab bench --backend webgpu`; train with --backend wasm (or tfjs-node[-gpu]).',
+    );
+  }
   const paths = runPaths(runDir);
   const runId = options.runId ?? config.name;
   const progress = options.progress;

@@ -16,6 +16,7 @@
 // engine registered its fused AdamW kernel for the active backend (src/engine/fused-kernels.ts,
 // wasm only), that dozen is one kernel with the same float32 operations in the same order.
 import * as tf from '@tensorflow/tfjs';
+import { deviceBufferLimit } from '../model/device-kernels.ts';
 import type { ParamGroup, NamedParam } from '../model/types.ts';
 
 export interface AdamWArgs {
@@ -44,6 +45,26 @@ export interface StepResult {
   clipScale: number;
   /** False when the gradient norm was not finite: nothing was updated. */
   applied: boolean;
+  /**
+   * Device norm mode only (see AdamWOptions.deviceNorm): the norm as a tensor the caller reads
+   * (with the loss, in one read) and disposes; gradNorm and clipScale are then NaN.
+   */
+  gradNormTensor?: tf.Scalar;
+}
+
+export interface AdamWOptions {
+  /**
+   * Largest flat segment (elements): parameters of a group are split into segments under it, so
+   * no buffer exceeds the device's limit. Default: the device buffer limit / 4 (src/model/
+   * device-kernels.ts; unlimited on CPU backends).
+   */
+  maxSegmentElements?: number;
+  /**
+   * Keep the gradient norm, the clip scale and the finite check on the device (no read inside
+   * the update). Default: on webgpu. A non-finite norm then leaves parameters and moments
+   * unchanged but still counts the update in the bias correction.
+   */
+  deviceNorm?: boolean;
 }
 
 export interface AdamW {
@@ -98,14 +119,47 @@ function flatten(tensors: tf.Tensor[]): tf.Tensor1D {
   return flat.length === 1 ? flat[0] : tf.concat(flat);
 }
 
-export function createAdamW(params: NamedParam[], args: AdamWArgs): AdamW {
+/**
+ * Cut an ordered list of parameter sizes into consecutive runs whose sums stay ≤ max (pure).
+ * Throws naming the parameter when one alone is larger.
+ */
+export function splitSegment(sizes: number[], max: number, names: string[]): number[][] {
+  const runs: number[][] = [];
+  let run: number[] = [];
+  let total = 0;
+  sizes.forEach((n, j) => {
+    if (n > max) {
+      throw new Error(
+        `parameter ${names[j]} has ${n} elements, over the device's largest buffer (${max} float32 elements); ` +
+          'use a smaller model on this device, or a CPU backend.',
+      );
+    }
+    if (total + n > max && run.length > 0) {
+      runs.push(run);
+      run = [];
+      total = 0;
+    }
+    run.push(j);
+    total += n;
+  });
+  if (run.length > 0) runs.push(run);
+  return runs;
+}
+
+export function createAdamW(params: NamedParam[], args: AdamWArgs, options: AdamWOptions = {}): AdamW {
+  const maxElements = options.maxSegmentElements ?? Math.floor(deviceBufferLimit() / 4);
+  const deviceNorm = options.deviceNorm ?? tf.getBackend() === 'webgpu';
   const keys = [...new Set(params.map((p) => `${p.group}|${p.decay}`))];
-  const segments: Segment[] = keys.map((key) => {
-    const index = params.flatMap((p, i) => (`${p.group}|${p.decay}` === key ? [i] : []));
-    const sizes = index.map((i) => params[i].variable.size);
-    const n = sizes.reduce((a, b) => a + b, 0);
-    const zeros = () => tf.tidy(() => tf.variable(tf.zeros([n]), false));
-    return { group: params[index[0]].group, decay: params[index[0]].decay, index, sizes, m: zeros(), v: zeros() };
+  const segments: Segment[] = keys.flatMap((key) => {
+    const all = params.flatMap((p, i) => (`${p.group}|${p.decay}` === key ? [i] : []));
+    const allSizes = all.map((i) => params[i].variable.size);
+    return splitSegment(allSizes, maxElements, all.map((i) => params[i].name)).map((run) => {
+      const index = run.map((j) => all[j]);
+      const sizes = run.map((j) => allSizes[j]);
+      const n = sizes.reduce((a, b) => a + b, 0);
+      const zeros = () => tf.tidy(() => tf.variable(tf.zeros([n]), false));
+      return { group: params[index[0]].group, decay: params[index[0]].decay, index, sizes, m: zeros(), v: zeros() };
+    });
   });
   let t = 0;
 
@@ -124,6 +178,33 @@ export function createAdamW(params: NamedParam[], args: AdamWArgs): AdamW {
     seg.index.forEach((i, j) => params[i].variable.assign(tf.reshape(parts[j], params[i].variable.shape)));
   };
 
+  /** The update with norm, clip scale and finite check as tensors (inside applyGradients' tidy). */
+  const deviceUpdate = (g: tf.Tensor1D[], lrOf: (group: ParamGroup) => number): StepResult => {
+    // A chain of adds, not tf.addN: WebGPU's AddN binds every input at once, over the adapter's
+    // maxStorageBuffersPerShaderStage (8) when the segments are many.
+    const norm = tf.sqrt(g.map((x) => tf.sum(tf.square(x))).reduce((acc, x) => tf.add(acc, x))) as tf.Scalar;
+    const finite = tf.isFinite(norm);
+    const scale = args.gradClip > 0 ? tf.minimum(1, tf.div(args.gradClip, tf.add(norm, 1e-6))) : tf.scalar(1);
+    t += 1;
+    const bc1 = 1 - args.beta1 ** t;
+    const bc2Sqrt = Math.sqrt(1 - args.beta2 ** t);
+    segments.forEach((seg, k) => {
+      const lr = lrOf(seg.group);
+      const gk = tf.mul(g[k], scale);
+      const keep = (next: tf.Tensor, old: tf.Tensor) => tf.where(finite, next, old);
+      const mNew = keep(tf.add(tf.mul(seg.m, args.beta1), tf.mul(gk, 1 - args.beta1)), seg.m);
+      const vNew = keep(tf.add(tf.mul(seg.v, args.beta2), tf.mul(tf.square(gk), 1 - args.beta2)), seg.v);
+      const p = flatten(seg.index.map((i) => params[i].variable));
+      const decayed = seg.decay && args.weightDecay > 0 ? tf.mul(p, 1 - lr * args.weightDecay) : p;
+      const denom = tf.add(tf.div(tf.sqrt(vNew), bc2Sqrt), args.eps);
+      const next = keep(tf.sub(decayed, tf.mul(tf.div(mNew, denom), lr / bc1)), p);
+      seg.m.assign(mNew as tf.Tensor1D);
+      seg.v.assign(vNew as tf.Tensor1D);
+      assignSegment(seg, next);
+    });
+    return { gradNorm: NaN, clipScale: NaN, applied: true, gradNormTensor: norm };
+  };
+
   return {
     params,
     args,
@@ -134,9 +215,10 @@ export function createAdamW(params: NamedParam[], args: AdamWArgs): AdamW {
       if (grads.length !== params.length) {
         throw new Error(`applyGradients: ${grads.length} gradients for ${params.length} parameters`);
       }
-      return tf.tidy(() => {
+      return tf.tidy((): tf.TensorContainer => {
         // A missing gradient is a zero one (see the top of the file).
         const g = segments.map((seg) => flatten(seg.index.map((i) => grads[i] ?? tf.zerosLike(params[i].variable))));
+        if (deviceNorm) return deviceUpdate(g, lrOf) as unknown as tf.TensorContainer;
         const gradNorm = globalNorm(g);
         if (!Number.isFinite(gradNorm)) return { gradNorm, clipScale: 1, applied: false };
         const clipScale = args.gradClip > 0 ? Math.min(1, args.gradClip / (gradNorm + 1e-6)) : 1;
@@ -173,7 +255,7 @@ export function createAdamW(params: NamedParam[], args: AdamWArgs): AdamW {
           assignSegment(seg, next);
         });
         return { gradNorm, clipScale, applied: true };
-      });
+      }) as unknown as StepResult;
     },
     getState() {
       const m: Float32Array[] = new Array(params.length);

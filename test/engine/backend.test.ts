@@ -15,8 +15,9 @@ import { BackendError } from '../../src/errors.ts';
 const only = (...names: BackendName[]) => (b: BackendName) => names.includes(b);
 
 describe('backend selection (pure)', () => {
-  it('auto orders tfjs-node-gpu → tfjs-node → wasm → cpu among installed backends', () => {
-    expect(candidateBackends('auto', () => true)).toEqual(['tfjs-node-gpu', 'tfjs-node', 'wasm', 'cpu']);
+  it('auto orders tfjs-node-gpu → webgpu → tfjs-node → wasm → cpu among installed backends', () => {
+    expect(candidateBackends('auto', () => true)).toEqual(['tfjs-node-gpu', 'webgpu', 'tfjs-node', 'wasm', 'cpu']);
+    expect(candidateBackends('auto', only('cpu', 'wasm', 'webgpu'))).toEqual(['webgpu', 'wasm', 'cpu']);
     expect(candidateBackends('auto', only('cpu', 'wasm'))).toEqual(['wasm', 'cpu']);
     expect(candidateBackends('auto', only('cpu', 'tfjs-node'))).toEqual(['tfjs-node', 'cpu']);
   });

@@ -63,7 +63,7 @@ describe('moelab bench (CLI)', () => {
     expect(r.matmul).toBeNull();
     const bad = spawnSync(process.execPath, ['bin/moelab.js', 'bench', '--batch-size', '2'], { encoding: 'utf8' });
     expect(bad.status).toBe(1);
-    expect(bad.stderr).toMatch(/--batch-size: only applies to --config \(got "2"\)\. Use --batch-size together with --config\./);
+    expect(bad.stderr).toMatch(/--batch-size: only applies to --config and --workload large \(got "2"\)\. Use --batch-size together with --config or --workload large\./);
   }, 240_000);
 
   it('rejects fewer than 5 timed steps, naming the flag', () => {
