@@ -67,11 +67,8 @@ export async function readConfigFile(path: string): Promise<unknown> {
   } catch (err) {
     throw new ConfigError('--config', path, 'Give the path of a run config (.json or .ts).', (err as Error).message);
   }
-  try {
-    return JSON.parse(text);
-  } catch (err) {
-    throw new ConfigError('--config', path, 'Fix the JSON syntax of the file.', `not valid JSON (${(err as Error).message})`);
-  }
+  const { parseJsonText } = await import('../io/json.ts');
+  return parseJsonText(text, path, 'Fix the JSON syntax of the run config');
 }
 
 /** Resolve --config/--out or --plan/--index into the run to train (no validation of the config itself). */
@@ -84,12 +81,14 @@ export async function resolveRunRequest(opts: Pick<TrainOptions, 'config' | 'out
     if (opts.index === undefined || !Number.isInteger(index) || index < 0) {
       throw new ConfigError('--index', opts.index, 'Give the 0-based index of the run in the plan, e.g. --index 0.', 'missing or not a non-negative integer');
     }
-    let plan: unknown;
+    let text: string;
     try {
-      plan = JSON.parse(readFileSync(resolve(opts.plan), 'utf8'));
+      text = readFileSync(resolve(opts.plan), 'utf8');
     } catch (err) {
       throw new ConfigError('--plan', opts.plan, 'Give the plan.json written by `moelab plan`.', (err as Error).message);
     }
+    const [{ parseJsonText }, { checkRunId }] = await Promise.all([import('../io/json.ts'), import('../sweep/run-id.ts')]);
+    const plan = parseJsonText(text, opts.plan, 'Regenerate the plan with `moelab plan`');
     const runs = isRecord(plan) && Array.isArray(plan.runs) ? (plan.runs as unknown[]) : undefined;
     if (!runs) throw new ConfigError('--plan', opts.plan, 'A plan file is {"runs": [{"runId": ..., "config": {...}}, ...]}.', 'no "runs" array');
     if (index >= runs.length) {
@@ -99,6 +98,9 @@ export async function resolveRunRequest(opts: Pick<TrainOptions, 'config' | 'out
     if (!isRecord(entry) || typeof entry.runId !== 'string' || entry.runId === '' || !isRecord(entry.config)) {
       throw new ConfigError(`runs[${index}]`, entry, 'Each plan entry needs a string "runId" and an object "config".', 'malformed plan entry');
     }
+    // The run id names the folder under runs/: it must not lead out of it (Slurm tasks and
+    // workers read plan.json at start, so this is checked here, not only when planning).
+    checkRunId(entry.runId, `${opts.plan} runs[${index}].runId`);
     const { runId, config, budgetFlops, ...rest } = entry as Record<string, unknown> & { runId: string; config: Record<string, unknown> };
     if (budgetFlops !== undefined && typeof budgetFlops !== 'number') {
       throw new ConfigError(`runs[${index}].budgetFlops`, budgetFlops, 'Give the compute budget as a number of FLOPs.', 'not a number');
@@ -128,9 +130,14 @@ export async function resolveRunRequest(opts: Pick<TrainOptions, 'config' | 'out
   return { runId, runDir, userConfig: { name: runId, ...structuredClone(user) }, source: opts.config };
 }
 
+/** Keys that would reach an object's prototype instead of a config field. */
+const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
+
 /**
  * Apply `key.path=value` overrides to a user config in place. The value is parsed as JSON when it
  * parses (numbers, booleans, arrays, objects, quoted strings), else taken as a plain string.
+ * `__proto__`, `constructor` and `prototype` are refused anywhere in the path (they are no
+ * config field, and following them would change Object.prototype for the whole process).
  */
 export function applyOverrides(user: Record<string, unknown>, overrides: string[]): void {
   for (const override of overrides) {
@@ -138,6 +145,10 @@ export function applyOverrides(user: Record<string, unknown>, overrides: string[
     const path = eq > 0 ? override.slice(0, eq).split('.') : [];
     if (eq <= 0 || path.some((k) => k === '')) {
       throw new ConfigError('--set', override, 'Use --set key.path=value, e.g. --set train.lr=0.001.', 'not of the form key.path=value');
+    }
+    const bad = path.find((k) => FORBIDDEN_KEYS.has(k));
+    if (bad !== undefined) {
+      throw new ConfigError('--set', override, 'Name a config field, e.g. --set train.lr=0.001.', `"${bad}" is not a config field`);
     }
     const raw = override.slice(eq + 1);
     let value: unknown;
@@ -148,7 +159,7 @@ export function applyOverrides(user: Record<string, unknown>, overrides: string[
     }
     let cur: Record<string, unknown> = user;
     for (const key of path.slice(0, -1)) {
-      if (cur[key] === undefined) cur[key] = {};
+      if (!Object.hasOwn(cur, key) || cur[key] === undefined) cur[key] = {};
       if (!isRecord(cur[key])) {
         throw new ConfigError('--set', override, `"${key}" holds ${JSON.stringify(cur[key])}, not an object; check the path.`, 'path goes through a non-object');
       }

@@ -32,16 +32,102 @@ export function lineColumn(text: string, offset: number): { line: number; column
   return { line, column: offset - lineStart + 1 };
 }
 
-/** JSON.parse's complaint, with the offset turned into a line and column of `text`. */
-function describeSyntaxError(err: Error, text: string): string {
-  const message = err.message.replace(/\s*\(line \d+ column \d+\)$/, '');
-  const m = /at position (\d+)/.exec(message);
-  if (m) {
-    const { line, column } = lineColumn(text, Number(m[1]));
-    return `not valid JSON at line ${line}, column ${column} (${message})`;
+/**
+ * Offset of the first syntax error in `text` (a small JSON scanner, run only after JSON.parse
+ * failed, because V8's messages do not always carry a position); text.length when it ends early.
+ */
+export function syntaxErrorOffset(text: string): number {
+  let i = 0;
+  const ws = () => {
+    while (i < text.length && ' \t\n\r'.includes(text[i])) i++;
+  };
+  const fail = (): never => {
+    throw i;
+  };
+  const literal = (word: string) => {
+    for (const ch of word) if (text[i++] !== ch) (i--, fail());
+  };
+  const string = () => {
+    i++; // opening quote
+    while (i < text.length) {
+      const c = text.charCodeAt(i);
+      if (c === 34) return void i++;
+      if (c < 32) fail();
+      if (c === 92) {
+        i++;
+        if (text[i] === 'u') {
+          if (!/^[0-9a-fA-F]{4}$/.test(text.slice(i + 1, i + 5))) fail();
+          i += 5;
+        } else if ('"\\/bfnrt'.includes(text[i] ?? 'x')) i++;
+        else fail();
+      } else i++;
+    }
+    fail();
+  };
+  const number = () => {
+    const m = /^-?(0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)?/.exec(text.slice(i));
+    if (!m || m[0] === '-') fail();
+    i += m![0].length;
+  };
+  const value = (): void => {
+    ws();
+    const c = text[i];
+    if (c === '{') {
+      i++;
+      ws();
+      if (text[i] === '}') return void i++;
+      for (;;) {
+        ws();
+        if (text[i] !== '"') fail();
+        string();
+        ws();
+        if (text[i] !== ':') fail();
+        i++;
+        value();
+        ws();
+        if (text[i] === ',') i++;
+        else if (text[i] === '}') return void i++;
+        else fail();
+      }
+    }
+    if (c === '[') {
+      i++;
+      ws();
+      if (text[i] === ']') return void i++;
+      for (;;) {
+        value();
+        ws();
+        if (text[i] === ',') i++;
+        else if (text[i] === ']') return void i++;
+        else fail();
+      }
+    }
+    if (c === '"') return string();
+    if (c === 't') return literal('true');
+    if (c === 'f') return literal('false');
+    if (c === 'n') return literal('null');
+    if (c === '-' || (c !== undefined && c >= '0' && c <= '9')) return number();
+    fail();
+  };
+  try {
+    value();
+    ws();
+    if (i < text.length) fail();
+  } catch (at) {
+    if (typeof at === 'number') return Math.min(at, text.length);
+    throw at;
   }
+  return text.length;
+}
+
+/** JSON.parse's complaint, placed at a line and column of `text`. */
+function describeSyntaxError(err: Error, text: string): string {
   if (text.trim() === '') return 'is empty (not valid JSON)';
-  return `not valid JSON (${message})`;
+  const offset = syntaxErrorOffset(text);
+  const { line, column } = lineColumn(text, offset);
+  if (offset >= text.length) return `not valid JSON at line ${line}, column ${column}: the text ends early (cut short?)`;
+  const message = err.message.split('\n')[0].replace(/\s*\(line \d+ column \d+\)$/, '');
+  return `not valid JSON at line ${line}, column ${column}, near ${JSON.stringify(text.slice(offset, offset + 12))} (${message.slice(0, 120)})`;
 }
 
 /** Parse JSON text that came from `source` (a path or a flag); a leading BOM is skipped. */
