@@ -212,6 +212,7 @@ export function registerTrain(program: Command): void {
         createModel: createMoeLm,
         runId: request.runId,
         backend: info.backend,
+        engine: { backend: info.backend, threads: info.threads, simd: info.simd, nativeMatmul: info.nativeMatmul, blasThreads: info.blasThreads },
         budgetFlops: request.budgetFlops,
         study: request.study,
         progress: createProgressReporter(opts.quiet ? 'quiet' : opts.progress),

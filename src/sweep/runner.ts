@@ -135,10 +135,14 @@ export function startSweep(options: RunnerOptions): SweepController {
   const paths = sweepPaths(sweepDir);
   const plan: RunPlan = readPlan(paths.plan);
   const workers = Math.max(1, options.workers ?? availableParallelism());
-  // Several workers share the cores: one BLAS thread each unless the user chose otherwise
-  // (2 workers × 2 OpenBLAS threads on 2 cores is slower than 2 × 1; docs/BENCHMARKS.md).
+  // Every worker gets one BLAS thread unless the user chose otherwise, whatever --workers says:
+  // OpenBLAS's thread count changes the order of its sums and so the numbers (docs/training.md
+  // "Determinism"), and a sweep's results must not depend on how many workers ran it (nor may a
+  // sweep resumed with another --workers be refused). One thread per worker is also the fastest
+  // split of the cores (2 workers × 2 OpenBLAS threads on 2 cores is slower than 2 × 1;
+  // docs/BENCHMARKS.md).
   const baseEnv = options.env ?? process.env;
-  const workerEnv = workers > 1 && baseEnv.MOELAB_BLAS_THREADS === undefined ? { ...baseEnv, MOELAB_BLAS_THREADS: '1' } : baseEnv;
+  const workerEnv = baseEnv.MOELAB_BLAS_THREADS === undefined ? { ...baseEnv, MOELAB_BLAS_THREADS: '1' } : baseEnv;
   const command = options.command ?? defaultWorkerCommand;
   const retries = options.retries ?? 1;
   const pollMs = options.pollMs ?? 1000;

@@ -20,7 +20,7 @@ import { checkDataBudget, createTokenStream, unigramEntropy, type Batch, type To
 import type { TokenizerJson } from '../data/tokenizer.ts';
 import { ConfigError, ResumeMismatchError } from '../errors.ts';
 import { appendJsonl, readJson, readJsonIfExists, readJsonl, writeJsonAtomic } from '../io/atomic.ts';
-import { runPaths, type DatasetInfo, type MetricRow, type RunConfigRecord, type RunSummary } from '../io/results.ts';
+import { runPaths, type DatasetInfo, type EngineRecord, type MetricRow, type RunConfigRecord, type RunSummary } from '../io/results.ts';
 import type { MoeLayerStats, MoeLm } from '../model/types.ts';
 import { provenance } from '../util/provenance.ts';
 import { createRng, deriveSeed, type Rng } from '../util/rng.ts';
@@ -42,6 +42,11 @@ export interface TrainRunOptions {
   runId?: string;
   /** Name of the active TF.js backend, recorded in config.json. */
   backend?: string;
+  /**
+   * The engine settings results depend on (the CLI passes them from initEngine): recorded in
+   * config.json, and a resume under different ones is refused naming both values.
+   */
+  engine?: EngineRecord;
   /** From the run's plan entry (sweeps): copied into config.json. */
   budgetFlops?: number;
   study?: Record<string, unknown>;
@@ -94,6 +99,26 @@ export function configDifferences(saved: RunConfig, current: RunConfig): string[
   };
   walk(saved, current, '', 0);
   return diffs;
+}
+
+/** How to run with each engine setting, for the refusal message. */
+const ENGINE_FIX: Record<keyof EngineRecord, (v: unknown) => string> = {
+  backend: (v) => `--backend ${String(v)}`,
+  threads: (v) => `--threads ${String(v)} (or MOELAB_THREADS=${String(v)})`,
+  simd: (v) => (v ? 'a wasm build with SIMD' : 'SIMD off'),
+  nativeMatmul: (v) => (v ? 'the native matmul on (bash scripts/build-native.sh; not --no-native)' : '--no-native (or MOELAB_NATIVE=0)'),
+  blasThreads: (v) => `MOELAB_BLAS_THREADS=${String(v)}`,
+};
+
+/**
+ * Engine settings that differ between the run's record and now, as "field: then → now"; empty when
+ * they match or the record predates engine recording.
+ */
+export function engineDifferences(saved: EngineRecord | undefined, current: EngineRecord | undefined): { field: keyof EngineRecord; saved: unknown; current: unknown }[] {
+  if (!saved || !current) return [];
+  return (Object.keys(ENGINE_FIX) as (keyof EngineRecord)[])
+    .filter((k) => saved[k] !== undefined && saved[k] !== current[k])
+    .map((field) => ({ field, saved: saved[field], current: current[field] }));
 }
 
 /** Why training must stop, or undefined: NaN/Inf loss, or loss above factor × the first loss. */
@@ -228,6 +253,15 @@ export async function trainRun(config: RunConfig, runDir: string, options: Train
             `Use a new output folder, or restore the original values.`,
         );
       }
+      const engineDiffs = engineDifferences(saved.engine, options.engine);
+      if (engineDiffs.length > 0) {
+        throw new ResumeMismatchError(
+          `${paths.config}: this run was started with ${engineDiffs.map((d) => `${d.field} ${String(d.saved)}`).join(', ')} ` +
+            `and would resume with ${engineDiffs.map((d) => `${d.field} ${String(d.current)}`).join(', ')}; floating-point ` +
+            `reductions differ between them, so the resumed run would match neither setting. Resume with ` +
+            `${engineDiffs.map((d) => ENGINE_FIX[d.field](d.saved)).join(' and ')}, or use a new output folder.`,
+        );
+      }
       if (saved.dataset && saved.dataset.corpusHash !== datasetInfo.corpusHash) {
         throw new ResumeMismatchError(
           `${paths.config}: the corpus ${datasetInfo.corpus} changed since this run started (sha256 ` +
@@ -241,6 +275,7 @@ export async function trainRun(config: RunConfig, runDir: string, options: Train
         config,
         derived,
         backend: options.backend ?? tf.getBackend(),
+        ...(options.engine ? { engine: options.engine } : {}),
         provenance: provenance(),
         ...(options.budgetFlops !== undefined ? { budgetFlops: options.budgetFlops } : {}),
         ...(options.study !== undefined ? { study: options.study } : {}),
