@@ -25,6 +25,7 @@ interface TrainOptions {
   progress: 'auto' | 'bar' | 'lines';
   backend?: string;
   threads?: string;
+  maxMemory?: string;
 }
 
 /** The run to train, before schema validation. */
@@ -181,12 +182,19 @@ export function registerTrain(program: Command): void {
       .option('--index <i>', 'index of the run in the plan (e.g. $SLURM_ARRAY_TASK_ID)')
       .option('--sweep-dir <dir>', "sweep folder that holds runs/ (default: the plan file's folder)")
       .option('--quiet', 'no progress output')
+      .option('--max-memory <size>', "refuse a config whose estimated memory exceeds this, e.g. 8G (default: the machine's memory; env MOELAB_MAX_MEMORY)")
       .addOption(new Option('--progress <mode>', 'progress display').choices(['auto', 'bar', 'lines']).default('auto')),
   ).action(async (opts: TrainOptions) => {
     const [{ RunConfigSchema }, { parseConfig }] = await Promise.all([import('../config/schema.ts'), import('../config/validate.ts')]);
     const request = await resolveRunRequest(opts);
     applyOverrides(request.userConfig, opts.set);
     const config = parseConfig(RunConfigSchema, request.userConfig, request.source);
+    const { parseMemorySize } = await import('../train/memory.ts');
+    const maxMemory = opts.maxMemory ?? process.env.MOELAB_MAX_MEMORY;
+    const memoryLimit =
+      maxMemory === undefined
+        ? undefined
+        : { bytes: parseMemorySize(maxMemory, opts.maxMemory !== undefined ? '--max-memory' : 'MOELAB_MAX_MEMORY'), source: `the memory limit ${maxMemory}` };
 
     const info = await initEngineFromOptions(opts);
     const [{ trainRun }, { RunLockedError, LOCKED_EXIT_CODE }, { createProgressReporter }, { createMoeLm }] = await Promise.all([
@@ -203,8 +211,15 @@ export function registerTrain(program: Command): void {
       process.stderr.write('\nmoelab train: stopping after this step (checkpoint will be saved; Ctrl-C again to exit now)\n');
       abort.abort();
     };
-    process.on('SIGINT', onSignal);
-    process.on('SIGTERM', onSignal);
+    // Installed when the loop starts: before that the run is in synchronous work (data, model
+    // build) that cannot look at the signal, so a signal there ends the process at once (the
+    // default), leaving what a kill leaves: a lock of a dead process, taken over by the next run.
+    let handling = false;
+    const handleSignals = () => {
+      handling = true;
+      process.on('SIGINT', onSignal);
+      process.on('SIGTERM', onSignal);
+    };
 
     let result;
     try {
@@ -217,6 +232,8 @@ export function registerTrain(program: Command): void {
         study: request.study,
         progress: createProgressReporter(opts.quiet ? 'quiet' : opts.progress),
         signal: abort.signal,
+        onTrainingStart: handleSignals,
+        ...(memoryLimit ? { memoryLimit } : {}),
       });
     } catch (err) {
       if (err instanceof RunLockedError) {
@@ -225,8 +242,10 @@ export function registerTrain(program: Command): void {
       }
       throw err;
     } finally {
-      process.off('SIGINT', onSignal);
-      process.off('SIGTERM', onSignal);
+      if (handling) {
+        process.off('SIGINT', onSignal);
+        process.off('SIGTERM', onSignal);
+      }
     }
 
     const s = result.summary;

@@ -12,6 +12,7 @@
 //     train.log       human-readable events
 //     summary.json    RunSummary, written last and atomically: its presence means "ended"
 import { appendFileSync, existsSync, mkdirSync } from 'node:fs';
+import { totalmem } from 'node:os';
 import * as tf from '@tensorflow/tfjs';
 import { resolveModelConfig, type ResolvedModelConfig } from '../config/resolve.ts';
 import type { RunConfig } from '../config/schema.ts';
@@ -28,6 +29,7 @@ import { loadCheckpoint, saveCheckpoint, type CheckpointState } from './checkpoi
 import { deriveRunCounts } from './derived.ts';
 import { expertLrMultiplier } from './expert-lr.ts';
 import { acquireRunLock } from './lock.ts';
+import { checkTrainingMemory } from './memory.ts';
 import { accumulate, emptyInterval, metricRow, truncateMetrics } from './metrics.ts';
 import { createAdamW, type AdamW } from './optimizer.ts';
 import type { ProgressReporter } from './progress.ts';
@@ -59,6 +61,17 @@ export interface TrainRunOptions {
   baseDir?: string;
   /** Called after every completed step (tests: tensor-count checks). */
   onStep?: (step: number) => void;
+  /**
+   * The memory the run may use (default: this machine's physical memory). A config whose
+   * estimate (src/train/memory.ts) exceeds it is refused before anything is written.
+   */
+  memoryLimit?: { bytes: number; source: string };
+  /**
+   * Called once the model is built and restored, just before the first step: until then the run
+   * is in synchronous work (building the model) that cannot look at `signal`, so the CLI installs
+   * its SIGINT/SIGTERM handlers here and lets a signal before it end the process at once.
+   */
+  onTrainingStart?: () => void;
 }
 
 export type TrainRunStatus = 'done' | 'diverged' | 'skipped' | 'interrupted';
@@ -195,6 +208,11 @@ export async function trainRun(config: RunConfig, runDir: string, options: Train
     const summary = readJson<RunSummary>(paths.summary);
     return { status: 'skipped', summary, startStep: summary.steps, endStep: summary.steps };
   }
+
+  // ---------------------------------------------------------------------------------------------
+  // Pre-flight: a config too large for the machine is refused before anything is written.
+  const limit = options.memoryLimit ?? { bytes: totalmem(), source: "this machine's memory" };
+  checkTrainingMemory(resolveModelConfig(config.model), config.train.batchSize, limit.bytes, limit.source);
 
   // ---------------------------------------------------------------------------------------------
   // Data and budget checks: read-only, so a config that cannot run writes nothing.
@@ -346,6 +364,7 @@ export async function trainRun(config: RunConfig, runDir: string, options: Train
       return summary;
     };
 
+    options.onTrainingStart?.();
     progress?.start(T, startStep, runId);
     let lastTrainLoss = NaN;
     for (let step = startStep; step < T; step++) {
