@@ -9,7 +9,6 @@
 // by another process, 130 interrupted (checkpoint saved).
 import { readFileSync } from 'node:fs';
 import { basename, dirname, extname, join, resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { Option, type Command } from 'commander';
 import { ConfigError } from '../errors.ts';
 import { addEngineOptions, initEngineFromOptions } from './engine-options.ts';
@@ -47,17 +46,8 @@ export async function readConfigFile(path: string): Promise<unknown> {
   const abs = resolve(path);
   let text: string;
   if (['.ts', '.js', '.mjs', '.mts'].includes(extname(abs))) {
-    let mod: { default?: unknown };
-    try {
-      mod = (await import(pathToFileURL(abs).href)) as { default?: unknown };
-    } catch (err) {
-      throw new ConfigError(
-        '--config',
-        path,
-        'Use a .json config, or a .ts inside the moelab folder (an ES module there), or an .mts file anywhere.',
-        `cannot load the module (${(err as Error).message.split('\n')[0]})`,
-      );
-    }
+    const { importUserModule } = await import('../config/module-file.ts');
+    const mod = await importUserModule(abs, '--config', path, 'Give the path of a run config (.json, or a module whose default export is the config).');
     if (mod.default === undefined) {
       throw new ConfigError('--config', path, 'Export the run config as the default export (`export default {...}`).', 'module has no default export');
     }

@@ -165,6 +165,16 @@ export function expandSweep(def: SweepDefinition, options: ExpandOptions): Expan
     }
   }
 
+  if (runs.length === 0 && !problems.some((p) => p.level === 'error')) {
+    problems.push({
+      level: 'error',
+      field: def.kind === 'isoflop' && def.tokensPerParam ? 'tokensPerParam' : 'kind',
+      value: skipped.length > 0 ? skipped.slice(0, 3).map((s) => s.label) : def.kind,
+      message: `the sweep expands to 0 runs${skipped.length > 0 ? ` (all ${skipped.length} cells skipped: ${skipped[0].reason})` : ''}`,
+      fix: 'Widen the filters (tokensPerParam) or add budgets, sizes or grid values so that at least one run remains.',
+    });
+  }
+
   const plan: RunPlan = {
     sweep: def.name,
     kind: def.kind,
