@@ -47,3 +47,6 @@ export const SweepRecordSchema = z.looseObject({
 
 /** How to repair a damaged plan.json. */
 export const PLAN_FIX = 'Regenerate it with `moelab plan <experiment file> --out <sweep folder>` (finished runs are kept)';
+
+/** How to repair a damaged sweep.json. */
+export const SWEEP_RECORD_FIX = PLAN_FIX;

@@ -2,7 +2,7 @@
 // a sweep come from src/io/results.ts; this module only parses what is there.
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import { ConfigError, DataError } from '../errors.ts';
+import { ConfigError, CorruptFileError, DataError } from '../errors.ts';
 import { readJson, readJsonIfExists, readJsonl } from '../io/atomic.ts';
 import { runPaths, sweepPaths, type MetricRow, type RunConfigRecord, type RunSummary } from '../io/results.ts';
 
@@ -121,8 +121,14 @@ export function readSweepRuns(dir: string): RunRecordLite[] {
     if (inPlan.size > 0 && !inPlan.has(name)) continue;
     const rp = runPaths(join(runsDir, name));
     if (!existsSync(rp.config)) continue;
-    const config = readJson<RunConfigRecord>(rp.config);
-    out.push({ runId: config.runId ?? config.config?.name ?? basename(rp.dir), dir: rp.dir, config, summary: readJsonIfExists<RunSummary>(rp.summary) ?? null });
+    // A damaged run is left out with a warning naming the file; the fit goes on with the others.
+    try {
+      const config = readJson<RunConfigRecord>(rp.config);
+      out.push({ runId: config.runId ?? config.config?.name ?? basename(rp.dir), dir: rp.dir, config, summary: readJsonIfExists<RunSummary>(rp.summary) ?? null });
+    } catch (err) {
+      if (!(err instanceof CorruptFileError)) throw err;
+      process.emitWarning(`run ${name} left out (corrupt): ${err.message}`, 'CorruptRunWarning');
+    }
   }
   if (out.length === 0) {
     throw new DataError(`${dir}: no run folders with config.json found (looked in ${runsDir}). Run the sweep first, or point --runs at the sweep folder.`);

@@ -3,10 +3,12 @@
 // src/io/results.ts; everything after loadSweepRecords() is pure.
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { basename } from 'node:path';
-import { DataError } from '../errors.ts';
+import { CorruptFileError, DataError } from '../errors.ts';
 import { readJson, readJsonIfExists, readJsonl } from '../io/atomic.ts';
 import type { MetricRow, RunConfigRecord, RunSummary } from '../io/results.ts';
 import { runPaths, sweepPaths } from '../io/results.ts';
+import { readJsonFileIfExists } from '../io/json.ts';
+import { SWEEP_RECORD_FIX, SweepRecordSchema } from '../config/plan-schema.ts';
 
 export interface RunRecord {
   runId: string;
@@ -31,6 +33,8 @@ export interface SweepRecords {
   fits: Record<string, unknown>[];
   /** Run folders under runs/ that plan.json does not list (left from an earlier plan; not loaded). */
   outsidePlan?: string[];
+  /** Runs whose records cannot be read (damaged config.json, summary.json, metrics.jsonl): not loaded, named here. */
+  corrupt?: { runId: string; problem: string }[];
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -59,7 +63,7 @@ export function loadSweepRecords(sweepDir: string): SweepRecords {
       `${paths.dir} has no runs/ folder, so it is not a sweep folder. Pass results/<sweep name> (the folder holding sweep.json and runs/).`,
     );
   }
-  const sweep = asRecord(readJsonIfExists<unknown>(paths.sweep));
+  const sweep = asRecord(readJsonFileIfExists(paths.sweep, { schema: SweepRecordSchema, fix: SWEEP_RECORD_FIX }));
   const plan = readJsonIfExists<unknown>(paths.plan);
 
   const runs: RunRecord[] = [];
@@ -70,6 +74,7 @@ export function loadSweepRecords(sweepDir: string): SweepRecords {
   // Run folders of an earlier plan (a grid that was since changed) are not part of this sweep.
   const inPlan = new Set(planRunIds(plan));
   const outsidePlan: string[] = [];
+  const corrupt: { runId: string; problem: string }[] = [];
   for (const id of runIds) {
     if (inPlan.size > 0 && !inPlan.has(id)) {
       outsidePlan.push(id);
@@ -77,16 +82,23 @@ export function loadSweepRecords(sweepDir: string): SweepRecords {
     }
     const rp = runPaths(paths.run(id));
     if (!existsSync(rp.config)) continue; // folder created, config not yet written: not started
-    const config = readJson<RunConfigRecord>(rp.config);
-    runs.push({
-      runId: config.runId ?? id,
-      config,
-      metrics: readJsonl<MetricRow>(rp.metrics),
-      summary: readJsonIfExists<RunSummary>(rp.summary),
-    });
+    // One damaged run is named and left out; the others are reported as usual.
+    try {
+      const config = readJson<RunConfigRecord>(rp.config);
+      runs.push({
+        runId: config.runId ?? id,
+        config,
+        metrics: readJsonl<MetricRow>(rp.metrics),
+        summary: readJsonIfExists<RunSummary>(rp.summary),
+      });
+    } catch (err) {
+      if (!(err instanceof CorruptFileError)) throw err;
+      corrupt.push({ runId: id, problem: err.message });
+    }
   }
   const started = new Set(runs.map((r) => r.runId));
-  const pendingRunIds = planRunIds(plan).filter((id) => !started.has(id));
+  const damaged = new Set(corrupt.map((c) => c.runId));
+  const pendingRunIds = planRunIds(plan).filter((id) => !started.has(id) && !damaged.has(id));
 
   const fits: Record<string, unknown>[] = [];
   if (existsSync(paths.fits)) {
@@ -102,7 +114,16 @@ export function loadSweepRecords(sweepDir: string): SweepRecords {
   const str = (...vs: unknown[]) => vs.find((v): v is string => typeof v === 'string');
   const sweepName = str(sweep?.sweep, sweep?.name, planRec?.sweep) ?? basename(paths.dir);
   const kind = str(asRecord(sweep?.definition)?.kind, planRec?.kind, sweep?.kind);
-  return { dir: paths.dir, name: sweepName, kind, runs, pendingRunIds, fits, ...(outsidePlan.length ? { outsidePlan } : {}) };
+  return {
+    dir: paths.dir,
+    name: sweepName,
+    kind,
+    runs,
+    pendingRunIds,
+    fits,
+    ...(outsidePlan.length ? { outsidePlan } : {}),
+    ...(corrupt.length ? { corrupt } : {}),
+  };
 }
 
 // ---------------------------------------------------------------------------------------------

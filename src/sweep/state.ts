@@ -11,7 +11,7 @@ import { hostname } from 'node:os';
 import { ConfigError, CorruptFileError } from '../errors.ts';
 import { writeJsonAtomic } from '../io/atomic.ts';
 import { readJsonFile, readJsonFileIfExists } from '../io/json.ts';
-import { PLAN_FIX, PlanFileSchema } from '../config/plan-schema.ts';
+import { PLAN_FIX, PlanFileSchema, SWEEP_RECORD_FIX, SweepRecordSchema } from '../config/plan-schema.ts';
 import { runPaths, sweepPaths, type MetricRow, type RunSummary } from '../io/results.ts';
 import type { SweepDefinition } from '../config/sweep-schema.ts';
 import type { Provenance } from '../util/provenance.ts';
@@ -67,6 +67,14 @@ export function readPlan(planPath: string): RunPlan {
     throw new ConfigError('plan', planPath, 'Run `moelab plan FILE` (or `moelab sweep FILE`) first, or give the sweep folder that holds plan.json.', 'no plan.json there');
   }
   return readJsonFile(planPath, { schema: PlanFileSchema, fix: PLAN_FIX }) as unknown as RunPlan;
+}
+
+/** sweep.json of a sweep folder, validated (undefined when the folder has none). */
+export function readSweepRecord(sweepDir: string): SweepRecord | undefined {
+  return readJsonFileIfExists(sweepPaths(sweepDir).sweep, {
+    schema: SweepRecordSchema,
+    fix: SWEEP_RECORD_FIX,
+  }) as unknown as SweepRecord | undefined;
 }
 
 /** Resolve a sweep folder or a plan.json path to the plan file. */

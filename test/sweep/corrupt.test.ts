@@ -7,6 +7,8 @@ import { writeJsonAtomic } from '../../src/io/atomic.ts';
 import { runPaths, sweepPaths } from '../../src/io/results.ts';
 import { runSweep } from '../../src/sweep/runner.ts';
 import { inspectSweep, readPlan } from '../../src/sweep/state.ts';
+import { loadSweepRecords } from '../../src/report/records.ts';
+import { readSweepRuns } from '../../src/fit/data.ts';
 import { fakeCommand, makeTinySweep } from '../helpers/sweep.ts';
 
 const summary = (runId: string) => ({ runId, status: 'done', steps: 20, tokens: 160, computeFlops: 1, finalTrainLoss: 3, finalValLoss: 3.1, bestValLoss: 3.1, wallSeconds: 1 });
@@ -43,4 +45,35 @@ describe('corrupt records', () => {
     expect(outcome.failed).toEqual([plan.runs[1].runId]);
     expect(inspectSweep(dir).rows[1].state).toBe('corrupt');
   }, 60_000);
+
+  it('report and fit loaders leave a damaged run out, named, and load the others', () => {
+    const { dir, plan } = makeTinySweep({ name: 'corrupt-report', lrs: [1e-3, 2e-3, 3e-3] });
+    plan.runs.forEach((r) => {
+      const rp = runPaths(sweepPaths(dir).run(r.runId));
+      writeJsonAtomic(rp.config, { runId: r.runId, config: r.config, derived: r.derived, backend: 'wasm' });
+      writeJsonAtomic(rp.summary, summary(r.runId));
+    });
+    const bad = runPaths(sweepPaths(dir).run(plan.runs[2].runId));
+    writeFileSync(bad.config, '{"runId": ');
+    const records = loadSweepRecords(dir);
+    expect(records.runs.map((r) => r.runId)).toEqual(plan.runs.slice(0, 2).map((r) => r.runId));
+    expect(records.corrupt).toEqual([{ runId: plan.runs[2].runId, problem: expect.stringMatching(/config\.json: not valid JSON at line 1/) }]);
+    expect(records.pendingRunIds).toEqual([]);
+    writeFileSync(sweepPaths(dir).sweep, '{"sweep": 5}');
+    expect(() => loadSweepRecords(dir)).toThrow(/sweep\.json: does not have the expected shape: sweep: .*Regenerate it/);
+    writeFileSync(sweepPaths(dir).sweep, `\uFEFF${JSON.stringify({ sweep: 'corrupt-report', source: 'x', definition: { kind: 'lr-batch' } })}`);
+    expect(loadSweepRecords(dir).kind).toBe('lr-batch'); // a BOM is fine
+    const warnings: string[] = [];
+    const onWarning = (w: Error) => warnings.push(w.message);
+    process.on('warning', onWarning);
+    const runs = readSweepRuns(dir);
+    expect(runs.map((r) => r.runId)).toEqual(plan.runs.slice(0, 2).map((r) => r.runId));
+    return new Promise<void>((resolve) =>
+      setImmediate(() => {
+        process.off('warning', onWarning);
+        expect(warnings.join('\n')).toMatch(/left out \(corrupt\): .*config\.json: not valid JSON/);
+        resolve();
+      }),
+    );
+  });
 });
