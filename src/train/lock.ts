@@ -125,11 +125,29 @@ function createWhole(path: string, content: string): void {
     } finally {
       closeSync(fd);
     }
-    linkSync(tmp, path);
+    try {
+      linkSync(tmp, path);
+    } catch (err) {
+      // A filesystem without hard links: O_EXCL create and write (the torn-lock handling above
+      // covers the short window in which the lock exists but is empty).
+      if (!NO_LINKS.has((err as NodeJS.ErrnoException).code ?? '')) throw err;
+      const fd = openSync(path, 'wx');
+      try {
+        writeAll(fd, Buffer.from(content));
+      } catch (e) {
+        rmQuiet(path); // never leave an empty lock behind (a full disk)
+        throw e;
+      } finally {
+        closeSync(fd);
+      }
+    }
   } finally {
     rmQuiet(tmp);
   }
 }
+
+/** link() errors of filesystems that do not support hard links. */
+const NO_LINKS = new Set(['EPERM', 'ENOTSUP', 'EOPNOTSUPP', 'ENOSYS']);
 
 function rmQuiet(path: string): void {
   try {
