@@ -10,7 +10,7 @@ import { describe, expect, it } from 'vitest';
 import { ConfigErrors } from '../../src/errors.ts';
 import { parseSweep } from '../../src/sweep/load.ts';
 import { expandAxes, mergeConfig, setPath } from '../../src/sweep/merge.ts';
-import { expandSweep, roundToSteps, tokensForBudget, type FamilyBuilder } from '../../src/sweep/plan.ts';
+import { expandSweep, memoryProblems, roundToSteps, tokensForBudget, type FamilyBuilder } from '../../src/sweep/plan.ts';
 import { provenance } from '../../src/util/provenance.ts';
 import { TINY_MODEL } from '../helpers/sweep.ts';
 
@@ -378,6 +378,17 @@ describe('strict sweep inputs', () => {
     expect(problems).toHaveLength(1);
     expect(problems[0]).toMatchObject({ level: 'error', field: 'tokensPerParam' });
     expect(problems[0].message).toMatch(/the sweep expands to 0 runs \(all 2 cells skipped: .*outside tokensPerParam/);
+  });
+});
+
+describe('memory pre-flight at planning', () => {
+  it('warns (the planner may not be the training machine) for each run above the limit, naming the fields', () => {
+    const { plan: p } = plan({ name: 'm', kind: 'grid', axes: { 'model.dFf': [32, 100_000_000] }, base: { model: TINY_MODEL, train: { tokens: 80, batchSize: 1, lr: 1e-3 } } });
+    const warnings = memoryProblems(p, 16 * 2 ** 30, "this machine's memory");
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toMatchObject({ level: 'warning', runId: p.runs[1].runId, field: 'model.dFf', value: 100_000_000 });
+    expect(warnings[0].message).toMatch(/^the run would need about 495 GiB of memory \(1\.44e\+10 parameters/);
+    expect(warnings[0].fix).toMatch(/moelab train refuses this run on a machine with less memory/);
   });
 });
 
