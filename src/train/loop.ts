@@ -124,8 +124,8 @@ const ENGINE_FIX: Record<keyof EngineRecord, (v: unknown) => string> = {
 };
 
 /**
- * Engine settings that differ between the run's record and now, as "field: then → now"; empty when
- * they match or the record predates engine recording.
+ * Engine settings that differ between the run's record and now (field, value then, value now);
+ * empty when they match or the record predates engine recording.
  */
 export function engineDifferences(saved: EngineRecord | undefined, current: EngineRecord | undefined): { field: keyof EngineRecord; saved: unknown; current: unknown }[] {
   if (!saved || !current) return [];
