@@ -261,7 +261,7 @@ export const GridSweepSchema = z.strictObject({
   mode: z.enum(['grid', 'zip']).default('grid'),
   axes: z.record(z.string(), z.array(z.unknown()).min(1)).superRefine(
     checkKeys(
-      (key) => AXIS_KEY.test(key),
+      (key) => AXIS_KEY.test(key) && !key.split('.').some((k) => k === 'constructor' || k === 'prototype'),
       'not a config path',
       'Use a dotted path such as "train.lr", "model.numExperts", "family.numExperts" or "activatedParams".',
     ),

@@ -349,6 +349,9 @@ describe('strict sweep inputs', () => {
     expect(message).toMatch(/axes\.train\.lr\[1\]: .*positive numbers \(got -1\)/);
     expect(errorsOf(grid({ 'train.batchSize': [2.5] }))).toMatch(/axes\.train\.batchSize\[0\]: .*positive integers/);
     expect(errorsOf(grid({ activatedParams: [0] }))).toMatch(/axes\.activatedParams\[0\]/);
+    for (const key of ['train.__proto__.x', 'train.constructor.prototype', '__proto__']) {
+      expect(errorsOf(grid({ [key]: [1] }))).toMatch(/is not a config path/);
+    }
   });
 
   it('a value given twice is refused (it would train identical runs), in axes and in every list', () => {
