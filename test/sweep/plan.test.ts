@@ -349,9 +349,11 @@ describe('strict sweep inputs', () => {
     expect(message).toMatch(/axes\.train\.lr\[1\]: .*positive numbers \(got -1\)/);
     expect(errorsOf(grid({ 'train.batchSize': [2.5] }))).toMatch(/axes\.train\.batchSize\[0\]: .*positive integers/);
     expect(errorsOf(grid({ activatedParams: [0] }))).toMatch(/axes\.activatedParams\[0\]/);
-    for (const key of ['train.__proto__.x', 'train.constructor.prototype', '__proto__']) {
+    for (const key of ['train.__proto__.x', 'train.constructor.prototype', 'model.prototype']) {
       expect(errorsOf(grid({ [key]: [1] }))).toMatch(/is not a config path/);
     }
+    expect(errorsOf(JSON.parse('{"name": "g", "kind": "grid", "axes": {"__proto__": [1]}}'))).toMatch(/axes/); // dropped, then refused
+    expect(({} as Record<string, unknown>).x).toBeUndefined();
   });
 
   it('a value given twice is refused (it would train identical runs), in axes and in every list', () => {
