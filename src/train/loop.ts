@@ -21,6 +21,7 @@ import { checkDataBudget, createTokenStream, unigramEntropy, type Batch, type To
 import type { TokenizerJson } from '../data/tokenizer.ts';
 import { ConfigError, ResumeMismatchError } from '../errors.ts';
 import { appendJsonl, readJson, readJsonIfExists, readJsonl, writeJsonAtomic } from '../io/atomic.ts';
+import { readJsonFileIfExists } from '../io/json.ts';
 import { runPaths, type DatasetInfo, type EngineRecord, type MetricRow, type RunConfigRecord, type RunSummary } from '../io/results.ts';
 import type { MoeLayerStats, MoeLm } from '../model/types.ts';
 import { provenance } from '../util/provenance.ts';
@@ -262,7 +263,11 @@ export async function trainRun(config: RunConfig, runDir: string, options: Train
       valTokens: stream.valTokens,
       unigramEntropy: unigramEntropy(dataset.tokens, 0, stream.trainTokens),
     };
-    const saved = readJsonIfExists<RunConfigRecord>(paths.config);
+    // Deleting a damaged config.json would let the run resume without its config checks, so the
+    // way out named here is a backup or a fresh start.
+    const saved = readJsonFileIfExists(paths.config, {
+      fix: `Restore it from a backup, or delete the run folder ${paths.dir} to train the run from the start`,
+    }) as RunConfigRecord | undefined;
     if (saved) {
       const diffs = configDifferences(saved.config, config);
       if (diffs.length > 0) {

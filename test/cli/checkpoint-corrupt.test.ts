@@ -59,5 +59,13 @@ describe('moelab train: a damaged checkpoint', () => {
     const again = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8')) as RunSummary;
     expect(again.finalValLoss).toBe(done.finalValLoss);
     expect(again.finalTrainLoss).toBe(done.finalTrainLoss);
+
+    // A damaged config.json is named; the way out is a backup or a fresh start, never "delete it"
+    // (that would resume without the config checks).
+    rmSync(join(out, 'summary.json'));
+    writeFileSync(join(out, 'config.json'), readFileSync(join(out, 'config.json'), 'utf8').slice(0, 80));
+    const badConfig = train(cfg, out);
+    expect(badConfig.status).toBe(1);
+    expect(badConfig.stderr).toMatch(/CorruptFileError: .*run\/config\.json: not valid JSON at line \d+, column \d+.*Restore it from a backup, or delete the run folder/);
   }, 120_000);
 });
