@@ -43,6 +43,45 @@ export class ResumeMismatchError extends Error {
   override name = 'ResumeMismatchError';
 }
 
+/**
+ * A file moelab wrote (or expects in its own format) cannot be read: not valid JSON, wrong shape,
+ * or a checksum mismatch. Names the file, what is wrong with it, and the way out.
+ */
+export class CorruptFileError extends Error {
+  override name = 'CorruptFileError';
+  constructor(
+    readonly path: string,
+    readonly problem: string,
+    readonly fix: string,
+  ) {
+    super(`${path}: ${problem}. ${fix}`);
+  }
+}
+
+/** The disk (or quota) is full: the write to `path` failed; nothing half-written is left behind. */
+export class DiskFullError extends Error {
+  override name = 'DiskFullError';
+  constructor(
+    readonly path: string,
+    readonly code: string,
+  ) {
+    super(
+      `no space left to write ${path} (${code}). Free space on that filesystem (or write to another --out), ` +
+        `then run the same command again: what was written before is intact.`,
+    );
+  }
+}
+
+/** Error codes that mean "the filesystem is full" (disk or quota). */
+export const DISK_FULL_CODES: ReadonlySet<string> = new Set(['ENOSPC', 'EDQUOT']);
+
+/** A DiskFullError, or a raw ENOSPC/EDQUOT from node:fs. */
+export function isDiskFull(err: unknown): boolean {
+  if (err instanceof DiskFullError) return true;
+  const code = (err as NodeJS.ErrnoException | undefined)?.code;
+  return typeof code === 'string' && DISK_FULL_CODES.has(code);
+}
+
 export function formatValue(value: unknown): string {
   if (typeof value === 'string') return JSON.stringify(value);
   if (typeof value === 'number') return Number.isFinite(value) ? String(value) : String(value);

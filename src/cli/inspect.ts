@@ -38,10 +38,12 @@ export async function inspectConfigFile(path: string, options: { seqLen?: number
     throw new ConfigError('--config', path, 'Give the path of a JSON run config or model config.', `cannot read the file (${(err as Error).message})`);
   }
   let input: unknown;
+  const { parseJsonText } = await import('../io/json.ts');
   try {
-    input = JSON.parse(text);
+    input = parseJsonText(text, path); // a BOM is fine; a syntax error is placed at its line and column
   } catch (err) {
-    throw new ConfigError('--config', path, 'Fix the JSON syntax (no comments or trailing commas).', `not valid JSON: ${(err as Error).message}`);
+    const problem = (err as { problem?: string }).problem ?? (err as Error).message;
+    throw new ConfigError('--config', path, 'Fix the JSON syntax (no comments or trailing commas).', problem);
   }
   const isRun = typeof input === 'object' && input !== null && 'model' in input;
   const run: RunConfig | undefined = isRun ? parseConfig(RunConfigSchema, input, path) : undefined;

@@ -35,7 +35,11 @@ try {
   await program.parseAsync(process.argv);
 } catch (err) {
   if (err instanceof CommanderError) process.exit(err.exitCode);
-  const e = err as Error;
+  const { DiskFullError, isDiskFull } = await import('../errors.ts');
+  const raw = err as NodeJS.ErrnoException;
+  // A full disk reached through a write that does not go through src/io/atomic.ts: one message
+  // naming the path, not a stack trace.
+  const e = isDiskFull(raw) && !(raw instanceof DiskFullError) ? new DiskFullError(raw.path ?? 'a file', raw.code ?? 'ENOSPC') : (err as Error);
   process.stderr.write(`moelab: ${e.name && e.name !== 'Error' ? `${e.name}: ` : ''}${e.message}\n`);
   if (process.env.MOELAB_DEBUG) process.stderr.write(`${e.stack}\n`);
   process.exit(1);

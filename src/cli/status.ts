@@ -1,11 +1,11 @@
-// `moelab status DIR`: done / running / failed / diverged / pending per run of a sweep, read from
+// `moelab status DIR`: done / running / failed / diverged / pending / corrupt per run of a sweep, read from
 // the run folders alone (works for local and Slurm sweeps on a shared filesystem).
 import type { Command } from 'commander';
 
 export function registerStatus(program: Command): void {
   program
     .command('status')
-    .description('show done / running / failed / diverged / pending per run of a sweep folder')
+    .description('show done / running / failed / diverged / pending / corrupt per run of a sweep folder')
     .argument('<dir>', 'sweep folder (results/<sweep name>) or its plan.json')
     .option('--json', 'print JSON')
     .action(async (dir: string, opts: { json?: boolean }) => {

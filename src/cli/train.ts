@@ -9,7 +9,6 @@
 // by another process, 130 interrupted (checkpoint saved).
 import { readFileSync } from 'node:fs';
 import { basename, dirname, extname, join, resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { Option, type Command } from 'commander';
 import { ConfigError } from '../errors.ts';
 import { parseRunTags, type RunTags } from '../io/tags.ts';
@@ -26,6 +25,7 @@ interface TrainOptions {
   progress: 'auto' | 'bar' | 'lines';
   backend?: string;
   threads?: string;
+  maxMemory?: string;
 }
 
 /** The run to train, before schema validation. */
@@ -48,17 +48,8 @@ export async function readConfigFile(path: string): Promise<unknown> {
   const abs = resolve(path);
   let text: string;
   if (['.ts', '.js', '.mjs', '.mts'].includes(extname(abs))) {
-    let mod: { default?: unknown };
-    try {
-      mod = (await import(pathToFileURL(abs).href)) as { default?: unknown };
-    } catch (err) {
-      throw new ConfigError(
-        '--config',
-        path,
-        'Use a .json config, or a .ts inside the moelab folder (an ES module there), or an .mts file anywhere.',
-        `cannot load the module (${(err as Error).message.split('\n')[0]})`,
-      );
-    }
+    const { importUserModule } = await import('../config/module-file.ts');
+    const mod = await importUserModule(abs, '--config', path, 'Give the path of a run config (.json, or a module whose default export is the config).');
     if (mod.default === undefined) {
       throw new ConfigError('--config', path, 'Export the run config as the default export (`export default {...}`).', 'module has no default export');
     }
@@ -69,11 +60,8 @@ export async function readConfigFile(path: string): Promise<unknown> {
   } catch (err) {
     throw new ConfigError('--config', path, 'Give the path of a run config (.json or .ts).', (err as Error).message);
   }
-  try {
-    return JSON.parse(text);
-  } catch (err) {
-    throw new ConfigError('--config', path, 'Fix the JSON syntax of the file.', `not valid JSON (${(err as Error).message})`);
-  }
+  const { parseJsonText } = await import('../io/json.ts');
+  return parseJsonText(text, path, 'Fix the JSON syntax of the run config');
 }
 
 /** Resolve --config/--out or --plan/--index into the run to train (no validation of the config itself). */
@@ -86,12 +74,14 @@ export async function resolveRunRequest(opts: Pick<TrainOptions, 'config' | 'out
     if (opts.index === undefined || !Number.isInteger(index) || index < 0) {
       throw new ConfigError('--index', opts.index, 'Give the 0-based index of the run in the plan, e.g. --index 0.', 'missing or not a non-negative integer');
     }
-    let plan: unknown;
+    let text: string;
     try {
-      plan = JSON.parse(readFileSync(resolve(opts.plan), 'utf8'));
+      text = readFileSync(resolve(opts.plan), 'utf8');
     } catch (err) {
       throw new ConfigError('--plan', opts.plan, 'Give the plan.json written by `moelab plan`.', (err as Error).message);
     }
+    const [{ parseJsonText }, { checkRunId }] = await Promise.all([import('../io/json.ts'), import('../sweep/run-id.ts')]);
+    const plan = parseJsonText(text, opts.plan, 'Regenerate the plan with `moelab plan`');
     const runs = isRecord(plan) && Array.isArray(plan.runs) ? (plan.runs as unknown[]) : undefined;
     if (!runs) throw new ConfigError('--plan', opts.plan, 'A plan file is {"runs": [{"runId": ..., "config": {...}}, ...]}.', 'no "runs" array');
     if (index >= runs.length) {
@@ -101,6 +91,9 @@ export async function resolveRunRequest(opts: Pick<TrainOptions, 'config' | 'out
     if (!isRecord(entry) || typeof entry.runId !== 'string' || entry.runId === '' || !isRecord(entry.config)) {
       throw new ConfigError(`runs[${index}]`, entry, 'Each plan entry needs a string "runId" and an object "config".', 'malformed plan entry');
     }
+    // The run id names the folder under runs/: it must not lead out of it (Slurm tasks and
+    // workers read plan.json at start, so this is checked here, not only when planning).
+    checkRunId(entry.runId, `${opts.plan} runs[${index}].runId`);
     const { runId, config, budgetFlops, tags } = entry as Record<string, unknown> & { runId: string; config: Record<string, unknown> };
     if (budgetFlops !== undefined && typeof budgetFlops !== 'number') {
       throw new ConfigError(`runs[${index}].budgetFlops`, budgetFlops, 'Give the compute budget as a number of FLOPs.', 'not a number');
@@ -130,9 +123,14 @@ export async function resolveRunRequest(opts: Pick<TrainOptions, 'config' | 'out
   return { runId, runDir, userConfig: { name: runId, ...structuredClone(user) }, source: opts.config };
 }
 
+/** Keys that would reach an object's prototype instead of a config field. */
+const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
+
 /**
  * Apply `key.path=value` overrides to a user config in place. The value is parsed as JSON when it
  * parses (numbers, booleans, arrays, objects, quoted strings), else taken as a plain string.
+ * `__proto__`, `constructor` and `prototype` are refused anywhere in the path (they are no
+ * config field, and following them would change Object.prototype for the whole process).
  */
 export function applyOverrides(user: Record<string, unknown>, overrides: string[]): void {
   for (const override of overrides) {
@@ -140,6 +138,10 @@ export function applyOverrides(user: Record<string, unknown>, overrides: string[
     const path = eq > 0 ? override.slice(0, eq).split('.') : [];
     if (eq <= 0 || path.some((k) => k === '')) {
       throw new ConfigError('--set', override, 'Use --set key.path=value, e.g. --set train.lr=0.001.', 'not of the form key.path=value');
+    }
+    const bad = path.find((k) => FORBIDDEN_KEYS.has(k));
+    if (bad !== undefined) {
+      throw new ConfigError('--set', override, 'Name a config field, e.g. --set train.lr=0.001.', `"${bad}" is not a config field`);
     }
     const raw = override.slice(eq + 1);
     let value: unknown;
@@ -150,7 +152,7 @@ export function applyOverrides(user: Record<string, unknown>, overrides: string[
     }
     let cur: Record<string, unknown> = user;
     for (const key of path.slice(0, -1)) {
-      if (cur[key] === undefined) cur[key] = {};
+      if (!Object.hasOwn(cur, key) || cur[key] === undefined) cur[key] = {};
       if (!isRecord(cur[key])) {
         throw new ConfigError('--set', override, `"${key}" holds ${JSON.stringify(cur[key])}, not an object; check the path.`, 'path goes through a non-object');
       }
@@ -172,12 +174,19 @@ export function registerTrain(program: Command): void {
       .option('--index <i>', 'index of the run in the plan (e.g. $SLURM_ARRAY_TASK_ID)')
       .option('--sweep-dir <dir>', "sweep folder that holds runs/ (default: the plan file's folder)")
       .option('--quiet', 'no progress output')
+      .option('--max-memory <size>', "refuse a config whose estimated memory exceeds this, e.g. 8G (default: the machine's memory; env MOELAB_MAX_MEMORY)")
       .addOption(new Option('--progress <mode>', 'progress display').choices(['auto', 'bar', 'lines']).default('auto')),
   ).action(async (opts: TrainOptions) => {
     const [{ RunConfigSchema }, { parseConfig }] = await Promise.all([import('../config/schema.ts'), import('../config/validate.ts')]);
     const request = await resolveRunRequest(opts);
     applyOverrides(request.userConfig, opts.set);
     const config = parseConfig(RunConfigSchema, request.userConfig, request.source);
+    const { parseMemorySize } = await import('../train/memory.ts');
+    const maxMemory = opts.maxMemory ?? process.env.MOELAB_MAX_MEMORY;
+    const memoryLimit =
+      maxMemory === undefined
+        ? undefined
+        : { bytes: parseMemorySize(maxMemory, opts.maxMemory !== undefined ? '--max-memory' : 'MOELAB_MAX_MEMORY'), source: `the memory limit ${maxMemory}` };
 
     const info = await initEngineFromOptions(opts);
     const [{ trainRun }, { RunLockedError, LOCKED_EXIT_CODE }, { createProgressReporter }, { createMoeLm }] = await Promise.all([
@@ -194,8 +203,15 @@ export function registerTrain(program: Command): void {
       process.stderr.write('\nmoelab train: stopping after this step (checkpoint will be saved; Ctrl-C again to exit now)\n');
       abort.abort();
     };
-    process.on('SIGINT', onSignal);
-    process.on('SIGTERM', onSignal);
+    // Installed when the loop starts: before that the run is in synchronous work (data, model
+    // build) that cannot look at the signal, so a signal there ends the process at once (the
+    // default), leaving what a kill leaves: a lock of a dead process, taken over by the next run.
+    let handling = false;
+    const handleSignals = () => {
+      handling = true;
+      process.on('SIGINT', onSignal);
+      process.on('SIGTERM', onSignal);
+    };
 
     let result;
     try {
@@ -203,10 +219,13 @@ export function registerTrain(program: Command): void {
         createModel: createMoeLm,
         runId: request.runId,
         backend: info.backend,
+        engine: { backend: info.backend, threads: info.threads, simd: info.simd, nativeMatmul: info.nativeMatmul, blasThreads: info.blasThreads },
         budgetFlops: request.budgetFlops,
         tags: request.tags,
         progress: createProgressReporter(opts.quiet ? 'quiet' : opts.progress),
         signal: abort.signal,
+        onTrainingStart: handleSignals,
+        ...(memoryLimit ? { memoryLimit } : {}),
       });
     } catch (err) {
       if (err instanceof RunLockedError) {
@@ -215,8 +234,10 @@ export function registerTrain(program: Command): void {
       }
       throw err;
     } finally {
-      process.off('SIGINT', onSignal);
-      process.off('SIGTERM', onSignal);
+      if (handling) {
+        process.off('SIGINT', onSignal);
+        process.off('SIGTERM', onSignal);
+      }
     }
 
     const s = result.summary;

@@ -239,9 +239,19 @@ export const ExpertLrSchema = z.discriminatedUnion('mode', [
   z.strictObject({ mode: z.literal('surge'), bNoise: pos() }),
 ]);
 
+/**
+ * An Adam decay rate in [0, 1): at 1 the moment never forgets its start (m stays 0, v stays 0)
+ * and bias correction divides by 1 − β^t = 0.
+ */
+const adamBeta = () =>
+  z
+    .number()
+    .min(0)
+    .lt(1, { error: 'must be below 1 (at 1 the moment estimate never updates and bias correction divides by 0)' });
+
 export const OptimizerSchema = z.strictObject({
-  beta1: fraction().default(0.9),
-  beta2: fraction().default(0.95),
+  beta1: adamBeta().default(0.9),
+  beta2: adamBeta().default(0.95),
   eps: pos().default(1e-8),
   weightDecay: z.number().min(0).default(0.1),
   /** Global-norm gradient clipping; 0 = off. */

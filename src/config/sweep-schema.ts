@@ -16,6 +16,33 @@ import { isValidVariant, sweepNameProblem } from '../sweep/run-id.ts';
 const pos = () => z.number().positive();
 const int = (min = 0) => z.number().int().min(min);
 
+/** Canonical text of a value, for finding repeats (object keys sorted). */
+function canonicalValue(v: unknown): string {
+  return JSON.stringify(v, (_k, x: unknown) =>
+    x && typeof x === 'object' && !Array.isArray(x) ? Object.fromEntries(Object.keys(x).sort().map((k) => [k, (x as Record<string, unknown>)[k]])) : x,
+  );
+}
+
+/** Issues for values given twice in a list (a repeated value would train the same run twice). */
+function refuseRepeats(values: readonly unknown[], ctx: z.RefinementCtx, prefix: PropertyKey[] = []): void {
+  const seen = new Map<string, number>();
+  values.forEach((v, i) => {
+    const key = canonicalValue(v);
+    const first = seen.get(key);
+    if (first !== undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: [...prefix, i],
+        message: `repeats entry [${first}] (${key}); the same runs would be trained twice`,
+        params: { fix: 'Remove the repeated value (to repeat a run, add a seed to `seeds`).' },
+      });
+    } else seen.set(key, i);
+  });
+}
+
+/** A non-empty list without repeated values. */
+const uniqueList = <T extends z.ZodType>(item: T) => z.array(item).min(1).superRefine((values, ctx) => refuseRepeats(values, ctx));
+
 type Unwrapped<T> = T extends z.ZodDefault<infer I> ? I : T extends z.ZodOptional<infer I> ? I : T;
 type PartialShape<T extends z.ZodRawShape> = { [K in keyof T]: z.ZodOptional<Unwrapped<T[K]>> };
 
@@ -135,7 +162,7 @@ const common = {
   description: z.string().optional(),
   base: BaseRunSchema.default({}),
   family: FamilySchema.optional(),
-  seeds: z.array(int(0)).min(1).default([0]),
+  seeds: uniqueList(int(0)).default([0]),
   checks: ChecksSchema.default({ activatedTolerance: 0.05 }),
   /** How D follows from a compute budget (ignored when no budget is given). */
   computeFormula: ComputeFormulaSchema.default('exact'),
@@ -146,9 +173,9 @@ export const IsoflopSweepSchema = z.strictObject({
   ...common,
   kind: z.literal('isoflop'),
   /** Compute budgets in FLOPs; every run of a budget costs about this much (by computeFormula). */
-  budgets: z.array(pos()).min(1),
+  budgets: uniqueList(pos()),
   /** Target activated parameters of the family's models (needs `family`). */
-  activatedParams: z.array(pos()).min(1),
+  activatedParams: uniqueList(pos()),
   /** Keep only the cells whose tokens per activated parameter fall in this range. */
   tokensPerParam: z.strictObject({ min: pos().optional(), max: pos().optional() }).optional(),
 });
@@ -157,13 +184,13 @@ export const LrBatchSweepSchema = z.strictObject({
   ...common,
   kind: z.literal('lr-batch'),
   /** Peak learning rates. */
-  lrs: z.array(pos()).min(1),
+  lrs: uniqueList(pos()),
   /** Sequences per step. */
-  batchSizes: z.array(int(1)).min(1),
+  batchSizes: uniqueList(int(1)),
   /** Target activated parameters (with `family`); otherwise `base.model` is the model. */
   activatedParams: pos().optional(),
   /** One grid per compute budget; otherwise every run trains `base.train.tokens`. */
-  budgets: z.array(pos()).min(1).optional(),
+  budgets: uniqueList(pos()).optional(),
   /**
    * Training steps per batch size (same order as batchSizes) instead of one token budget: the
    * steps-to-target protocol of Li et al. 2024 (docs/references.md#surge-estimation), where every batch size runs long
@@ -197,6 +224,36 @@ export const SchedulesSweepSchema = z.strictObject({
 /** Axis keys: dotted paths into the run config (`train.lr`), into `family.`, or `activatedParams`. */
 const AXIS_KEY = /^((model|data|train|family)\.[A-Za-z][A-Za-z0-9]*(\.[A-Za-z][A-Za-z0-9]*)*|activatedParams)$/;
 
+/**
+ * Axes whose values go into run ids (and into sizing) are checked here, value by value, so a bad
+ * value is a ConfigError naming the axis entry rather than a failure deep in the planner; every
+ * other axis value is validated with the run config it lands in.
+ */
+const AXIS_VALUE_SCHEMAS: Record<string, z.ZodType> = {
+  'train.lr': pos(),
+  'train.batchSize': int(1),
+  activatedParams: pos(),
+};
+
+function checkAxes(axes: Record<string, unknown[]>, ctx: z.RefinementCtx): void {
+  for (const [key, values] of Object.entries(axes)) {
+    refuseRepeats(values, ctx, [key]);
+    const schema = AXIS_VALUE_SCHEMAS[key];
+    if (!schema) continue;
+    values.forEach((v, i) => {
+      const r = schema.safeParse(v);
+      if (!r.success) {
+        ctx.addIssue({
+          code: 'custom',
+          path: [key, i],
+          message: `${r.error.issues[0].message}: ${key} values must be ${key === 'train.batchSize' ? 'positive integers' : 'positive numbers'}`,
+          params: { fix: `Give ${key} as ${key === 'train.batchSize' ? 'whole numbers of sequences, e.g. [8, 16]' : 'positive numbers, e.g. [0.001, 0.003]'}.` },
+        });
+      }
+    });
+  }
+}
+
 export const GridSweepSchema = z.strictObject({
   ...common,
   kind: z.literal('grid'),
@@ -204,11 +261,11 @@ export const GridSweepSchema = z.strictObject({
   mode: z.enum(['grid', 'zip']).default('grid'),
   axes: z.record(z.string(), z.array(z.unknown()).min(1)).superRefine(
     checkKeys(
-      (key) => AXIS_KEY.test(key),
+      (key) => AXIS_KEY.test(key) && !key.split('.').some((k) => k === 'constructor' || k === 'prototype'),
       'not a config path',
       'Use a dotted path such as "train.lr", "model.numExperts", "family.numExperts" or "activatedParams".',
     ),
-  ),
+  ).superRefine(checkAxes),
   activatedParams: pos().optional(),
 });
 

@@ -67,6 +67,16 @@ function permutation(n: number, seed: number): Uint32Array {
 
 export function createTokenStream(tokens: ArrayLike<number>, args: StreamArgs): TokenStream {
   const { seqLen, batchSize, valTokens, seed } = args;
+  // One training window and one validation window of seqLen + 1 tokens is the least a run needs;
+  // a corpus shorter than that is a sequence length problem, whatever valTokens says.
+  if (2 * (seqLen + 1) > tokens.length) {
+    throw new ConfigError(
+      'model.seqLen',
+      seqLen,
+      `Use model.seqLen <= ${Math.max(1, Math.floor(tokens.length / 2) - 1)} (for this corpus), or a larger corpus.`,
+      `the corpus has only ${tokens.length} tokens, fewer than one training and one validation window of seqLen + 1 tokens`,
+    );
+  }
   if (valTokens >= tokens.length - seqLen) {
     throw new ConfigError(
       'data.valTokens',

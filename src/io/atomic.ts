@@ -1,19 +1,49 @@
 // Atomic artefact writes (docs/architecture.md#habits): write a temp file beside the target, fsync,
 // rename. A reader never sees a half-written file, and a killed writer leaves only a *.tmp-*.
-import { closeSync, fsyncSync, mkdirSync, openSync, renameSync, writeSync, appendFileSync, readFileSync, existsSync } from 'node:fs';
+// A write that fails (a full disk above all) removes its temp file and, for ENOSPC/EDQUOT,
+// throws one DiskFullError naming the path; the previous version of the file stays intact.
+import { closeSync, fsyncSync, mkdirSync, openSync, renameSync, writeSync, appendFileSync, existsSync, readFileSync, unlinkSync } from 'node:fs';
 import { dirname, basename, join } from 'node:path';
+import { CorruptFileError, DiskFullError, isDiskFull } from '../errors.ts';
+import { readJsonFile } from './json.ts';
+
+/** Rethrow a failed write of `path`: a full disk as DiskFullError, anything else unchanged. */
+export function rethrowWriteError(err: unknown, path: string): never {
+  if (err instanceof DiskFullError) throw err;
+  if (isDiskFull(err)) throw new DiskFullError(path, (err as NodeJS.ErrnoException).code as string);
+  throw err;
+}
+
+function unlinkQuiet(path: string): void {
+  try {
+    unlinkSync(path);
+  } catch {
+    // never created, or already gone
+  }
+}
+
+/** Write all of `data` at the file's current position (writeSync may write less than asked). */
+export function writeAll(fd: number, data: Uint8Array): void {
+  let off = 0;
+  while (off < data.length) off += writeSync(fd, data, off, data.length - off);
+}
 
 export function writeFileAtomic(path: string, data: string | Uint8Array): void {
-  mkdirSync(dirname(path), { recursive: true });
   const tmp = join(dirname(path), `.${basename(path)}.tmp-${process.pid}-${Date.now()}`);
-  const fd = openSync(tmp, 'w');
   try {
-    writeSync(fd, typeof data === 'string' ? Buffer.from(data) : data);
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
+    mkdirSync(dirname(path), { recursive: true });
+    const fd = openSync(tmp, 'w');
+    try {
+      writeAll(fd, typeof data === 'string' ? Buffer.from(data) : data);
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    renameSync(tmp, path);
+  } catch (err) {
+    unlinkQuiet(tmp);
+    rethrowWriteError(err, path);
   }
-  renameSync(tmp, path);
 }
 
 /**
@@ -33,8 +63,9 @@ export function writeJsonAtomic(path: string, value: unknown): void {
   writeFileAtomic(path, `${toJson(value, 2)}\n`);
 }
 
+/** Read a JSON file through the one reader (src/io/json.ts): a damaged file is named. */
 export function readJson<T>(path: string): T {
-  return JSON.parse(readFileSync(path, 'utf8')) as T;
+  return readJsonFile(path) as T;
 }
 
 export function readJsonIfExists<T>(path: string): T | undefined {
@@ -43,8 +74,12 @@ export function readJsonIfExists<T>(path: string): T | undefined {
 
 /** Append one JSON object as a line (append-only logs such as metrics.jsonl). */
 export function appendJsonl(path: string, row: unknown): void {
-  mkdirSync(dirname(path), { recursive: true });
-  appendFileSync(path, `${toJson(row)}\n`);
+  try {
+    mkdirSync(dirname(path), { recursive: true });
+    appendFileSync(path, `${toJson(row)}\n`);
+  } catch (err) {
+    rethrowWriteError(err, path); // a torn last line is what readJsonl already tolerates
+  }
 }
 
 /**
@@ -64,7 +99,11 @@ export function readJsonl<T>(path: string): T[] {
     } catch (err) {
       const isLast = i === lines.length - 1; // no trailing newline: torn write
       if (isLast) break;
-      throw new Error(`${path}:${i + 1}: not valid JSON (${(err as Error).message})`);
+      throw new CorruptFileError(
+        path,
+        `line ${i + 1} is not valid JSON (${(err as Error).message})`,
+        'The log is damaged in the middle (not a torn last line): restore it from a backup, or delete the lines from there on',
+      );
     }
   }
   return rows;

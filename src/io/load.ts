@@ -5,8 +5,10 @@
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { z } from 'zod';
-import { ConfigError, DataError } from '../errors.ts';
+import { ConfigError, CorruptFileError, DataError } from '../errors.ts';
+import { SWEEP_RECORD_FIX, SweepRecordSchema } from '../config/plan-schema.ts';
 import { readJson, readJsonIfExists, readJsonl } from './atomic.ts';
+import { readJsonFileIfExists } from './json.ts';
 import { runPaths, sweepPaths, type MetricRow, type RunConfigRecord, type RunSummary } from './results.ts';
 import { legacyRunTags, parseRunTags, type RunTags } from './tags.ts';
 
@@ -51,6 +53,8 @@ export interface Sweep {
   outsidePlan: string[];
   /** fits/*.json (none for a single run folder). */
   fits: StoredFit[];
+  /** Runs whose records cannot be read (damaged config.json, summary.json, metrics.jsonl): not loaded, named here. */
+  corrupt?: { runId: string; problem: string }[];
 }
 
 const PlanFileSchema = z.looseObject({
@@ -121,11 +125,12 @@ export function loadSweep(dir: string): Sweep {
   const isSweep = existsSync(paths.runs);
   const runsDir = isSweep ? paths.runs : paths.dir;
   const plan = isSweep ? readPlanFile(paths.plan) : undefined;
-  const sweepFile = isSweep ? SweepFileSchema.safeParse(readJsonIfExists<unknown>(paths.sweep)) : undefined;
+  const sweepFile = isSweep ? SweepFileSchema.safeParse(readJsonFileIfExists(paths.sweep, { schema: SweepRecordSchema, fix: SWEEP_RECORD_FIX })) : undefined;
   const entries = new Map((plan?.runs ?? []).map((e) => [e.runId, e as Record<string, unknown>]));
 
   const runs: SweepRun[] = [];
   const outsidePlan: string[] = [];
+  const corrupt: { runId: string; problem: string }[] = [];
   const names = readdirSync(runsDir, { withFileTypes: true })
     .filter((d) => d.isDirectory())
     .map((d) => d.name)
@@ -136,12 +141,19 @@ export function loadSweep(dir: string): Sweep {
       continue;
     }
     if (!existsSync(runPaths(join(runsDir, name)).config)) continue; // created, not started
-    runs.push(readRun(join(runsDir, name), entries.get(name), paths.plan));
+    // One damaged run does not block the folder: it is named in `corrupt`, the others load.
+    try {
+      runs.push(readRun(join(runsDir, name), entries.get(name), paths.plan));
+    } catch (err) {
+      if (!(err instanceof CorruptFileError)) throw err;
+      corrupt.push({ runId: name, problem: err.message });
+      process.emitWarning(`run ${name} left out (corrupt): ${err.message}`, 'CorruptRunWarning');
+    }
   }
   if (!isSweep && runs.length === 0) {
     throw new DataError(`${paths.dir}: no runs/ folder and no run folders with config.json inside. Pass a sweep folder (results/<sweep name>), a folder of run folders, or one run folder.`);
   }
-  const started = new Set(runs.map((r) => r.runId));
+  const started = new Set([...runs.map((r) => r.runId), ...corrupt.map((c) => c.runId)]);
   const pendingRunIds = [...entries.keys()].filter((id) => !started.has(id));
 
   const fits: StoredFit[] = [];
@@ -161,5 +173,6 @@ export function loadSweep(dir: string): Sweep {
     pendingRunIds,
     outsidePlan,
     fits,
+    ...(corrupt.length ? { corrupt } : {}),
   };
 }

@@ -90,12 +90,32 @@ export interface DatasetInfo {
   valSet?: { windows: number; seqLen: number; documents: number; intermediateWindows: number; stride: number };
 }
 
+/**
+ * What of the engine a run's numbers depend on: OpenBLAS splits a product's inner dimension
+ * differently with 1 and 2 threads (docs/training.md "Determinism"), and other backends or kernels
+ * round differently, so these are part of a run's identity.
+ */
+export interface EngineRecord {
+  backend: string;
+  /** wasm worker threads. */
+  threads: number;
+  simd: boolean;
+  nativeMatmul: boolean;
+  /** OpenBLAS threads of the native kernel (0 when it is off). */
+  blasThreads: number;
+}
+
 /** runs/<runId>/config.json — written before step 0. */
 export interface RunConfigRecord {
   runId: string;
   config: RunConfig;
   derived: DerivedCounts;
   backend: string;
+  /**
+   * The engine settings that change floating-point results (reduction order), recorded so a
+   * resume under other settings is refused (src/train/loop.ts, engineDifferences).
+   */
+  engine?: EngineRecord;
   provenance: Provenance;
   /** Compute budget of the isoFLOP cell this run belongs to (copied from its plan entry). */
   budgetFlops?: number;

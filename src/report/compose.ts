@@ -52,7 +52,12 @@ export function composeReport(records: SweepRecords, runsTable: TableSpec, fits:
   const totalFlops = runs.reduce((s, r) => s + (r.summary?.computeFlops ?? r.metrics.at(-1)?.computeFlops ?? 0), 0);
 
   const headline = [
-    { label: 'runs', value: `${runs.length + counts.pending} (${counts.done} done, ${counts.diverged} diverged, ${counts.running} unfinished, ${counts.pending} not started)` },
+    {
+      label: 'runs',
+      value:
+        `${runs.length + counts.pending + (records.corrupt?.length ?? 0)} (${counts.done} done, ${counts.diverged} diverged, ${counts.running} unfinished, ${counts.pending} not started` +
+        `${records.corrupt?.length ? `, ${records.corrupt.length} corrupt: ${records.corrupt.map((c) => c.runId).join(', ')}` : ''})`,
+    },
     { label: 'compute used', value: `${formatNumber(totalFlops)} FLOPs` },
     ...(best ? [{ label: 'best final loss', value: `${best.loss.toFixed(4)} (${best.r.runId})` }] : []),
     ...fits.headline,

@@ -1,10 +1,11 @@
 // Static export of a generated report through Debian chromium driven by playwright-core
 // (docs/references.md#plots): one browser, one loaded page, then Plotly.toImage per figure (~0.1 s each)
 // and page.pdf for the whole report. Never `npx playwright install`: the browser is the system's.
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { ConfigError } from '../errors.ts';
+import { writeFileAtomic } from '../io/atomic.ts';
 import { FIGURE_HEIGHT, FIGURE_WIDTH } from './figure.ts';
 
 export const DEFAULT_CHROMIUM = '/usr/bin/chromium';
@@ -110,7 +111,7 @@ export async function exportReport(htmlPath: string, options: ExportOptions): Pr
           { id, format, width, height },
         );
         const file = join(options.outDir, `${id}.${format}`);
-        writeFileSync(file, decodeDataUrl(url));
+        writeFileAtomic(file, decodeDataUrl(url)); // a full disk: named, no half-written image
         files.push(file);
       }
     }

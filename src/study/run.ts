@@ -10,9 +10,7 @@
 //
 // Each stage reads what the stage before wrote, so rerunning the same command continues: finished
 // runs are skipped, interrupted ones resume, the fits and report are recomputed.
-import { readFileSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import type { SweepDefinition } from '../config/sweep-schema.ts';
 import { ConfigError, ConfigErrors } from '../errors.ts';
 import { asAnalysisFit, fitFileName, latestFit, planFits, runFits, type AnalysisFit, type AnalysisOptions } from '../analysis/index.ts';
@@ -21,6 +19,8 @@ import { expertLrRatio, type ExpertLrQuery } from '../fit/surge.ts';
 import { writeFitRecord } from '../io/fits.ts';
 import { loadSweep, type Sweep } from '../io/load.ts';
 import { writeJsonAtomic } from '../io/atomic.ts';
+import { readJsonFile } from '../io/json.ts';
+import { importUserModule } from '../config/module-file.ts';
 import { DEFAULT_RESULTS_DIR, sweepPaths } from '../io/results.ts';
 import { buildFamilyModel } from '../sweep/family.ts';
 import { parseSweep } from '../sweep/load.ts';
@@ -64,9 +64,9 @@ export async function loadStudyFile(path: string): Promise<StudyDefinition> {
   const abs = isAbsolute(path) ? path : resolve(path);
   let input: unknown;
   if (abs.endsWith('.json')) {
-    input = JSON.parse(readFileSync(abs, 'utf8'));
+    input = readJsonFile(abs, { fix: 'Fix the JSON syntax of the study file' });
   } else {
-    const mod = (await import(pathToFileURL(abs).href)) as { default?: unknown };
+    const mod = await importUserModule(abs, 'FILE', path, 'Give the path of a study file (.ts or .json).');
     if (mod.default === undefined) {
       throw new ConfigError(path, undefined, 'Export the study with `export default defineStudy({...})`.', 'the file has no default export');
     }

@@ -74,7 +74,7 @@ export function formatStatus(status: SweepStatus): string[] {
   return [
     ...table(header, rows, new Set([0, 3, 4, 5])),
     '',
-    `${status.plan.runs.length} runs: ${c.done} done, ${c.running} running, ${c.failed} failed, ${c.diverged} diverged, ${c.pending} pending`,
+    `${status.plan.runs.length} runs: ${c.done} done, ${c.running} running, ${c.failed} failed, ${c.diverged} diverged, ${c.pending} pending${c.corrupt ? `, ${c.corrupt} corrupt` : ''}`,
   ];
 }
 

@@ -2,8 +2,9 @@
 // file. Both are validated by the one sweep schema; every problem is reported at once.
 import { readFileSync } from 'node:fs';
 import { extname, resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
-import { ConfigError, ConfigErrors } from '../errors.ts';
+import { ConfigError } from '../errors.ts';
+import { importUserModule } from '../config/module-file.ts';
+import { parseJsonText } from '../io/json.ts';
 import { parseConfig } from '../config/validate.ts';
 import { SweepSchema, type SweepDefinition } from '../config/sweep-schema.ts';
 
@@ -28,22 +29,9 @@ export async function loadSweepFile(path: string): Promise<SweepDefinition> {
     } catch (err) {
       throw new ConfigError('FILE', path, 'Give the path of an experiment file (.ts or .json).', (err as Error).message);
     }
-    try {
-      raw = JSON.parse(text);
-    } catch (err) {
-      throw new ConfigErrors(path, [new ConfigError('(root)', undefined, 'Fix the JSON syntax.', (err as Error).message)]);
-    }
+    raw = parseJsonText(text, path, 'Fix the JSON syntax of the experiment file');
   } else if (ext === '.ts' || ext === '.mts' || ext === '.js' || ext === '.mjs') {
-    let mod: { default?: unknown };
-    try {
-      mod = (await import(pathToFileURL(file).href)) as { default?: unknown };
-    } catch (err) {
-      const e = err as NodeJS.ErrnoException;
-      if (e.code === 'ERR_MODULE_NOT_FOUND' && e.message.includes(file)) {
-        throw new ConfigError('FILE', path, 'Give the path of an experiment file (.ts or .json).', 'no such file');
-      }
-      throw err;
-    }
+    const mod = await importUserModule(file, 'FILE', path, 'Give the path of an experiment file (.ts or .json).');
     if (mod.default === undefined) {
       throw new ConfigError(
         'FILE',

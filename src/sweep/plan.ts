@@ -17,6 +17,8 @@ import type { RunTags } from '../io/tags.ts';
 import type { Provenance } from '../util/provenance.ts';
 import { expandAxes, mergeConfig, setPath } from './merge.ts';
 import { formatRunId, type RunDuration } from './run-id.ts';
+import { ConfigError } from '../errors.ts';
+import { checkTrainingMemory } from '../train/memory.ts';
 
 /** One run of a plan (an entry of plan.json); the trainer copies the study fields into config.json. */
 export interface PlanRun {
@@ -168,6 +170,16 @@ export function expandSweep(def: SweepDefinition, options: ExpandOptions): Expan
     }
   }
 
+  if (runs.length === 0 && !problems.some((p) => p.level === 'error')) {
+    problems.push({
+      level: 'error',
+      field: def.kind === 'isoflop' && def.tokensPerParam ? 'tokensPerParam' : 'kind',
+      value: skipped.length > 0 ? skipped.slice(0, 3).map((s) => s.label) : def.kind,
+      message: `the sweep expands to 0 runs${skipped.length > 0 ? ` (all ${skipped.length} cells skipped: ${skipped[0].reason})` : ''}`,
+      fix: 'Widen the filters (tokensPerParam) or add budgets, sizes or grid values so that at least one run remains.',
+    });
+  }
+
   const plan: RunPlan = {
     sweep: def.name,
     kind: def.kind,
@@ -182,6 +194,33 @@ export function expandSweep(def: SweepDefinition, options: ExpandOptions): Expan
     totals: totalsOf(runs),
   };
   return { plan, problems: dedupe(problems) };
+}
+
+/**
+ * Runs whose estimated training memory (src/train/memory.ts) exceeds `limitBytes`, as warnings:
+ * the planning machine is not always the training machine (Slurm), and `moelab train` refuses
+ * such a run on the machine it lands on, before writing anything.
+ */
+export function memoryProblems(plan: RunPlan, limitBytes: number, limitSource: string): PlanProblem[] {
+  const problems: PlanProblem[] = [];
+  for (const run of plan.runs) {
+    const config = RunConfigSchema.safeParse(run.config);
+    if (!config.success) continue;
+    try {
+      checkTrainingMemory(resolveModelConfig(config.data.model), config.data.train.batchSize, limitBytes, limitSource);
+    } catch (err) {
+      if (!(err instanceof ConfigError)) throw err;
+      problems.push({
+        level: 'warning',
+        runId: run.runId,
+        field: err.field,
+        value: err.value,
+        message: problemText(err.message),
+        fix: `${err.fix} moelab train refuses this run on a machine with less memory.`,
+      });
+    }
+  }
+  return problems;
 }
 
 /** The same base mistake shows up in every run: report it once. */

@@ -2,6 +2,7 @@
 // (optional) time estimates. Shared by `moelab plan` and `moelab sweep`; nothing is written
 // here (writePlanFiles in state.ts does that once the plan has no errors).
 import { isAbsolute, join, resolve } from 'node:path';
+import { totalmem } from 'node:os';
 import { RunConfigSchema } from '../config/schema.ts';
 import type { SweepDefinition } from '../config/sweep-schema.ts';
 import { prepareDataset, type Dataset } from '../data/dataset.ts';
@@ -14,7 +15,7 @@ import { provenance } from '../util/provenance.ts';
 import { buildFamilyModel } from './family.ts';
 import { loadSweepFile } from './load.ts';
 import { mergeConfig } from './merge.ts';
-import { expandSweep, planErrors, type PlanProblem, type RunPlan } from './plan.ts';
+import { expandSweep, memoryProblems, planErrors, type PlanProblem, type RunPlan } from './plan.ts';
 import { probePlan, withRunEstimates, type ThroughputCache } from './probe.ts';
 
 export interface PreparedSweep {
@@ -107,6 +108,7 @@ export async function prepareSweep(file: string, options: PrepareOptions = {}): 
   const expanded = expandSweep(definition, { buildModel: buildFamilyModel, provenance: provenance() });
   let plan = absolutizeCorpus(expanded.plan, process.cwd());
   const problems = [...expanded.problems];
+  if (planErrors(problems).length === 0) problems.push(...memoryProblems(plan, totalmem(), "this machine's memory"));
   if (!options.skipCorpusCheck && planErrors(problems).length === 0) problems.push(...checkCorpus(plan));
   const estimate = options.estimate ?? 'none';
   if (estimate !== 'none' && options.backend && planErrors(problems).length === 0 && plan.runs.length > 0) {

@@ -150,3 +150,26 @@ function parseDuration(s: string): RunDuration {
   if (s.startsWith('D')) return { kind: 'tokens', tokens: parseCount(s.slice(1)) };
   return { kind: 'chinchilla', multiple: Number(s.slice(0, -2)) };
 }
+
+/**
+ * Why `runId` cannot name a run folder under `runs/`, or undefined when it can: one path
+ * component (no "/" or "\\", not "." or "..", no NUL or line break, at most 200 characters), so
+ * `runs/<runId>` never leaves `runs/`. Ids written by formatRunId always pass; hand-written plans
+ * may use any such name. Every reader of plan.json checks this before joining an id into a path.
+ */
+export function runIdProblem(runId: unknown): string | undefined {
+  if (typeof runId !== 'string') return 'is not a string';
+  if (runId.length === 0) return 'is empty';
+  if (runId.length > 200) return `is ${runId.length} characters long (max 200)`;
+  if (/[/\\\0]/.test(runId)) return 'contains "/", "\\" or a NUL byte (it must name one folder under runs/)';
+  if (runId === '.' || runId === '..') return 'is "." or ".."';
+  if (/[\n\r]/.test(runId)) return 'contains a line break';
+  return undefined;
+}
+
+/** Throw a ConfigError naming `field` when `runId` cannot name a run folder. */
+export function checkRunId(runId: unknown, field: string, fix = 'Regenerate the plan with `moelab plan` (run ids name folders under runs/).'): string {
+  const problem = runIdProblem(runId);
+  if (problem) throw new ConfigError(field, runId, fix, `run id ${problem}`);
+  return runId as string;
+}

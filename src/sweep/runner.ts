@@ -15,7 +15,9 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
-import { readJsonIfExists, writeJsonAtomic } from '../io/atomic.ts';
+import { writeJsonAtomic } from '../io/atomic.ts';
+import { readJsonFileIfExists } from '../io/json.ts';
+import { CorruptFileError, isDiskFull } from '../errors.ts';
 import { LOCKED_EXIT_CODE } from '../train/lock.ts';
 import { runPaths, sweepPaths, type MetricRow, type RunSummary } from '../io/results.ts';
 import { PROJECT_ROOT } from '../util/provenance.ts';
@@ -133,17 +135,30 @@ export function startSweep(options: RunnerOptions): SweepController {
   const paths = sweepPaths(sweepDir);
   const plan: RunPlan = readPlan(paths.plan);
   const workers = Math.max(1, options.workers ?? availableParallelism());
-  // Several workers share the cores: one BLAS thread each unless the user chose otherwise
-  // (2 workers × 2 OpenBLAS threads on 2 cores is slower than 2 × 1; docs/BENCHMARKS.md).
+  // Every worker gets one BLAS thread unless the user chose otherwise, whatever --workers says:
+  // OpenBLAS's thread count changes the order of its sums and so the numbers (docs/training.md
+  // "Determinism"), and a sweep's results must not depend on how many workers ran it (nor may a
+  // sweep resumed with another --workers be refused). One thread per worker is also the fastest
+  // split of the cores (2 workers × 2 OpenBLAS threads on 2 cores is slower than 2 × 1;
+  // docs/BENCHMARKS.md).
   const baseEnv = options.env ?? process.env;
-  const workerEnv = workers > 1 && baseEnv.MOELAB_BLAS_THREADS === undefined ? { ...baseEnv, MOELAB_BLAS_THREADS: '1' } : baseEnv;
+  const workerEnv = baseEnv.MOELAB_BLAS_THREADS === undefined ? { ...baseEnv, MOELAB_BLAS_THREADS: '1' } : baseEnv;
   const command = options.command ?? defaultWorkerCommand;
   const retries = options.retries ?? 1;
   const pollMs = options.pollMs ?? 1000;
   const killGraceMs = options.killGraceMs ?? 120_000;
   const emit = options.onEvent ?? (() => {});
   const runDir = (run: PlanRun) => runPaths(paths.run(run.runId));
-  const summaryOf = (run: PlanRun) => readJsonIfExists<RunSummary>(runDir(run).summary);
+  // A summary that cannot be read does not stop the sweep: the run counts as unfinished, its
+  // worker then fails naming the damaged file, and the run is recorded as failed.
+  const summaryOf = (run: PlanRun): RunSummary | undefined => {
+    try {
+      return readJsonFileIfExists(runDir(run).summary) as RunSummary | undefined;
+    } catch (err) {
+      if (err instanceof CorruptFileError) return undefined;
+      throw err;
+    }
+  };
 
   const outcome: SweepOutcome = {
     total: plan.runs.length,
@@ -198,22 +213,31 @@ export function startSweep(options: RunnerOptions): SweepController {
 
   const start = (run: PlanRun) => {
     const rp = runDir(run);
-    mkdirSync(rp.dir, { recursive: true });
     const attempt = (attempts.get(run.runId) ?? 0) + 1;
     attempts.set(run.runId, attempt);
-    if (existsSync(rp.failed)) unlinkSync(rp.failed);
     const argv = command(paths.plan, String(run.index));
-    const log = openSync(rp.workerLog, 'a');
-    writeSync(log, `--- moelab sweep: attempt ${attempt} at ${new Date().toISOString()}: ${JSON.stringify(argv)}\n`);
     let child: ChildProcess;
     try {
-      child = spawn(argv[0], argv.slice(1), {
-        stdio: ['ignore', log, log],
-        env: workerEnv,
-        detached: true,
-      });
-    } finally {
-      closeSync(log);
+      mkdirSync(rp.dir, { recursive: true });
+      if (existsSync(rp.failed)) unlinkSync(rp.failed);
+      const log = openSync(rp.workerLog, 'a');
+      try {
+        writeSync(log, `--- moelab sweep: attempt ${attempt} at ${new Date().toISOString()}: ${JSON.stringify(argv)}\n`);
+        child = spawn(argv[0], argv.slice(1), {
+          stdio: ['ignore', log, log],
+          env: workerEnv,
+          detached: true,
+        });
+      } finally {
+        closeSync(log);
+      }
+    } catch (err) {
+      // The run folder cannot be prepared (a full disk above all): record the run as failed
+      // with the reason and go on with the others, instead of crashing the whole sweep.
+      const e = err as NodeJS.ErrnoException;
+      const reason = isDiskFull(e) ? `no space left on the disk of ${rp.dir} (${e.code ?? 'ENOSPC'})` : `could not prepare ${rp.dir}: ${e.message}`;
+      recordFailure(run, attempt, { exitCode: null, signal: null, reason });
+      return;
     }
     const info: ActiveRun = { run, attempt, pid: child.pid, step: null, trainLoss: null, startedAt: Date.now() };
     active.set(run.runId, { child, info });
@@ -253,18 +277,29 @@ export function startSweep(options: RunnerOptions): SweepController {
       queue.unshift(run);
       return emit({ type: 'retry', run, attempt: attempt + 1, reason });
     }
+    recordFailure(run, attempt, { exitCode: code, signal, reason });
+  };
+
+  /** failed.json (when the disk lets us write it) + the outcome + the event. */
+  const recordFailure = (run: PlanRun, attempt: number, how: { exitCode: number | null; signal: string | null; reason: string }) => {
     const rp = runDir(run);
     const record: FailureRecord = {
       runId: run.runId,
       index: run.index,
       executor: 'local',
-      exitCode: code,
-      signal,
+      exitCode: how.exitCode,
+      signal: how.signal,
       attempts: attempt,
-      logTail: tailOf(rp.workerLog),
+      logTail: tailOf(rp.workerLog) || how.reason,
       at: new Date().toISOString(),
     };
-    writeJsonAtomic(rp.failed, record);
+    let reason = how.reason;
+    try {
+      writeJsonAtomic(rp.failed, record);
+    } catch (err) {
+      if (!isDiskFull(err) && (err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+      reason += ' (failed.json not written: the disk is full)';
+    }
     outcome.failed.push(run.runId);
     emit({ type: 'failed', run, reason, logPath: rp.workerLog });
   };

@@ -103,6 +103,8 @@ export function buildSbatchScript(args: SbatchArgs): string {
     ...(opts.time ? [`#SBATCH --time=${checkSlurmOption('--time', opts.time)}`] : []),
     ...(opts.cpusPerTask ? [`#SBATCH --cpus-per-task=${Math.floor(opts.cpusPerTask)}`] : []),
     'set -u',
+    '# One OpenBLAS thread per task unless set, as the local runner does: the thread count changes results.',
+    'export MOELAB_BLAS_THREADS="${MOELAB_BLAS_THREADS:-1}"',
     `cd -- ${shellQuote(paths.dir)} || exit 1`,
     '# Index → run id and its JSON form, for the failure record below.',
     `RUN_IDS=(${plan.runs.map((r) => shellQuote(r.runId)).join(' ')})`,

@@ -4,17 +4,21 @@
 //   running           its lock is held by a live process
 //   failed            failed.json exists (a worker or Slurm task exited abnormally)
 //   pending           none of these (resumable when a checkpoint exists)
+//   corrupt           one of its records (summary.json, failed.json) cannot be read: named in
+//                     the detail; the other runs are inspected as usual
 import { closeSync, existsSync, fstatSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { ConfigError } from '../errors.ts';
-import { readJson, readJsonIfExists, writeJsonAtomic } from '../io/atomic.ts';
+import { ConfigError, CorruptFileError } from '../errors.ts';
+import { writeJsonAtomic } from '../io/atomic.ts';
+import { readJsonFile, readJsonFileIfExists } from '../io/json.ts';
+import { PLAN_FIX, PlanFileSchema, SWEEP_RECORD_FIX, SweepRecordSchema } from '../config/plan-schema.ts';
 import { runPaths, sweepPaths, type MetricRow, type RunSummary } from '../io/results.ts';
 import type { SweepDefinition } from '../config/sweep-schema.ts';
 import type { Provenance } from '../util/provenance.ts';
 import type { PlanRun, RunPlan } from './plan.ts';
 
-export type RunState = 'done' | 'diverged' | 'running' | 'failed' | 'pending';
-export const RUN_STATES: readonly RunState[] = ['done', 'diverged', 'running', 'failed', 'pending'];
+export type RunState = 'done' | 'diverged' | 'running' | 'failed' | 'pending' | 'corrupt';
+export const RUN_STATES: readonly RunState[] = ['done', 'diverged', 'running', 'failed', 'pending', 'corrupt'];
 
 /** runs/<runId>/failed.json */
 export interface FailureRecord {
@@ -62,7 +66,15 @@ export function readPlan(planPath: string): RunPlan {
   if (!existsSync(planPath)) {
     throw new ConfigError('plan', planPath, 'Run `moelab plan FILE` (or `moelab sweep FILE`) first, or give the sweep folder that holds plan.json.', 'no plan.json there');
   }
-  return readJson<RunPlan>(planPath);
+  return readJsonFile(planPath, { schema: PlanFileSchema, fix: PLAN_FIX }) as unknown as RunPlan;
+}
+
+/** sweep.json of a sweep folder, validated (undefined when the folder has none). */
+export function readSweepRecord(sweepDir: string): SweepRecord | undefined {
+  return readJsonFileIfExists(sweepPaths(sweepDir).sweep, {
+    schema: SweepRecordSchema,
+    fix: SWEEP_RECORD_FIX,
+  }) as unknown as SweepRecord | undefined;
 }
 
 /** Resolve a sweep folder or a plan.json path to the plan file. */
@@ -91,7 +103,7 @@ export function movedIndices(previous: RunPlan, next: RunPlan): number[] {
  */
 export function writePlanFiles(sweepDir: string, plan: RunPlan, record: SweepRecord): string {
   const paths = sweepPaths(sweepDir);
-  const previous = readJsonIfExists<RunPlan>(paths.plan);
+  const previous = existsSync(paths.plan) ? readPlan(paths.plan) : undefined;
   if (previous) {
     const started = (id: string) => existsSync(runPaths(paths.run(id)).config) || existsSync(runPaths(paths.run(id)).summary);
     const changed = changedRuns(previous, plan).filter(started);
@@ -195,9 +207,30 @@ export function readLastJsonLine<T>(path: string, tailBytes = 16384): T | undefi
 }
 
 export function inspectRun(sweepDir: string, run: PlanRun): RunStatusRow {
+  try {
+    return inspectRunRecords(sweepDir, run);
+  } catch (err) {
+    if (!(err instanceof CorruptFileError)) throw err;
+    const paths = runPaths(sweepPaths(sweepDir).run(run.runId));
+    const last = readLastJsonLine<MetricRow>(paths.metrics);
+    return {
+      index: run.index,
+      runId: run.runId,
+      steps: run.derived.steps,
+      state: 'corrupt',
+      step: last?.step ?? null,
+      trainLoss: last?.trainLoss ?? null,
+      finalValLoss: null,
+      detail: err.message,
+      resumable: existsSync(paths.checkpoint),
+    };
+  }
+}
+
+function inspectRunRecords(sweepDir: string, run: PlanRun): RunStatusRow {
   const paths = runPaths(sweepPaths(sweepDir).run(run.runId));
   const base = { index: run.index, runId: run.runId, steps: run.derived.steps };
-  const summary = readJsonIfExists<RunSummary>(paths.summary);
+  const summary = readJsonFileIfExists(paths.summary) as RunSummary | undefined;
   const last = readLastJsonLine<MetricRow>(paths.metrics);
   const resumable = existsSync(paths.checkpoint);
   if (summary) {
@@ -214,7 +247,7 @@ export function inspectRun(sweepDir: string, run: PlanRun): RunStatusRow {
   const progress = { step: last?.step ?? null, trainLoss: last?.trainLoss ?? null, finalValLoss: null, resumable };
   const lock = readRunLock(paths.lock);
   if (lock?.alive) return { ...base, ...progress, state: 'running', detail: describeHolder(lock) };
-  const failure = readJsonIfExists<FailureRecord>(paths.failed);
+  const failure = readJsonFileIfExists(paths.failed) as FailureRecord | undefined;
   if (failure) {
     const how = failure.signal ? `killed by ${failure.signal}` : `exit code ${failure.exitCode}`;
     return { ...base, ...progress, state: 'failed', detail: `${how} (${failure.executor}, ${failure.attempts} attempt(s))` };

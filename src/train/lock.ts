@@ -1,8 +1,14 @@
 // One process per run folder: a `.lock` file created with O_EXCL holding the owner's pid and host.
 // A lock whose pid no longer runs on this host is stale and taken over; a lock from another host
 // (a shared filesystem under Slurm) cannot be checked and is respected.
-import { closeSync, openSync, readFileSync, statSync, unlinkSync, writeSync } from 'node:fs';
+//
+// The lock is written whole before it exists: its content goes to a temp file (fsynced), which is
+// then hard-linked to `.lock` — link() fails with EEXIST like O_EXCL, so exactly one process wins,
+// and nobody ever sees an empty or torn lock (a full disk fails the temp write, not the lock).
+import { closeSync, linkSync, openSync, readFileSync, statSync, unlinkSync } from 'node:fs';
 import { hostname } from 'node:os';
+import { dirname, basename, join } from 'node:path';
+import { rethrowWriteError, writeAll } from '../io/atomic.ts';
 
 /** Exit code for "another process holds this run" (EX_TEMPFAIL: try again later). */
 export const LOCKED_EXIT_CODE = 75;
@@ -68,11 +74,10 @@ export function acquireRunLock(path: string): RunLock {
   const isStale = (owner: { pid: number; host: string } | undefined) =>
     owner === undefined ? !isFresh(path) : owner.host === host && !isAlive(owner.pid);
   for (let attempt = 0; attempt < 20; attempt++) {
-    let fd: number;
     try {
-      fd = openSync(path, 'wx');
+      createWhole(path, JSON.stringify({ pid: process.pid, host, since: new Date().toISOString() }));
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') rethrowWriteError(err, path);
       const owner = readOwner(path);
       // A file without a readable owner is either being written right now (fresh) or was torn by
       // a writer killed between open and write (old): only the old one is stale.
@@ -96,8 +101,6 @@ export function acquireRunLock(path: string): RunLock {
       }
       continue;
     }
-    writeSync(fd, JSON.stringify({ pid: process.pid, host, since: new Date().toISOString() }));
-    closeSync(fd);
     let released = false;
     return {
       path,
@@ -111,6 +114,40 @@ export function acquireRunLock(path: string): RunLock {
   const owner = readOwner(path) ?? { pid: -1, host: 'unknown' };
   throw new RunLockedError(path, owner);
 }
+
+/** Create `path` holding `content`, failing with EEXIST when it exists; never visible half-written. */
+function createWhole(path: string, content: string): void {
+  const tmp = join(dirname(path), `.${basename(path)}.tmp-${process.pid}-${Date.now()}`);
+  try {
+    const fd = openSync(tmp, 'wx');
+    try {
+      writeAll(fd, Buffer.from(content));
+    } finally {
+      closeSync(fd);
+    }
+    try {
+      linkSync(tmp, path);
+    } catch (err) {
+      // A filesystem without hard links: O_EXCL create and write (the torn-lock handling above
+      // covers the short window in which the lock exists but is empty).
+      if (!NO_LINKS.has((err as NodeJS.ErrnoException).code ?? '')) throw err;
+      const fd = openSync(path, 'wx');
+      try {
+        writeAll(fd, Buffer.from(content));
+      } catch (e) {
+        rmQuiet(path); // never leave an empty lock behind (a full disk)
+        throw e;
+      } finally {
+        closeSync(fd);
+      }
+    }
+  } finally {
+    rmQuiet(tmp);
+  }
+}
+
+/** link() errors of filesystems that do not support hard links. */
+const NO_LINKS = new Set(['EPERM', 'ENOTSUP', 'EOPNOTSUPP', 'ENOSYS']);
 
 function rmQuiet(path: string): void {
   try {

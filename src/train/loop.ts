@@ -12,6 +12,7 @@
 //     train.log       human-readable events
 //     summary.json    RunSummary, written last and atomically: its presence means "ended"
 import { appendFileSync, existsSync, mkdirSync } from 'node:fs';
+import { totalmem } from 'node:os';
 import * as tf from '@tensorflow/tfjs';
 import { resolveModelConfig, type ResolvedModelConfig } from '../config/resolve.ts';
 import type { RunConfig } from '../config/schema.ts';
@@ -21,7 +22,8 @@ import type { TokenizerJson } from '../data/tokenizer.ts';
 import { evenSubset, resolveValWindows } from '../data/validation.ts';
 import { BackendError, ConfigError, ResumeMismatchError } from '../errors.ts';
 import { appendJsonl, readJson, readJsonIfExists, readJsonl, writeJsonAtomic } from '../io/atomic.ts';
-import { runPaths, type DatasetInfo, type MetricRow, type RunConfigRecord, type RunSummary } from '../io/results.ts';
+import { readJsonFileIfExists } from '../io/json.ts';
+import { runPaths, type DatasetInfo, type EngineRecord, type MetricRow, type RunConfigRecord, type RunSummary } from '../io/results.ts';
 import type { MoeLayerStats, MoeLm } from '../model/types.ts';
 import { provenance } from '../util/provenance.ts';
 import { createRng, deriveSeed, type Rng } from '../util/rng.ts';
@@ -30,6 +32,7 @@ import { deriveRunCounts } from './derived.ts';
 import { buildValidationSet, byteLengthsOf, evalRowsPerPass, evaluateValidationSet, type EvalResult } from './evaluate.ts';
 import { expertLrMultiplier } from './expert-lr.ts';
 import { acquireRunLock } from './lock.ts';
+import { checkTrainingMemory } from './memory.ts';
 import { accumulate, emptyInterval, metricRow, truncateMetrics } from './metrics.ts';
 import { createAdamW, type AdamW } from './optimizer.ts';
 import type { ProgressReporter } from './progress.ts';
@@ -45,6 +48,11 @@ export interface TrainRunOptions {
   runId?: string;
   /** Name of the active TF.js backend, recorded in config.json. */
   backend?: string;
+  /**
+   * The engine settings results depend on (the CLI passes them from initEngine): recorded in
+   * config.json, and a resume under different ones is refused naming both values.
+   */
+  engine?: EngineRecord;
   /** From the run's plan entry (sweeps): copied into config.json. */
   budgetFlops?: number;
   /** The run tags of the plan entry (src/io/tags.ts): copied into config.json. */
@@ -58,6 +66,17 @@ export interface TrainRunOptions {
   baseDir?: string;
   /** Called after every completed step (tests: tensor-count checks). */
   onStep?: (step: number) => void;
+  /**
+   * The memory the run may use (default: this machine's physical memory). A config whose
+   * estimate (src/train/memory.ts) exceeds it is refused before anything is written.
+   */
+  memoryLimit?: { bytes: number; source: string };
+  /**
+   * Called once the model is built and restored, just before the first step: until then the run
+   * is in synchronous work (building the model) that cannot look at `signal`, so the CLI installs
+   * its SIGINT/SIGTERM handlers here and lets a signal before it end the process at once.
+   */
+  onTrainingStart?: () => void;
 }
 
 export type TrainRunStatus = 'done' | 'diverged' | 'skipped' | 'interrupted';
@@ -98,6 +117,26 @@ export function configDifferences(saved: RunConfig, current: RunConfig): string[
   };
   walk(saved, current, '', 0);
   return diffs;
+}
+
+/** How to run with each engine setting, for the refusal message. */
+const ENGINE_FIX: Record<keyof EngineRecord, (v: unknown) => string> = {
+  backend: (v) => `--backend ${String(v)}`,
+  threads: (v) => `--threads ${String(v)} (or MOELAB_THREADS=${String(v)})`,
+  simd: (v) => (v ? 'a wasm build with SIMD' : 'SIMD off'),
+  nativeMatmul: (v) => (v ? 'the native matmul on (bash scripts/build-native.sh; not --no-native)' : '--no-native (or MOELAB_NATIVE=0)'),
+  blasThreads: (v) => `MOELAB_BLAS_THREADS=${String(v)}`,
+};
+
+/**
+ * Engine settings that differ between the run's record and now (field, value then, value now);
+ * empty when they match or the record predates engine recording.
+ */
+export function engineDifferences(saved: EngineRecord | undefined, current: EngineRecord | undefined): { field: keyof EngineRecord; saved: unknown; current: unknown }[] {
+  if (!saved || !current) return [];
+  return (Object.keys(ENGINE_FIX) as (keyof EngineRecord)[])
+    .filter((k) => saved[k] !== undefined && saved[k] !== current[k])
+    .map((field) => ({ field, saved: saved[field], current: current[field] }));
 }
 
 /** Why training must stop, or undefined: NaN/Inf loss, or loss above factor × the first loss. */
@@ -169,6 +208,11 @@ export async function trainRun(config: RunConfig, runDir: string, options: Train
   }
 
   // ---------------------------------------------------------------------------------------------
+  // Pre-flight: a config too large for the machine is refused before anything is written.
+  const limit = options.memoryLimit ?? { bytes: totalmem(), source: "this machine's memory" };
+  checkTrainingMemory(resolveModelConfig(config.model), config.train.batchSize, limit.bytes, limit.source);
+
+  // ---------------------------------------------------------------------------------------------
   // Data and budget checks: read-only, so a config that cannot run writes nothing.
   // A saved vocabulary is reused only if it is the kind and size configured; otherwise the config
   // changed, which the config comparison below reports.
@@ -230,13 +274,26 @@ export async function trainRun(config: RunConfig, runDir: string, options: Train
         stride: valWindows > 1 ? valSet.starts[1] - valSet.starts[0] : 0,
       },
     };
-    const saved = readJsonIfExists<RunConfigRecord>(paths.config);
+    // Deleting a damaged config.json would let the run resume without its config checks, so the
+    // way out named here is a backup or a fresh start.
+    const saved = readJsonFileIfExists(paths.config, {
+      fix: `Restore it from a backup, or delete the run folder ${paths.dir} to train the run from the start`,
+    }) as RunConfigRecord | undefined;
     if (saved) {
       const diffs = configDifferences(saved.config, config);
       if (diffs.length > 0) {
         throw new ResumeMismatchError(
           `${paths.config}: this run folder was started with a different config (${diffs.join(', ')} differ). ` +
             `Use a new output folder, or restore the original values.`,
+        );
+      }
+      const engineDiffs = engineDifferences(saved.engine, options.engine);
+      if (engineDiffs.length > 0) {
+        throw new ResumeMismatchError(
+          `${paths.config}: this run was started with ${engineDiffs.map((d) => `${d.field} ${String(d.saved)}`).join(', ')} ` +
+            `and would resume with ${engineDiffs.map((d) => `${d.field} ${String(d.current)}`).join(', ')}; floating-point ` +
+            `reductions differ between them, so the resumed run would match neither setting. Resume with ` +
+            `${engineDiffs.map((d) => ENGINE_FIX[d.field](d.saved)).join(' and ')}, or use a new output folder.`,
         );
       }
       if (saved.dataset && saved.dataset.corpusHash !== datasetInfo.corpusHash) {
@@ -252,6 +309,7 @@ export async function trainRun(config: RunConfig, runDir: string, options: Train
         config,
         derived,
         backend: options.backend ?? tf.getBackend(),
+        ...(options.engine ? { engine: options.engine } : {}),
         provenance: provenance(),
         ...(options.budgetFlops !== undefined ? { budgetFlops: options.budgetFlops } : {}),
         ...(options.tags !== undefined ? { tags: options.tags } : {}),
@@ -342,6 +400,7 @@ export async function trainRun(config: RunConfig, runDir: string, options: Train
       return summary;
     };
 
+    options.onTrainingStart?.();
     progress?.start(T, startStep, runId);
     let lastTrainLoss = NaN;
     for (let step = startStep; step < T; step++) {

@@ -18,6 +18,12 @@ describe('--set overrides', () => {
     expect(() => applyOverrides({}, ['lr'])).toThrow(/--set: not of the form key\.path=value \(got "lr"\)\. Use --set key\.path=value/);
     expect(() => applyOverrides({ train: 5 }, ['train.lr=1'])).toThrow(/--set: path goes through a non-object .*"train" holds 5/);
   });
+  it('refuses __proto__, constructor and prototype anywhere in the path, leaving Object.prototype alone', () => {
+    for (const o of ['__proto__.polluted=1', 'train.__proto__.polluted=1', 'constructor.prototype.polluted=1', 'model.prototype=1']) {
+      expect(() => applyOverrides({ train: {} }, [o])).toThrow(/--set: "(__proto__|constructor|prototype)" is not a config field/);
+    }
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+  });
 });
 
 describe('resolveRunRequest', () => {
@@ -60,6 +66,28 @@ describe('resolveRunRequest', () => {
     await expect(resolveRunRequest({ plan: planPath })).rejects.toThrow(/--index: missing or not a non-negative integer/);
     await expect(resolveRunRequest({ plan: planPath, index: '0', out: 'x' })).rejects.toThrow(/--plan: conflicting options/);
     writeFileSync(join(dir, 'broken.json'), '{"model": ');
-    await expect(resolveRunRequest({ config: join(dir, 'broken.json'), out: 'x' })).rejects.toThrow(/--config: not valid JSON .*Fix the JSON syntax/);
+    await expect(resolveRunRequest({ config: join(dir, 'broken.json'), out: 'x' })).rejects.toThrow(
+      /broken\.json: not valid JSON at line 1, column 11: the text ends early.*Fix the JSON syntax/,
+    );
+  });
+
+  it('accepts a run config saved with a UTF-8 byte-order mark', async () => {
+    const cfg = join(dir, 'bom.json');
+    writeFileSync(cfg, `\uFEFF${JSON.stringify({ train: { lr: 2 } })}`);
+    expect((await resolveRunRequest({ config: cfg, out: join(dir, 'bom-run') })).userConfig).toEqual({ name: 'bom-run', train: { lr: 2 } });
+  });
+
+  it('refuses a plan run id that leads out of runs/, naming the entry', async () => {
+    const bad = join(dir, 'escape-plan.json');
+    for (const runId of ['../../escaped_run', '..', 'a/b', 'a\\b']) {
+      writeFileSync(bad, JSON.stringify({ runs: [{ runId, config: { train: { lr: 1 } } }] }));
+      await expect(resolveRunRequest({ plan: bad, index: '0' })).rejects.toThrow(/escape-plan\.json runs\[0\]\.runId: run id (contains|is "\." or)/);
+    }
+  });
+
+  it('names a plan.json that is not valid JSON', async () => {
+    const bad = join(dir, 'torn-plan.json');
+    writeFileSync(bad, '{"runs": [{"runId": "r0", "conf');
+    await expect(resolveRunRequest({ plan: bad, index: '0' })).rejects.toThrow(/torn-plan\.json: not valid JSON at line 1, column \d+/);
   });
 });

@@ -10,7 +10,7 @@ import { describe, expect, it } from 'vitest';
 import { ConfigErrors } from '../../src/errors.ts';
 import { parseSweep } from '../../src/sweep/load.ts';
 import { expandAxes, mergeConfig, setPath } from '../../src/sweep/merge.ts';
-import { expandSweep, roundToSteps, tokensForBudget, type FamilyBuilder } from '../../src/sweep/plan.ts';
+import { expandSweep, memoryProblems, roundToSteps, tokensForBudget, type FamilyBuilder } from '../../src/sweep/plan.ts';
 import { provenance } from '../../src/util/provenance.ts';
 import { TINY_MODEL } from '../helpers/sweep.ts';
 
@@ -319,14 +319,81 @@ describe('planning checks', () => {
   });
 
   it('two runs with the same id are an error', () => {
+    // Distinct values that round to the same 3-digit id token.
     const { problems } = plan({
       name: 'g',
       kind: 'lr-batch',
-      lrs: [1e-3, 1e-3],
+      lrs: [1e-3, 1.0001e-3],
       batchSizes: [1],
       base: { model: TINY_MODEL, train: { tokens: 80 } },
     });
     expect(problems[0]).toMatchObject({ level: 'error', field: 'runId', value: 'g-8.27k-D80-lr1e-3-bs1-s0' });
+  });
+});
+
+describe('strict sweep inputs', () => {
+  const grid = (axes: Record<string, unknown[]>) => ({ name: 'g', kind: 'grid', axes, base: { model: TINY_MODEL, train: { tokens: 80, batchSize: 1, lr: 1e-3 } } });
+  const errorsOf = (input: Record<string, unknown>): string => {
+    try {
+      plan(input);
+    } catch (err) {
+      expect(err).toBeInstanceOf(ConfigErrors);
+      return (err as Error).message;
+    }
+    throw new Error('expected ConfigErrors');
+  };
+
+  it('grid axis values that go into run ids are checked one by one (no RangeError from the id formatter)', () => {
+    const message = errorsOf(grid({ 'train.lr': ['fast', -1] }));
+    expect(message).toMatch(/axes\.train\.lr\[0\]: .*positive numbers \(got "fast"\)/);
+    expect(message).toMatch(/axes\.train\.lr\[1\]: .*positive numbers \(got -1\)/);
+    expect(errorsOf(grid({ 'train.batchSize': [2.5] }))).toMatch(/axes\.train\.batchSize\[0\]: .*positive integers/);
+    expect(errorsOf(grid({ activatedParams: [0] }))).toMatch(/axes\.activatedParams\[0\]/);
+    for (const key of ['train.__proto__.x', 'train.constructor.prototype', 'model.prototype']) {
+      expect(errorsOf(grid({ [key]: [1] }))).toMatch(/is not a config path/);
+    }
+    expect(errorsOf(JSON.parse('{"name": "g", "kind": "grid", "axes": {"__proto__": [1]}}'))).toMatch(/axes/); // dropped, then refused
+    expect(({} as Record<string, unknown>).x).toBeUndefined();
+  });
+
+  it('a value given twice is refused (it would train identical runs), in axes and in every list', () => {
+    expect(errorsOf(grid({ 'train.lr': [0.001, 0.001] }))).toMatch(/axes\.train\.lr\[1\]: repeats entry \[0\] \(0\.001\); the same runs would be trained twice/);
+    expect(errorsOf(grid({ 'train.schedule': [{ kind: 'cosine' }, { kind: 'cosine' }] }))).toMatch(/axes\.train\.schedule\[1\]: repeats entry \[0\]/);
+    const lb = { name: 'l', kind: 'lr-batch', lrs: [1e-3, 2e-3, 1e-3], batchSizes: [1, 1], seeds: [0, 0], base: { model: TINY_MODEL, train: { tokens: 80 } } };
+    const message = errorsOf(lb);
+    expect(message).toMatch(/lrs\[2\]: repeats entry \[0\]/);
+    expect(message).toMatch(/batchSizes\[1\]: repeats entry \[0\]/);
+    expect(message).toMatch(/seeds\[1\]: repeats entry \[0\]/);
+  });
+
+  it('a sweep that expands to 0 runs is an error, not an empty plan', () => {
+    const { plan: p, problems } = plan(
+      {
+        name: 'iso',
+        kind: 'isoflop',
+        family: { builder: 'hunyuan' },
+        budgets: [1e8, 1e9],
+        activatedParams: [8272],
+        tokensPerParam: { min: 1000 },
+        base: { train: { batchSize: 1, lr: 1e-3 } },
+      },
+      tinyFamily,
+    );
+    expect(p.runs).toEqual([]);
+    expect(problems).toHaveLength(1);
+    expect(problems[0]).toMatchObject({ level: 'error', field: 'tokensPerParam' });
+    expect(problems[0].message).toMatch(/the sweep expands to 0 runs \(all 2 cells skipped: .*outside tokensPerParam/);
+  });
+});
+
+describe('memory pre-flight at planning', () => {
+  it('warns (the planner may not be the training machine) for each run above the limit, naming the fields', () => {
+    const { plan: p } = plan({ name: 'm', kind: 'grid', axes: { 'model.dFf': [32, 100_000_000] }, base: { model: TINY_MODEL, train: { tokens: 80, batchSize: 1, lr: 1e-3 } } });
+    const warnings = memoryProblems(p, 16 * 2 ** 30, "this machine's memory");
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toMatchObject({ level: 'warning', runId: p.runs[1].runId, field: 'model.dFf', value: 100_000_000 });
+    expect(warnings[0].message).toMatch(/^the run would need about 495 GiB of memory \(1\.44e\+10 parameters/);
+    expect(warnings[0].fix).toMatch(/moelab train refuses this run on a machine with less memory/);
   });
 });
 

@@ -35,7 +35,7 @@ describe('local runner', () => {
     expect(first.failed).toEqual([]);
     expect([...completions(dir).values()]).toEqual([1, 1, 1, 1]);
     const status = inspectSweep(dir);
-    expect(status.counts).toEqual({ done: 4, diverged: 0, running: 0, failed: 0, pending: 0 });
+    expect(status.counts).toEqual({ done: 4, diverged: 0, running: 0, failed: 0, pending: 0, corrupt: 0 });
 
     const second = await runSweep({ sweepDir: dir, workers: 2, command: fakeCommand, pollMs: 100 });
     expect(second.alreadyFinished).toHaveLength(4);

@@ -1,8 +1,9 @@
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, describe, expect, it } from 'vitest';
+import { CorruptFileError } from '../../src/errors.ts';
 import type { NamedParam } from '../../src/model/types.ts';
 import { loadCheckpoint, readCheckpointState, saveCheckpoint, type CheckpointState } from '../../src/train/checkpoint.ts';
 import { emptyInterval } from '../../src/train/metrics.ts';
@@ -53,19 +54,19 @@ describe('checkpoint', () => {
     for (const t of grads) t.dispose();
   });
 
-  it('keeps only the committed step folder; a torn write is invisible', () => {
+  it('keeps the committed step folder and the previous one; a torn write is invisible', () => {
     const dir = join(mkdtempSync(join(root, 'case-')), 'checkpoint');
     const params = makeParams(1);
     const opt = createAdamW(params, ARGS);
     saveCheckpoint(dir, params, opt, state(10));
     saveCheckpoint(dir, params, opt, state(20));
-    expect(readdirSync(dir).sort()).toEqual(['latest.json', 'step-000020']);
+    expect(readdirSync(dir).sort()).toEqual(['latest.json', 'step-000010', 'step-000020']);
     // A writer killed mid-way leaves a temp folder (and maybe a step folder) but no new latest.json.
     mkdirSync(join(dir, 'step-000030.tmp-99999'));
     writeFileSync(join(dir, 'step-000030.tmp-99999', 'weights.bin'), 'torn');
     expect(readCheckpointState(dir)!.state.step).toBe(20);
     saveCheckpoint(dir, params, opt, state(40));
-    expect(readdirSync(dir).sort()).toEqual(['latest.json', 'step-000040']);
+    expect(readdirSync(dir).sort()).toEqual(['latest.json', 'step-000020', 'step-000040']);
   });
 
   it('returns undefined without a checkpoint, and refuses a different model', () => {
@@ -77,5 +78,76 @@ describe('checkpoint', () => {
     saveCheckpoint(dir, params, opt, state(5));
     const other = makeParams(1, true);
     expect(() => loadCheckpoint(dir, other, createAdamW(other, ARGS))).toThrow(/holds parameters a\[3,4\] b\[5\].*but the model has a\[3,4\] b\[5\] c\[2\].*new output folder/);
+  });
+});
+
+describe('checkpoint checksums', () => {
+  function saved(): { dir: string; params: NamedParam[] } {
+    const dir = join(mkdtempSync(join(root, 'sum-')), 'checkpoint');
+    const params = makeParams(1);
+    const opt = createAdamW(params, ARGS);
+    saveCheckpoint(dir, params, opt, state(10));
+    saveCheckpoint(dir, params, opt, state(20));
+    return { dir, params };
+  }
+  const corrupt = (path: string, edit: (b: Buffer) => void) => {
+    const b = readFileSync(path);
+    edit(b);
+    writeFileSync(path, b);
+  };
+  const resume = (dir: string) => {
+    const params = makeParams(3);
+    return loadCheckpoint(dir, params, createAdamW(params, ARGS));
+  };
+
+  it('records the size and sha256 of every file in the manifest', () => {
+    const { dir } = saved();
+    const file = JSON.parse(readFileSync(join(dir, 'step-000020', 'state.json'), 'utf8'));
+    expect(file.format).toBe(2);
+    expect(file.files['weights.bin'].bytes).toBe(17 * 4);
+    expect(file.files['optimizer.bin'].bytes).toBe(2 * 17 * 4);
+    expect(file.files['weights.bin'].sha256).toMatch(/^[0-9a-f]{64}$/);
+    expect(JSON.parse(readFileSync(join(dir, 'latest.json'), 'utf8')).stateSha256).toMatch(/^[0-9a-f]{64}$/);
+  });
+
+  it('refuses flipped bytes in weights.bin (size unchanged), naming the file and the previous checkpoint', () => {
+    const { dir } = saved();
+    const path = join(dir, 'step-000020', 'weights.bin');
+    corrupt(path, (b) => {
+      for (let i = 0; i < b.length; i += 7) b[i] ^= 0xff;
+    });
+    expect(() => resume(dir)).toThrow(CorruptFileError);
+    expect(() => resume(dir)).toThrow(/weights\.bin: does not match the sha256 recorded in its manifest.*previous checkpoint \(step-000010\)/s);
+  });
+
+  it('refuses one NaN written into the weights, a changed optimizer.bin, a truncated file and an edited state.json', () => {
+    let { dir } = saved();
+    corrupt(join(dir, 'step-000020', 'weights.bin'), (b) => b.writeFloatLE(NaN, 8));
+    expect(() => resume(dir)).toThrow(/step-000020\/weights\.bin: does not match/);
+    ({ dir } = saved());
+    corrupt(join(dir, 'step-000020', 'optimizer.bin'), (b) => b.writeFloatLE(1e-3, 0));
+    expect(() => resume(dir)).toThrow(/optimizer\.bin: does not match/);
+    ({ dir } = saved());
+    writeFileSync(join(dir, 'step-000020', 'optimizer.bin'), readFileSync(join(dir, 'step-000020', 'optimizer.bin')).subarray(0, 20));
+    expect(() => resume(dir)).toThrow(/optimizer\.bin: has 20 bytes but its manifest \(state\.json\) records 136/);
+    ({ dir } = saved());
+    const statePath = join(dir, 'step-000020', 'state.json');
+    writeFileSync(statePath, readFileSync(statePath, 'utf8').replace('"rngState": 12365', '"rngState": 12366'));
+    expect(() => resume(dir)).toThrow(/state\.json: does not match the sha256 recorded in .*latest\.json/);
+  });
+
+  it('resumes from the previous checkpoint once the damaged one and latest.json are deleted, as the message says', () => {
+    const { dir } = saved();
+    corrupt(join(dir, 'step-000020', 'weights.bin'), (b) => (b[0] ^= 1));
+    expect(() => resume(dir)).toThrow(CorruptFileError);
+    rmSync(join(dir, 'step-000020'), { recursive: true });
+    rmSync(join(dir, 'latest.json'));
+    expect(resume(dir)!.state.step).toBe(10);
+  });
+
+  it('names a truncated latest.json', () => {
+    const { dir } = saved();
+    writeFileSync(join(dir, 'latest.json'), '{"dir": "step-0');
+    expect(() => resume(dir)).toThrow(/latest\.json: not valid JSON at line 1, column \d+.*Delete .*latest\.json/);
   });
 });
