@@ -6,7 +6,7 @@ import { bootstrap } from './bootstrap.ts';
 import { fitForm, refitRows, type FitDiagnostics } from './fit-form.ts';
 import type { ExpressionForm } from './expression.ts';
 import type { Form } from './forms.ts';
-import type { LossKind } from './objective.ts';
+import { describeObjective, type LossKind } from './objective.ts';
 import { gridStarts } from './multistart.ts';
 import { fmt, groupIndices, roundSignificant } from './points.ts';
 import { bootstrapSummary, prefixKeys, relError, withIntervals, type FitResultBase, type HeldOutRow } from './record.ts';
@@ -21,8 +21,12 @@ export interface CustomRow {
 export interface CustomFitOptions {
   /** Initial values per parameter (a list makes a grid axis); parameters not listed start at 1. */
   init?: Record<string, number | readonly number[]>;
+  /** Objective (default 'huber-log'); `loss` is the older name of the same option. */
+  objective?: LossKind;
   loss?: LossKind;
   delta?: number;
+  /** Iteration cap of each start. */
+  maxIterations?: number;
   bootstrap?: number;
   seed?: number;
   /** 'largest': refit without the rows whose first input is largest (to 2 s.f.), predict them. */
@@ -57,13 +61,13 @@ export function fitCustom(form: Form, rows: readonly CustomRow[], options: Custo
     return v === undefined ? [1] : typeof v === 'number' ? [v] : [...v];
   });
   const starts = gridStarts(axes).map((nat) => form.fromNatural(nat));
-  const loss = options.loss ?? 'huber-log';
+  const loss = options.objective ?? options.loss ?? 'huber-log';
   const nBoot = options.bootstrap ?? 0;
   const seed = options.seed ?? 0;
   const cols = (idx: readonly number[]) => form.inputs.map((name) => Float64Array.from(idx, (i) => rows[i].x[name]));
   const ys = (idx: readonly number[]) => Float64Array.from(idx, (i) => rows[i].y);
   const all = rows.map((_, i) => i);
-  const fit = fitForm(form, cols(all), ys(all), { starts, loss, delta: options.delta });
+  const fit = fitForm(form, cols(all), ys(all), { starts, loss, delta: options.delta, maxIterations: options.maxIterations });
   if (!Number.isFinite(fit.diagnostics.objective)) {
     throw new DataError(`custom fit: ${form.expression} is not positive and finite on the data at any start. Give --init values where it is.`);
   }
@@ -86,7 +90,7 @@ export function fitCustom(form: Form, rows: readonly CustomRow[], options: Custo
   if (heldRows.length > 0 && rows.length - heldRows.length > form.params.length) {
     const held = new Set(heldRows);
     const train = all.filter((i) => !held.has(i));
-    const hf = fitForm(form, cols(train), ys(train), { starts: [fit.theta, ...starts], loss, delta: options.delta });
+    const hf = fitForm(form, cols(train), ys(train), { starts: [fit.theta, ...starts], loss, delta: options.delta, maxIterations: options.maxIterations });
     const p = form.toNatural(hf.theta);
     for (const i of heldRows) {
       const pred = form.predict(p, form.inputs.map((n) => rows[i].x[n]));
@@ -103,9 +107,9 @@ export function fitCustom(form: Form, rows: readonly CustomRow[], options: Custo
     data: { n: rows.length, rowsGiven: rows.length, columns: {}, dropped: [], heldOutRows: heldRows.map((i) => label(rows[i], i)) },
     heldOut,
     bootstrap: bootstrapSummary(boot, 'rows with replacement; each resample refitted from the optimum'),
-    options: { init, loss, delta: options.delta ?? 1e-3, bootstrap: nBoot, seed, holdout },
+    options: { init, loss, objective: loss, maxIterations: options.maxIterations ?? null, delta: options.delta ?? 1e-3, bootstrap: nBoot, seed, holdout },
     notes: [
-      `Parameters fitted as written (no log transform) on ${loss === 'huber-log' ? 'Σ Huber_δ(ln ŷ − ln y)' : '½·Σ (ln ŷ − ln y)²'} from ${starts.length} start${starts.length === 1 ? '' : 's'}.`,
+      `Parameters fitted as written (no log transform) on ${describeObjective(loss, options.delta ?? 1e-3)} from ${starts.length} start${starts.length === 1 ? '' : 's'}.`,
       heldRows.length > 0 ? `Held-out check: refitted without the rows with the largest ${form.inputs[0]}.` : 'No held-out check (needs ≥ 3 distinct values of the first input, or --holdout none).',
     ],
     inputs: form.inputs,
