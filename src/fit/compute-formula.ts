@@ -10,7 +10,8 @@ import { ConfigError, DataError } from '../errors.ts';
 import { bootstrap } from './bootstrap.ts';
 import { leastSquares } from './linear.ts';
 import { fmt, groupIndices, requireCount, requirePositive, roundSignificant } from './points.ts';
-import { bootstrapSummary, prefixKeys, relError, withIntervals, type FitResultBase, type HeldOutRow } from './record.ts';
+import { constantProblem } from './identify.ts';
+import { bootstrapSummary, predictionDraws, predictionRows, prefixKeys, relError, withIntervals, type FitResultBase, type HeldOutRow } from './record.ts';
 
 export interface ComputeFormula {
   name: string;
@@ -64,6 +65,8 @@ export interface ComputeFitOptions {
   seed?: number;
   /** 'largest-n': refit without the rows of the largest model size and predict their C. */
   holdout?: 'largest-n' | 'none';
+  /** Rows (N, D) at which to predict C, with intervals. */
+  predict?: readonly { N: number; D: number; label?: string }[];
 }
 
 export interface ComputeFit extends FitResultBase {
@@ -103,11 +106,15 @@ export function fitComputeFormula(points: readonly ComputePoint[], options: Comp
       `compute formula: all ${points.length} rows have the same N (${fmt(points[0].N)}), so a and b cannot be separated. Add runs of other model sizes.`,
     );
   }
+  const flatD = constantProblem(points.map((p) => p.D), 'D');
+  if (flatD) throw new DataError(`compute formula: ${flatD} — a·N·D and b·D then differ only by N; give runs with different token counts or fix b.`);
   const holdout = options.holdout ?? 'largest-n';
   const heldRows = holdout === 'largest-n' && sizes.length >= 3 ? sizes[sizes.length - 1].rows : [];
   const all = points.map((_, i) => i);
   const main = solveAB(points, all);
   const values = { a: main.a, b: main.b };
+  const predictRows = (options.predict ?? []).map((r, i) => ({ label: r.label ?? `prediction ${i + 1}`, inputs: { N: r.N, D: r.D } }));
+  const predictValues = (f: { a: number; b: number }) => predictRows.map((r) => ({ C: f.a * r.inputs.N * r.inputs.D + f.b * r.inputs.D }));
 
   const heldOut: HeldOutRow[] = [];
   let heldFit: { a: number; b: number } | null = null;
@@ -125,7 +132,7 @@ export function fitComputeFormula(points: readonly ComputePoint[], options: Comp
           (rows) => {
             if (new Set(Array.from(rows, (i) => roundSignificant(points[i].N, 3))).size < 2) return null;
             const f = solveAB(points, rows);
-            return prefixKeys({ a: f.a, b: f.b }, 'params.');
+            return { ...prefixKeys({ a: f.a, b: f.b }, 'params.'), ...predictionDraws(predictValues(f)) };
           },
           { samples: nBoot, seed: options.seed ?? 0 },
         )
@@ -194,5 +201,6 @@ export function fitComputeFormula(points: readonly ComputePoint[], options: Comp
         : 'No held-out check (needs at least 3 model sizes, or --holdout none was given).',
     ],
     comparison,
+    ...(predictRows.length ? { predictions: predictionRows(predictRows, predictValues(main), boot) } : {}),
   };
 }

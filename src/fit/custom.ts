@@ -9,7 +9,8 @@ import type { Form } from './forms.ts';
 import { describeObjective, type LossKind } from './objective.ts';
 import { gridStarts } from './multistart.ts';
 import { fmt, groupIndices, roundSignificant } from './points.ts';
-import { bootstrapSummary, prefixKeys, relError, withIntervals, type FitResultBase, type HeldOutRow } from './record.ts';
+import { constantProblem } from './identify.ts';
+import { bootstrapSummary, predictionDraws, predictionRows, prefixKeys, relError, withIntervals, type FitResultBase, type HeldOutRow } from './record.ts';
 
 export interface CustomRow {
   /** Input values by the form's input names. */
@@ -27,6 +28,8 @@ export interface CustomFitOptions {
   delta?: number;
   /** Iteration cap of each start. */
   maxIterations?: number;
+  /** Rows (inputs by name) at which to predict the target, with intervals. */
+  predict?: readonly { x: Record<string, number>; label?: string }[];
   bootstrap?: number;
   seed?: number;
   /** 'largest': refit without the rows whose first input is largest (to 2 s.f.), predict them. */
@@ -52,6 +55,15 @@ export function fitCustom(form: Form, rows: readonly CustomRow[], options: Custo
   if (rows.length <= form.params.length) {
     throw new DataError(`custom fit: ${rows.length} rows for ${form.params.length} parameters (${form.params.join(', ')}). Give more rows than parameters.`);
   }
+  const flat = constantProblem(rows.map((r) => r.y), 'the target');
+  if (flat) throw new DataError(`custom fit: ${flat}. Check the target column.`);
+  const predictRows = (options.predict ?? []).map((r, i) => {
+    for (const name of form.inputs) {
+      if (!Number.isFinite(r.x[name])) throw new DataError(`custom fit: prediction row ${i + 1} lacks input ${name} (got ${r.x[name]}). Give every input of ${form.expression}.`);
+    }
+    return { label: r.label ?? `prediction ${i + 1}`, inputs: Object.fromEntries(form.inputs.map((n) => [n, r.x[n]])) };
+  });
+  const predictValues = (p: number[]) => predictRows.map((r) => ({ y: form.predict(p, form.inputs.map((n) => r.inputs[n])) }));
   const init = options.init ?? {};
   for (const k of Object.keys(init)) {
     if (!form.params.includes(k)) throw new DataError(`--init ${k}: not a parameter of ${form.expression} (parameters: ${form.params.join(', ')}).`);
@@ -77,7 +89,9 @@ export function fitCustom(form: Form, rows: readonly CustomRow[], options: Custo
           rows.length,
           (r) => {
             const res = refitRows(fit, r);
-            return res ? prefixKeys(Object.fromEntries(form.params.map((n, i) => [n, form.toNatural(res.x)[i]])), 'params.') : null;
+            if (!res) return null;
+            const nat = form.toNatural(res.x);
+            return { ...prefixKeys(Object.fromEntries(form.params.map((n, i) => [n, nat[i]])), 'params.'), ...predictionDraws(predictValues(nat)) };
           },
           { samples: nBoot, seed },
         )
@@ -113,6 +127,7 @@ export function fitCustom(form: Form, rows: readonly CustomRow[], options: Custo
       heldRows.length > 0 ? `Held-out check: refitted without the rows with the largest ${form.inputs[0]}.` : 'No held-out check (needs ≥ 3 distinct values of the first input, or --holdout none).',
     ],
     inputs: form.inputs,
+    ...(predictRows.length ? { predictions: predictionRows(predictRows, predictValues(form.toNatural(fit.theta)), boot) } : {}),
     ...(isExpressionForm(form) ? { derivatives: form.derivatives } : {}),
   };
 }
