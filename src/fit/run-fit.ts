@@ -216,10 +216,10 @@ function tableRows(t: Table, req: FitRequest, extraVars: string[] = []): Prepare
     lr: lr?.[i],
     batchTokens: batch?.[i],
     vars: Object.fromEntries(Object.entries(vars).map(([k, v]) => [k, v[i]])),
-    label: labels ? labels[i] : `${basename(t.source)}:${i + 2}`,
+    label: labels ? labels[i] : `${basename(t.source)}:${t.lines?.[i] ?? i + 2}`,
   }));
   if (!budgetCol && C && (req.kind === 'isoflop' || req.kind === 'deepseek')) columns.budget = `${names.C} rounded to 2 significant figures`;
-  return { rows, columns, dropped: [], rowsGiven: t.rows.length };
+  return { rows, columns, dropped: [...(t.dropped ?? [])], rowsGiven: t.rows.length + (t.dropped?.length ?? 0) };
 }
 
 // ---------------------------------------------------------------------------------------------
