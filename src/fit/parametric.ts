@@ -249,7 +249,9 @@ export function fitParametric(points: readonly ParametricPoint[], options: Param
   }
   const params = natural(fit.theta);
   const minLoss = Math.min(...losses);
-  const free = new Set(form.params);
+  // Parameters at the edge of the space mean something only at a converged optimum (an iteration
+  // cap reached is reported as not converged instead).
+  const free = fit.diagnostics.converged ? new Set(form.params) : new Set<string>();
   const identifiability = settle(
     [
       ...before,
