@@ -111,3 +111,22 @@ export function formatFit(r: FitResult, source: string): string {
   if (r.notes.length) out.push('', ...r.notes.map((n) => `note: ${n}`));
   return `${out.join('\n')}\n`;
 }
+
+/**
+ * A bootstrap progress reporter for a terminal: silent for the first 2 s, then at most every 2 s
+ * "bootstrap 120/1000 resamples, 14 s so far, ETA 1m43s" on one rewritten stderr line.
+ */
+export function bootstrapProgressLine(write: (s: string) => void): (done: number, total: number, seconds: number) => void {
+  let last = 0;
+  const mmss = (t: number) => (t >= 60 ? `${Math.floor(t / 60)}m${String(Math.round(t % 60)).padStart(2, '0')}s` : `${Math.round(t)} s`);
+  return (done, total, seconds) => {
+    if (done === total) {
+      if (last > 0) write(`\rbootstrap ${total}/${total} resamples in ${mmss(seconds)}${' '.repeat(20)}\n`);
+      last = 0;
+      return;
+    }
+    if (seconds < 2 || seconds - last < 2) return;
+    last = seconds;
+    write(`\rbootstrap ${done}/${total} resamples, ${mmss(seconds)} so far, ETA ${mmss((seconds / done) * (total - done))}   `);
+  };
+}

@@ -24,6 +24,7 @@ export function constantProblem(values: ArrayLike<number>, what: string): string
   let ss = 0;
   for (let i = 0; i < n; i++) ss += (values[i] - mean) ** 2;
   const sd = Math.sqrt(ss / (n - 1));
+  if (!Number.isFinite(mean)) return null; // non-finite values are refused by the fits' own checks
   if (!(sd > CONSTANT_SPREAD * Math.max(Math.abs(mean), 1e-300))) {
     return `the ${n} values of ${what} are all equal (${fmt(mean, 6)}, relative spread ${sd === 0 ? 0 : fmt(sd / Math.abs(mean))} < ${CONSTANT_SPREAD}): no law can be identified from them`;
   }

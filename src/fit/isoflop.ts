@@ -184,6 +184,147 @@ function fitSlice(budget: number, pts: readonly IsoflopPoint[], formula: Compute
   return { budget, parabola, N_opt, D_opt, L_min: parabola.vertexY, dLine };
 }
 
+/** One budget's rows, precomputed once for the counts-based bootstrap (fastSlice). */
+export interface FastBudget {
+  budget: number;
+  rows: Int32Array;
+  /** ln N − centre per row (centred: the 3×3 normal equations stay well conditioned). */
+  v: Float64Array;
+  centre: number;
+  loss: Float64Array;
+  lnD: Float64Array | null;
+  /** Index of each row's size in lnSizes (ascending). */
+  sizeIdx: Int32Array;
+  lnSizes: Float64Array;
+}
+
+export function prepareFast(points: readonly IsoflopPoint[]): FastBudget[] {
+  const haveD = points.every((p) => p.D !== undefined);
+  return groupIndices(points.map((p) => p.budget)).map((g) => {
+    const rows = Int32Array.from(g.rows);
+    const u = Float64Array.from(g.rows, (i) => Math.log(points[i].N));
+    let centre = 0;
+    for (const x of u) centre += x / u.length;
+    const sizes = [...new Set(g.rows.map((i) => points[i].N))].sort((a, b) => a - b);
+    const index = new Map(sizes.map((n, k) => [n, k]));
+    return {
+      budget: g.key,
+      rows,
+      v: u.map((x) => x - centre),
+      centre,
+      loss: Float64Array.from(g.rows, (i) => points[i].loss),
+      lnD: haveD ? Float64Array.from(g.rows, (i) => Math.log(points[i].D as number)) : null,
+      sizeIdx: Int32Array.from(g.rows, (i) => index.get(points[i].N) as number),
+      lnSizes: Float64Array.from(sizes, Math.log),
+    };
+  });
+}
+
+/**
+ * fitSlice on a resample given as row multiplicities (counts[i] = times row i was drawn): the same
+ * window rule and least squares (repeated rows = weights), in O(rows) with no copies. Returns
+ * undefined when the budget is absent from the resample, null when it cannot be fitted (fewer
+ * than 3 sizes, no interior minimum), like fitSlice's refusals.
+ */
+export function fastSlice(g: FastBudget, counts: Int32Array, window: number | 'auto' | 'all' | undefined, formula: ComputeFormula): SliceFit | null | undefined {
+  const nSizes = g.lnSizes.length;
+  const present = new Uint8Array(nSizes);
+  let best = -1;
+  for (let j = 0; j < g.rows.length; j++) {
+    if (counts[g.rows[j]] === 0) continue;
+    present[g.sizeIdx[j]] = 1;
+    if (best < 0 || g.loss[j] < g.loss[best]) best = j;
+  }
+  if (best < 0) return undefined;
+  const bestLn = g.lnSizes[g.sizeIdx[best]];
+  const include = new Uint8Array(nSizes);
+  const within = (f: number) => {
+    let n = 0;
+    for (let k = 0; k < nSizes; k++) {
+      include[k] = present[k] && Math.abs(g.lnSizes[k] - bestLn) <= Math.log(f) + 1e-12 ? 1 : 0;
+      n += include[k];
+    }
+    return n;
+  };
+  let nPresent = 0;
+  for (let k = 0; k < nSizes; k++) nPresent += present[k];
+  if (window === undefined || window === 'all' || (window === 'auto' && nPresent <= AUTO_WINDOW.minSizes)) include.set(present);
+  else if (window === 'auto') for (let f = AUTO_WINDOW.start; within(f) < AUTO_WINDOW.minSizes; f *= AUTO_WINDOW.step);
+  else within(window);
+  let used = 0;
+  let vMin = Infinity;
+  let vMax = -Infinity;
+  for (let k = 0; k < nSizes; k++) {
+    if (!include[k]) continue;
+    used++;
+    vMin = Math.min(vMin, g.lnSizes[k] - g.centre);
+    vMax = Math.max(vMax, g.lnSizes[k] - g.centre);
+  }
+  if (used < 3) return null;
+  // Weighted sums for the parabola y = q0 + q1·v + q2·v² and the line ln D = d0 + d1·v.
+  let s0 = 0, s1 = 0, s2 = 0, s3 = 0, s4 = 0, t0 = 0, t1 = 0, t2 = 0, e0 = 0, e1 = 0;
+  for (let j = 0; j < g.rows.length; j++) {
+    const c = counts[g.rows[j]];
+    if (c === 0 || !include[g.sizeIdx[j]]) continue;
+    const v = g.v[j];
+    const v2 = v * v;
+    const y = g.loss[j];
+    s0 += c;
+    s1 += c * v;
+    s2 += c * v2;
+    s3 += c * v2 * v;
+    s4 += c * v2 * v2;
+    t0 += c * y;
+    t1 += c * v * y;
+    t2 += c * v2 * y;
+    if (g.lnD) {
+      e0 += c * g.lnD[j];
+      e1 += c * v * g.lnD[j];
+    }
+  }
+  const q = solve3([s0, s1, s2, s1, s2, s3, s2, s3, s4], [t0, t1, t2]);
+  if (!q || !(q[2] > 0)) return null;
+  const vStar = -q[1] / (2 * q[2]);
+  if (vStar < vMin || vStar > vMax) return null;
+  const uStar = vStar + g.centre;
+  const L_min = q[0] + q[1] * vStar + q[2] * vStar * vStar;
+  const N_opt = Math.exp(uStar);
+  let D_opt: number;
+  let dLine: SliceFit['dLine'] = null;
+  if (g.lnD) {
+    const slope = (e1 - (s1 * e0) / s0) / (s2 - (s1 * s1) / s0);
+    const icpt = e0 / s0 - slope * (s1 / s0);
+    D_opt = Math.exp(icpt + slope * vStar);
+    dLine = { intercept: icpt - slope * g.centre, slope };
+  } else D_opt = tokensForCompute(g.budget, N_opt, formula);
+  const p2 = q[2];
+  const p1 = q[1] - 2 * q[2] * g.centre;
+  const p0 = q[0] - q[1] * g.centre + q[2] * g.centre * g.centre;
+  return { budget: g.budget, parabola: { p0, p1, p2, vertexU: uStar, vertexY: L_min, rss: NaN, r2: NaN }, N_opt, D_opt, L_min, dLine };
+}
+
+/** Solve a 3×3 system (row-major) by Gaussian elimination with partial pivoting; null if singular. */
+function solve3(a: number[], b: number[]): number[] | null {
+  const m = [a.slice(0, 3).concat(b[0]), a.slice(3, 6).concat(b[1]), a.slice(6, 9).concat(b[2])];
+  for (let c = 0; c < 3; c++) {
+    let p = c;
+    for (let r = c + 1; r < 3; r++) if (Math.abs(m[r][c]) > Math.abs(m[p][c])) p = r;
+    if (!(Math.abs(m[p][c]) > 1e-300)) return null;
+    [m[c], m[p]] = [m[p], m[c]];
+    for (let r = c + 1; r < 3; r++) {
+      const f = m[r][c] / m[c][c];
+      for (let k = c; k < 4; k++) m[r][k] -= f * m[c][k];
+    }
+  }
+  const x = [0, 0, 0];
+  for (let r = 2; r >= 0; r--) {
+    let s = m[r][3];
+    for (let k = r + 1; k < 3; k++) s -= m[r][k] * x[k];
+    x[r] = s / m[r][r];
+  }
+  return x;
+}
+
 function flatRange(s: SliceFit, deltaL: number, budget: number, formula: ComputeFormula): { N: [number, number]; D: [number, number] } {
   const half = Math.sqrt(deltaL / s.parabola.p2);
   const uLo = s.parabola.vertexU - half;
@@ -317,17 +458,28 @@ export function fitIsoflop(points: readonly IsoflopPoint[], options: IsoflopOpti
   );
 
   const budgetKeys = points.map((p) => p.budget);
+  // Bootstrap resamples as row counts through fastSlice: the same fits as slicesOf without copying
+  // rows (100,000-row grids; docs/BENCHMARKS.md).
+  const fast = nBoot > 0 ? prepareFast(points) : [];
+  const counts = new Int32Array(points.length);
+  const fastSlices = (rows: Int32Array, map: readonly number[] | null): SliceFit[] | null => {
+    counts.fill(0);
+    for (let j = 0; j < rows.length; j++) counts[map ? map[rows[j]] : rows[j]]++;
+    const out: SliceFit[] = [];
+    for (const g of fast) {
+      const sl = fastSlice(g, counts, window, formula);
+      if (sl === null) return null;
+      if (sl !== undefined) out.push(sl);
+    }
+    return out;
+  };
   const boot =
     nBoot > 0
       ? bootstrap(
           points.length,
           (rows) => {
-            let ss: SliceFit[];
-            try {
-              ss = slicesOf(rows);
-            } catch {
-              return null; // a resample lost a budget's interior minimum
-            }
+            const ss = fastSlices(rows, null);
+            if (!ss) return null; // a resample lost a budget's interior minimum
             let l: Laws;
             try {
               l = fitLaws(ss, lminLaw, objective, laws.L);
@@ -368,7 +520,9 @@ export function fitIsoflop(points: readonly IsoflopPoint[], options: IsoflopOpti
             (rows) => {
               try {
                 if (!heldLaws) return null;
-                const p = predict(fitLaws(slicesOf(Array.from(rows, (j) => trainRows[j])), lminLaw, objective, heldLaws.L));
+                const ss = fastSlices(rows, trainRows);
+                if (!ss) return null;
+                const p = predict(fitLaws(ss, lminLaw, objective, heldLaws.L));
                 return { N: p.N, D: p.D, L: p.L };
               } catch {
                 return null;

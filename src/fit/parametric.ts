@@ -18,6 +18,7 @@ import { describeObjective, type LossKind } from './objective.ts';
 import { fmt, groupIndices, requireCount, requirePositive, roundSignificant } from './points.ts';
 import {
   bootstrapSummary,
+  HELD_INTERVAL_ROWS,
   predictionDraws,
   predictionRows,
   prefixKeys,
@@ -321,7 +322,7 @@ export function fitParametric(points: readonly ParametricPoint[], options: Param
               const r = refitRows(heldFit, rows);
               if (!r) return null;
               const preds = predictHeld(natural(r.x));
-              return Object.fromEntries(preds.map((v, j) => [`held.${j}`, v]));
+              return Object.fromEntries(preds.slice(0, HELD_INTERVAL_ROWS).map((v, j) => [`held.${j}`, v]));
             },
             { samples: nBoot, seed: seed + 1 },
           )

@@ -107,6 +107,12 @@ export type FitRecord<R extends FitResultBase = FitResultBase> = R & {
   provenance: Provenance;
 };
 
+/**
+ * Held-out rows that get a bootstrap interval (the first ones; the rest report null). Each interval
+ * keeps one draw per resample: 11,000 held-out rows of a 100,000-row grid would mean 11 million.
+ */
+export const HELD_INTERVAL_ROWS = 100;
+
 export function relError(predicted: number, actual: number): number {
   return (predicted - actual) / actual;
 }

@@ -589,6 +589,7 @@ function scheduleOptions(req: FitRequest, predict: LossCurve[]) {
     lambda: req.lambda,
     delta: req.delta,
     maxIterations: req.maxIterations,
+    objective: req.objective,
     bootstrap: req.bootstrap,
     seed: req.seed,
     warmupSteps: req.warmupSteps,

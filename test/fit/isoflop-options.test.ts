@@ -109,3 +109,38 @@ describe('fitIsoflop predictions and identifiability', () => {
     expect(() => fitIsoflop(one)).toThrow(/budget 1\.00e19 FLOPs: the .* values of the loss at budget 1\.00e19 FLOPs are all equal/);
   });
 });
+
+describe('fitIsoflop bootstrap on row counts (fastSlice)', () => {
+  it('gives the same vertex, N_opt, D_opt and L_min as a parabola fitted through the materialised resample', async () => {
+    const { prepareFast, fastSlice, fitParabola, fitLine } = await import('../../src/fit/index.ts');
+    const pts = lopsided(2e-3, 9);
+    const fast = prepareFast(pts);
+    const rng = createRng(5);
+    for (const window of ['auto', 'all', 3] as const) {
+      const counts = new Int32Array(pts.length);
+      for (let d = 0; d < pts.length; d++) counts[rng.int(pts.length)]++;
+      for (const g of fast) {
+        const sample: IsoflopPoint[] = [];
+        for (const i of g.rows) for (let c = 0; c < counts[i]; c++) sample.push(pts[i]);
+        const s = fastSlice(g, counts, window, { name: '6nd', a: 6, b: 0 });
+        const kept = windowed(sample, window).points;
+        if (new Set(kept.map((p) => p.N)).size < 3) {
+          expect(s).toBeNull();
+          continue;
+        }
+        const par = fitParabola(kept.map((p) => Math.log(p.N)), kept.map((p) => p.loss));
+        const u = kept.map((p) => Math.log(p.N));
+        const inside = par.p2 > 0 && par.vertexU >= Math.min(...u) && par.vertexU <= Math.max(...u) && new Set(kept.map((p) => p.N)).size >= 3;
+        if (!inside) {
+          expect(s).toBeNull();
+          continue;
+        }
+        expect(s).toBeTruthy();
+        expect(s!.N_opt / Math.exp(par.vertexU)).toBeCloseTo(1, 9);
+        expect(s!.L_min).toBeCloseTo(par.vertexY, 10);
+        const line = fitLine(u, kept.map((p) => Math.log(p.D!)));
+        expect(s!.D_opt / Math.exp(line.intercept + line.slope * par.vertexU)).toBeCloseTo(1, 9);
+      }
+    }
+  });
+});
