@@ -27,7 +27,7 @@ describe('fitScheduleLaw objectives and refusals', () => {
 
   it('refuses raw-residual objectives and constant losses (no α ≈ −1e−13 "converged")', () => {
     expect(() => fitScheduleLaw(FIT, { law: 'tissue', objective: 'lsq' })).toThrow(/objective lsq is not offered/);
-    const flat = FIT.map((c) => ({ ...c, losses: c.losses.map(() => 3) }));
+    const flat = FIT.map((c) => ({ ...c, losses: Array.from(c.losses, () => 3) }));
     expect(() => fitScheduleLaw(flat, { law: 'tissue' })).toThrow(/all equal/);
   });
 
