@@ -3,6 +3,7 @@
 // --tokens-from-flops), compute N and D, isoflop the budget (else C), deepseek the regressor
 // (budget, else C) and --x2-col when the laws are two-variable, custom every input of the
 // expression (by name, through --var, or N/D/C columns). Pure: the table comes in parsed.
+import { basename } from 'node:path';
 import { ConfigError } from '../errors.ts';
 import { hasColumn, numericColumn, stringColumn, type Table } from './data.ts';
 import type { FitKind } from './record.ts';
@@ -37,7 +38,7 @@ export interface PredictColumns {
 export function predictInputFromTable(t: Table, kind: FitKind, cols: PredictColumns, tokensFromFlops?: number): PredictInput {
   const col = (name: string, flag: string) => numericColumn(t, name, `--predict ${flag}`);
   const n = t.rows.length;
-  const labels = cols.label && hasColumn(t, cols.label) ? stringColumn(t, cols.label, '--label-col') : t.rows.map((_, i) => `${t.source}:${t.lines?.[i] ?? i + 2}`);
+  const labels = cols.label && hasColumn(t, cols.label) ? stringColumn(t, cols.label, '--label-col') : t.rows.map((_, i) => `${basename(t.source)}:${t.lines?.[i] ?? i + 2}`);
   const rows: PredictRow[] = labels.map((label) => ({ label, vars: {} }));
   const fill = (key: 'N' | 'D' | 'C' | 'x' | 'x2', values: number[]) => values.forEach((v, i) => (rows[i][key] = v));
   switch (kind) {

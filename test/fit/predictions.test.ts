@@ -59,3 +59,20 @@ describe('fitCustom predictions and objectives', () => {
     expect(() => fitCustom(form, rowsOf(() => 1))).toThrow(/all equal/);
   });
 });
+
+describe('predictInputFromTable (the rows of --predict FILE.csv)', () => {
+  it('maps each kind\'s columns, labels rows file:line, and refuses kinds without a per-row law', async () => {
+    const { predictInputFromTable, parseCsv, DEFAULT_COLUMNS } = await import('../../src/fit/index.ts');
+    const cols = { ...DEFAULT_COLUMNS };
+    const t = parseCsv('N,D,budget,G\n1e9,2e10,1e21,4\n', '/some/dir/next.csv');
+    expect(predictInputFromTable(t, 'parametric', cols).rows).toEqual([{ label: 'next.csv:2', N: 1e9, D: 2e10, vars: {} }]);
+    expect(predictInputFromTable(t, 'isoflop', cols).rows[0].C).toBe(1e21);
+    expect(predictInputFromTable(t, 'deepseek', { ...cols, budget: 'N', x2: 'D' }).rows[0]).toMatchObject({ x: 1e9, x2: 2e10 });
+    expect(predictInputFromTable(t, 'custom', cols).rows[0].vars).toEqual({ N: 1e9, D: 2e10, budget: 1e21, G: 4 });
+    // parametric from C with --tokens-from-flops when the file has no D column
+    const c = parseCsv('N,C\n1e9,1.2e20\n', 'c.csv');
+    expect(predictInputFromTable(c, 'parametric', cols, 6).rows[0].D).toBeCloseTo(2e10, 0);
+    expect(() => predictInputFromTable(t, 'surge', cols)).toThrow(/not supported for surge/);
+    expect(() => predictInputFromTable(parseCsv('N\n1e9\n', 'x.csv'), 'compute', cols)).toThrow(/--predict \(--d-col\): no such column/);
+  });
+});
