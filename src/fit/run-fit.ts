@@ -371,7 +371,7 @@ async function fitRows(p: Prepared, req: FitRequest): Promise<FitResult> {
           bandTolerance: req.bandTolerance,
           selection: req.selection,
           targetFlops: req.targetFlops,
-          xName: p.columns.budget && !p.columns.budget.includes(' rounded ') ? p.columns.budget : 'C',
+          xName: req.columns?.budget ?? 'C', // the --budget-col name labels the laws; else C (FLOPs)
           x2Name: p.columns.x2,
           groupName: p.columns.group,
           predict: pr?.rows.map((r) => ({ x: r.x as number, x2: r.x2, label: r.label })),
