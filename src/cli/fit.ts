@@ -55,6 +55,43 @@ interface FitCliOptions {
   lambda?: string;
   expr?: string;
   init?: string;
+  objective?: string;
+  tie?: string[];
+  fix?: string[];
+  dropna?: boolean;
+  dedupe?: boolean;
+  groupCol?: string;
+  x2Col?: string;
+  lminLaw?: string;
+  noise?: string;
+  maxIterations?: string;
+  allowUnconverged?: boolean;
+  allowUnidentified?: boolean;
+}
+
+/** `NAME=VALUE` items of --fix. */
+function parseFix(list: string[] | undefined): Record<string, number> | undefined {
+  if (!list?.length) return undefined;
+  const out: Record<string, number> = {};
+  for (const item of list.flatMap((s) => s.split(','))) {
+    const m = /^\s*([A-Za-z_][A-Za-z_0-9]*)\s*=\s*(.+?)\s*$/.exec(item);
+    const v = m ? Number(m[2]) : NaN;
+    if (!m || !/^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$/.test(m[2]) || !Number.isFinite(v)) {
+      throw new ConfigError('--fix', item, 'Write NAME=VALUE with a decimal number, e.g. --fix E=1.69 (repeat or comma-separate for several).', 'not a parameter value');
+    }
+    out[m[1]] = v;
+  }
+  return out;
+}
+
+/** `LEADER=FOLLOWER` items of --tie. */
+function parseTies(list: string[] | undefined): [string, string][] | undefined {
+  if (!list?.length) return undefined;
+  return list.flatMap((s) => s.split(',')).map((item) => {
+    const m = /^\s*([A-Za-z_][A-Za-z_0-9]*)\s*=\s*([A-Za-z_][A-Za-z_0-9]*)\s*$/.exec(item);
+    if (!m) throw new ConfigError('--tie', item, 'Write LEADER=FOLLOWER with parameter names, e.g. --tie alpha=beta.', 'not a tie');
+    return [m[1], m[2]] as [string, string];
+  });
 }
 
 
@@ -116,7 +153,17 @@ export const FIT_FIELD_FLAGS: Readonly<Record<string, string>> = Object.freeze({
   'columns.step': '--step-col',
   'columns.curve': '--curve-col',
   'columns.label': '--label-col',
+  'columns.group': '--group-col',
+  'columns.x2': '--x2-col',
   path: '--csv',
+  isoflopWindow: '--window',
+  lminLaw: '--lmin-law',
+  noise: '--noise',
+  objective: '--objective',
+  maxIterations: '--max-iterations',
+  fix: '--fix',
+  tie: '--tie',
+  edges: '--edges',
   tokensFromFlops: '--tokens-from-flops',
   dropHighest: '--drop-highest',
   study: '--study',
@@ -175,8 +222,20 @@ export function registerFit(program: Command): void {
     .option('--grid <g>', 'parametric start grid: chinchilla (4,500 starts, default) | coarse (243)')
     .option('--delta <d>', 'Huber δ on log residuals (default 1e-3)')
     .option('--flat-delta-l <nats>', 'isoflop: ΔL of the flat-optimum range (default 0.01)')
-    .option('--window <factor>', "isoflop: fit each budget's parabola to sizes within this factor of its best run (default: all)")
+    .option('--window <rule>', "isoflop: sizes each budget's parabola sees: a factor around its best run (e.g. 2), auto (default: 2×, widened by √2 until ≥ 5 sizes) or all")
     .addOption(new Option('--edges <policy>', 'isoflop, surge (final-loss): budgets/batches without an interior minimum are dropped and listed in data.dropped (default) or refused').choices(['refuse', 'drop']))
+    .option('--lmin-law <law>', 'isoflop: L_min(C) law, power (kL·C^c, default) | saturating (E + A·C^-alpha, ≥ 3 budgets)')
+    .option('--noise <nats>', "isoflop: loss noise (e.g. seed SD) for the warning when a parabola's minimum undercuts the best run")
+    .option('--objective <o>', 'iterative fits (parametric, custom, saturating L_min): huber-log (default) | lsq-log | lsq | huber; see docs/fit.md')
+    .option('--tie <LEADER=FOLLOWER...>', 'parametric: tie parameters, e.g. alpha=beta')
+    .option('--fix <NAME=VALUE...>', 'parametric: hold parameters at values, e.g. E=1.69')
+    .option('--dropna', 'CSV: drop rows with an empty or NaN-like cell (listed in the record) instead of refusing them')
+    .option('--dedupe', 'CSV: keep the first of identical rows (listed in the record) instead of refusing them')
+    .option('--group-col <name>', 'deepseek: column grouping the runs whose best are compared (default: the regressor, --budget-col or C)')
+    .option('--x2-col <name>', 'deepseek: second regressor, for the two-variable laws k·x^a·x2^b (e.g. --budget-col N --x2-col D)')
+    .option('--max-iterations <n>', 'iteration cap of each optimiser start (parametric, custom, schedule)')
+    .option('--allow-unconverged', 'exit 0 even when the fit did not converge (the record says why)')
+    .option('--allow-unidentified', 'write a record marked unidentified instead of refusing degenerate data')
     .option('--experts <E>', 'surge: specialized experts, for the expert-LR ratio')
     .option('--top-k <k>', 'surge: experts per token (default 1)')
     .option('--batch-tokens <B>', 'surge: batch size (tokens) at which to evaluate the expert-LR rule')
@@ -190,7 +249,7 @@ export function registerFit(program: Command): void {
     .option('--smooth <k>', 'envelope: moving-average window over logged points (default 1)')
     .option('--law <law>', 'schedule: tissue | multipower (default tissue, as the report)')
     .option('--fit <items...>', 'schedule: curves to fit (CSV files, or run ids with --runs)')
-    .option('--predict <items...>', 'schedule: curves to predict (held out)')
+    .option('--predict <items...>', 'schedule: curves to predict (held out); parametric, isoflop, compute, deepseek, custom: a CSV of rows to predict at (same column names)')
     .option('--warmup-steps <w>', 'schedule: step where linear warmup from 0 reaches the first logged LR (default: first logged step)')
     .option('--interpolation <m>', 'schedule: linear | step, LR between logged steps (default linear)')
     .option('--lambda <l>', 'schedule (tissue): momentum decay λ (default 0.999)')
@@ -204,7 +263,10 @@ export function registerFit(program: Command): void {
         if (runs.length === 0) throw new ConfigError('--runs', dir, 'Train the sweep first, or point --runs at a folder with run folders.', 'no run in the folder has started');
         return runs;
       };
-      const { FIT_KINDS, fitTable, fitRuns, fitScheduleCsvs, fitScheduleRuns } = await import('../fit/run-fit.ts');
+      const { DEFAULT_COLUMNS, FIT_KINDS, fitTable, fitRuns, fitScheduleCsvs, fitScheduleRuns } = await import('../fit/run-fit.ts');
+      const { OBJECTIVES } = await import('../fit/objective.ts');
+      const { predictInputFromTable } = await import('../fit/predict-input.ts');
+      const { fitConvergence, UNCONVERGED_EXIT_CODE } = await import('../fit/convergence.ts');
       const { parseComputeFormula } = await import('../fit/compute-formula.ts');
       const { formatFit } = await import('../fit/format.ts');
       const { FIT_RECORD_SCHEMA } = await import('../fit/record.ts');
@@ -236,6 +298,8 @@ export function registerFit(program: Command): void {
           step: opts.stepCol,
           curve: opts.curveCol,
           label: opts.labelCol,
+          group: opts.groupCol,
+          x2: opts.x2Col,
           vars: parseVars(opts.var),
         },
         study: opts.study,
@@ -253,7 +317,17 @@ export function registerFit(program: Command): void {
         delta: number(opts.delta, '--delta', (v) => v > 0, 'Give a threshold > 0, e.g. 1e-3.'),
         flatDeltaL: number(opts.flatDeltaL, '--flat-delta-l', (v) => v > 0, 'Give a loss tolerance > 0 in nats, e.g. 0.01.'),
         edges: choice(opts.edges, '--edges', ['refuse', 'drop'] as const) ?? ANALYSIS_DEFAULTS.edges,
-        isoflopWindow: number(opts.window, '--window', (v) => v > 1, 'Give a factor > 1, e.g. 4 (sizes from N_best/4 to 4·N_best).'),
+        isoflopWindow:
+          opts.window === 'auto' || opts.window === 'all'
+            ? (opts.window as 'auto' | 'all')
+            : number(opts.window, '--window', (v) => v > 1, 'Give a factor > 1, e.g. 2 (sizes from N_best/2 to 2·N_best), auto or all.'),
+        lminLaw: choice(opts.lminLaw, '--lmin-law', ['power', 'saturating'] as const),
+        noise: number(opts.noise, '--noise', (v) => v >= 0, 'Give the loss noise in nats ≥ 0, e.g. 0.005.'),
+        objective: choice(opts.objective, '--objective', OBJECTIVES),
+        maxIterations: number(opts.maxIterations, '--max-iterations', positiveInt, 'Give a whole number ≥ 1, e.g. 5000.'),
+        fix: parseFix(opts.fix),
+        tie: parseTies(opts.tie),
+        allowUnidentified: opts.allowUnidentified,
         expertLr: expertsGiven
           ? {
               numExperts: number(opts.experts, '--experts', positiveInt, 'Give the number of specialized experts, e.g. 16.') as number,
@@ -277,6 +351,16 @@ export function registerFit(program: Command): void {
         init: parseInit(opts.init),
       };
 
+      const csvOptions = { dropna: opts.dropna, dedupe: opts.dedupe };
+      // Long bootstraps (e.g. 100,000 rows) show their count and an ETA on a terminal.
+      const { setBootstrapProgress } = await import('../fit/bootstrap.ts');
+      const { bootstrapProgressLine } = await import('../fit/format.ts');
+      if (process.stderr.isTTY) setBootstrapProgress(bootstrapProgressLine((line) => process.stderr.write(line)));
+      if (kind !== 'schedule' && opts.predict?.length) {
+        if (opts.predict.length > 1) throw new ConfigError('--predict', opts.predict, 'Give one CSV of rows to predict at.', 'several files');
+        const cols = { ...DEFAULT_COLUMNS, ...Object.fromEntries(Object.entries(req.columns).filter(([, v]) => typeof v === 'string')) };
+        Object.assign(req, { predict: predictInputFromTable(readCsv(opts.predict[0], csvOptions), kind, { ...cols, vars: req.columns.vars }, req.tokensFromFlops) });
+      }
       let source: string;
       let result;
       try {
@@ -294,13 +378,14 @@ export function registerFit(program: Command): void {
           result = await fitRuns(runsOf(opts.runs), req);
         } else {
           source = opts.csv as string;
-          result = await fitTable(readCsv(source), req);
+          result = await fitTable(readCsv(source, csvOptions), req);
         }
       } catch (err) {
         throw asFlagError(err);
       }
 
-      const record = { schema: FIT_RECORD_SCHEMA, ...result, source, provenance: provenance() };
+      const convergence = fitConvergence(result);
+      const record = { schema: FIT_RECORD_SCHEMA, ...result, convergence, source, provenance: provenance() };
       const out = opts.out ?? (opts.runs ? sweepPaths(opts.runs).fit(kind === 'schedule' ? `schedule-${law}` : kind) : undefined);
       if (opts.json) process.stdout.write(`${toJson(record, 2)}\n`);
       else process.stdout.write(formatFit(result, source));
@@ -309,6 +394,10 @@ export function registerFit(program: Command): void {
         if (!opts.json) process.stdout.write(`wrote ${out}\n`);
       } else if (!opts.json) {
         process.stdout.write('(no --out given: record not written)\n');
+      }
+      if (!convergence.converged) {
+        process.stderr.write(`fit did not converge: ${convergence.reasons.join('; ')}.${opts.allowUnconverged ? ' (--allow-unconverged: exit 0)' : ` Exit ${UNCONVERGED_EXIT_CODE}; raise --max-iterations, change the objective or starts, or pass --allow-unconverged.`}\n`);
+        if (!opts.allowUnconverged) process.exitCode = UNCONVERGED_EXIT_CODE;
       }
     });
 }

@@ -41,11 +41,11 @@ export function percentile(sorted: ArrayLike<number>, q: number): number {
 
 /** One resample of row indices 0..n−1 (stratified when groups are given). */
 export function resampleRows(n: number, rng: Rng, groups?: ArrayLike<number>): Int32Array {
-  const out = new Int32Array(n);
-  if (!groups) {
-    for (let i = 0; i < n; i++) out[i] = rng.int(n);
-    return out;
-  }
+  return resampleWith(n, rng, groups ? groupMembers(n, groups) : null);
+}
+
+/** Rows of each group in first-seen order (computed once per bootstrap, not per resample). */
+function groupMembers(n: number, groups: ArrayLike<number>): Int32Array[] {
   const members = new Map<number, number[]>();
   for (let i = 0; i < n; i++) {
     const g = groups[i];
@@ -53,9 +53,30 @@ export function resampleRows(n: number, rng: Rng, groups?: ArrayLike<number>): I
     if (list) list.push(i);
     else members.set(g, [i]);
   }
+  return [...members.values()].map((l) => Int32Array.from(l));
+}
+
+function resampleWith(n: number, rng: Rng, members: Int32Array[] | null, out = new Int32Array(n)): Int32Array {
+  if (!members) {
+    for (let i = 0; i < n; i++) out[i] = rng.int(n);
+    return out;
+  }
   let k = 0;
-  for (const list of members.values()) for (let j = 0; j < list.length; j++) out[k++] = list[rng.int(list.length)];
+  for (const list of members) for (let j = 0; j < list.length; j++) out[k++] = list[rng.int(list.length)];
   return out;
+}
+
+/** Progress of a running bootstrap: resamples done of total, seconds so far. */
+export type BootstrapProgress = (done: number, total: number, seconds: number) => void;
+
+let progressReporter: BootstrapProgress | null = null;
+
+/**
+ * Report the progress of every bootstrap from now on (null: stop). The CLI sets one that prints
+ * the count and an ETA to stderr for long fits (e.g. 100,000 rows); fits themselves stay silent.
+ */
+export function setBootstrapProgress(reporter: BootstrapProgress | null): void {
+  progressReporter = reporter;
 }
 
 /**
@@ -71,8 +92,12 @@ export function bootstrap(
   const rng = createRng(options.seed);
   const draws = new Map<string, number[]>();
   let succeeded = 0;
+  const t0 = performance.now();
+  const report = progressReporter;
+  const members = options.groups ? groupMembers(n, options.groups) : null;
   for (let s = 0; s < options.samples; s++) {
-    const rows = resampleRows(n, rng, options.groups);
+    if (report && s > 0) report(s, options.samples, (performance.now() - t0) / 1000);
+    const rows = resampleWith(n, rng, members);
     const values = estimate(rows);
     if (!values) continue;
     succeeded++;
@@ -83,6 +108,7 @@ export function bootstrap(
       else draws.set(name, [v]);
     }
   }
+  if (report) report(options.samples, options.samples, (performance.now() - t0) / 1000);
   const intervals: Record<string, [number, number] | null> = {};
   const standardErrors: Record<string, number> = {};
   const tail = (1 - level) / 2;

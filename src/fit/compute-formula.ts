@@ -10,7 +10,8 @@ import { ConfigError, DataError } from '../errors.ts';
 import { bootstrap } from './bootstrap.ts';
 import { leastSquares } from './linear.ts';
 import { fmt, groupIndices, requireCount, requirePositive, roundSignificant } from './points.ts';
-import { bootstrapSummary, prefixKeys, relError, withIntervals, type FitResultBase, type HeldOutRow } from './record.ts';
+import { constantProblem } from './identify.ts';
+import { HELD_INTERVAL_ROWS, bootstrapSummary, predictionDraws, predictionRows, prefixKeys, relError, withIntervals, type FitResultBase, type HeldOutRow } from './record.ts';
 
 export interface ComputeFormula {
   name: string;
@@ -64,6 +65,8 @@ export interface ComputeFitOptions {
   seed?: number;
   /** 'largest-n': refit without the rows of the largest model size and predict their C. */
   holdout?: 'largest-n' | 'none';
+  /** Rows (N, D) at which to predict C, with intervals. */
+  predict?: readonly { N: number; D: number; label?: string }[];
 }
 
 export interface ComputeFit extends FitResultBase {
@@ -88,6 +91,36 @@ function solveAB(points: readonly ComputePoint[], rows: ArrayLike<number>): { a:
   return { a: r.coef[0], b: r.coef[1], rss: r.rss, r2: r.r2 };
 }
 
+/**
+ * solveAB for bootstrap resamples: the 2×2 normal equations of the same least squares, on columns
+ * scaled to unit RMS (D/C is ~1e-9 of N·D/C), summed over the resample's rows without building a
+ * matrix — O(rows) per resample instead of a QR of the whole design (100,000-row inputs).
+ */
+function fastAB(points: readonly ComputePoint[]): (rows: ArrayLike<number>) => { a: number; b: number } {
+  const x1 = Float64Array.from(points, (p) => (p.N * p.D) / p.C);
+  const x2 = Float64Array.from(points, (p) => p.D / p.C);
+  const rms = (x: Float64Array) => Math.sqrt(x.reduce((s, v) => s + v * v, 0) / x.length);
+  const k1 = 1 / rms(x1);
+  const k2 = 1 / rms(x2);
+  for (let i = 0; i < x1.length; i++) {
+    x1[i] *= k1;
+    x2[i] *= k2;
+  }
+  return (rows) => {
+    let s11 = 0, s12 = 0, s22 = 0, b1 = 0, b2 = 0;
+    for (let j = 0; j < rows.length; j++) {
+      const i = rows[j];
+      s11 += x1[i] * x1[i];
+      s12 += x1[i] * x2[i];
+      s22 += x2[i] * x2[i];
+      b1 += x1[i];
+      b2 += x2[i];
+    }
+    const det = s11 * s22 - s12 * s12;
+    return { a: ((b1 * s22 - b2 * s12) / det) * k1, b: ((s11 * b2 - s12 * b1) / det) * k2 };
+  };
+}
+
 function errorStats(points: readonly ComputePoint[], f: { a: number; b: number }) {
   const errs = points.map((p) => Math.abs(relError(f.a * p.N * p.D + f.b * p.D, p.C)));
   return { mean: errs.reduce((s, e) => s + e, 0) / errs.length, max: Math.max(...errs) };
@@ -103,11 +136,15 @@ export function fitComputeFormula(points: readonly ComputePoint[], options: Comp
       `compute formula: all ${points.length} rows have the same N (${fmt(points[0].N)}), so a and b cannot be separated. Add runs of other model sizes.`,
     );
   }
+  const flatD = constantProblem(points.map((p) => p.D), 'D');
+  if (flatD) throw new DataError(`compute formula: ${flatD} — a·N·D and b·D then differ only by N; give runs with different token counts or fix b.`);
   const holdout = options.holdout ?? 'largest-n';
   const heldRows = holdout === 'largest-n' && sizes.length >= 3 ? sizes[sizes.length - 1].rows : [];
   const all = points.map((_, i) => i);
   const main = solveAB(points, all);
   const values = { a: main.a, b: main.b };
+  const predictRows = (options.predict ?? []).map((r, i) => ({ label: r.label ?? `prediction ${i + 1}`, inputs: { N: r.N, D: r.D } }));
+  const predictValues = (f: { a: number; b: number }) => predictRows.map((r) => ({ C: f.a * r.inputs.N * r.inputs.D + f.b * r.inputs.D }));
 
   const heldOut: HeldOutRow[] = [];
   let heldFit: { a: number; b: number } | null = null;
@@ -118,14 +155,22 @@ export function fitComputeFormula(points: readonly ComputePoint[], options: Comp
   const predictHeld = (f: { a: number; b: number }) => heldRows.map((i) => f.a * points[i].N * points[i].D + f.b * points[i].D);
 
   const nBoot = options.bootstrap ?? 0;
+  const fast = fastAB(points);
+  // Size keys once (not per resample): a resample needs ≥ 2 sizes to separate a and b.
+  const sizeKey = points.map((p) => roundSignificant(p.N, 3));
+  const twoSizes = (rows: ArrayLike<number>) => {
+    for (let j = 1; j < rows.length; j++) if (sizeKey[rows[j]] !== sizeKey[rows[0]]) return true;
+    return false;
+  };
   const boot =
     nBoot > 0
       ? bootstrap(
           points.length,
           (rows) => {
-            if (new Set(Array.from(rows, (i) => roundSignificant(points[i].N, 3))).size < 2) return null;
-            const f = solveAB(points, rows);
-            return prefixKeys({ a: f.a, b: f.b }, 'params.');
+            if (!twoSizes(rows)) return null;
+            const f = fast(rows);
+            if (!Number.isFinite(f.a) || !Number.isFinite(f.b)) return null;
+            return { ...prefixKeys({ a: f.a, b: f.b }, 'params.'), ...predictionDraws(predictValues(f)) };
           },
           { samples: nBoot, seed: options.seed ?? 0 },
         )
@@ -140,9 +185,9 @@ export function fitComputeFormula(points: readonly ComputePoint[], options: Comp
             train.length,
             (rows) => {
               const sub = Array.from(rows, (j) => train[j]);
-              if (new Set(sub.map((i) => roundSignificant(points[i].N, 3))).size < 2) return null;
-              const preds = predictHeld(solveAB(points, sub));
-              return Object.fromEntries(preds.map((v, j) => [`held.${j}`, v]));
+              if (!twoSizes(sub)) return null;
+              const preds = predictHeld(fast(sub));
+              return Object.fromEntries(preds.slice(0, HELD_INTERVAL_ROWS).map((v, j) => [`held.${j}`, v]));
             },
             { samples: nBoot, seed: (options.seed ?? 0) + 1 },
           )
@@ -194,5 +239,6 @@ export function fitComputeFormula(points: readonly ComputePoint[], options: Comp
         : 'No held-out check (needs at least 3 model sizes, or --holdout none was given).',
     ],
     comparison,
+    ...(predictRows.length ? { predictions: predictionRows(predictRows, predictValues(main), boot) } : {}),
   };
 }

@@ -6,10 +6,11 @@ import { bootstrap } from './bootstrap.ts';
 import { fitForm, refitRows, type FitDiagnostics } from './fit-form.ts';
 import type { ExpressionForm } from './expression.ts';
 import type { Form } from './forms.ts';
-import type { LossKind } from './objective.ts';
+import { describeObjective, type LossKind } from './objective.ts';
 import { gridStarts } from './multistart.ts';
 import { fmt, groupIndices, roundSignificant } from './points.ts';
-import { bootstrapSummary, prefixKeys, relError, withIntervals, type FitResultBase, type HeldOutRow } from './record.ts';
+import { constantProblem } from './identify.ts';
+import { bootstrapSummary, predictionDraws, predictionRows, prefixKeys, relError, withIntervals, type FitResultBase, type HeldOutRow } from './record.ts';
 
 export interface CustomRow {
   /** Input values by the form's input names. */
@@ -21,8 +22,14 @@ export interface CustomRow {
 export interface CustomFitOptions {
   /** Initial values per parameter (a list makes a grid axis); parameters not listed start at 1. */
   init?: Record<string, number | readonly number[]>;
+  /** Objective (default 'huber-log'); `loss` is the older name of the same option. */
+  objective?: LossKind;
   loss?: LossKind;
   delta?: number;
+  /** Iteration cap of each start. */
+  maxIterations?: number;
+  /** Rows (inputs by name) at which to predict the target, with intervals. */
+  predict?: readonly { x: Record<string, number>; label?: string }[];
   bootstrap?: number;
   seed?: number;
   /** 'largest': refit without the rows whose first input is largest (to 2 s.f.), predict them. */
@@ -48,6 +55,15 @@ export function fitCustom(form: Form, rows: readonly CustomRow[], options: Custo
   if (rows.length <= form.params.length) {
     throw new DataError(`custom fit: ${rows.length} rows for ${form.params.length} parameters (${form.params.join(', ')}). Give more rows than parameters.`);
   }
+  const flat = constantProblem(rows.map((r) => r.y), 'the target');
+  if (flat) throw new DataError(`custom fit: ${flat}. Check the target column.`);
+  const predictRows = (options.predict ?? []).map((r, i) => {
+    for (const name of form.inputs) {
+      if (!Number.isFinite(r.x[name])) throw new DataError(`custom fit: prediction row ${i + 1} lacks input ${name} (got ${r.x[name]}). Give every input of ${form.expression}.`);
+    }
+    return { label: r.label ?? `prediction ${i + 1}`, inputs: Object.fromEntries(form.inputs.map((n) => [n, r.x[n]])) };
+  });
+  const predictValues = (p: number[]) => predictRows.map((r) => ({ y: form.predict(p, form.inputs.map((n) => r.inputs[n])) }));
   const init = options.init ?? {};
   for (const k of Object.keys(init)) {
     if (!form.params.includes(k)) throw new DataError(`--init ${k}: not a parameter of ${form.expression} (parameters: ${form.params.join(', ')}).`);
@@ -57,13 +73,13 @@ export function fitCustom(form: Form, rows: readonly CustomRow[], options: Custo
     return v === undefined ? [1] : typeof v === 'number' ? [v] : [...v];
   });
   const starts = gridStarts(axes).map((nat) => form.fromNatural(nat));
-  const loss = options.loss ?? 'huber-log';
+  const loss = options.objective ?? options.loss ?? 'huber-log';
   const nBoot = options.bootstrap ?? 0;
   const seed = options.seed ?? 0;
   const cols = (idx: readonly number[]) => form.inputs.map((name) => Float64Array.from(idx, (i) => rows[i].x[name]));
   const ys = (idx: readonly number[]) => Float64Array.from(idx, (i) => rows[i].y);
   const all = rows.map((_, i) => i);
-  const fit = fitForm(form, cols(all), ys(all), { starts, loss, delta: options.delta });
+  const fit = fitForm(form, cols(all), ys(all), { starts, loss, delta: options.delta, maxIterations: options.maxIterations });
   if (!Number.isFinite(fit.diagnostics.objective)) {
     throw new DataError(`custom fit: ${form.expression} is not positive and finite on the data at any start. Give --init values where it is.`);
   }
@@ -73,7 +89,9 @@ export function fitCustom(form: Form, rows: readonly CustomRow[], options: Custo
           rows.length,
           (r) => {
             const res = refitRows(fit, r);
-            return res ? prefixKeys(Object.fromEntries(form.params.map((n, i) => [n, form.toNatural(res.x)[i]])), 'params.') : null;
+            if (!res) return null;
+            const nat = form.toNatural(res.x);
+            return { ...prefixKeys(Object.fromEntries(form.params.map((n, i) => [n, nat[i]])), 'params.'), ...predictionDraws(predictValues(nat)) };
           },
           { samples: nBoot, seed },
         )
@@ -86,7 +104,7 @@ export function fitCustom(form: Form, rows: readonly CustomRow[], options: Custo
   if (heldRows.length > 0 && rows.length - heldRows.length > form.params.length) {
     const held = new Set(heldRows);
     const train = all.filter((i) => !held.has(i));
-    const hf = fitForm(form, cols(train), ys(train), { starts: [fit.theta, ...starts], loss, delta: options.delta });
+    const hf = fitForm(form, cols(train), ys(train), { starts: [fit.theta, ...starts], loss, delta: options.delta, maxIterations: options.maxIterations });
     const p = form.toNatural(hf.theta);
     for (const i of heldRows) {
       const pred = form.predict(p, form.inputs.map((n) => rows[i].x[n]));
@@ -103,12 +121,13 @@ export function fitCustom(form: Form, rows: readonly CustomRow[], options: Custo
     data: { n: rows.length, rowsGiven: rows.length, columns: {}, dropped: [], heldOutRows: heldRows.map((i) => label(rows[i], i)) },
     heldOut,
     bootstrap: bootstrapSummary(boot, 'rows with replacement; each resample refitted from the optimum'),
-    options: { init, loss, delta: options.delta ?? 1e-3, bootstrap: nBoot, seed, holdout },
+    options: { init, loss, objective: loss, maxIterations: options.maxIterations ?? null, delta: options.delta ?? 1e-3, bootstrap: nBoot, seed, holdout },
     notes: [
-      `Parameters fitted as written (no log transform) on ${loss === 'huber-log' ? 'Σ Huber_δ(ln ŷ − ln y)' : '½·Σ (ln ŷ − ln y)²'} from ${starts.length} start${starts.length === 1 ? '' : 's'}.`,
+      `Parameters fitted as written (no log transform) on ${describeObjective(loss, options.delta ?? 1e-3)} from ${starts.length} start${starts.length === 1 ? '' : 's'}.`,
       heldRows.length > 0 ? `Held-out check: refitted without the rows with the largest ${form.inputs[0]}.` : 'No held-out check (needs ≥ 3 distinct values of the first input, or --holdout none).',
     ],
     inputs: form.inputs,
+    ...(predictRows.length ? { predictions: predictionRows(predictRows, predictValues(form.toNatural(fit.theta)), boot) } : {}),
     ...(isExpressionForm(form) ? { derivatives: form.derivatives } : {}),
   };
 }

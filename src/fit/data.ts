@@ -1,60 +1,26 @@
-// Reading fit inputs from CSV tables (RFC 4180 quoting). Sweep folders are read by the one loader,
+// Reading fit inputs from CSV tables (src/io/csv.ts). Sweep folders are read by the one loader,
 // loadSweep (src/io/load.ts).
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { ConfigError, DataError } from '../errors.ts';
+import { isMissing, parseCsvText, parseDecimal, readCsvFile, type CsvReadOptions } from '../io/csv.ts';
 
 export interface Table {
   source: string;
   columns: string[];
   rows: string[][];
+  /** 1-based file line of each row (default: row i on line i + 2). */
+  lines?: number[];
+  /** Rows removed while reading (--dropna, --dedupe) and why. */
+  dropped?: { row: string; reason: string }[];
 }
 
-/** Parse CSV text: comma-separated, double-quoted fields may hold commas, quotes ("") and newlines. */
-export function parseCsv(text: string, source: string): Table {
-  const records: string[][] = [];
-  let field = '';
-  let record: string[] = [];
-  let inQuotes = false;
-  const s = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text; // drop a UTF-8 BOM
-  for (let i = 0; i < s.length; i++) {
-    const ch = s[i];
-    if (inQuotes) {
-      if (ch === '"') {
-        if (s[i + 1] === '"') {
-          field += '"';
-          i++;
-        } else inQuotes = false;
-      } else field += ch;
-    } else if (ch === '"') inQuotes = true;
-    else if (ch === ',') {
-      record.push(field);
-      field = '';
-    } else if (ch === '\n' || ch === '\r') {
-      if (ch === '\r' && s[i + 1] === '\n') i++;
-      record.push(field);
-      field = '';
-      if (record.length > 1 || record[0] !== '') records.push(record);
-      record = [];
-    } else field += ch;
-  }
-  if (field !== '' || record.length > 0) {
-    record.push(field);
-    records.push(record);
-  }
-  if (records.length === 0) throw new DataError(`${source}: the CSV file is empty. Give a header row and data rows.`);
-  const columns = records[0].map((c) => c.trim());
-  const rows = records.slice(1);
-  rows.forEach((r, i) => {
-    if (r.length !== columns.length) {
-      throw new DataError(`${source}, line ${i + 2}: ${r.length} fields, but the header has ${columns.length}. Fix the row or quote fields that contain commas.`);
-    }
-  });
-  return { source, columns, rows };
+/** Parse CSV text through the one CSV reader (src/io/csv.ts): delimiter detected, quotes, BOM. */
+export function parseCsv(text: string, source: string, options: CsvReadOptions = {}): Table {
+  return parseCsvText(text, source, options);
 }
 
-export function readCsv(path: string): Table {
-  if (!existsSync(path)) throw new ConfigError('path', path, 'Give the path of an existing CSV file.', 'file not found');
-  return parseCsv(readFileSync(path, 'utf8'), path);
+export function readCsv(path: string, options: CsvReadOptions = {}): Table {
+  return readCsvFile(path, options);
 }
 
 /**
@@ -67,10 +33,13 @@ export function numericColumn(t: Table, name: string, field: string): number[] {
     throw new ConfigError(field, name, `Pick one of the columns of ${t.source}: ${t.columns.map((c) => JSON.stringify(c)).join(', ')}.`, 'no such column');
   }
   return t.rows.map((r, i) => {
-    const cell = r[idx].trim();
-    const v = Number(cell);
-    if (cell === '' || !Number.isFinite(v)) {
-      throw new DataError(`${t.source}, line ${i + 2}: column ${JSON.stringify(name)} holds ${JSON.stringify(r[idx])}, not a number. Fix or remove the row.`);
+    const v = parseDecimal(r[idx]);
+    if (v === null) {
+      const line = t.lines?.[i] ?? i + 2;
+      const fix = isMissing(r[idx])
+        ? 'a missing value. Pass --dropna to drop such rows (they are listed in the record), or fill it in'
+        : 'only plain decimal numbers are read (digits, point, exponent; 0x10, 1_000, 1,5 and Infinity are refused). Fix or remove the row';
+      throw new DataError(`${t.source}, line ${line}: column ${JSON.stringify(name)} holds ${JSON.stringify(r[idx])}, not a number: ${fix}.`);
     }
     return v;
   });

@@ -5,9 +5,10 @@ import { namedParams } from './forms.ts';
 import { CHINCHILLA_HUBER_DELTA } from './huber.ts';
 import {
   bindData,
-  huberLogObjective,
+  isLeastSquares,
   logResidualFunction,
-  lsqLogObjective,
+  objectiveFor,
+  rawResidualFunction,
   withRows,
   type BoundData,
   type LossKind,
@@ -52,8 +53,10 @@ export interface FitFormOptions {
   /** Start points in the form's fit parameterisation (form.fitParams order). */
   starts: readonly (readonly number[])[];
   loss?: LossKind;
-  /** Huber threshold on log residuals (default 1e-3). */
+  /** Huber threshold (default 1e-3): on log residuals for 'huber-log', in the target's units for 'huber'. */
   delta?: number;
+  /** Iteration cap of each start (L-BFGS default 2000, Levenberg–Marquardt 500). */
+  maxIterations?: number;
   optimizer?: Optimizer;
   weights?: ArrayLike<number>;
   lbfgs?: LbfgsOptions;
@@ -73,18 +76,20 @@ export interface FormFit {
 
 function minimizerFor(form: Form, data: BoundData, options: FitFormOptions): { minimize: Minimizer; optimizer: Optimizer; loss: LossKind } {
   const loss = options.loss ?? 'huber-log';
-  const optimizer = options.optimizer ?? (loss === 'lsq-log' ? 'levenberg-marquardt' : 'lbfgs');
+  const optimizer = options.optimizer ?? (isLeastSquares(loss) ? 'levenberg-marquardt' : 'lbfgs');
   const delta = options.delta ?? CHINCHILLA_HUBER_DELTA;
+  const maxIterations = options.maxIterations;
   if (optimizer === 'levenberg-marquardt') {
-    if (loss !== 'lsq-log') throw new Error('Levenberg–Marquardt minimises least squares: use loss "lsq-log"');
-    return { minimize: levenbergMarquardtMinimizer(logResidualFunction(form, data), data.rows.length), optimizer, loss };
+    if (!isLeastSquares(loss)) throw new Error('Levenberg–Marquardt minimises least squares: use loss "lsq-log" or "lsq"');
+    const fn = loss === 'lsq' ? rawResidualFunction(form, data) : logResidualFunction(form, data);
+    return { minimize: levenbergMarquardtMinimizer(fn, data.rows.length, maxIterations !== undefined ? { maxIterations } : undefined), optimizer, loss };
   }
-  const fg = loss === 'huber-log' ? huberLogObjective(form, data, delta) : lsqLogObjective(form, data);
+  const fg = objectiveFor(form, data, loss, delta);
   if (optimizer === 'nelder-mead') {
     const g = new Float64Array(form.fitParams.length);
     return { minimize: nelderMeadMinimizer((x) => fg(x, g)), optimizer, loss };
   }
-  return { minimize: lbfgsMinimizer(fg, options.lbfgs), optimizer, loss };
+  return { minimize: lbfgsMinimizer(fg, maxIterations !== undefined ? { ...options.lbfgs, maxIterations } : options.lbfgs), optimizer, loss };
 }
 
 export function fitForm(form: Form, columns: readonly Float64Array[], y: ArrayLike<number>, options: FitFormOptions): FormFit {
@@ -103,7 +108,7 @@ export function fitBound(form: Form, data: BoundData, options: FitFormOptions): 
     diagnostics: {
       optimizer,
       loss,
-      delta: loss === 'huber-log' ? (options.delta ?? CHINCHILLA_HUBER_DELTA) : null,
+      delta: loss === 'huber-log' || loss === 'huber' ? (options.delta ?? CHINCHILLA_HUBER_DELTA) : null,
       objective: ms.best.f,
       gradNorm: ms.best.gradNorm,
       iterations: ms.best.iterations,

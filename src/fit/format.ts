@@ -47,7 +47,9 @@ export function formatFit(r: FitResult, source: string): string {
   out.push('');
   out.push(estimates('parameter', r.params));
   if (Object.keys(r.derived).length) out.push('', estimates('derived', r.derived));
-  out.push('', diagnosticsLine(r.diagnostics));
+  if (r.identifiability && !r.identifiability.identified) {
+    out.push('', `NOT IDENTIFIED (--allow-unidentified): ${r.identifiability.problems.join('; ')}`);
+  } else out.push('', diagnosticsLine(r.diagnostics));
   if (r.bootstrap) out.push(`bootstrap: ${r.bootstrap.succeeded}/${r.bootstrap.samples} resamples (seed ${r.bootstrap.seed}; ${r.bootstrap.scheme})`);
 
   if (r.kind === 'isoflop') {
@@ -55,7 +57,16 @@ export function formatFit(r: FitResult, source: string): string {
       '',
       table(
         ['budget', 'sizes', 'N_opt', 'D_opt', 'L_min', 'best run loss', 'flat N range', 'held out'],
-        r.budgets.map((b) => [num(b.budget), String(b.points.length), num(b.N_opt.value), num(b.D_opt.value), num(b.L_min.value), num(b.bestObserved.loss), `${num(b.flatRange.N[0])} … ${num(b.flatRange.N[1])}`, b.heldOut ? 'yes' : '']),
+        r.budgets.map((b) => [
+          num(b.budget),
+          b.window && b.window.sizesUsed < b.window.sizesGiven ? `${b.window.sizesUsed} of ${b.window.sizesGiven}` : String(b.points.length),
+          num(b.N_opt.value),
+          num(b.D_opt.value),
+          `${num(b.L_min.value)}${b.undercut ? ' (!)' : ''}`,
+          num(b.bestObserved.loss),
+          `${num(b.flatRange.N[0])} … ${num(b.flatRange.N[1])}`,
+          b.heldOut ? 'yes' : '',
+        ]),
       ),
     );
   } else if (r.kind === 'surge' && r.method === 'steps-to-target') {
@@ -78,9 +89,44 @@ export function formatFit(r: FitResult, source: string): string {
     out.push(`envelope: ${r.envelope.length} points, ${new Set(r.envelope.map((e) => e.curve)).size} winning curves`);
   }
 
+  if (r.predictions?.length) {
+    const qs = Object.keys(r.predictions[0].values);
+    const ins = Object.keys(r.predictions[0].inputs);
+    out.push(
+      '',
+      table(
+        ['prediction', ...ins, ...qs.flatMap((q) => [q, '95% CI'])],
+        r.predictions.map((p) => [p.label, ...ins.map((k) => num(p.inputs[k])), ...qs.flatMap((q) => [num(p.values[q].value), ci(p.values[q].ci95)])]),
+      ),
+    );
+  }
+  if (r.data.dropped.length) {
+    const shown = r.data.dropped.slice(0, 10);
+    out.push('', table(['dropped', 'reason'], shown.map((d) => [d.row, d.reason])));
+    if (r.data.dropped.length > shown.length) out.push(`… and ${r.data.dropped.length - shown.length} more (all in the record's data.dropped)`);
+  }
   if (r.heldOut.length) {
     out.push('', table(['held out', 'actual', 'predicted', '95% CI', 'rel. error'], r.heldOut.map((h) => [h.label, num(h.actual), num(h.predicted), ci(h.ci95), pct(h.relError)])));
   }
   if (r.notes.length) out.push('', ...r.notes.map((n) => `note: ${n}`));
   return `${out.join('\n')}\n`;
+}
+
+/**
+ * A bootstrap progress reporter for a terminal: silent for the first 2 s, then at most every 2 s
+ * "bootstrap 120/1000 resamples, 14 s so far, ETA 1m43s" on one rewritten stderr line.
+ */
+export function bootstrapProgressLine(write: (s: string) => void): (done: number, total: number, seconds: number) => void {
+  let last = 0;
+  const mmss = (t: number) => (t >= 60 ? `${Math.floor(t / 60)}m${String(Math.round(t % 60)).padStart(2, '0')}s` : `${Math.round(t)} s`);
+  return (done, total, seconds) => {
+    if (done === total) {
+      if (last > 0) write(`\rbootstrap ${total}/${total} resamples in ${mmss(seconds)}${' '.repeat(20)}\n`);
+      last = 0;
+      return;
+    }
+    if (seconds < 2 || seconds - last < 2) return;
+    last = seconds;
+    write(`\rbootstrap ${done}/${total} resamples, ${mmss(seconds)} so far, ETA ${mmss((seconds / done) * (total - done))}   `);
+  };
 }

@@ -28,9 +28,13 @@ export * from './edges.ts';
 export * from './deepseek.ts';
 export * from './schedule-laws.ts';
 export * from './custom.ts';
+export * from './constrain.ts';
+export * from './identify.ts';
+export * from './convergence.ts';
 
 // Data sources and the CLI-facing driver
 export * from './data.ts';
 export * from './run-fit.ts';
-export { formatFit } from './format.ts';
+export * from './predict-input.ts';
+export { formatFit, bootstrapProgressLine } from './format.ts';
 export * from './bench.ts';

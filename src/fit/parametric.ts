@@ -8,12 +8,25 @@
 import { DataError } from '../errors.ts';
 import { bootstrap } from './bootstrap.ts';
 import { COMPUTE_6ND, computeFlops, type ComputeFormula } from './compute-formula.ts';
+import { constrainForm, hasConstraints, type ConstrainedForm, type ParamConstraints } from './constrain.ts';
 import { refitRows, fitForm, type FormFit, type FitDiagnostics } from './fit-form.ts';
-import { chinchillaForm } from './forms.ts';
+import { chinchillaForm, type Form } from './forms.ts';
 import { CHINCHILLA_HUBER_DELTA } from './huber.ts';
+import { constantProblem, correlation, settle } from './identify.ts';
 import { gridStarts } from './multistart.ts';
+import { describeObjective, type LossKind } from './objective.ts';
 import { fmt, groupIndices, requireCount, requirePositive, roundSignificant } from './points.ts';
-import { bootstrapSummary, prefixKeys, relError, withIntervals, type FitResultBase, type HeldOutRow } from './record.ts';
+import {
+  bootstrapSummary,
+  HELD_INTERVAL_ROWS,
+  predictionDraws,
+  predictionRows,
+  prefixKeys,
+  relError,
+  withIntervals,
+  type FitResultBase,
+  type HeldOutRow,
+} from './record.ts';
 
 export interface ChinchillaParams {
   E: number;
@@ -151,6 +164,18 @@ export interface ParametricOptions {
   seed?: number;
   /** 'largest-budget': refit without the largest budget group, predict its losses. */
   holdout?: 'largest-budget' | 'none';
+  /** Objective (default 'huber-log'); see objective.ts and docs/fit.md. */
+  objective?: LossKind;
+  /** Iteration cap of each start (default: the optimiser's, L-BFGS 2000). */
+  maxIterations?: number;
+  /** Hold parameters at given values, e.g. { E: 1.69 } (natural units). */
+  fix?: Readonly<Record<string, number>>;
+  /** Tie parameters: [['alpha', 'beta']] fits one exponent for both. */
+  tie?: readonly (readonly [string, string])[];
+  /** Rows at which to predict the loss (with bootstrap intervals). */
+  predict?: readonly { N: number; D: number; label?: string }[];
+  /** Write a record marked unidentified instead of refusing degenerate data. */
+  allowUnidentified?: boolean;
 }
 
 export interface ParametricFit extends FitResultBase {
@@ -180,11 +205,6 @@ function derivedValues(p: ChinchillaParams, targets: readonly number[], formula:
   return out;
 }
 
-const toParams = (fit: { params: Record<string, number> }): ChinchillaParams => {
-  const { E, A, B, alpha, beta } = fit.params;
-  return { E, A, B, alpha, beta };
-};
-
 export function fitParametric(points: readonly ParametricPoint[], options: ParametricOptions = {}): ParametricFit {
   const label = (p: ParametricPoint, i: number) => p.label ?? `row ${i + 1}`;
   requirePositive(points, ['N', 'D', 'loss'], label, 'The parametric fit needs N, D and loss > 0 in every row.');
@@ -197,14 +217,57 @@ export function fitParametric(points: readonly ParametricPoint[], options: Param
   const nBoot = options.bootstrap ?? 0;
   const seed = options.seed ?? 0;
 
+  const objective = options.objective ?? 'huber-log';
+  const constraints: ParamConstraints = { fix: options.fix, tie: options.tie };
+  const constrained: ConstrainedForm | null = hasConstraints(constraints) ? constrainForm(chinchillaForm, constraints) : null;
+  const form: Form = constrained ?? chinchillaForm;
+  // Full natural parameters from the optimiser's vector (fixed and tied ones filled in).
+  const natural = (theta: ArrayLike<number>): ChinchillaParams => {
+    const p = chinchillaForm.toNatural(constrained ? constrained.expand(theta) : theta);
+    return { E: p[0], A: p[1], B: p[2], alpha: p[3], beta: p[4] };
+  };
+  const fitStarts = constrained ? uniqueStarts(starts.map((s) => constrained.reduce(s))) : starts;
+  const formOptions = { delta, loss: objective, maxIterations: options.maxIterations };
+  const freeExponents = form.params.includes('alpha') && form.params.includes('beta');
+
   const columns = [Float64Array.from(points, (p) => p.N), Float64Array.from(points, (p) => p.D)];
   const losses = Float64Array.from(points, (p) => p.loss);
-  const fit = fitForm(chinchillaForm, columns, losses, { starts, delta });
+  const lnN = columns[0].map(Math.log);
+  const lnD = columns[1].map(Math.log);
+  const corr = correlation(lnN, lnD);
+  const before = [
+    constantProblem(losses, 'the loss'),
+    new Set(columns[0]).size < 2 ? `every row has the same N (${fmt(columns[0][0])}): A/N^alpha cannot be separated from E` : null,
+    new Set(columns[1]).size < 2 ? `every row has the same D (${fmt(columns[1][0])}): B/D^beta cannot be separated from E` : null,
+    freeExponents && Math.abs(corr) > 0.9999
+      ? `ln N and ln D move in lock-step (correlation ${corr.toFixed(5)}; e.g. every row on one compute budget), so A/N^alpha and B/D^beta cannot be told apart: give runs at several budgets`
+      : null,
+  ];
+  if (before.some((p) => p !== null) && !options.allowUnidentified) settle(before, 'parametric fit', false);
+  const fit = fitForm(form, columns, losses, { starts: fitStarts, ...formOptions });
   if (!Number.isFinite(fit.diagnostics.objective)) {
     throw new DataError('parametric fit: the objective is not finite at any start point. Check the data for zero or negative values.');
   }
-  const params = toParams(fit);
+  const params = natural(fit.theta);
+  const minLoss = Math.min(...losses);
+  // Parameters at the edge of the space mean something only at a converged optimum (an iteration
+  // cap reached is reported as not converged instead).
+  const free = fit.diagnostics.converged ? new Set(form.params) : new Set<string>();
+  const identifiability = settle(
+    [
+      ...before,
+      free.has('E') && params.E < 1e-6 * minLoss ? `E ran to 0 (E = ${fmt(params.E)}): the data do not determine an irreducible loss` : null,
+      ...(['alpha', 'beta'] as const).map((x) =>
+        free.has(x) && !(params[x] > 1e-4) ? `${x} ran to ${fmt(params[x])}: its term is a constant, indistinguishable from E` : null,
+      ),
+      ...(['A', 'B'] as const).map((x) => (free.has(x) && params[x] > Math.exp(30) ? `${x} ran off to ${fmt(params[x])} (at the edge of the parameter space)` : null)),
+    ],
+    'parametric fit',
+    options.allowUnidentified,
+  );
   const values = derivedValues(params, targets, formula);
+  const predictRows = (options.predict ?? []).map((r, i) => ({ label: r.label ?? `prediction ${i + 1}`, inputs: { N: r.N, D: r.D } }));
+  const predictValues = (p: ChinchillaParams) => predictRows.map((r) => ({ loss: chinchillaLoss(p, r.inputs.N, r.inputs.D) }));
 
   const boot =
     nBoot > 0
@@ -213,9 +276,12 @@ export function fitParametric(points: readonly ParametricPoint[], options: Param
           (rows) => {
             const r = refitRows(fit, rows);
             if (!r) return null;
-            const p = chinchillaForm.toNatural(r.x);
-            const named: ChinchillaParams = { E: p[0], A: p[1], B: p[2], alpha: p[3], beta: p[4] };
-            return { ...prefixKeys({ ...named }, 'params.'), ...prefixKeys(derivedValues(named, targets, formula), 'derived.') };
+            const named = natural(r.x);
+            return {
+              ...prefixKeys({ ...named }, 'params.'),
+              ...prefixKeys(derivedValues(named, targets, formula), 'derived.'),
+              ...predictionDraws(predictValues(named)),
+            };
           },
           { samples: nBoot, seed },
         )
@@ -244,7 +310,8 @@ export function fitParametric(points: readonly ParametricPoint[], options: Param
       throw new DataError(`parametric fit: only ${train.length} rows remain after holding out the largest budget. Use --holdout none or add runs.`);
     }
     const sub = (arr: Float64Array) => Float64Array.from(train, (i) => arr[i]);
-    const heldFit = fitForm(chinchillaForm, columns.map(sub), sub(losses), { starts: [fit.theta, ...CHINCHILLA_COARSE_GRID], delta });
+    const coarse = constrained ? uniqueStarts(CHINCHILLA_COARSE_GRID.map((s) => constrained.reduce(s))) : CHINCHILLA_COARSE_GRID;
+    const heldFit = fitForm(form, columns.map(sub), sub(losses), { starts: [fit.theta, ...coarse], ...formOptions });
     heldOutDiagnostics = heldFit.diagnostics;
     const predictHeld = (p: ChinchillaParams) => heldRows.map((i) => chinchillaLoss(p, points[i].N, points[i].D));
     const heldBoot =
@@ -254,14 +321,13 @@ export function fitParametric(points: readonly ParametricPoint[], options: Param
             (rows) => {
               const r = refitRows(heldFit, rows);
               if (!r) return null;
-              const p = chinchillaForm.toNatural(r.x);
-              const preds = predictHeld({ E: p[0], A: p[1], B: p[2], alpha: p[3], beta: p[4] });
-              return Object.fromEntries(preds.map((v, j) => [`held.${j}`, v]));
+              const preds = predictHeld(natural(r.x));
+              return Object.fromEntries(preds.slice(0, HELD_INTERVAL_ROWS).map((v, j) => [`held.${j}`, v]));
             },
             { samples: nBoot, seed: seed + 1 },
           )
         : null;
-    const preds = predictHeld(toParams(heldFit));
+    const preds = predictHeld(natural(heldFit.theta));
     heldRows.forEach((i, j) => {
       const p = points[i];
       heldOut.push({
@@ -277,7 +343,7 @@ export function fitParametric(points: readonly ParametricPoint[], options: Param
   return {
     kind: 'parametric',
     form: chinchillaForm.expression,
-    params: withIntervals({ ...params }, boot, 'params.'),
+    params: withFixed(withIntervals({ ...params }, boot, 'params.'), constrained),
     derived: withIntervals(values, boot, 'derived.'),
     diagnostics: fit.diagnostics,
     data: {
@@ -297,15 +363,47 @@ export function fitParametric(points: readonly ParametricPoint[], options: Param
       bootstrap: nBoot,
       seed,
       holdout,
+      objective,
+      maxIterations: options.maxIterations ?? null,
+      fix: options.fix ?? {},
+      tie: (options.tie ?? []).map(([a, b]) => `${a}=${b}`),
     },
     notes: [
-      'Objective: Σ Huber_δ(LSE(a − alpha·ln N, b − beta·ln D, e) − ln L), summed (not averaged), A = e^a, B = e^b, E = e^e.',
+      objective === 'huber-log'
+        ? `Objective: Σ Huber_δ(LSE(a − alpha·ln N, b − beta·ln D, e) − ln L), δ = ${delta}, summed (not averaged), A = e^a, B = e^b, E = e^e.`
+        : `Objective: ${describeObjective(objective, delta)}; fitted in (e, a, b, alpha, beta) with A = e^a, B = e^b, E = e^e.`,
+      ...(constrained
+        ? [`Constrained form: ${Object.entries(constrained.roles).filter(([, r]) => r !== 'free').map(([p, r]) => (r === 'fixed' ? `${p} fixed at ${fmt(params[p as keyof ChinchillaParams], 6)}` : `${p} ${r}`)).join(', ')}; ${constrained.params.length} free parameters from ${fitStarts.length} starts.`]
+        : []),
+      ...(identifiability.identified ? [] : [`NOT IDENTIFIED: ${identifiability.problems.join('; ')}.`]),
       `N_opt(C), D_opt(C) under C = ${formula.a}·N·D + ${formula.b}·D; a = beta/(alpha+beta), b = alpha/(alpha+beta) are the exponents of N_opt ∝ C^a, D_opt ∝ C^b.`,
       heldRows.length > 0
         ? `Held-out check: refitted without the largest budget${heldBudgets > 1 ? `s (${heldBudgets} budget groups from ${fmt(groups[groups.length - heldBudgets].key)} FLOPs up` : ` (${fmt(groups[groups.length - 1].key)} FLOPs`}, ${heldRows.length} rows; budget = C to 1 significant figure unless given) from the full-data optimum and a 243-point grid.`
         : 'No held-out check (one budget group only, or --holdout none).',
     ],
-    theta: Object.fromEntries(chinchillaForm.fitParams.map((n, i) => [n, fit.theta[i]])),
+    theta: Object.fromEntries(chinchillaForm.fitParams.map((n, i) => [n, (constrained ? constrained.expand(fit.theta) : fit.theta)[i]])),
     heldOutDiagnostics,
+    ...(predictRows.length ? { predictions: predictionRows(predictRows, predictValues(params), boot) } : {}),
+    identifiability,
   };
+}
+
+/** Distinct start points (a constrained grid repeats projections of the full grid). */
+function uniqueStarts(starts: readonly (readonly number[])[]): number[][] {
+  const seen = new Set<string>();
+  const out: number[][] = [];
+  for (const s of starts) {
+    const key = s.join(',');
+    if (seen.has(key)) continue;
+    seen.add(key);
+    out.push([...s]);
+  }
+  return out;
+}
+
+/** Fixed parameters carry no interval: their ci95 is [v, v] by construction, reported as null. */
+function withFixed<T extends Record<string, { value: number; ci95: [number, number] | null }>>(params: T, constrained: ConstrainedForm | null): T {
+  if (!constrained) return params;
+  for (const [p, role] of Object.entries(constrained.roles)) if (role === 'fixed' && params[p]) params[p].ci95 = null;
+  return params;
 }

@@ -26,6 +26,21 @@ export interface HeldOutRow {
   relError: number;
 }
 
+/** A prediction of the fitted law at rows the user gave (`predict` option, `--predict FILE.csv`). */
+export interface PredictionRow {
+  label: string;
+  /** The row's inputs by role (N, D, C, …). */
+  inputs: Record<string, number>;
+  /** Each predicted quantity with its bootstrap interval (null without bootstrap). */
+  values: Record<string, Estimate>;
+}
+
+/** Whether the data determine the law (identify.ts); absent on records written before the check. */
+export interface IdentifiabilitySummary {
+  identified: boolean;
+  problems: string[];
+}
+
 /** What the fit was given and what it used. */
 export interface FitDataSummary {
   /** Rows used by the main fit. */
@@ -68,6 +83,10 @@ export interface FitResultBase {
   options: Record<string, unknown>;
   /** Plain-language notes on assumptions and conventions (e.g. LR reconstruction). */
   notes: string[];
+  /** Predictions at user-given rows (absent when none were asked for). */
+  predictions?: PredictionRow[];
+  /** Present when the fit checked identifiability; identified: false only with allowUnidentified. */
+  identifiability?: IdentifiabilitySummary;
 }
 
 /** Diagnostics of closed-form (linear least-squares) fits: nothing iterative to converge. */
@@ -87,6 +106,12 @@ export type FitRecord<R extends FitResultBase = FitResultBase> = R & {
   source: string;
   provenance: Provenance;
 };
+
+/**
+ * Held-out rows that get a bootstrap interval (the first ones; the rest report null). Each interval
+ * keeps one draw per resample: 11,000 held-out rows of a 100,000-row grid would mean 11 million.
+ */
+export const HELD_INTERVAL_ROWS = 100;
 
 export function relError(predicted: number, actual: number): number {
   return (predicted - actual) / actual;
@@ -113,5 +138,28 @@ export function bootstrapSummary(boot: BootstrapResult | null, scheme: string): 
 export function prefixKeys(values: Record<string, number>, prefix: string): Record<string, number> {
   const out: Record<string, number> = {};
   for (const [k, v] of Object.entries(values)) out[prefix + k] = v;
+  return out;
+}
+
+/** Prediction rows from point values and bootstrap draws named `${prefix}${row}.${quantity}`. */
+export function predictionRows(
+  rows: readonly { label: string; inputs: Record<string, number> }[],
+  values: readonly Record<string, number>[],
+  boot: BootstrapResult | null,
+  prefix = 'predict.',
+): PredictionRow[] {
+  return rows.map((r, i) => ({
+    label: r.label,
+    inputs: r.inputs,
+    values: Object.fromEntries(Object.entries(values[i]).map(([q, v]) => [q, { value: v, ci95: boot?.intervals[`${prefix}${i}.${q}`] ?? null }])),
+  }));
+}
+
+/** Flatten per-row predicted values into bootstrap draw names (`predict.<row>.<quantity>`). */
+export function predictionDraws(values: readonly Record<string, number>[], prefix = 'predict.'): Record<string, number> {
+  const out: Record<string, number> = {};
+  values.forEach((v, i) => {
+    for (const [q, x] of Object.entries(v)) out[`${prefix}${i}.${q}`] = x;
+  });
   return out;
 }

@@ -16,6 +16,8 @@ import { fitIsoflop, type IsoflopFit } from './isoflop.ts';
 import { fitParametric, type ParametricFit } from './parametric.ts';
 import { roundSignificant } from './points.ts';
 import type { FitKind } from './record.ts';
+import type { LossKind } from './objective.ts';
+import type { PredictInput } from './predict-input.ts';
 import { fitScheduleLaw, type LossCurve, type ScheduleFit, type ScheduleLawName } from './schedule-laws.ts';
 import { fitSurge, type ExpertLrQuery, type SurgeFit, type SurgeMethod } from './surge.ts';
 import { fitSurgeStepsToTarget, type CurveRow, type SurgeCurvePoint } from './surge-steps.ts';
@@ -36,11 +38,15 @@ export interface ColumnMap {
   step?: string;
   curve?: string;
   label?: string;
+  /** deepseek: the column whose values group the runs compared for the near-optimal band. */
+  group?: string;
+  /** deepseek: second regressor of the two-variable laws. */
+  x2?: string;
   /** Extra expression variables → column (custom fits). */
   vars?: Record<string, string>;
 }
 
-export const DEFAULT_COLUMNS: Required<Omit<ColumnMap, 'vars' | 'label'>> = Object.freeze({
+export const DEFAULT_COLUMNS: Required<Omit<ColumnMap, 'vars' | 'label' | 'group' | 'x2'>> = Object.freeze({
   N: 'N',
   D: 'D',
   C: 'C',
@@ -53,14 +59,14 @@ export const DEFAULT_COLUMNS: Required<Omit<ColumnMap, 'vars' | 'label'>> = Obje
 });
 
 /** Defaults overridden by the columns actually given (undefined entries keep the default). */
-function resolveColumns(given: ColumnMap = {}): Required<Omit<ColumnMap, 'vars' | 'label'>> & { label?: string } {
+function resolveColumns(given: ColumnMap = {}): Required<Omit<ColumnMap, 'vars' | 'label' | 'group' | 'x2'>> & { label?: string } {
   const out: Record<string, string | undefined> = { ...DEFAULT_COLUMNS };
-  for (const [k, v] of Object.entries(given)) if (k !== 'vars' && typeof v === 'string') out[k] = v;
-  return out as Required<Omit<ColumnMap, 'vars' | 'label'>> & { label?: string };
+  for (const [k, v] of Object.entries(given)) if (k !== 'vars' && k !== 'group' && k !== 'x2' && typeof v === 'string') out[k] = v;
+  return out as Required<Omit<ColumnMap, 'vars' | 'label' | 'group' | 'x2'>> & { label?: string };
 }
 
 /** The request field that names each column role (errors name it; the CLI maps it to its flag). */
-const FIELD: Record<keyof Omit<ColumnMap, 'vars'>, string> = {
+const FIELD: Record<keyof Omit<ColumnMap, 'vars' | 'group' | 'x2'>, string> = {
   N: 'columns.N',
   D: 'columns.D',
   C: 'columns.C',
@@ -78,8 +84,24 @@ export type NField = 'activatedParams' | 'totalParams' | 'nonEmbeddingParams' | 
 
 export interface FitRequest {
   kind: FitKind;
-  /** isoflop: fit each budget's parabola to the sizes within this factor of its best run. */
-  isoflopWindow?: number;
+  /** isoflop: the window rule — a factor around each budget's best run, 'auto' (default) or 'all'. */
+  isoflopWindow?: number | 'auto' | 'all';
+  /** isoflop: L_min(C) law (default power). */
+  lminLaw?: 'power' | 'saturating';
+  /** isoflop: loss noise (nats) for the undercut warning. */
+  noise?: number;
+  /** Objective of the iterative fits (parametric, custom, the saturating L_min law); default huber-log (saturating: lsq-log). */
+  objective?: LossKind;
+  /** Iteration cap of each optimiser start. */
+  maxIterations?: number;
+  /** parametric: parameters held at values. */
+  fix?: Record<string, number>;
+  /** parametric: tied parameter pairs [leader, follower]. */
+  tie?: [string, string][];
+  /** Rows at which to predict (predict-input.ts reads them from a CSV). */
+  predict?: PredictInput;
+  /** Write a record marked unidentified instead of refusing degenerate data. */
+  allowUnidentified?: boolean;
   /** isoflop, surge (final-loss): groups without an interior minimum are refused (default) or dropped. */
   edges?: EdgePolicy;
   columns?: ColumnMap;
@@ -134,6 +156,8 @@ interface Row {
   budget?: number;
   lr?: number;
   batchTokens?: number;
+  group?: string;
+  x2?: number;
   vars: Record<string, number>;
   label: string;
 }
@@ -165,7 +189,7 @@ function applyDropHighest(p: Prepared, k: number | undefined): Prepared {
 // ---------------------------------------------------------------------------------------------
 // CSV → rows
 
-const NEEDS: Record<Exclude<FitKind, 'schedule'>, (keyof Omit<ColumnMap, 'vars' | 'label'>)[]> = {
+const NEEDS: Record<Exclude<FitKind, 'schedule'>, (keyof Omit<ColumnMap, 'vars' | 'label' | 'group' | 'x2'>)[]> = {
   parametric: ['N', 'loss'],
   isoflop: ['N', 'loss'],
   envelope: ['curve', 'N', 'C', 'loss'],
@@ -212,6 +236,10 @@ function tableRows(t: Table, req: FitRequest, extraVars: string[] = []): Prepare
     if (hasColumn(t, v)) vars[v] = numericColumn(t, v, `columns.vars.${v}`);
   }
   const labels = names.label ? stringColumn(t, names.label, FIELD.label) : null;
+  const groupCol = given.group !== undefined ? stringColumn(t, given.group, 'columns.group') : null;
+  if (given.group !== undefined) columns.group = given.group;
+  const x2Col = given.x2 !== undefined ? numericColumn(t, given.x2, 'columns.x2') : null;
+  if (given.x2 !== undefined) columns.x2 = given.x2;
   const rows: Row[] = t.rows.map((_, i) => ({
     N: N?.[i],
     D: D?.[i],
@@ -220,11 +248,13 @@ function tableRows(t: Table, req: FitRequest, extraVars: string[] = []): Prepare
     budget: budgetCol ? budgetCol[i] : C && (req.kind === 'isoflop' || req.kind === 'deepseek') ? roundSignificant(C[i], 2) : undefined,
     lr: lr?.[i],
     batchTokens: batch?.[i],
+    ...(groupCol ? { group: groupCol[i] } : {}),
+    ...(x2Col ? { x2: x2Col[i] } : {}),
     vars: Object.fromEntries(Object.entries(vars).map(([k, v]) => [k, v[i]])),
-    label: labels ? labels[i] : `${basename(t.source)}:${i + 2}`,
+    label: labels ? labels[i] : `${basename(t.source)}:${t.lines?.[i] ?? i + 2}`,
   }));
   if (!budgetCol && C && (req.kind === 'isoflop' || req.kind === 'deepseek')) columns.budget = `${names.C} rounded to 2 significant figures`;
-  return { rows, columns, dropped: [], rowsGiven: t.rows.length };
+  return { rows, columns, dropped: [...(t.dropped ?? [])], rowsGiven: t.rows.length + (t.dropped?.length ?? 0) };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -282,26 +312,51 @@ const num = (v: number | undefined) => v as number;
 
 async function fitRows(p: Prepared, req: FitRequest): Promise<FitResult> {
   const holdout = req.holdout ?? 'largest';
-  const common = { bootstrap: req.bootstrap, seed: req.seed };
+  const common = { bootstrap: req.bootstrap, seed: req.seed, allowUnidentified: req.allowUnidentified };
+  const iter = { objective: req.objective, maxIterations: req.maxIterations };
+  const pr = req.predict;
   const rows = p.rows;
   let result: FitResult;
   switch (req.kind) {
     case 'parametric':
       result = fitParametric(
         rows.map((r) => ({ N: num(r.N), D: num(r.D), loss: num(r.loss), C: r.C, budget: r.budget, label: r.label })),
-        { ...common, grid: req.grid, delta: req.delta, computeFormula: req.computeFormula, targetFlops: req.targetFlops, holdout: holdout === 'largest' ? 'largest-budget' : 'none' },
+        {
+          ...common,
+          ...iter,
+          fix: req.fix,
+          tie: req.tie,
+          predict: pr?.rows.map((r) => ({ N: r.N as number, D: r.D as number, label: r.label })),
+          grid: req.grid,
+          delta: req.delta,
+          computeFormula: req.computeFormula,
+          targetFlops: req.targetFlops,
+          holdout: holdout === 'largest' ? 'largest-budget' : 'none',
+        },
       );
       break;
     case 'isoflop':
       result = fitIsoflop(
         rows.map((r) => ({ budget: num(r.budget), N: num(r.N), D: r.D, loss: num(r.loss), label: r.label })),
-        { ...common, computeFormula: req.computeFormula, flatDeltaL: req.flatDeltaL, targetFlops: req.targetFlops, holdout, window: req.isoflopWindow, edges: req.edges },
+        {
+          ...common,
+          computeFormula: req.computeFormula,
+          flatDeltaL: req.flatDeltaL,
+          targetFlops: req.targetFlops,
+          holdout,
+          window: req.isoflopWindow,
+          lminLaw: req.lminLaw,
+          noise: req.noise,
+          objective: req.objective,
+          edges: req.edges,
+          predict: pr?.rows.map((r) => ({ C: r.C as number, label: r.label })),
+        },
       );
       break;
     case 'compute':
       result = fitComputeFormula(
         rows.map((r) => ({ N: num(r.N), D: num(r.D), C: num(r.C), label: r.label })),
-        { ...common, holdout: holdout === 'largest' ? 'largest-n' : 'none' },
+        { ...common, holdout: holdout === 'largest' ? 'largest-n' : 'none', predict: pr?.rows.map((r) => ({ N: r.N as number, D: r.D as number, label: r.label })) },
       );
       break;
     case 'surge':
@@ -320,8 +375,18 @@ async function fitRows(p: Prepared, req: FitRequest): Promise<FitResult> {
       break;
     case 'deepseek':
       result = fitDeepseek(
-        rows.map((r) => ({ budget: num(r.budget), batchTokens: num(r.batchTokens), lr: num(r.lr), loss: num(r.loss), label: r.label })),
-        { ...common, holdout, bandTolerance: req.bandTolerance, selection: req.selection, targetFlops: req.targetFlops },
+        rows.map((r) => ({ budget: num(r.budget), batchTokens: num(r.batchTokens), lr: num(r.lr), loss: num(r.loss), label: r.label, group: r.group, x2: r.x2 })),
+        {
+          ...common,
+          holdout,
+          bandTolerance: req.bandTolerance,
+          selection: req.selection,
+          targetFlops: req.targetFlops,
+          xName: req.columns?.budget ?? 'C', // the --budget-col name labels the laws; else C (FLOPs)
+          x2Name: p.columns.x2,
+          groupName: p.columns.group,
+          predict: pr?.rows.map((r) => ({ x: r.x as number, x2: r.x2, label: r.label })),
+        },
       );
       break;
     case 'custom': {
@@ -334,7 +399,7 @@ async function fitRows(p: Prepared, req: FitRequest): Promise<FitResult> {
           y: num(r.loss),
           label: r.label,
         })),
-        { ...common, holdout, init: req.init, delta: req.delta },
+        { ...common, ...iter, holdout, init: req.init, delta: req.delta, predict: pr?.rows.map((r) => ({ x: r.vars, label: r.label })) },
       );
       break;
     }
@@ -534,6 +599,8 @@ function scheduleOptions(req: FitRequest, predict: LossCurve[]) {
     predict,
     lambda: req.lambda,
     delta: req.delta,
+    maxIterations: req.maxIterations,
+    objective: req.objective,
     bootstrap: req.bootstrap,
     seed: req.seed,
     warmupSteps: req.warmupSteps,

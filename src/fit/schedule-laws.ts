@@ -21,6 +21,8 @@
 import { DataError } from '../errors.ts';
 import { bootstrap } from './bootstrap.ts';
 import { CHINCHILLA_HUBER_DELTA, huber, huberDerivative } from './huber.ts';
+import { constantProblem } from './identify.ts';
+import type { LossKind } from './objective.ts';
 import { gridStarts, lbfgsMinimizer, multiStart, type MultiStartResult } from './multistart.ts';
 import { minimizeLbfgs } from './optimize/lbfgs.ts';
 import type { ObjectiveWithGradient } from './optimize/types.ts';
@@ -461,6 +463,8 @@ export interface ScheduleFitOptions extends LrReconstructionOptions {
   /** Tissue's momentum decay λ (default 0.999). */
   lambda?: number;
   delta?: number;
+  /** 'huber-log' (default) or 'lsq-log' (least squares on ln L, i.e. δ = ∞); raw-residual objectives are not offered here. */
+  objective?: LossKind;
   bootstrap?: number;
   seed?: number;
   /** Explicit starts in the law's fit parameterisation (skips the default start grid). */
@@ -516,7 +520,14 @@ export function fitScheduleLaw(fitCurves: readonly LossCurve[], options: Schedul
   if (!law) throw new DataError(`schedule law ${JSON.stringify(options.law)} is unknown. Use multipower or tissue.`);
   if (fitCurves.length === 0) throw new DataError('schedule fit: no curves to fit. Pass at least one curve with --fit.');
   const lambda = options.lambda ?? 0.999;
-  const delta = options.delta ?? CHINCHILLA_HUBER_DELTA;
+  const objectiveName = options.objective ?? 'huber-log';
+  if (objectiveName !== 'huber-log' && objectiveName !== 'lsq-log') {
+    throw new DataError(`schedule fit: objective ${objectiveName} is not offered (schedule laws are fitted on log residuals). Use huber-log or lsq-log.`);
+  }
+  // Least squares on ln L is the Huber objective with δ = ∞ (r²/2 everywhere).
+  const delta = objectiveName === 'lsq-log' ? Infinity : (options.delta ?? CHINCHILLA_HUBER_DELTA);
+  const flat = constantProblem(fitCurves.flatMap((c) => Array.from(c.losses)), 'the loss over the fit curves');
+  if (flat) throw new DataError(`schedule fit: ${flat}. A schedule law needs a loss that falls with training.`);
   const maxIterations = options.maxIterations ?? 3000;
   const prep = (c: LossCurve) => prepareCurve(c, { warmupSteps: options.warmupSteps, interpolation: options.interpolation, lambda });
   const fitPrepared = fitCurves.map(prep);
@@ -603,8 +614,8 @@ export function fitScheduleLaw(fitCurves: readonly LossCurve[], options: Schedul
 
   const diagnostics: FitDiagnostics = {
     optimizer: 'lbfgs',
-    loss: 'huber-log',
-    delta,
+    loss: objectiveName,
+    delta: objectiveName === 'huber-log' ? delta : null,
     objective: ms.best.f,
     gradNorm: ms.best.gradNorm,
     iterations: ms.best.iterations,
@@ -636,9 +647,9 @@ export function fitScheduleLaw(fitCurves: readonly LossCurve[], options: Schedul
     },
     heldOut,
     bootstrap: bootstrapSummary(boot, 'logged points resampled with replacement within each fit curve; refitted from the optimum'),
-    options: { law: law.name, lambda: law.name === 'tissue' ? lambda : null, delta, warmupSteps: options.warmupSteps ?? null, interpolation: options.interpolation ?? 'linear', bootstrap: nBoot, seed },
+    options: { law: law.name, lambda: law.name === 'tissue' ? lambda : null, delta: objectiveName === 'huber-log' ? delta : null, objective: objectiveName, maxIterations, warmupSteps: options.warmupSteps ?? null, interpolation: options.interpolation ?? 'linear', bootstrap: nBoot, seed },
     notes: [
-      `Fitted on ${fitPrepared.map((c) => c.name).join(', ')}; Σ Huber_δ(ln L̂ − ln L) over every logged point, δ = ${delta}.`,
+      `Fitted on ${fitPrepared.map((c) => c.name).join(', ')}; ${objectiveName === 'huber-log' ? `Σ Huber_δ(ln L̂ − ln L) over every logged point, δ = ${delta}` : '½·Σ (ln L̂ − ln L)² over every logged point'}.`,
       `Per-step LR rebuilt from the logged points: η_0 = 0, linear warmup to the first logged LR at ${options.warmupSteps ?? 'the first logged step'}, ${options.interpolation ?? 'linear'} interpolation between logged steps.`,
       law.name === 'multipower'
         ? `Starts: the MPL paper's two stages — the simplified law L0 + A·S1^−alpha − B·(η_max − η_t) from 81 starts${init ? ` (best objective ${fmt(init.best.f)})` : ''}, then the full law from ${starts.length} starts over (C, beta) with gamma = 0.5.`

@@ -55,3 +55,26 @@ describe('bootstrap', () => {
     expect(percentile(sorted, 0)).toBe(1);
   });
 });
+
+describe('bootstrap progress', () => {
+  it('reports every resample to the reporter, then stops when unset; the terminal line shows count and ETA', async () => {
+    const { bootstrap, setBootstrapProgress, bootstrapProgressLine } = await import('../../src/fit/index.ts');
+    const seen: [number, number][] = [];
+    setBootstrapProgress((done, total) => seen.push([done, total]));
+    try {
+      bootstrap(5, (rows) => ({ m: rows[0] }), { samples: 4, seed: 1 });
+    } finally {
+      setBootstrapProgress(null);
+    }
+    expect(seen).toEqual([[1, 4], [2, 4], [3, 4], [4, 4]]);
+    bootstrap(5, (rows) => ({ m: rows[0] }), { samples: 4, seed: 1 });
+    expect(seen).toHaveLength(4);
+    const lines: string[] = [];
+    const line = bootstrapProgressLine((s) => lines.push(s));
+    line(10, 1000, 1); // under 2 s: silent
+    line(100, 1000, 10);
+    line(101, 1000, 11); // under 2 s since the last line: silent
+    line(1000, 1000, 100);
+    expect(lines).toEqual(['\rbootstrap 100/1000 resamples, 10 s so far, ETA 1m30s   ', `\rbootstrap 1000/1000 resamples in 1m40s${' '.repeat(20)}\n`]);
+  });
+});
