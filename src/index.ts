@@ -6,7 +6,7 @@
 // --- project, records and the results/ layout -----------------------------------------------------
 export { PROJECT_ROOT, MOELAB_VERSION } from './util/provenance.ts';
 export { toJson, readJsonl } from './io/atomic.ts';
-export { DEFAULT_RESULTS_DIR, runPaths, sweepPaths } from './io/results.ts';
+export { resultsRoot, runPaths, sweepPaths } from './io/results.ts';
 export type { DerivedCounts, MetricRow, RunConfigRecord, RunStatus, RunSummary } from './io/results.ts';
 export { createRng } from './util/rng.ts';
 export { ConfigError, DataError } from './errors.ts';

@@ -1,6 +1,7 @@
 // The `moelab` command line. Each subcommand lives in its own file under src/cli/ and registers
 // itself here; heavy modules (TF.js, mathjs, danfojs) are imported inside the action handlers so
 // `moelab --help` and analysis-only commands start fast.
+import { resolve } from 'node:path';
 import { Command, CommanderError } from 'commander';
 import { MOELAB_VERSION } from '../util/provenance.ts';
 import { registerEnv } from './env.ts';
@@ -17,7 +18,13 @@ import { registerReproduce } from './reproduce.ts';
 const program = new Command('moelab')
   .description('Scaling laws and LR schedules for small Mixture-of-Experts LMs (TensorFlow.js).')
   .version(MOELAB_VERSION)
-  .showHelpAfterError('(run with --help for usage)');
+  .showHelpAfterError('(run with --help for usage)')
+  .option('--results <dir>', 'where sweeps go without --out (default ./results, or $MOELAB_RESULTS)')
+  .hook('preAction', () => {
+    // src/io/results.ts resultsRoot() reads the variable at each call; workers inherit it.
+    const dir = program.opts<{ results?: string }>().results;
+    if (dir !== undefined) process.env.MOELAB_RESULTS = resolve(dir);
+  });
 
 // One line per subcommand; keep the list in the order a user meets them.
 registerEnv(program);
