@@ -9,9 +9,9 @@
 // by another process, 130 interrupted (checkpoint saved).
 import { readFileSync } from 'node:fs';
 import { basename, dirname, extname, join, resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { importUserModule } from '../io/user-module.ts';
 import { Option, type Command } from 'commander';
-import { ConfigError } from '../errors.ts';
+import { ConfigError, ResumeMismatchError } from '../errors.ts';
 import { addEngineOptions, initEngineFromOptions } from './engine-options.ts';
 
 interface TrainOptions {
@@ -22,6 +22,8 @@ interface TrainOptions {
   index?: string;
   sweepDir?: string;
   quiet?: boolean;
+  forceRerun?: boolean;
+  json?: boolean;
   progress: 'auto' | 'bar' | 'lines';
   backend?: string;
   threads?: string;
@@ -46,21 +48,21 @@ export async function readConfigFile(path: string): Promise<unknown> {
   const abs = resolve(path);
   let text: string;
   if (['.ts', '.js', '.mjs', '.mts'].includes(extname(abs))) {
-    let mod: { default?: unknown };
+    let value: unknown;
     try {
-      mod = (await import(pathToFileURL(abs).href)) as { default?: unknown };
+      value = await importUserModule(abs);
     } catch (err) {
       throw new ConfigError(
         '--config',
         path,
-        'Use a .json config, or a .ts inside the moelab folder (an ES module there), or an .mts file anywhere.',
+        'Use a .json config, or a module (.ts, .mts, .js, .mjs) whose default export is the run config.',
         `cannot load the module (${(err as Error).message.split('\n')[0]})`,
       );
     }
-    if (mod.default === undefined) {
+    if (value === undefined) {
       throw new ConfigError('--config', path, 'Export the run config as the default export (`export default {...}`).', 'module has no default export');
     }
-    return mod.default;
+    return value;
   }
   try {
     text = readFileSync(abs, 'utf8');
@@ -170,6 +172,8 @@ export function registerTrain(program: Command): void {
       .option('--index <i>', 'index of the run in the plan (e.g. $SLURM_ARRAY_TASK_ID)')
       .option('--sweep-dir <dir>', "sweep folder that holds runs/ (default: the plan file's folder)")
       .option('--quiet', 'no progress output')
+      .option('--force-rerun', 'delete a finished run in the run folder and train it again (the way to rerun a changed config)')
+      .option('--json', 'print the outcome as JSON (status, runId, runDir, summary) on stdout')
       .addOption(new Option('--progress <mode>', 'progress display').choices(['auto', 'bar', 'lines']).default('auto')),
   ).action(async (opts: TrainOptions) => {
     const [{ RunConfigSchema }, { parseConfig }] = await Promise.all([import('../config/schema.ts'), import('../config/validate.ts')]);
@@ -178,6 +182,11 @@ export function registerTrain(program: Command): void {
     const config = parseConfig(RunConfigSchema, request.userConfig, request.source);
 
     const info = await initEngineFromOptions(opts);
+    // A finished run with another config is refused (fields named) unless --force-rerun.
+    const { rerunDecision } = await import('../train/rerun.ts');
+    const rerun = rerunDecision(request.runDir, config, { force: opts.forceRerun === true });
+    if (rerun.kind === 'refuse') throw new ResumeMismatchError(rerun.message);
+    if (rerun.kind === 'rerun') process.stderr.write(`moelab train: --force-rerun: ${rerun.message}\n`);
     const [{ trainRun }, { RunLockedError, LOCKED_EXIT_CODE }, { createProgressReporter }, { createMoeLm }] = await Promise.all([
       import('../train/loop.ts'),
       import('../train/lock.ts'),
@@ -218,6 +227,13 @@ export function registerTrain(program: Command): void {
     }
 
     const s = result.summary;
+    if (opts.json) {
+      const { toJson } = await import('../io/atomic.ts');
+      process.stdout.write(
+        `${toJson({ status: result.status, runId: request.runId, runDir: request.runDir, startStep: result.startStep, endStep: result.endStep, summary: s ?? null })}\n`,
+      );
+      process.exit(result.status === 'interrupted' ? 130 : 0);
+    }
     switch (result.status) {
       case 'skipped':
         process.stdout.write(`${request.runId}: already done (${s!.status}) in ${request.runDir}\n`);

@@ -1,10 +1,10 @@
 // Loading an experiment file: `experiments/<name>.ts` (default export of defineSweep) or a JSON
 // file. Both are validated by the one sweep schema; every problem is reported at once.
 import { readFileSync } from 'node:fs';
-import { extname, resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { dirname, extname, resolve } from 'node:path';
 import { ConfigError, ConfigErrors } from '../errors.ts';
 import { parseConfig } from '../config/validate.ts';
+import { importUserModule, UserModuleLoadError } from '../io/user-module.ts';
 import { SweepSchema, type SweepDefinition } from '../config/sweep-schema.ts';
 
 /** Validate a sweep definition given as data; `source` names where it came from. */
@@ -34,17 +34,23 @@ export async function loadSweepFile(path: string): Promise<SweepDefinition> {
       throw new ConfigErrors(path, [new ConfigError('(root)', undefined, 'Fix the JSON syntax.', (err as Error).message)]);
     }
   } else if (ext === '.ts' || ext === '.mts' || ext === '.js' || ext === '.mjs') {
-    let mod: { default?: unknown };
+    let value: unknown;
     try {
-      mod = (await import(pathToFileURL(file).href)) as { default?: unknown };
+      value = await importUserModule(file);
     } catch (err) {
-      const e = err as NodeJS.ErrnoException;
-      if (e.code === 'ERR_MODULE_NOT_FOUND' && e.message.includes(file)) {
-        throw new ConfigError('FILE', path, 'Give the path of an experiment file (.ts or .json).', 'no such file');
+      if (err instanceof UserModuleLoadError && err.detail.kind === 'missing') {
+        throw new ConfigError('FILE', path, 'Give the path of an experiment file (.ts, .mts, .js or .json).', 'no such file');
+      }
+      if (err instanceof UserModuleLoadError && err.detail.kind === 'unresolved-import') {
+        const hint =
+          err.detail.specifier === 'moelab'
+            ? 'Install moelab in this project (`npm install moelab` or the packed tarball; docs/package.md), or import from its path.'
+            : `Install "${err.detail.specifier}" or fix the import path.`;
+        throw new ConfigError('FILE', path, hint, `it imports "${err.detail.specifier}", which cannot be found from ${dirname(resolve(path))}`);
       }
       throw err;
     }
-    if (mod.default === undefined) {
+    if (value === undefined) {
       throw new ConfigError(
         'FILE',
         path,
@@ -52,7 +58,7 @@ export async function loadSweepFile(path: string): Promise<SweepDefinition> {
         'the file has no default export',
       );
     }
-    raw = mod.default;
+    raw = value;
   } else {
     throw new ConfigError('FILE', path, 'Give an experiment file ending in .ts or .json.', 'unknown file type');
   }
