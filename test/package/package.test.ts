@@ -112,6 +112,17 @@ console.log(JSON.stringify({ loss: chinchillaLoss(truth, 1e9, 2e10), fitIsoflop:
     expect(out.fitIsoflop).toBe('function');
   });
 
+  it('without the optional danfojs-node, the DataFrame API says how to install it', () => {
+    writeFileSync(
+      join(project, 'frame.mjs'),
+      `import { runsDataFrame, runTableRows } from 'moelab';
+try { await runsDataFrame(runTableRows([])); console.log('loaded'); } catch (e) { console.log(e.message); }
+`,
+    );
+    const r = run(process.execPath, ['frame.mjs'], project);
+    expect(r.stdout).toMatch(/^danfojs-node is not installed: .*npm install danfojs-node@1\.2\.0.*docs\/package\.md/);
+  });
+
   it("the project's tsc (module NodeNext) type-checks code importing 'moelab'", () => {
     writeFileSync(
       join(project, 'check.mts'),
