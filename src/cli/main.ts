@@ -14,6 +14,7 @@ import { registerStatus } from './status.ts';
 import { registerDashboard } from './dashboard.ts';
 import { registerFit } from './fit.ts';
 import { registerBench } from './bench.ts';
+import { registerCompletion } from './completion.ts';
 import { registerReproduce } from './reproduce.ts';
 
 const program = new Command('moelab')
@@ -39,6 +40,7 @@ registerFit(program);
 registerReport(program);
 registerReproduce(program);
 registerBench(program);
+registerCompletion(program);
 
 try {
   await program.parseAsync(process.argv);
