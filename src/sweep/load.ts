@@ -16,8 +16,12 @@ export function parseSweep(input: unknown, source: string): SweepDefinition {
   return { ...parsed, base: base === undefined ? {} : structuredClone(base) } as SweepDefinition;
 }
 
-/** Load and validate `experiments/<name>.ts` (run under tsx) or a `.json` sweep file. */
-export async function loadSweepFile(path: string): Promise<SweepDefinition> {
+/**
+ * Load and validate `experiments/<name>.ts` (run under tsx) or a `.json` sweep file. `edit`, when
+ * given, changes a copy of the definition as written before it is validated (`--set` of `moelab
+ * plan`/`sweep`), so overridden values go through the same schema.
+ */
+export async function loadSweepFile(path: string, edit?: (raw: Record<string, unknown>) => void): Promise<SweepDefinition> {
   const file = resolve(path);
   const ext = extname(file);
   let raw: unknown;
@@ -61,6 +65,10 @@ export async function loadSweepFile(path: string): Promise<SweepDefinition> {
     raw = value;
   } else {
     throw new ConfigError('FILE', path, 'Give an experiment file ending in .ts or .json.', 'unknown file type');
+  }
+  if (edit && raw !== null && typeof raw === 'object' && !Array.isArray(raw)) {
+    raw = structuredClone(raw);
+    edit(raw as Record<string, unknown>);
   }
   return parseSweep(raw, path);
 }

@@ -95,10 +95,12 @@ export interface PrepareOptions {
   skipCorpusCheck?: boolean;
   backend?: string;
   log?: (line: string) => void;
+  /** Changes to the definition as written, before validation (`--set`; src/sweep/load.ts). */
+  edit?: (raw: Record<string, unknown>) => void;
 }
 
 export async function prepareSweep(file: string, options: PrepareOptions = {}): Promise<PreparedSweep> {
-  const definition = await loadSweepFile(file);
+  const definition = await loadSweepFile(file, options.edit);
   const expanded = expandSweep(definition, { buildModel: buildFamilyModel, provenance: provenance() });
   let plan = absolutizeCorpus(expanded.plan, process.cwd());
   const problems = [...expanded.problems];

@@ -119,6 +119,13 @@ describe('moelab train: rerunning a finished run', () => {
     expect(outcome.summary.steps).toBe(10);
     const summaryBefore = readFileSync(join(out, 'summary.json'), 'utf8');
 
+    // `moelab status` on the single run folder.
+    const status = await runCli(['status', out]);
+    expect(status.code).toBe(0);
+    expect(status.stdout).toMatch(/^run "run3": done, step 10\/10, final val loss \d\.\d{4}\n$/);
+    const statusJson = await runCli(['status', out, '--json']);
+    expect(JSON.parse(statusJson.stdout).run).toMatchObject({ runId: 'run3', state: 'done', step: 10, steps: 10 });
+
     const same = await runCli(['train', '--config', cfg, '--out', out, '--quiet']);
     expect(same.code).toBe(0);
     expect(same.stdout).toMatch(/already done \(done\)/);
