@@ -55,3 +55,31 @@ describe('moelab plan --set and --results', () => {
     expect(r.stderr).toMatch(/Run `moelab plan FILE`|neither plan\.json nor config\.json/);
   });
 });
+
+describe('messages that point to documentation', () => {
+  it('every README "Section" / docs/x.md "Section" named in src/ exists as a heading', async () => {
+    const { readdirSync, statSync } = await import('node:fs');
+    const files: string[] = [];
+    const walk = (dir: string) => {
+      for (const name of readdirSync(dir)) {
+        const path = join(dir, name);
+        if (statSync(path).isDirectory()) walk(path);
+        else if (name.endsWith('.ts')) files.push(path);
+      }
+    };
+    walk(join(PROJECT_ROOT, 'src'));
+    const refs: { file: string; doc: string; section: string }[] = [];
+    for (const file of files) {
+      const text = readFileSync(file, 'utf8');
+      for (const m of text.matchAll(/\b(README|docs\/[\w-]+\.md) \\?"([^"\\]+)\\?"/g)) refs.push({ file, doc: m[1], section: m[2] });
+    }
+    expect(refs.length).toBeGreaterThan(2);
+    const missing = refs.filter(({ doc, section }) => {
+      const path = join(PROJECT_ROOT, doc === 'README' ? 'README.md' : doc);
+      if (!existsSync(path)) return true;
+      const headings = readFileSync(path, 'utf8').split('\n').filter((l) => /^#+ /.test(l)).map((l) => l.replace(/^#+ /, '').trim());
+      return !headings.some((h) => h === section || h.startsWith(`${section} `));
+    });
+    expect(missing).toEqual([]);
+  });
+});
