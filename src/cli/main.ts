@@ -4,6 +4,7 @@
 import { resolve } from 'node:path';
 import { Command, CommanderError } from 'commander';
 import { MOELAB_VERSION } from '../util/provenance.ts';
+import { setProgressSink, streamProgressSink } from '../util/progress.ts';
 import { registerEnv } from './env.ts';
 import { registerInspect } from './inspect.ts';
 import { registerTrain } from './train.ts';
@@ -23,6 +24,8 @@ const program = new Command('moelab')
   .showHelpAfterError('(run with --help for usage)')
   .option('--results <dir>', 'where sweeps go without --out (default ./results, or $MOELAB_RESULTS)')
   .hook('preAction', () => {
+    // Long computations (fits, bootstrap, figure export) report progress with an ETA on stderr.
+    if (process.env.MOELAB_PROGRESS !== '0') setProgressSink(streamProgressSink(process.stderr));
     // src/io/results.ts resultsRoot() reads the variable at each call; workers inherit it.
     const dir = program.opts<{ results?: string }>().results;
     if (dir !== undefined) process.env.MOELAB_RESULTS = resolve(dir);

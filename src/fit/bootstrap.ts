@@ -3,6 +3,7 @@
 // quantity (parameters, derived quantities, predictions), report percentile intervals.
 // Reproducible: the same seed gives the same resamples and the same intervals.
 import { createRng, type Rng } from '../util/rng.ts';
+import { startTask } from '../util/progress.ts';
 
 export interface BootstrapOptions {
   /** Number of resamples (0 = no intervals). */
@@ -71,17 +72,23 @@ export function bootstrap(
   const rng = createRng(options.seed);
   const draws = new Map<string, number[]>();
   let succeeded = 0;
-  for (let s = 0; s < options.samples; s++) {
-    const rows = resampleRows(n, rng, options.groups);
-    const values = estimate(rows);
-    if (!values) continue;
-    succeeded++;
-    for (const [name, v] of Object.entries(values)) {
-      if (!Number.isFinite(v)) continue;
-      const list = draws.get(name);
-      if (list) list.push(v);
-      else draws.set(name, [v]);
+  const task = startTask('fit: bootstrap', options.samples); // progress + ETA where a sink is installed (src/util/progress.ts)
+  try {
+    for (let s = 0; s < options.samples; s++) {
+      const rows = resampleRows(n, rng, options.groups);
+      const values = estimate(rows);
+      task.tick();
+      if (!values) continue;
+      succeeded++;
+      for (const [name, v] of Object.entries(values)) {
+        if (!Number.isFinite(v)) continue;
+        const list = draws.get(name);
+        if (list) list.push(v);
+        else draws.set(name, [v]);
+      }
     }
+  } finally {
+    task.end();
   }
   const intervals: Record<string, [number, number] | null> = {};
   const standardErrors: Record<string, number> = {};

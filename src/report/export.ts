@@ -6,6 +6,7 @@ import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { ConfigError } from '../errors.ts';
 import { FIGURE_HEIGHT, FIGURE_WIDTH } from './figure.ts';
+import { startTask } from '../util/progress.ts';
 
 export const DEFAULT_CHROMIUM = '/usr/bin/chromium';
 
@@ -99,25 +100,32 @@ export async function exportReport(htmlPath: string, options: ExportOptions): Pr
     if (state.ready !== 'true') throw new Error(`the report's plots failed to draw: ${state.errors.join('; ')}`);
 
     mkdirSync(options.outDir, { recursive: true });
-    for (const id of state.ids) {
-      for (const format of options.formats) {
-        const url = await page.evaluate(
-          async ({ id, format, width, height }) => {
-            const el = document.getElementById(`fig-${id}`);
-            const plotly = (window as unknown as { Plotly: { toImage(el: unknown, o: unknown): Promise<string> } }).Plotly;
-            return plotly.toImage(el, { format, width, height });
-          },
-          { id, format, width, height },
-        );
-        const file = join(options.outDir, `${id}.${format}`);
-        writeFileSync(file, decodeDataUrl(url));
-        files.push(file);
+    const task = startTask('report: figure export', state.ids.length * options.formats.length + (options.pdfPath ? 1 : 0));
+    try {
+      for (const id of state.ids) {
+        for (const format of options.formats) {
+          const url = await page.evaluate(
+            async ({ id, format, width, height }) => {
+              const el = document.getElementById(`fig-${id}`);
+              const plotly = (window as unknown as { Plotly: { toImage(el: unknown, o: unknown): Promise<string> } }).Plotly;
+              return plotly.toImage(el, { format, width, height });
+            },
+            { id, format, width, height },
+          );
+          const file = join(options.outDir, `${id}.${format}`);
+          writeFileSync(file, decodeDataUrl(url));
+          files.push(file);
+          task.tick();
+        }
       }
-    }
-    if (options.pdfPath) {
-      await page.emulateMedia({ media: 'print' });
-      await page.pdf({ path: options.pdfPath, format: 'A4', printBackground: true, scale: 0.7, margin: { top: '12mm', bottom: '12mm', left: '10mm', right: '10mm' } });
-      files.push(options.pdfPath);
+      if (options.pdfPath) {
+        await page.emulateMedia({ media: 'print' });
+        await page.pdf({ path: options.pdfPath, format: 'A4', printBackground: true, scale: 0.7, margin: { top: '12mm', bottom: '12mm', left: '10mm', right: '10mm' } });
+        files.push(options.pdfPath);
+        task.tick();
+      }
+    } finally {
+      task.end();
     }
     return { files, figureIds: state.ids, pageErrors, seconds: (performance.now() - t0) / 1000 };
   } finally {
