@@ -9,7 +9,7 @@ import { formatNumber, orderedColor, tracePointCount, viridis, withAlpha } from 
 import { expertUsageFigure, representativeMoeRun, usageImbalance } from '../../src/report/figures/expert-usage.ts';
 import { lossVsFlopsFigure, lossVsTokensFigure, lowerEnvelope, runLossCurve } from '../../src/report/figures/loss-curves.ts';
 import { distinctScheduleRuns, lrCurvesFigure } from '../../src/report/figures/lr-curves.ts';
-import { LEGEND_RUN_LIMIT, runGroups } from '../../src/report/figures/shared.ts';
+import { LEGEND_RUN_LIMIT, mixWithWhite, runColors, runGroups } from '../../src/report/figures/shared.ts';
 import { tokenFractionsFigure } from '../../src/report/figures/token-fractions.ts';
 import { evalRows, loadSweepRecords, type SweepRecords } from '../../src/report/records.ts';
 import { SYNTH_BUDGETS, writeSyntheticSweep, type SyntheticSweepInfo } from './synthetic-sweep.ts';
@@ -30,6 +30,17 @@ describe('figure helpers', () => {
     expect(orderedColor(2, 3)).toBe(viridis(0.85));
     expect(withAlpha('#ff0000', 0.2)).toBe('rgba(255,0,0,0.2)');
     expect(withAlpha('rgb(1,2,3)', 0.5)).toBe('rgba(1,2,3,0.5)');
+  });
+
+  it('gives each run of a group its own shade, sequential by size (largest = the group colour)', () => {
+    expect(mixWithWhite('#000000', 0.5)).toBe('rgb(128,128,128)');
+    expect(mixWithWhite('rgb(10,20,30)', 0)).toBe('rgb(10,20,30)');
+    const run = (N: number, budget: number) => ({ runId: `${N}-${budget}`, config: { derived: { activatedParams: N } } }) as never;
+    const runs = [run(1e3, 1), run(1e4, 1), run(1e5, 1), run(1e5, 1), run(1e4, 2)];
+    const groups = [1, 1, 1, 1, 2].map((b) => ({ key: `budget:${b}`, label: '', color: b === 1 ? '#000000' : '#ff0000', order: b }));
+    const colors = runColors(runs, groups, 0.6);
+    // log-scale: 1e3 → lightest (0.6 towards white), 1e4 → half of that, 1e5 → the group colour.
+    expect(colors).toEqual(['rgb(153,153,153)', 'rgb(76,76,76)', 'rgb(0,0,0)', 'rgb(0,0,0)', 'rgb(255,0,0)']);
   });
 });
 

@@ -1,11 +1,12 @@
 // Loss curves of every run against training tokens and against training FLOPs (log–log), coloured
-// by compute budget (viridis, smallest budget darkest), with the lower envelope over all runs on
+// by compute budget (viridis, smallest budget darkest) and, inside a budget, one shade per run by
+// model size (lightest = smallest; src/report/figures/shared.ts runColors), with the lower envelope over all runs on
 // the FLOPs plot (Chinchilla Approach 1: at each FLOP count, the lowest loss any run reached).
 import type { FigureSpec, Trace } from '../figure.ts';
 import { ENVELOPE_COLOR, baseLayout, formatNumber, logspace } from '../figure.ts';
 import type { RunRecord } from '../records.ts';
 import { evalRows, runBudget, runState } from '../records.ts';
-import { LOG_AXIS, legendFields, sortedWithGroups } from './shared.ts';
+import { LOG_AXIS, legendFields, runColors, sortedWithGroups } from './shared.ts';
 
 export interface Curve {
   x: number[];
@@ -70,10 +71,11 @@ export function lowerEnvelope(curves: Curve[], points = 80, cumulative = true): 
 
 function runTraces(all: RunRecord[], axis: 'tokens' | 'computeFlops'): Trace[] {
   const { runs, groups } = sortedWithGroups(all.filter((r) => runLossCurve(r, axis).x.length > 0));
+  const colors = runColors(runs, groups);
   const seen = new Set<string>();
   return runs.map((run, i) => {
     const curve = runLossCurve(run, axis);
-    const color = groups[i].color;
+    const color = colors[i];
     const state = runState(run);
     const n = run.config.derived.activatedParams;
     const first = !seen.has(groups[i].key);
@@ -97,7 +99,7 @@ export function lossVsTokensFigure(runs: RunRecord[]): FigureSpec {
     id: 'loss-vs-tokens',
     title: 'Loss curves vs training tokens',
     caption:
-      'Validation loss at each evaluation (training loss for runs with fewer than 3 evaluations; hover says which), one line per run, coloured by compute budget; dotted lines are diverged runs.',
+      'Validation loss at each evaluation (training loss for runs with fewer than 3 evaluations; hover says which), one line per run, coloured by compute budget and shaded by model size within it (lighter = fewer activated parameters); dotted lines are diverged runs.',
     data: runTraces(runs, 'tokens'),
     layout: baseLayout('training tokens', 'loss (nats/token)', { xaxis: LOG_AXIS, yaxis: { type: 'log' } }),
   };

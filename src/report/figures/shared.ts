@@ -83,5 +83,31 @@ export function sortedWithGroups(runs: RunRecord[]): { runs: RunRecord[]; groups
   return { runs: idx.map((i) => runs[i]), groups: idx.map((i) => groups[i]) };
 }
 
+/**
+ * One colour per run inside its group, sequential by model size: the group's colour for the
+ * largest activated-parameter count of the group, mixed towards white (up to `maxLighten`) for
+ * smaller ones, on a log scale. Runs of one size in one group (seeds) share a colour.
+ */
+export function runColors(runs: RunRecord[], groups: RunGroup[], maxLighten = 0.6): string[] {
+  const sizes = new Map<string, number[]>();
+  runs.forEach((r, i) => sizes.set(groups[i].key, [...(sizes.get(groups[i].key) ?? []), r.config.derived.activatedParams]));
+  return runs.map((r, i) => {
+    const list = sizes.get(groups[i].key)!;
+    const lo = Math.log(Math.min(...list));
+    const hi = Math.log(Math.max(...list));
+    const t = hi > lo ? (Math.log(r.config.derived.activatedParams) - lo) / (hi - lo) : 1;
+    return mixWithWhite(groups[i].color, (1 - t) * maxLighten);
+  });
+}
+
+/** `rgb()` of a `#rrggbb` or `rgb(r,g,b)` colour mixed with white (`amount` 0: unchanged, 1: white). */
+export function mixWithWhite(color: string, amount: number): string {
+  const rgb = color.startsWith('#')
+    ? [1, 3, 5].map((k) => parseInt(color.slice(k, k + 2), 16))
+    : (color.match(/\d+/g) ?? ['0', '0', '0']).slice(0, 3).map(Number);
+  const c = rgb.map((v) => Math.round(v + (255 - v) * Math.min(1, Math.max(0, amount))));
+  return `rgb(${c[0]},${c[1]},${c[2]})`;
+}
+
 /** Log-axis settings: powers of ten as 10^k tick labels. */
 export const LOG_AXIS = { type: 'log', exponentformat: 'power' } as const;
