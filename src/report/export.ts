@@ -23,6 +23,9 @@ export const CHROMIUM_ARGS = [
 
 export type ImageFormat = 'png' | 'svg';
 
+/** Above this many columns in any table, the PDF is A4 landscape at a smaller scale. */
+export const PDF_PORTRAIT_MAX_COLUMNS = 12;
+
 export interface ExportOptions {
   /** Folder for figures/<id>.<format>. */
   outDir: string;
@@ -120,7 +123,20 @@ export async function exportReport(htmlPath: string, options: ExportOptions): Pr
       }
       if (options.pdfPath) {
         await page.emulateMedia({ media: 'print' });
-        await page.pdf({ path: options.pdfPath, format: 'A4', printBackground: true, scale: 0.7, margin: { top: '12mm', bottom: '12mm', left: '10mm', right: '10mm' } });
+        // Wide tables (the runs table has ~30 columns) do not fit A4 portrait: landscape and a
+        // smaller scale when any table has more than PDF_PORTRAIT_MAX_COLUMNS columns.
+        const widest = await page.evaluate(() =>
+          Math.max(0, ...Array.from(document.querySelectorAll('table')).map((t) => t.rows[0]?.cells.length ?? 0)),
+        );
+        const landscape = widest > PDF_PORTRAIT_MAX_COLUMNS;
+        await page.pdf({
+          path: options.pdfPath,
+          format: 'A4',
+          landscape,
+          printBackground: true,
+          scale: landscape ? 0.55 : 0.7,
+          margin: { top: '12mm', bottom: '12mm', left: '10mm', right: '10mm' },
+        });
         files.push(options.pdfPath);
         task.tick();
       }

@@ -251,6 +251,10 @@ describe.skipIf(skipReason !== undefined)('report in headless chromium', () => {
     const pdf = readFileSync(join(built.htmlPath, '..', 'report.pdf'));
     expect(pdf.subarray(0, 5).toString('latin1')).toBe('%PDF-');
     expect(pdf.length).toBeGreaterThan(20_000);
+    // The runs table is wider than PDF_PORTRAIT_MAX_COLUMNS: A4 landscape (842 × 595 pt).
+    const box = /\/MediaBox\s*\[\s*0\s+0\s+([\d.]+)\s+([\d.]+)\s*\]/.exec(pdf.toString('latin1'));
+    expect(box).not.toBeNull();
+    expect(Number(box![1])).toBeGreaterThan(Number(box![2]));
     expect(built.pageErrors).toEqual([]);
   });
 });
