@@ -24,8 +24,10 @@ const program = new Command('moelab')
   .showHelpAfterError('(run with --help for usage)')
   .option('--results <dir>', 'where sweeps go without --out (default ./results, or $MOELAB_RESULTS)')
   .hook('preAction', () => {
-    // Long computations (fits, bootstrap, figure export) report progress with an ETA on stderr.
-    if (process.env.MOELAB_PROGRESS !== '0') setProgressSink(streamProgressSink(process.stderr));
+    // Long computations (fits, bootstrap, figure export) report progress with an ETA on stderr:
+    // on a terminal by default; MOELAB_PROGRESS=1 adds periodic lines off a terminal (logs), =0 none.
+    const mode = process.env.MOELAB_PROGRESS;
+    if (mode !== '0' && (process.stderr.isTTY || mode === '1')) setProgressSink(streamProgressSink(process.stderr));
     // src/io/results.ts resultsRoot() reads the variable at each call; workers inherit it.
     const dir = program.opts<{ results?: string }>().results;
     if (dir !== undefined) process.env.MOELAB_RESULTS = resolve(dir);
