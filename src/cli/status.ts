@@ -17,8 +17,7 @@ export function registerStatus(program: Command): void {
         const { inspectRunFolder } = await import('../sweep/run-folder.ts');
         const row = inspectRunFolder(sweepDir);
         if (opts.json) {
-          const { toJson } = await import('../io/atomic.ts');
-          process.stdout.write(`${toJson({ run: row }, 2)}\n`);
+          process.stdout.write(`${JSON.stringify({ run: row }, null, 2)}\n`);
           return;
         }
         const loss = row.finalValLoss !== null ? `, final val loss ${row.finalValLoss.toFixed(4)}` : row.trainLoss !== null ? `, train loss ${row.trainLoss.toFixed(4)}` : '';

@@ -228,9 +228,9 @@ export function registerTrain(program: Command): void {
 
     const s = result.summary;
     if (opts.json) {
-      const { toJson } = await import('../io/atomic.ts');
+      // Plain JSON: NaN and ±Infinity (a diverged run's losses) print as null (README "Commands").
       process.stdout.write(
-        `${toJson({ status: result.status, runId: request.runId, runDir: request.runDir, startStep: result.startStep, endStep: result.endStep, summary: s ?? null })}\n`,
+        `${JSON.stringify({ status: result.status, runId: request.runId, runDir: request.runDir, startStep: result.startStep, endStep: result.endStep, summary: s ?? null })}\n`,
       );
       process.exit(result.status === 'interrupted' ? 130 : 0);
     }
