@@ -172,8 +172,9 @@ describe.skipIf(skipReason !== undefined)('report in headless chromium', () => {
     for (const id of ['loss-vs-tokens', 'loss-vs-flops', 'lr-curves', 'expert-usage', 'token-fractions']) expect(ids).toContain(id);
     const records = loadSweepRecords(info.dir);
     const byTokens = plots.find((p) => p.id === 'loss-vs-tokens')!;
-    expect(byTokens.traces).toHaveLength(records.runs.length);
-    const expectedPoints = records.runs.map((r) => evalRows(r).length).reduce((a, b) => a + b, 0);
+    // Two panels: training loss (every logged step) and validation loss (each evaluation), one trace per run in each.
+    expect(byTokens.traces).toHaveLength(2 * records.runs.length);
+    const expectedPoints = records.runs.map((r) => evalRows(r).length + r.metrics.filter((m) => Number.isFinite(m.trainLoss)).length).reduce((a, b) => a + b, 0);
     expect(byTokens.traces.reduce((s, t) => s + t.points, 0)).toBe(expectedPoints);
     const byFlops = plots.find((p) => p.id === 'loss-vs-flops')!;
     expect(byFlops.traces).toHaveLength(records.runs.length + 1);

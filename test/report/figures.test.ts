@@ -114,12 +114,22 @@ describe('run-based figures on a synthetic sweep', () => {
     }
   });
 
-  it('loss vs tokens: one trace per run, one point per evaluation, log axes', () => {
+  it('loss vs tokens: training and validation apart, one trace per run in each panel, log axes', () => {
     const fig = lossVsTokensFigure(records.runs);
-    expect(fig.data).toHaveLength(records.runs.length);
-    expect(fig.data.reduce((s, t) => s + tracePointCount(t), 0)).toBe(records.runs.reduce((s, r) => s + evalRows(r).length, 0));
+    const train = fig.data.filter((t) => (t as { yaxis?: string }).yaxis === 'y');
+    const val = fig.data.filter((t) => (t as { yaxis?: string }).yaxis === 'y2');
+    expect(train).toHaveLength(records.runs.length);
+    expect(val).toHaveLength(records.runs.length);
+    expect(train.reduce((s, t) => s + tracePointCount(t), 0)).toBe(records.runs.reduce((s, r) => s + r.metrics.filter((m) => Number.isFinite(m.trainLoss)).length, 0));
+    expect(val.reduce((s, t) => s + tracePointCount(t), 0)).toBe(records.runs.reduce((s, r) => s + evalRows(r).length, 0));
+    // Each run has the same colour in both panels.
+    type Line = { text: string[]; line: { color: string } };
+    const runOf = (t: unknown) => (t as Line).text[0].split(' · ')[0];
+    for (const t of train) expect((val.find((v) => runOf(v) === runOf(t)) as unknown as Line).line.color).toBe((t as unknown as Line).line.color);
     expect(fig.layout.xaxis?.type).toBe('log');
     expect(fig.layout.yaxis?.type).toBe('log');
+    expect(fig.layout.xaxis2?.type).toBe('log');
+    expect(fig.layout.yaxis2?.type).toBe('log');
   });
 
   it('loss vs FLOPs: the envelope lies on or below every isoFLOP run it covers', () => {
