@@ -109,5 +109,21 @@ export function mixWithWhite(color: string, amount: number): string {
   return `rgb(${c[0]},${c[1]},${c[2]})`;
 }
 
+/**
+ * Why a fitted estimate is not a result, or undefined when it is one: a non-finite value, or a
+ * bootstrap interval that collapsed to a point (every resample gave the same value: the fit is
+ * pinned, e.g. at a bound) or does not contain the estimate. Figures draw such fits as failed.
+ */
+export function degenerateReason(est: { value: number; ci95: [number, number] | null }): string | undefined {
+  if (!Number.isFinite(est.value)) return `the estimate is ${est.value}`;
+  if (!est.ci95) return undefined;
+  const [lo, hi] = est.ci95;
+  if (!Number.isFinite(lo) || !Number.isFinite(hi)) return `its 95% interval [${lo}, ${hi}] is not finite`;
+  const scale = Math.max(Math.abs(est.value), 1e-300);
+  if (hi - lo <= 1e-9 * scale) return `its 95% interval collapsed to a point (${formatNumber(lo)})`;
+  if (est.value < lo - 1e-9 * scale || est.value > hi + 1e-9 * scale) return `the estimate ${formatNumber(est.value)} lies outside its 95% interval [${formatNumber(lo)}, ${formatNumber(hi)}]`;
+  return undefined;
+}
+
 /** Log-axis settings: powers of ten as 10^k tick labels. */
 export const LOG_AXIS = { type: 'log', exponentformat: 'power' } as const;
