@@ -71,7 +71,9 @@ else
 fi
 
 export PATH="$root/node_modules/.bin:$PATH"
-export NODE_OPTIONS="${NODE_OPTIONS:+$NODE_OPTIONS }--import tsx"
+# --conditions=moelab-source: the package self-reference "moelab" resolves to src/index.ts (package.json
+# exports), not to dist/, which a clone need not have built (docs/package.md).
+export NODE_OPTIONS="${NODE_OPTIONS:+$NODE_OPTIONS }--import tsx --conditions=moelab-source"
 
 case $mode in
   prepare) log "ready: tslab kernel registered, $types_dir written" ;;

@@ -82,16 +82,19 @@ if [ $want_gpu = 1 ]; then
   fi
 fi
 
-# --- tslab Jupyter kernel (issue #6) -------------------------------------------------------------
-# Registered for Debian's /usr/bin/python3 (the one /usr/bin/jupyter runs; plain `tslab install`
-# picks the first python3 on PATH and still exits 0). The kernel runs `tslab` from PATH:
-# scripts/run-notebooks.sh puts node_modules/.bin there (docs/notebooks.md).
+# --- tslab Jupyter kernel ------------------------------------------------------------------------
+# Registered for Debian's /usr/bin/python3 (the one /usr/bin/jupyter runs) by
+# scripts/install-kernel.sh: the spec runs this checkout's tslab with NODE_OPTIONS and PATH in its
+# env, so plain `jupyter nbconvert --execute` and Jupyter's UI work; then the declarations the
+# cells type-check against are written (docs/notebooks.md). An existing tslab kernel is left as it
+# is (it may belong to another checkout): `bash scripts/install-kernel.sh` replaces it.
 if [ $want_notebooks = 1 ]; then
   if /usr/bin/python3 -c 'import sys; from jupyter_client.kernelspec import KernelSpecManager as K; sys.exit(0 if "tslab" in K().find_kernel_specs() else 1)' 2>/dev/null; then
     log "tslab kernel registered"
   else
-    log "registering the tslab kernel (npx tslab install --python=/usr/bin/python3)"
-    npx --no-install tslab install --python=/usr/bin/python3
+    log "registering the tslab kernel (scripts/install-kernel.sh)"
+    bash scripts/install-kernel.sh
+    bash scripts/run-notebooks.sh --prepare
   fi
 fi
 

@@ -2,7 +2,7 @@
 // and run folders with its run tags, JSON helpers, errors, provenance.
 export { PROJECT_ROOT, MOELAB_VERSION } from '../util/provenance.ts';
 export { toJson, readJsonl } from '../io/atomic.ts';
-export { DEFAULT_RESULTS_DIR, runPaths, sweepPaths } from '../io/results.ts';
+export { resultsRoot, runPaths, sweepPaths } from '../io/results.ts';
 export type { DerivedCounts, MetricRow, RunConfigRecord, RunStatus, RunSummary } from '../io/results.ts';
 export { loadSweep } from '../io/load.ts';
 export type { RunState, StoredFit, Sweep, SweepRun } from '../io/load.ts';

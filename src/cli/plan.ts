@@ -9,6 +9,7 @@ export interface PlanCliOptions {
   estimate?: boolean;
   corpusCheck?: boolean;
   json?: boolean;
+  set: string[];
   backend?: string;
   threads?: string;
 }
@@ -22,12 +23,14 @@ export function registerPlan(program: Command): void {
       .option('--out <dir>', 'sweep folder (default results/<sweep name>)')
       .option('--no-estimate', 'skip the timing probe (no time estimates)')
       .option('--no-corpus-check', 'skip the corpus-size checks (plan a sweep for a corpus not on this machine)')
-      .option('--json', 'print the plan as JSON'),
+      .option('--json', 'print the plan as JSON')
+      .option('--set <key=value>', 'override a field of the experiment, e.g. --set base.train.lr=1e-2 or --set budgets=[1e9] (repeatable)', (v: string, acc: string[]) => [...acc, v], []),
   ).action(async (file: string, opts: PlanCliOptions) => {
     const { prepareSweep, assertPlanOk } = await import('../sweep/prepare.ts');
     const { writePlanFiles } = await import('../sweep/state.ts');
     const { formatPlan, formatProblems } = await import('../sweep/format.ts');
     const { provenance } = await import('../util/provenance.ts');
+    const { applyOverrides } = await import('./train.ts');
     const log = (line: string) => process.stderr.write(`${line}\n`);
     let backend: string | undefined;
     if (opts.estimate !== false) backend = (await initEngineFromOptions(opts)).backend;
@@ -37,13 +40,14 @@ export function registerPlan(program: Command): void {
       backend,
       log,
       skipCorpusCheck: opts.corpusCheck === false,
+      edit: opts.set.length > 0 ? (raw) => applyOverrides(raw, opts.set) : undefined,
     });
     // Warnings here; errors are thrown together below (nothing is written then).
     for (const line of formatProblems(prepared.problems.filter((p) => p.level === 'warning'))) log(line);
     assertPlanOk(prepared);
     const planPath = writePlanFiles(prepared.sweepDir, prepared.plan, {
       sweep: prepared.definition.name,
-      source: file,
+      source: opts.set.length > 0 ? `${file} ${opts.set.map((o) => `--set ${o}`).join(' ')}` : file,
       definition: prepared.definition,
       provenance: provenance(),
     });

@@ -15,6 +15,8 @@ interface SweepCliOptions {
   time?: string;
   cpusPerTask?: string;
   dryRun?: boolean;
+  set: string[];
+  json?: boolean;
   backend?: string;
   threads?: string;
 }
@@ -40,7 +42,8 @@ export function registerSweep(program: Command): void {
       .option('--gres <spec>', 'Slurm generic resources per task, e.g. gpu:1')
       .option('--time <limit>', 'Slurm time limit per task, e.g. 02:00:00')
       .option('--cpus-per-task <n>', 'Slurm CPUs per task')
-      .option('--dry-run', 'slurm: print the sbatch script instead of submitting it'),
+      .option('--dry-run', 'slurm: print the sbatch script instead of submitting it')
+      .option('--set <key=value>', 'override a field of the experiment, e.g. --set base.train.lr=1e-2 or --set budgets=[1e9] (repeatable)', (v: string, acc: string[]) => [...acc, v], []),
   ).action(async (file: string, opts: SweepCliOptions) => {
     const workers = positiveInt('--workers', opts.workers, 1);
     const retries = positiveInt('--retries', opts.retries, 0) ?? 1;
@@ -55,11 +58,17 @@ export function registerSweep(program: Command): void {
     const { formatProblems } = await import('../sweep/format.ts');
     const { provenance } = await import('../util/provenance.ts');
     const log = (line: string) => process.stderr.write(`${line}\n`);
-    const prepared = await prepareSweep(file, { out: opts.out, estimate: 'none' });
+    const { applyOverrides } = await import('./train.ts');
+    const prepared = await prepareSweep(file, {
+      out: opts.out,
+      estimate: 'none',
+      edit: opts.set.length > 0 ? (raw) => applyOverrides(raw, opts.set) : undefined,
+    });
     // Warnings here; errors are thrown together below (nothing is written then).
     for (const line of formatProblems(prepared.problems.filter((p) => p.level === 'warning'))) log(line);
     assertPlanOk(prepared);
-    const record = { sweep: prepared.definition.name, source: file, definition: prepared.definition, provenance: provenance() };
+    const source = opts.set.length > 0 ? `${file} ${opts.set.map((o) => `--set ${o}`).join(' ')}` : file;
+    const record = { sweep: prepared.definition.name, source, definition: prepared.definition, provenance: provenance() };
 
     // Workers pick the backend from the environment (MOELAB_BACKEND / MOELAB_THREADS).
     const env = { ...process.env };
@@ -72,7 +81,8 @@ export function registerSweep(program: Command): void {
       if (opts.dryRun) {
         // Nothing is written or submitted: this is the script for the runs not finished yet.
         const preview = submitSlurmSweep(prepared.sweepDir, { ...slurm, plan: prepared.plan, dryRun: true });
-        if (preview.indices.length === 0) log('nothing to submit: every run has finished');
+        if (opts.json) process.stdout.write(`${JSON.stringify({ sweepDir: prepared.sweepDir, dryRun: true, indices: preview.indices, script: preview.script })}\n`);
+        else if (preview.indices.length === 0) log('nothing to submit: every run has finished');
         else process.stdout.write(preview.script);
         return;
       }
@@ -80,6 +90,11 @@ export function registerSweep(program: Command): void {
       writePlanFiles(prepared.sweepDir, prepared.plan, record);
       const result = submitSlurmSweep(prepared.sweepDir, { ...slurm, env });
       const skipped = `${result.finished.length} finished, ${result.running.length} running, ${result.queued.length} still queued`;
+      if (opts.json) {
+        const { scriptPath, jobId, indices, finished, running, queued } = result;
+        process.stdout.write(`${JSON.stringify({ sweepDir: prepared.sweepDir, jobId: jobId ?? null, indices, finished, running, queued, scriptPath: scriptPath ?? null })}\n`);
+        return;
+      }
       if (result.indices.length === 0) {
         process.stdout.write(`nothing to submit (${skipped}). Check progress with: moelab status ${JSON.stringify(prepared.sweepDir)}\n`);
         return;
@@ -94,6 +109,7 @@ export function registerSweep(program: Command): void {
     writePlanFiles(prepared.sweepDir, prepared.plan, record);
     const { runLocalSweep } = await import('./sweep-display.ts');
     const outcome = await runLocalSweep(prepared.sweepDir, { workers, retries, env });
+    if (opts.json) process.stdout.write(`${JSON.stringify({ sweepDir: prepared.sweepDir, ...outcome })}\n`);
     process.exitCode = outcome.interrupted ? 130 : outcome.failed.length > 0 || outcome.unfinished.length > 0 ? 1 : 0;
   });
 }

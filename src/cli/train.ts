@@ -10,7 +10,7 @@
 import { readFileSync } from 'node:fs';
 import { basename, dirname, extname, join, resolve } from 'node:path';
 import { Option, type Command } from 'commander';
-import { ConfigError } from '../errors.ts';
+import { ConfigError, ResumeMismatchError } from '../errors.ts';
 import { parseRunTags, type RunTags } from '../io/tags.ts';
 import { addEngineOptions, initEngineFromOptions } from './engine-options.ts';
 
@@ -22,6 +22,8 @@ interface TrainOptions {
   index?: string;
   sweepDir?: string;
   quiet?: boolean;
+  forceRerun?: boolean;
+  json?: boolean;
   progress: 'auto' | 'bar' | 'lines';
   backend?: string;
   threads?: string;
@@ -175,6 +177,8 @@ export function registerTrain(program: Command): void {
       .option('--sweep-dir <dir>', "sweep folder that holds runs/ (default: the plan file's folder)")
       .option('--quiet', 'no progress output')
       .option('--max-memory <size>', "refuse a config whose estimated memory exceeds this, e.g. 8G (default: the machine's memory; env MOELAB_MAX_MEMORY)")
+      .option('--force-rerun', 'delete a finished run in the run folder and train it again (the way to rerun a changed config)')
+      .option('--json', 'print the outcome as JSON (status, runId, runDir, summary) on stdout')
       .addOption(new Option('--progress <mode>', 'progress display').choices(['auto', 'bar', 'lines']).default('auto')),
   ).action(async (opts: TrainOptions) => {
     const [{ RunConfigSchema }, { parseConfig }] = await Promise.all([import('../config/schema.ts'), import('../config/validate.ts')]);
@@ -189,6 +193,11 @@ export function registerTrain(program: Command): void {
         : { bytes: parseMemorySize(maxMemory, opts.maxMemory !== undefined ? '--max-memory' : 'MOELAB_MAX_MEMORY'), source: `the memory limit ${maxMemory}` };
 
     const info = await initEngineFromOptions(opts);
+    // A finished run with another config is refused (fields named) unless --force-rerun.
+    const { rerunDecision } = await import('../train/rerun.ts');
+    const rerun = rerunDecision(request.runDir, config, { force: opts.forceRerun === true });
+    if (rerun.kind === 'refuse') throw new ResumeMismatchError(rerun.message);
+    if (rerun.kind === 'rerun') process.stderr.write(`moelab train: --force-rerun: ${rerun.message}\n`);
     const [{ trainRun }, { RunLockedError, LOCKED_EXIT_CODE }, { createProgressReporter }, { createMoeLm }] = await Promise.all([
       import('../train/loop.ts'),
       import('../train/lock.ts'),
@@ -241,6 +250,13 @@ export function registerTrain(program: Command): void {
     }
 
     const s = result.summary;
+    if (opts.json) {
+      // Plain JSON: NaN and ±Infinity (a diverged run's losses) print as null (README "Commands").
+      process.stdout.write(
+        `${JSON.stringify({ status: result.status, runId: request.runId, runDir: request.runDir, startStep: result.startStep, endStep: result.endStep, summary: s ?? null })}\n`,
+      );
+      process.exit(result.status === 'interrupted' ? 130 : 0);
+    }
     switch (result.status) {
       case 'skipped':
         process.stdout.write(`${request.runId}: already done (${s!.status}) in ${request.runDir}\n`);

@@ -8,6 +8,8 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { extname } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { dirname, resolve } from 'node:path';
+import { importUserModule as loadDefaultExport, UserModuleLoadError } from '../io/user-module.ts';
 import { ConfigError } from '../errors.ts';
 
 interface EsbuildMessage {
@@ -43,19 +45,25 @@ export function syntaxErrorOf(file: string): string | undefined {
 }
 
 /**
- * Import a user's module. `field` names the option it came from (for the ConfigError); a syntax
- * error is reported with file, line and column; a missing file as such.
+ * Import a user's module from wherever it lives (src/io/user-module.ts: tsx's tsImport, so a `.ts`,
+ * `.mts` or `.js` file outside this checkout that imports 'moelab' loads too). `field` names the
+ * option it came from (for the ConfigError): a missing file, an import that cannot be resolved and
+ * a syntax error (file, line and column) are each named as such.
  */
 export async function importUserModule(file: string, field: string, shownPath: string, fix: string): Promise<{ default?: unknown }> {
   try {
-    return (await import(pathToFileURL(file).href)) as { default?: unknown };
+    return { default: await loadDefaultExport(file) };
   } catch (err) {
-    const e = err as NodeJS.ErrnoException;
-    if (e.code === 'ERR_MODULE_NOT_FOUND' && e.message.includes(file)) {
-      throw new ConfigError(field, shownPath, fix, 'no such file');
+    if (err instanceof UserModuleLoadError && err.detail.kind === 'missing') throw new ConfigError(field, shownPath, fix, 'no such file');
+    if (err instanceof UserModuleLoadError && err.detail.kind === 'unresolved-import') {
+      const hint =
+        err.detail.specifier === 'moelab'
+          ? 'Install moelab in this project (`npm install moelab` or the packed tarball; docs/package.md), or import from its path.'
+          : `Install "${err.detail.specifier}" or fix the import path.`;
+      throw new ConfigError(field, shownPath, hint, `it imports "${err.detail.specifier}", which cannot be found from ${dirname(resolve(file))}`);
     }
     const syntax = syntaxErrorOf(file);
     if (syntax) throw new ConfigError(field, shownPath, 'Fix the syntax error in the file.', `syntax error at ${syntax}`);
-    throw new ConfigError(field, shownPath, fix, `cannot load the module (${e.message.split('\n')[0]})`);
+    throw new ConfigError(field, shownPath, fix, `cannot load the module (${(err as Error).message.split('\n')[0]})`);
   }
 }

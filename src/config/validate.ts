@@ -24,7 +24,7 @@ export function issueToConfigError(issue: z.core.$ZodIssue, input: unknown, pref
     return new ConfigError(
       keys.length === 1 ? (base === '(root)' ? keys[0] : `${base}.${keys[0]}`) : base,
       keys.length === 1 ? valueAt(input, [...issue.path, keys[0]]) : keys,
-      'Remove it or check its spelling against the documented fields (README "Configuration").',
+      'Remove it or check its spelling against the documented fields (docs/training.md "The run config"; for experiment files docs/sweeps.md "Experiment files").',
       `unknown key${keys.length === 1 ? '' : `s ${keys.map((k) => JSON.stringify(k)).join(', ')}`}`,
     );
   }

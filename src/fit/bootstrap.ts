@@ -3,6 +3,7 @@
 // quantity (parameters, derived quantities, predictions), report percentile intervals.
 // Reproducible: the same seed gives the same resamples and the same intervals.
 import { createRng, type Rng } from '../util/rng.ts';
+import { startTask } from '../util/progress.ts';
 
 export interface BootstrapOptions {
   /** Number of resamples (0 = no intervals). */
@@ -95,18 +96,24 @@ export function bootstrap(
   const t0 = performance.now();
   const report = progressReporter;
   const members = options.groups ? groupMembers(n, options.groups) : null;
-  for (let s = 0; s < options.samples; s++) {
-    if (report && s > 0) report(s, options.samples, (performance.now() - t0) / 1000);
-    const rows = resampleWith(n, rng, members);
-    const values = estimate(rows);
-    if (!values) continue;
-    succeeded++;
-    for (const [name, v] of Object.entries(values)) {
-      if (!Number.isFinite(v)) continue;
-      const list = draws.get(name);
-      if (list) list.push(v);
-      else draws.set(name, [v]);
+  const task = startTask('fit: bootstrap', options.samples); // progress + ETA where a sink is installed (src/util/progress.ts)
+  try {
+    for (let s = 0; s < options.samples; s++) {
+      if (report && s > 0) report(s, options.samples, (performance.now() - t0) / 1000);
+      const rows = resampleWith(n, rng, members);
+      const values = estimate(rows);
+      task.tick();
+      if (!values) continue;
+      succeeded++;
+      for (const [name, v] of Object.entries(values)) {
+        if (!Number.isFinite(v)) continue;
+        const list = draws.get(name);
+        if (list) list.push(v);
+        else draws.set(name, [v]);
+      }
     }
+  } finally {
+    task.end();
   }
   if (report) report(options.samples, options.samples, (performance.now() - t0) / 1000);
   const intervals: Record<string, [number, number] | null> = {};

@@ -5,6 +5,7 @@ import { minimizeLbfgs, type LbfgsOptions } from './optimize/lbfgs.ts';
 import { minimizeLevenbergMarquardt, type LevenbergMarquardtOptions, type ResidualFunction } from './optimize/levenberg-marquardt.ts';
 import { minimizeNelderMead, type NelderMeadOptions } from './optimize/nelder-mead.ts';
 import type { ObjectiveWithGradient, OptimizeResult } from './optimize/types.ts';
+import { startTask } from '../util/progress.ts';
 
 export type Optimizer = 'lbfgs' | 'levenberg-marquardt' | 'nelder-mead';
 
@@ -60,10 +61,16 @@ export function multiStart(minimize: Minimizer, starts: readonly (readonly numbe
   const t0 = performance.now();
   const results: OptimizeResult[] = [];
   let bestIdx = -1;
-  for (let s = 0; s < starts.length; s++) {
-    const r = minimize(starts[s]);
-    results.push(r);
-    if (Number.isFinite(r.f) && (bestIdx < 0 || r.f < results[bestIdx].f)) bestIdx = s;
+  const task = startTask('fit: multi-start', starts.length); // progress + ETA where a sink is installed (src/util/progress.ts)
+  try {
+    for (let s = 0; s < starts.length; s++) {
+      const r = minimize(starts[s]);
+      results.push(r);
+      if (Number.isFinite(r.f) && (bestIdx < 0 || r.f < results[bestIdx].f)) bestIdx = s;
+      task.tick();
+    }
+  } finally {
+    task.end();
   }
   if (bestIdx < 0) bestIdx = 0;
   const best = results[bestIdx];

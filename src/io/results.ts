@@ -12,9 +12,20 @@ import type { Provenance } from '../util/provenance.ts';
 import { PROJECT_ROOT } from '../util/provenance.ts';
 import type { RunTags } from './tags.ts';
 
-export const DEFAULT_RESULTS_DIR = join(PROJECT_ROOT, 'results');
+/**
+ * Where sweeps go when no --out is given: `$MOELAB_RESULTS` if set (the CLI's global `--results
+ * DIR` sets it), else `results/` under the current directory — never inside the installed
+ * package. Read at each call, so a flag parsed after import still applies.
+ */
+export function resultsRoot(): string {
+  const env = process.env.MOELAB_RESULTS;
+  return resolve(env && env.trim() !== '' ? env : join(process.cwd(), 'results'));
+}
+
 /** Machine-level caches of the toolkit (e.g. measured training throughput per backend). */
-export const RESULTS_CACHE_DIR = join(DEFAULT_RESULTS_DIR, '.cache');
+export function resultsCacheDir(): string {
+  return join(resultsRoot(), '.cache');
+}
 
 export function runPaths(runDir: string) {
   const dir = resolve(runDir);

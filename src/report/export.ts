@@ -7,6 +7,7 @@ import { pathToFileURL } from 'node:url';
 import { ConfigError } from '../errors.ts';
 import { writeFileAtomic } from '../io/atomic.ts';
 import { FIGURE_HEIGHT, FIGURE_WIDTH } from './figure.ts';
+import { startTask } from '../util/progress.ts';
 
 export const DEFAULT_CHROMIUM = '/usr/bin/chromium';
 
@@ -22,6 +23,9 @@ export const CHROMIUM_ARGS = [
 ];
 
 export type ImageFormat = 'png' | 'svg';
+
+/** Above this many columns in any table, the PDF is A4 landscape at a smaller scale. */
+export const PDF_PORTRAIT_MAX_COLUMNS = 12;
 
 export interface ExportOptions {
   /** Folder for figures/<id>.<format>. */
@@ -100,25 +104,45 @@ export async function exportReport(htmlPath: string, options: ExportOptions): Pr
     if (state.ready !== 'true') throw new Error(`the report's plots failed to draw: ${state.errors.join('; ')}`);
 
     mkdirSync(options.outDir, { recursive: true });
-    for (const id of state.ids) {
-      for (const format of options.formats) {
-        const url = await page.evaluate(
-          async ({ id, format, width, height }) => {
-            const el = document.getElementById(`fig-${id}`);
-            const plotly = (window as unknown as { Plotly: { toImage(el: unknown, o: unknown): Promise<string> } }).Plotly;
-            return plotly.toImage(el, { format, width, height });
-          },
-          { id, format, width, height },
-        );
-        const file = join(options.outDir, `${id}.${format}`);
-        writeFileAtomic(file, decodeDataUrl(url)); // a full disk: named, no half-written image
-        files.push(file);
+    const task = startTask('report: figure export', state.ids.length * options.formats.length + (options.pdfPath ? 1 : 0));
+    try {
+      for (const id of state.ids) {
+        for (const format of options.formats) {
+          const url = await page.evaluate(
+            async ({ id, format, width, height }) => {
+              const el = document.getElementById(`fig-${id}`);
+              const plotly = (window as unknown as { Plotly: { toImage(el: unknown, o: unknown): Promise<string> } }).Plotly;
+              return plotly.toImage(el, { format, width, height });
+            },
+            { id, format, width, height },
+          );
+          const file = join(options.outDir, `${id}.${format}`);
+          writeFileAtomic(file, decodeDataUrl(url)); // a full disk: named, no half-written image
+          files.push(file);
+          task.tick();
+        }
       }
-    }
-    if (options.pdfPath) {
-      await page.emulateMedia({ media: 'print' });
-      await page.pdf({ path: options.pdfPath, format: 'A4', printBackground: true, scale: 0.7, margin: { top: '12mm', bottom: '12mm', left: '10mm', right: '10mm' } });
-      files.push(options.pdfPath);
+      if (options.pdfPath) {
+        await page.emulateMedia({ media: 'print' });
+        // Wide tables (the runs table has ~30 columns) do not fit A4 portrait: landscape and a
+        // smaller scale when any table has more than PDF_PORTRAIT_MAX_COLUMNS columns.
+        const widest = await page.evaluate(() =>
+          Math.max(0, ...Array.from(document.querySelectorAll('table')).map((t) => t.rows[0]?.cells.length ?? 0)),
+        );
+        const landscape = widest > PDF_PORTRAIT_MAX_COLUMNS;
+        await page.pdf({
+          path: options.pdfPath,
+          format: 'A4',
+          landscape,
+          printBackground: true,
+          scale: landscape ? 0.55 : 0.7,
+          margin: { top: '12mm', bottom: '12mm', left: '10mm', right: '10mm' },
+        });
+        files.push(options.pdfPath);
+        task.tick();
+      }
+    } finally {
+      task.end();
     }
     return { files, figureIds: state.ids, pageErrors, seconds: (performance.now() - t0) / 1000 };
   } finally {

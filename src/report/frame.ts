@@ -89,9 +89,25 @@ export function runTableRows(runs: RunRecord[]): RunTableRow[] {
   return runs.map(runTableRow);
 }
 
-/** danfojs-node, imported on first use. */
+/**
+ * danfojs-node, imported on first use. It is an optional peer dependency of the package (its own
+ * dependencies include a URL-hosted xlsx and a native TF.js; docs/package.md says how to install
+ * it), so a project without it gets one message saying what to do.
+ */
 export async function importDanfo(): Promise<typeof import('danfojs-node')> {
-  return import('danfojs-node');
+  try {
+    return await import('danfojs-node');
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
+    if ((e.code === 'ERR_MODULE_NOT_FOUND' || e.code === 'MODULE_NOT_FOUND') && /danfojs-node/.test(e.message)) {
+      throw new Error(
+        'danfojs-node is not installed: loadRuns and the runs DataFrame need it. Install it beside moelab ' +
+          '(`npm install danfojs-node@1.2.0` with the overrides shown in docs/package.md "DataFrames"), or use ' +
+          'runTableRows(records) for the same rows as plain objects.',
+      );
+    }
+    throw err;
+  }
 }
 
 /** A DataFrame of the given rows with RUN_COLUMNS in order (empty frame with those columns if no runs). */

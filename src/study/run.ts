@@ -10,7 +10,9 @@
 //
 // Each stage reads what the stage before wrote, so rerunning the same command continues: finished
 // runs are skipped, interrupted ones resume, the fits and report are recomputed.
-import { isAbsolute, resolve } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { isAbsolute, join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import type { SweepDefinition } from '../config/sweep-schema.ts';
 import { ConfigError, ConfigErrors } from '../errors.ts';
 import { asAnalysisFit, fitFileName, latestFit, planFits, runFits, type AnalysisFit, type AnalysisOptions } from '../analysis/index.ts';
@@ -21,7 +23,7 @@ import { loadSweep, type Sweep } from '../io/load.ts';
 import { writeJsonAtomic } from '../io/atomic.ts';
 import { readJsonFile } from '../io/json.ts';
 import { importUserModule } from '../config/module-file.ts';
-import { DEFAULT_RESULTS_DIR, sweepPaths } from '../io/results.ts';
+import { resultsRoot, sweepPaths } from '../io/results.ts';
 import { buildFamilyModel } from '../sweep/family.ts';
 import { parseSweep } from '../sweep/load.ts';
 import { expandSweep, planErrors, totalsOf, type PlanProblem, type PlanRun, type RunPlan } from '../sweep/plan.ts';
@@ -301,7 +303,7 @@ export async function runStudy(source: string, options: RunStudyOptions): Promis
   const warnings: string[] = [];
   const study = await loadStudyFile(source);
   const preset = presetOf(study, options.preset);
-  const sweepDir = resolve(options.out ?? `${DEFAULT_RESULTS_DIR}/${study.name}-${options.preset}`);
+  const sweepDir = resolve(options.out ?? join(resultsRoot(), `${study.name}-${options.preset}`));
   const paths = sweepPaths(sweepDir);
   const record = (plan: RunPlan) => ({
     sweep: plan.sweep,

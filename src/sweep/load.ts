@@ -1,8 +1,8 @@
 // Loading an experiment file: `experiments/<name>.ts` (default export of defineSweep) or a JSON
 // file. Both are validated by the one sweep schema; every problem is reported at once.
 import { readFileSync } from 'node:fs';
-import { extname, resolve } from 'node:path';
-import { ConfigError } from '../errors.ts';
+import { dirname, extname, resolve } from 'node:path';
+import { ConfigError, ConfigErrors } from '../errors.ts';
 import { importUserModule } from '../config/module-file.ts';
 import { parseJsonText } from '../io/json.ts';
 import { parseConfig } from '../config/validate.ts';
@@ -17,8 +17,12 @@ export function parseSweep(input: unknown, source: string): SweepDefinition {
   return { ...parsed, base: base === undefined ? {} : structuredClone(base) } as SweepDefinition;
 }
 
-/** Load and validate `experiments/<name>.ts` (run under tsx) or a `.json` sweep file. */
-export async function loadSweepFile(path: string): Promise<SweepDefinition> {
+/**
+ * Load and validate `experiments/<name>.ts` (run under tsx) or a `.json` sweep file. `edit`, when
+ * given, changes a copy of the definition as written before it is validated (`--set` of `moelab
+ * plan`/`sweep`), so overridden values go through the same schema.
+ */
+export async function loadSweepFile(path: string, edit?: (raw: Record<string, unknown>) => void): Promise<SweepDefinition> {
   const file = resolve(path);
   const ext = extname(file);
   let raw: unknown;
@@ -31,7 +35,7 @@ export async function loadSweepFile(path: string): Promise<SweepDefinition> {
     }
     raw = parseJsonText(text, path, 'Fix the JSON syntax of the experiment file');
   } else if (ext === '.ts' || ext === '.mts' || ext === '.js' || ext === '.mjs') {
-    const mod = await importUserModule(file, 'FILE', path, 'Give the path of an experiment file (.ts or .json).');
+    const mod = await importUserModule(file, 'FILE', path, 'Give the path of an experiment file (.ts, .mts, .js or .json).');
     if (mod.default === undefined) {
       throw new ConfigError(
         'FILE',
@@ -43,6 +47,10 @@ export async function loadSweepFile(path: string): Promise<SweepDefinition> {
     raw = mod.default;
   } else {
     throw new ConfigError('FILE', path, 'Give an experiment file ending in .ts or .json.', 'unknown file type');
+  }
+  if (edit && raw !== null && typeof raw === 'object' && !Array.isArray(raw)) {
+    raw = structuredClone(raw);
+    edit(raw as Record<string, unknown>);
   }
   return parseSweep(raw, path);
 }

@@ -10,7 +10,7 @@ import { resolveValWindows } from '../data/validation.ts';
 import { checkDataBudget, createTokenStream } from '../data/stream.ts';
 import { ConfigError, ConfigErrors } from '../errors.ts';
 import { readJsonIfExists } from '../io/atomic.ts';
-import { DEFAULT_RESULTS_DIR, RESULTS_CACHE_DIR } from '../io/results.ts';
+import { resultsCacheDir, resultsRoot } from '../io/results.ts';
 import { provenance } from '../util/provenance.ts';
 import { buildFamilyModel } from './family.ts';
 import { loadSweepFile } from './load.ts';
@@ -27,9 +27,9 @@ export interface PreparedSweep {
   source: string;
 }
 
-/** results/<sweep name> unless --out says otherwise. */
+/** <results root>/<sweep name> (src/io/results.ts resultsRoot) unless --out says otherwise. */
 export function defaultSweepDir(name: string, out?: string): string {
-  return out ? resolve(out) : join(DEFAULT_RESULTS_DIR, name);
+  return out ? resolve(out) : join(resultsRoot(), name);
 }
 
 /**
@@ -101,10 +101,12 @@ export interface PrepareOptions {
   skipCorpusCheck?: boolean;
   backend?: string;
   log?: (line: string) => void;
+  /** Changes to the definition as written, before validation (`--set`; src/sweep/load.ts). */
+  edit?: (raw: Record<string, unknown>) => void;
 }
 
 export async function prepareSweep(file: string, options: PrepareOptions = {}): Promise<PreparedSweep> {
-  const definition = await loadSweepFile(file);
+  const definition = await loadSweepFile(file, options.edit);
   const expanded = expandSweep(definition, { buildModel: buildFamilyModel, provenance: provenance() });
   let plan = absolutizeCorpus(expanded.plan, process.cwd());
   const problems = [...expanded.problems];
@@ -112,7 +114,7 @@ export async function prepareSweep(file: string, options: PrepareOptions = {}): 
   if (!options.skipCorpusCheck && planErrors(problems).length === 0) problems.push(...checkCorpus(plan));
   const estimate = options.estimate ?? 'none';
   if (estimate !== 'none' && options.backend && planErrors(problems).length === 0 && plan.runs.length > 0) {
-    const cachePath = join(RESULTS_CACHE_DIR, `throughput-${options.backend}.json`);
+    const cachePath = join(resultsCacheDir(), `throughput-${options.backend}.json`);
     if (estimate === 'measure') {
       const points = await probePlan(plan, { backend: options.backend, cachePath, log: options.log });
       plan = withRunEstimates(plan, options.backend, points);

@@ -23,6 +23,7 @@ import { runPaths, sweepPaths, type MetricRow, type RunSummary } from '../io/res
 import { PROJECT_ROOT } from '../util/provenance.ts';
 import type { PlanRun, RunPlan } from './plan.ts';
 import { describeHolder, readLastJsonLine, readPlan, readRunLock, type FailureRecord } from './state.ts';
+import { MetricsCache, writeTrackingTables } from './tracking.ts';
 
 /**
  * The argv that trains plan entry `index` of the plan at `planPath`. `index` is a string so the
@@ -55,6 +56,8 @@ export interface RunnerOptions {
   pollMs?: number;
   /** After stop(), how long workers get to checkpoint before SIGKILL (default 120 s). */
   killGraceMs?: number;
+  /** How often runs.csv and metrics.csv are rewritten while runs train (default 5000 ms; src/sweep/tracking.ts). */
+  trackMs?: number;
   onEvent?: (event: RunnerEvent) => void;
 }
 
@@ -147,7 +150,25 @@ export function startSweep(options: RunnerOptions): SweepController {
   const retries = options.retries ?? 1;
   const pollMs = options.pollMs ?? 1000;
   const killGraceMs = options.killGraceMs ?? 120_000;
-  const emit = options.onEvent ?? (() => {});
+  const onEvent = options.onEvent ?? (() => {});
+  // runs.csv / metrics.csv: rewritten on every run start and end, and every trackMs while training.
+  const trackMs = options.trackMs ?? 5000;
+  const metricsCache = new MetricsCache();
+  let trackedAt = 0;
+  const track = (now: boolean) => {
+    if (!now && Date.now() - trackedAt < trackMs) return;
+    trackedAt = Date.now();
+    try {
+      writeTrackingTables(sweepDir, plan, metricsCache);
+    } catch (err) {
+      // The tables are a view of the run folders; failing to write one must not stop training.
+      process.stderr.write(`moelab sweep: could not update runs.csv/metrics.csv: ${(err as Error).message}\n`);
+    }
+  };
+  const emit = (event: RunnerEvent) => {
+    onEvent(event);
+    if (event.type !== 'tick' && event.type !== 'stopping') track(true);
+  };
   const runDir = (run: PlanRun) => runPaths(paths.run(run.runId));
   // A summary that cannot be read does not stop the sweep: the run counts as unfinished, its
   // worker then fails naming the damaged file, and the run is recorded as failed.
@@ -323,6 +344,7 @@ export function startSweep(options: RunnerOptions): SweepController {
     if (killTimer) clearTimeout(killTimer);
     outcome.unfinished.push(...queue.map((r) => r.runId), ...held.keys());
     outcome.interrupted = stopping;
+    track(true);
     emit({ type: 'tick', progress: progress() });
     resolveDone(outcome);
   };
@@ -377,7 +399,10 @@ export function startSweep(options: RunnerOptions): SweepController {
       recheckHeld();
       schedule();
     }
-    if (!finished) emit({ type: 'tick', progress: progress() });
+    if (!finished) {
+      track(false);
+      emit({ type: 'tick', progress: progress() });
+    }
   }, pollMs);
 
   const stop = (force = false) => {
@@ -397,6 +422,7 @@ export function startSweep(options: RunnerOptions): SweepController {
     schedule();
   };
 
+  track(true);
   queueMicrotask(schedule);
   return { done, stop };
 }

@@ -85,8 +85,11 @@ export function createProgressReporter(mode: ProgressMode, options: ReporterOpti
 
   const bar = new cliProgress.SingleBar(
     {
-      format: '{label} {bar} {percentage}% | step {value}/{total} | {tps} tok/s | loss {loss} | ETA {eta}',
+      // `etaText`, not `eta`: cli-progress fills its own {eta} (bare seconds), which would override ours.
+      format: '{label} {bar} {percentage}% | step {value}/{total} | {tps} tok/s | loss {loss} | ETA {etaText}',
       hideCursor: true,
+      // The bar line is removed when the run ends (the caller prints the outcome); no leftover text.
+      clearOnComplete: true,
       gracefulExit: false,
       stream: out,
       barsize: 24,
@@ -96,14 +99,14 @@ export function createProgressReporter(mode: ProgressMode, options: ReporterOpti
   let running = false;
   return {
     start(total, startStep, label) {
-      bar.start(total, startStep, { label, tps: '-', loss: '-', eta: '?' });
+      bar.start(total, startStep, { label, tps: '-', loss: '-', etaText: '?' });
       running = true;
     },
     update(e) {
       bar.update(e.step, {
         tps: Math.round(e.tokensPerSec).toLocaleString('en-US'),
         loss: e.trainLoss.toFixed(3) + (e.valLoss !== undefined ? ` (val ${e.valLoss.toFixed(3)})` : ''),
-        eta: formatDuration(e.etaSeconds),
+        etaText: formatDuration(e.etaSeconds),
       });
     },
     log(line) {

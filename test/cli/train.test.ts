@@ -107,6 +107,49 @@ describe('moelab train: bad input', () => {
   });
 });
 
+describe('moelab train: rerunning a finished run', () => {
+  it('refuses a changed config naming the fields and values, writes nothing; --force-rerun trains it again; --json reports', async () => {
+    const cfg = writeConfig('rerun', tinyMoe(10));
+    const out = join(root, 'run3');
+    const first = await runCli(['train', '--config', cfg, '--out', out, '--quiet', '--json']);
+    expect(first.code).toBe(0);
+    const outcome = JSON.parse(first.stdout) as { status: string; runId: string; summary: RunSummary };
+    expect(outcome.status).toBe('done');
+    expect(outcome.runId).toBe('run3');
+    expect(outcome.summary.steps).toBe(10);
+    const summaryBefore = readFileSync(join(out, 'summary.json'), 'utf8');
+
+    // `moelab status` on the single run folder.
+    const status = await runCli(['status', out]);
+    expect(status.code).toBe(0);
+    expect(status.stdout).toMatch(/^run "run3": done, step 10\/10, final val loss \d\.\d{4}\n$/);
+    const statusJson = await runCli(['status', out, '--json']);
+    expect(JSON.parse(statusJson.stdout).run).toMatchObject({ runId: 'run3', state: 'done', step: 10, steps: 10 });
+
+    const same = await runCli(['train', '--config', cfg, '--out', out, '--quiet']);
+    expect(same.code).toBe(0);
+    expect(same.stdout).toMatch(/already done \(done\)/);
+
+    const changed = await runCli(['train', '--config', cfg, '--out', out, '--set', 'train.lr=1e-2', '--set', 'seed=7', '--quiet']);
+    expect(changed.code).toBe(1);
+    expect(changed.stderr).toMatch(/ResumeMismatchError: .*run3 holds a finished run \(done\) trained with a different config: /);
+    expect(changed.stderr).toMatch(/seed \(1 → 7\)/);
+    expect(changed.stderr).not.toMatch(/train\.lr/); // 1e-2 is the value it was trained with
+    expect(changed.stderr).toMatch(/--out NEW_DIR\), or add --force-rerun/);
+    expect(readFileSync(join(out, 'summary.json'), 'utf8')).toBe(summaryBefore);
+
+    const lr = await runCli(['train', '--config', cfg, '--out', out, '--set', 'train.lr=3e-2', '--quiet']);
+    expect(lr.code).toBe(1);
+    expect(lr.stderr).toMatch(/train\.lr \(0\.01 → 0\.03\)/);
+
+    const forced = await runCli(['train', '--config', cfg, '--out', out, '--set', 'train.lr=3e-2', '--quiet', '--force-rerun']);
+    expect(forced.code).toBe(0);
+    expect(forced.stderr).toMatch(/--force-rerun: deleted the finished run in .*run3 \(config differed: train\.lr \(0\.01 → 0\.03\)\)/);
+    expect(read<RunConfigRecord>(join(out, 'config.json')).config.train.lr).toBe(0.03);
+    expect(read<RunSummary>(join(out, 'summary.json')).status).toBe('done');
+  });
+});
+
 describe('moelab train --plan', () => {
   const plan = {
     name: 'cli-test',

@@ -174,8 +174,9 @@ describe.skipIf(skipReason !== undefined)('report in headless chromium', () => {
     for (const id of ['loss-vs-tokens', 'loss-vs-flops', 'lr-curves', 'expert-usage', 'token-fractions']) expect(ids).toContain(id);
     const records = loadSweep(info.dir);
     const byTokens = plots.find((p) => p.id === 'loss-vs-tokens')!;
-    expect(byTokens.traces).toHaveLength(records.runs.length);
-    const expectedPoints = records.runs.map((r) => evalRows(r).length).reduce((a, b) => a + b, 0);
+    // Two panels: training loss (every logged step) and validation loss (each evaluation), one trace per run in each.
+    expect(byTokens.traces).toHaveLength(2 * records.runs.length);
+    const expectedPoints = records.runs.map((r) => evalRows(r).length + r.metrics.filter((m) => Number.isFinite(m.trainLoss)).length).reduce((a, b) => a + b, 0);
     expect(byTokens.traces.reduce((s, t) => s + t.points, 0)).toBe(expectedPoints);
     const byFlops = plots.find((p) => p.id === 'loss-vs-flops')!;
     expect(byFlops.traces).toHaveLength(records.runs.length + 1);
@@ -253,6 +254,10 @@ describe.skipIf(skipReason !== undefined)('report in headless chromium', () => {
     const pdf = readFileSync(join(built.htmlPath, '..', 'report.pdf'));
     expect(pdf.subarray(0, 5).toString('latin1')).toBe('%PDF-');
     expect(pdf.length).toBeGreaterThan(20_000);
+    // The runs table is wider than PDF_PORTRAIT_MAX_COLUMNS: A4 landscape (842 × 595 pt).
+    const box = /\/MediaBox\s*\[\s*0\s+0\s+([\d.]+)\s+([\d.]+)\s*\]/.exec(pdf.toString('latin1'));
+    expect(box).not.toBeNull();
+    expect(Number(box![1])).toBeGreaterThan(Number(box![2]));
     expect(built.pageErrors).toEqual([]);
   });
 });

@@ -9,7 +9,7 @@ import { formatNumber, orderedColor, tracePointCount, viridis, withAlpha } from 
 import { expertUsageFigure, representativeMoeRun, usageImbalance } from '../../src/report/figures/expert-usage.ts';
 import { lossVsFlopsFigure, lossVsTokensFigure, lowerEnvelope, runLossCurve } from '../../src/report/figures/loss-curves.ts';
 import { distinctScheduleRuns, lrCurvesFigure } from '../../src/report/figures/lr-curves.ts';
-import { LEGEND_RUN_LIMIT, runGroups } from '../../src/report/figures/shared.ts';
+import { LEGEND_RUN_LIMIT, mixWithWhite, runColors, runGroups } from '../../src/report/figures/shared.ts';
 import { tokenFractionsFigure } from '../../src/report/figures/token-fractions.ts';
 import { evalRows, type SweepRecords } from '../../src/report/records.ts';
 import { loadSweep } from '../../src/io/load.ts';
@@ -31,6 +31,17 @@ describe('figure helpers', () => {
     expect(orderedColor(2, 3)).toBe(viridis(0.85));
     expect(withAlpha('#ff0000', 0.2)).toBe('rgba(255,0,0,0.2)');
     expect(withAlpha('rgb(1,2,3)', 0.5)).toBe('rgba(1,2,3,0.5)');
+  });
+
+  it('gives each run of a group its own shade, sequential by size (largest = the group colour)', () => {
+    expect(mixWithWhite('#000000', 0.5)).toBe('rgb(128,128,128)');
+    expect(mixWithWhite('rgb(10,20,30)', 0)).toBe('rgb(10,20,30)');
+    const run = (N: number, budget: number) => ({ runId: `${N}-${budget}`, config: { derived: { activatedParams: N } } }) as never;
+    const runs = [run(1e3, 1), run(1e4, 1), run(1e5, 1), run(1e5, 1), run(1e4, 2)];
+    const groups = [1, 1, 1, 1, 2].map((b) => ({ key: `budget:${b}`, label: '', color: b === 1 ? '#000000' : '#ff0000', order: b }));
+    const colors = runColors(runs, groups, 0.6);
+    // log-scale: 1e3 → lightest (0.6 towards white), 1e4 → half of that, 1e5 → the group colour.
+    expect(colors).toEqual(['rgb(153,153,153)', 'rgb(76,76,76)', 'rgb(0,0,0)', 'rgb(0,0,0)', 'rgb(255,0,0)']);
   });
 });
 
@@ -104,12 +115,22 @@ describe('run-based figures on a synthetic sweep', () => {
     }
   });
 
-  it('loss vs tokens: one trace per run, one point per evaluation, log axes', () => {
+  it('loss vs tokens: training and validation apart, one trace per run in each panel, log axes', () => {
     const fig = lossVsTokensFigure(records.runs);
-    expect(fig.data).toHaveLength(records.runs.length);
-    expect(fig.data.reduce((s, t) => s + tracePointCount(t), 0)).toBe(records.runs.reduce((s, r) => s + evalRows(r).length, 0));
+    const train = fig.data.filter((t) => (t as { yaxis?: string }).yaxis === 'y');
+    const val = fig.data.filter((t) => (t as { yaxis?: string }).yaxis === 'y2');
+    expect(train).toHaveLength(records.runs.length);
+    expect(val).toHaveLength(records.runs.length);
+    expect(train.reduce((s, t) => s + tracePointCount(t), 0)).toBe(records.runs.reduce((s, r) => s + r.metrics.filter((m) => Number.isFinite(m.trainLoss)).length, 0));
+    expect(val.reduce((s, t) => s + tracePointCount(t), 0)).toBe(records.runs.reduce((s, r) => s + evalRows(r).length, 0));
+    // Each run has the same colour in both panels.
+    type Line = { text: string[]; line: { color: string } };
+    const runOf = (t: unknown) => (t as Line).text[0].split(' · ')[0];
+    for (const t of train) expect((val.find((v) => runOf(v) === runOf(t)) as unknown as Line).line.color).toBe((t as unknown as Line).line.color);
     expect(fig.layout.xaxis?.type).toBe('log');
     expect(fig.layout.yaxis?.type).toBe('log');
+    expect(fig.layout.xaxis2?.type).toBe('log');
+    expect(fig.layout.yaxis2?.type).toBe('log');
   });
 
   it('loss vs FLOPs: the envelope lies on or below every isoFLOP run it covers', () => {

@@ -23,6 +23,7 @@ import type { SweepRecords } from '../../src/report/records.ts';
 /** The standard analysis of a loaded sweep (what `moelab report` runs for the kinds fits/ lacks). */
 const standardFits = (records: SweepRecords, options: AnalysisOptions) => runFits(records, planFits(records, options));
 import { loadSweep } from '../../src/io/load.ts';
+import { degenerateReason } from '../../src/report/figures/shared.ts';
 import { SYNTH_BUDGETS, SYNTH_LAW, SYNTH_STEPS, SYNTH_STEPS_LRS, SYNTH_SURGE, synthNOpt, writeSyntheticSweep, type SyntheticSweepInfo } from './synthetic-sweep.ts';
 
 describe('reference laws (docs/references.md#power-laws, Chinchilla 20 tokens/param)', () => {
@@ -151,6 +152,23 @@ describe('standard fits on a synthetic sweep', () => {
     const band = fig.data.find((t) => t.name === 'bootstrap 95% band') as { x: number[]; y: number[] };
     expect(band.x.length).toBeGreaterThanOrEqual(20);
     expect(powerLawFigure(iso, 'L_min', target).data.some((t) => (t.name ?? '').startsWith('paper'))).toBe(false);
+  });
+
+  it('power-law figure: a degenerate fit (collapsed interval) is drawn as failed, with no headline law, extrapolation or target', () => {
+    const iso = fits.find((f) => f.kind === 'isoflop') as unknown as IsoflopFit;
+    const e = iso.powerLaws.N_opt.exponent.value;
+    const pinned = { ...iso, powerLaws: { ...iso.powerLaws, N_opt: { ...iso.powerLaws.N_opt, exponent: { value: e, ci95: [e, e] as [number, number] } } } };
+    const names = powerLawFigure(pinned, 'N_opt', target).data.map((t) => t.name ?? '');
+    expect(names.filter((n) => n.startsWith('fit FAILED (degenerate: its 95% interval collapsed to a point'))).toHaveLength(1);
+    expect(names.some((n) => n.startsWith('fit: '))).toBe(false);
+    expect(names).not.toContain('extrapolation');
+    expect(names.some((n) => n.startsWith('target'))).toBe(false);
+    expect(names).toContain('per-budget optimum (isoFLOP parabola)');
+    expect(degenerateReason({ value: 6.27, ci95: [6.27, 6.27] })).toMatch(/collapsed to a point \(6\.27\)/);
+    expect(degenerateReason({ value: 0.5, ci95: [0.45, 0.55] })).toBeUndefined();
+    expect(degenerateReason({ value: 0.5, ci95: null })).toBeUndefined();
+    expect(degenerateReason({ value: NaN, ci95: null })).toBe('the estimate is NaN');
+    expect(degenerateReason({ value: -2718, ci95: [1, 2] })).toMatch(/lies outside its 95% interval/);
   });
 
   it('parametric figure: a 70×70 contour, the frontier through the target optimum, one marker per run', () => {

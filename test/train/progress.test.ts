@@ -40,4 +40,29 @@ describe('progress', () => {
     q.stop();
     expect(quiet).toEqual([]);
   });
+
+  it('on a TTY the bar shows the ETA with its unit, and leaves no bar text behind when stopped', () => {
+    let screen = '';
+    const out = {
+      isTTY: true,
+      columns: 200,
+      write: (s: string) => {
+        screen += s;
+        return true;
+      },
+      on() {},
+      removeListener() {},
+    } as unknown as NodeJS.WriteStream;
+    const bar = createProgressReporter('bar', { out });
+    bar.start(400, 0, 'run');
+    bar.update({ ...event, etaSeconds: 65 });
+    bar.stop();
+    // The last bar drawn carries "ETA 1m05s" (not cli-progress's own bare-seconds {eta}).
+    const drawn = screen.split(/\r|\x1b\[[0-9;]*[A-Za-z]/).filter((s) => s.includes('step '));
+    expect(drawn.at(-1)).toMatch(/step 120\/400 \| 1,234 tok\/s \| loss 2\.346 \| ETA 1m05s$/);
+    // After stop, the line is cleared: the last thing written erases it (ESC[2K or ESC[0K after a CR).
+    const afterLastDraw = screen.slice(screen.lastIndexOf('ETA 1m05s') + 'ETA 1m05s'.length);
+    expect(afterLastDraw).toMatch(/\x1b\[[02]?K/);
+    expect(afterLastDraw.replace(/\x1b\[[0-9;?]*[A-Za-z]|\x1b[78]|\r|\n/g, '')).toBe('');
+  });
 });

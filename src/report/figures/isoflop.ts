@@ -113,6 +113,6 @@ export function isoflopFigure(fit: { budgets: IsoflopSliceView[] }, caption?: st
       caption ??
       'Final validation loss against activated parameters, one colour per compute budget; lines are least-squares parabolas in ln N, stars their minima (N_opt, L_min) with the bootstrap 95% interval of N_opt. Open markers: the budget held out of the power laws for the held-out check.',
     data,
-    layout: baseLayout('activated parameters N', 'final validation loss (nats/token)', { xaxis: LOG_AXIS }),
+    layout: baseLayout('activated parameters N', 'final validation loss (nats/token)', { xaxis: { ...LOG_AXIS, tickangle: 0, dtick: 'D2' } }),
   };
 }

@@ -1,11 +1,13 @@
-// Loss curves of every run against training tokens and against training FLOPs (log–log), coloured
-// by compute budget (viridis, smallest budget darkest), with the lower envelope over all runs on
+// Loss curves of every run against training tokens (training and validation loss in two panels)
+// and against training FLOPs (log–log), coloured
+// by compute budget (viridis, smallest budget darkest) and, inside a budget, one shade per run by
+// model size (lightest = smallest; src/report/figures/shared.ts runColors), with the lower envelope over all runs on
 // the FLOPs plot (Chinchilla Approach 1: at each FLOP count, the lowest loss any run reached).
 import type { FigureSpec, Trace } from '../figure.ts';
 import { ENVELOPE_COLOR, baseLayout, formatNumber, logspace } from '../figure.ts';
 import type { RunRecord } from '../records.ts';
 import { evalRows, runBudget, runState } from '../records.ts';
-import { LOG_AXIS, legendFields, sortedWithGroups } from './shared.ts';
+import { LOG_AXIS, legendFields, runColors, sortedWithGroups } from './shared.ts';
 
 export interface Curve {
   x: number[];
@@ -70,10 +72,11 @@ export function lowerEnvelope(curves: Curve[], points = 80, cumulative = true): 
 
 function runTraces(all: RunRecord[], axis: 'tokens' | 'computeFlops'): Trace[] {
   const { runs, groups } = sortedWithGroups(all.filter((r) => runLossCurve(r, axis).x.length > 0));
+  const colors = runColors(runs, groups);
   const seen = new Set<string>();
   return runs.map((run, i) => {
     const curve = runLossCurve(run, axis);
-    const color = groups[i].color;
+    const color = colors[i];
     const state = runState(run);
     const n = run.config.derived.activatedParams;
     const first = !seen.has(groups[i].key);
@@ -92,14 +95,64 @@ function runTraces(all: RunRecord[], axis: 'tokens' | 'computeFlops'): Trace[] {
   });
 }
 
-export function lossVsTokensFigure(runs: RunRecord[]): FigureSpec {
+/** A run's curve of one kind against tokens: its logged training loss, or its evaluations. */
+function kindCurve(run: RunRecord, kind: 'train' | 'val'): Curve {
+  if (kind === 'val') {
+    const evals = evalRows(run);
+    return { x: evals.map((m) => m.tokens), y: evals.map((m) => m.valLoss) };
+  }
+  const rows = run.metrics.filter((m) => Number.isFinite(m.trainLoss));
+  return { x: rows.map((m) => m.tokens), y: rows.map((m) => m.trainLoss) };
+}
+
+/**
+ * Training and validation loss against tokens in two panels side by side (left: training loss at
+ * every logged step; right: validation loss at each evaluation), never mixed in one plot. Each run
+ * has one colour in both panels; its legend entry toggles both.
+ */
+export function lossVsTokensFigure(all: RunRecord[]): FigureSpec {
+  const { runs, groups } = sortedWithGroups(all.filter((r) => kindCurve(r, 'train').x.length > 0 || kindCurve(r, 'val').x.length > 0));
+  const colors = runColors(runs, groups);
+  const data: Trace[] = [];
+  for (const kind of ['train', 'val'] as const) {
+    const seen = new Set<string>();
+    runs.forEach((run, i) => {
+      const curve = kindCurve(run, kind);
+      const first = !seen.has(groups[i].key);
+      seen.add(groups[i].key);
+      if (curve.x.length === 0) return;
+      const state = runState(run);
+      const legend = legendFields(runs, groups, i, first);
+      data.push({
+        type: 'scatter',
+        mode: curve.x.length > 1 ? 'lines' : 'markers',
+        ...legend,
+        // The legend lists each run (or group) once, from the validation panel when it has evaluations.
+        showlegend: kind === 'val' || kindCurve(run, 'val').x.length === 0 ? legend.showlegend : false,
+        xaxis: kind === 'train' ? 'x' : 'x2',
+        yaxis: kind === 'train' ? 'y' : 'y2',
+        x: curve.x,
+        y: curve.y,
+        line: { color: colors[i], width: 1.6, dash: state === 'diverged' ? 'dot' : 'solid' },
+        marker: { color: colors[i], size: 5 },
+        text: curve.x.map(() => `${run.runId} · N_act ${formatNumber(run.config.derived.activatedParams)} · ${kind === 'train' ? 'training' : 'validation'} loss${state === 'done' ? '' : ` · ${state}`}`),
+        hovertemplate: '%{text}<br>tokens %{x:.3s}<br>loss %{y:.4f}<extra></extra>',
+      } as Trace);
+    });
+  }
+  const axis = { showgrid: true, gridcolor: '#e5e5e5', zeroline: false };
   return {
     id: 'loss-vs-tokens',
-    title: 'Loss curves vs training tokens',
+    title: 'Training and validation loss vs training tokens',
     caption:
-      'Validation loss at each evaluation (training loss for runs with fewer than 3 evaluations; hover says which), one line per run, coloured by compute budget; dotted lines are diverged runs.',
-    data: runTraces(runs, 'tokens'),
-    layout: baseLayout('training tokens', 'loss (nats/token)', { xaxis: LOG_AXIS, yaxis: { type: 'log' } }),
+      'Left: training loss at every logged step; right: validation loss at each evaluation (fixed held-out batches). One line per run in both panels, coloured by compute budget and shaded by model size within it (lighter = fewer activated parameters); dotted lines are diverged runs.',
+    data,
+    layout: baseLayout('training tokens', 'training loss (nats/token)', {
+      xaxis: { ...LOG_AXIS, domain: [0, 0.47] },
+      yaxis: { type: 'log' },
+      xaxis2: { ...LOG_AXIS, ...axis, domain: [0.55, 1], anchor: 'y2', title: { text: 'training tokens' } },
+      yaxis2: { type: 'log', ...axis, anchor: 'x2', title: { text: 'validation loss (nats/token)' } },
+    }),
   };
 }
 

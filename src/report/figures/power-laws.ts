@@ -8,7 +8,7 @@ import type { IsoflopFit } from '../../fit/isoflop.ts';
 import { fmt } from '../../fit/points.ts';
 import type { FigureSpec, Trace } from '../figure.ts';
 import { PAPER_COLOR, REFERENCE_COLOR, baseLayout, categoryColor, formatNumber, logspace, withAlpha } from '../figure.ts';
-import { LOG_AXIS } from './shared.ts';
+import { LOG_AXIS, degenerateReason } from './shared.ts';
 
 export type OptimumQuantity = 'N_opt' | 'D_opt' | 'L_min';
 
@@ -93,20 +93,35 @@ export function powerLawFigure(fit: Pick<IsoflopFit, 'budgets' | 'powerLaws' | '
   }
   const inside = logspace(cMin / 1.5, cMax, 40);
   const beyond = logspace(cMax, cEnd, 40);
-  const lawName = `fit: ${formatNumber(k, 3)}·C^${e.toFixed(4)}${law.exponent.ci95 ? ` (exponent 95% CI ${law.exponent.ci95[0].toFixed(3)}–${law.exponent.ci95[1].toFixed(3)})` : ''}`;
-  data.push(
-    { type: 'scatter', mode: 'lines', name: lawName, legendgroup: 'fit', x: inside, y: inside.map(y), line: { color, width: 2.5 }, hovertemplate: `fit<br>C %{x:.3s}<br>${q} %{y:.4s}<extra></extra>` },
-    {
+  const degenerate = degenerateReason(law.exponent) ?? degenerateReason(law.k);
+  if (degenerate) {
+    // Not a result: drawn grey and dotted over the data range only, named as failed, no extrapolation.
+    data.push({
       type: 'scatter',
       mode: 'lines',
-      name: 'extrapolation',
-      legendgroup: 'fit',
-      x: beyond,
-      y: beyond.map(y),
-      line: { color, width: 2.5, dash: 'dash' },
-      hovertemplate: `extrapolation<br>C %{x:.3s}<br>${q} %{y:.4s}<extra></extra>`,
-    },
-  );
+      name: `fit FAILED (degenerate: ${degenerate}); not a result`,
+      x: inside,
+      y: inside.map(y),
+      line: { color: REFERENCE_COLOR, width: 1.5, dash: 'dot' },
+      hovertemplate: `degenerate fit<br>C %{x:.3s}<br>${q} %{y:.4s}<extra></extra>`,
+    });
+  }
+  const lawName = `fit: ${formatNumber(k, 3)}·C^${e.toFixed(4)}${law.exponent.ci95 ? ` (exponent 95% CI ${law.exponent.ci95[0].toFixed(3)}–${law.exponent.ci95[1].toFixed(3)})` : ''}`;
+  if (!degenerate) {
+    data.push(
+      { type: 'scatter', mode: 'lines', name: lawName, legendgroup: 'fit', x: inside, y: inside.map(y), line: { color, width: 2.5 }, hovertemplate: `fit<br>C %{x:.3s}<br>${q} %{y:.4s}<extra></extra>` },
+      {
+        type: 'scatter',
+        mode: 'lines',
+        name: 'extrapolation',
+        legendgroup: 'fit',
+        x: beyond,
+        y: beyond.map(y),
+        line: { color, width: 2.5, dash: 'dash' },
+        hovertemplate: `extrapolation<br>C %{x:.3s}<br>${q} %{y:.4s}<extra></extra>`,
+      },
+    );
+  }
   const pts = fit.budgets.map((b) => b[q]);
   data.push({
     type: 'scatter',
@@ -120,7 +135,7 @@ export function powerLawFigure(fit: Pick<IsoflopFit, 'budgets' | 'powerLaws' | '
       : undefined,
     hovertemplate: `C %{x:.3s}<br>${q} %{y:.4s}<extra></extra>`,
   });
-  if (targetFlops !== undefined) {
+  if (targetFlops !== undefined && !degenerate) {
     const est = fit.derived[`${q}@${fmt(targetFlops)}`];
     const v = est?.value ?? y(targetFlops);
     const ci = est?.ci95 ?? null;

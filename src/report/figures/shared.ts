@@ -83,5 +83,47 @@ export function sortedWithGroups(runs: RunRecord[]): { runs: RunRecord[]; groups
   return { runs: idx.map((i) => runs[i]), groups: idx.map((i) => groups[i]) };
 }
 
+/**
+ * One colour per run inside its group, sequential by model size: the group's colour for the
+ * largest activated-parameter count of the group, mixed towards white (up to `maxLighten`) for
+ * smaller ones, on a log scale. Runs of one size in one group (seeds) share a colour.
+ */
+export function runColors(runs: RunRecord[], groups: RunGroup[], maxLighten = 0.6): string[] {
+  const sizes = new Map<string, number[]>();
+  runs.forEach((r, i) => sizes.set(groups[i].key, [...(sizes.get(groups[i].key) ?? []), r.config.derived.activatedParams]));
+  return runs.map((r, i) => {
+    const list = sizes.get(groups[i].key)!;
+    const lo = Math.log(Math.min(...list));
+    const hi = Math.log(Math.max(...list));
+    const t = hi > lo ? (Math.log(r.config.derived.activatedParams) - lo) / (hi - lo) : 1;
+    return mixWithWhite(groups[i].color, (1 - t) * maxLighten);
+  });
+}
+
+/** `rgb()` of a `#rrggbb` or `rgb(r,g,b)` colour mixed with white (`amount` 0: unchanged, 1: white). */
+export function mixWithWhite(color: string, amount: number): string {
+  const rgb = color.startsWith('#')
+    ? [1, 3, 5].map((k) => parseInt(color.slice(k, k + 2), 16))
+    : (color.match(/\d+/g) ?? ['0', '0', '0']).slice(0, 3).map(Number);
+  const c = rgb.map((v) => Math.round(v + (255 - v) * Math.min(1, Math.max(0, amount))));
+  return `rgb(${c[0]},${c[1]},${c[2]})`;
+}
+
+/**
+ * Why a fitted estimate is not a result, or undefined when it is one: a non-finite value, or a
+ * bootstrap interval that collapsed to a point (every resample gave the same value: the fit is
+ * pinned, e.g. at a bound) or does not contain the estimate. Figures draw such fits as failed.
+ */
+export function degenerateReason(est: { value: number; ci95: [number, number] | null }): string | undefined {
+  if (!Number.isFinite(est.value)) return `the estimate is ${est.value}`;
+  if (!est.ci95) return undefined;
+  const [lo, hi] = est.ci95;
+  if (!Number.isFinite(lo) || !Number.isFinite(hi)) return `its 95% interval [${lo}, ${hi}] is not finite`;
+  const scale = Math.max(Math.abs(est.value), 1e-300);
+  if (hi - lo <= 1e-9 * scale) return `its 95% interval collapsed to a point (${formatNumber(lo)})`;
+  if (est.value < lo - 1e-9 * scale || est.value > hi + 1e-9 * scale) return `the estimate ${formatNumber(est.value)} lies outside its 95% interval [${formatNumber(lo)}, ${formatNumber(hi)}]`;
+  return undefined;
+}
+
 /** Log-axis settings: powers of ten as 10^k tick labels. */
 export const LOG_AXIS = { type: 'log', exponentformat: 'power' } as const;
