@@ -24,3 +24,5 @@ export { analysis, fit, io, model, report, sweep, train };
 // The few names every user needs first.
 export { ConfigError, DataError } from './errors.ts';
 export { PROJECT_ROOT, MOELAB_VERSION } from './util/provenance.ts';
+// Experiment files: `import { defineSweep } from 'moelab'` (docs/sweeps.md).
+export { defineSweep } from './sweep/define.ts';

@@ -52,7 +52,7 @@ describe('moelab installed from its packed tarball into a new project', () => {
     expect(existsSync(join(pkg, 'src'))).toBe(false);
     expect(existsSync(join(pkg, 'data', 'reference', 'chinchilla_svg_extracted_data.csv'))).toBe(true);
     const index = readFileSync(join(pkg, 'dist', 'index.d.ts'), 'utf8');
-    expect(index).toMatch(/from '\.\/fit\/parametric\.js'/);
+    expect(index).toMatch(/from '\.\/fit\/index\.js'/);
     expect(index).not.toMatch(/\.ts'/);
     // danfojs-node is an optional peer: its URL-hosted xlsx dependency never reaches the install.
     expect(existsSync(join(project, 'node_modules', 'xlsx'))).toBe(false);
@@ -98,7 +98,8 @@ describe('moelab installed from its packed tarball into a new project', () => {
   it('a plain node script imports the fit API and evaluates the Chinchilla law with it', () => {
     writeFileSync(
       join(project, 'fit.mjs'),
-      `import { chinchillaLoss, fitIsoflop, CHINCHILLA_PAPER_ROUNDED } from 'moelab';
+      `import { fit } from 'moelab';
+const { chinchillaLoss, fitIsoflop, CHINCHILLA_PAPER_ROUNDED } = fit;
 const truth = CHINCHILLA_PAPER_ROUNDED;
 console.log(JSON.stringify({ loss: chinchillaLoss(truth, 1e9, 2e10), fitIsoflop: typeof fitIsoflop }));
 `,
@@ -115,7 +116,8 @@ console.log(JSON.stringify({ loss: chinchillaLoss(truth, 1e9, 2e10), fitIsoflop:
   it('without the optional danfojs-node, the DataFrame API says how to install it', () => {
     writeFileSync(
       join(project, 'frame.mjs'),
-      `import { runsDataFrame, runTableRows } from 'moelab';
+      `import { report } from 'moelab';
+const { runsDataFrame, runTableRows } = report;
 try { await runsDataFrame(runTableRows([])); console.log('loaded'); } catch (e) { console.log(e.message); }
 `,
     );
@@ -126,7 +128,9 @@ try { await runsDataFrame(runTableRows([])); console.log('loaded'); } catch (e) 
   it("the project's tsc (module NodeNext) type-checks code importing 'moelab'", () => {
     writeFileSync(
       join(project, 'check.mts'),
-      `import { defineSweep, fitParametric, type ParametricFit } from 'moelab';
+      `import { defineSweep, fit as moefit } from 'moelab';
+type ParametricFit = moefit.ParametricFit;
+const fitParametric = moefit.fitParametric;
 export const sweep = defineSweep({ name: 'x', kind: 'isoflop', family: { builder: 'hunyuan', seqLen: 32 }, budgets: [1e9], activatedParams: [3e4] });
 export const fit: typeof fitParametric = fitParametric;
 export type Fit = ParametricFit;
