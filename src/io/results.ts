@@ -103,7 +103,7 @@ export interface DatasetInfo {
 
 /**
  * What of the engine a run's numbers depend on: OpenBLAS splits a product's inner dimension
- * differently with 1 and 2 threads (docs/training.md "Determinism"), and other backends or kernels
+ * differently with 1 and 2 threads (docs/training.md "Guarantees"), and other backends or kernels
  * round differently, so these are part of a run's identity.
  */
 export interface EngineRecord {

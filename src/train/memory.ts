@@ -17,7 +17,7 @@
 //   + a fixed 350 MiB for Node.js, the TF.js runtime and OpenBLAS (a 76k-parameter run peaks at 345 MiB).
 // Calibration (docs/training.md): a 15.3M-parameter, 4-layer MoE at batch 16 × seqLen 256 on the
 // wasm backend peaked at 3.71 GiB resident; this estimate says 3.76 GiB.
-// This is an estimate from the model's structure (docs/training.md "Pre-flight memory check"), not
+// This is an estimate from the model's structure (docs/training.md "Guarantees"), not
 // a measurement: it is meant to catch configs off by orders of magnitude, and `--max-memory`
 // raises or lowers the limit it is compared with.
 import type { ResolvedModelConfig } from '../config/resolve.ts';
