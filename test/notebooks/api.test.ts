@@ -17,7 +17,8 @@ describe('the public API (src/index.ts)', () => {
   afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
   it('is namespaced by layer, with the few first names at the top', () => {
-    expect(Object.keys(moelab).sort()).toEqual(['ConfigError', 'DataError', 'MOELAB_VERSION', 'PROJECT_ROOT', 'analysis', 'fit', 'io', 'model', 'report', 'sweep', 'train']);
+    expect(Object.keys(moelab).sort()).toEqual(['ConfigError', 'DataError', 'MOELAB_VERSION', 'PROJECT_ROOT', 'analysis', 'defineSweep', 'fit', 'io', 'model', 'report', 'sweep', 'train']);
+    expect(moelab.defineSweep).toBe(moelab.sweep.defineSweep); // experiment files: import { defineSweep } from 'moelab'
     expect(typeof moelab.io.loadSweep).toBe('function');
     expect(typeof moelab.analysis.planFits).toBe('function');
     expect(typeof moelab.fit.fitIsoflop).toBe('function');
