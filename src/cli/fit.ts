@@ -424,7 +424,7 @@ export function registerFit(program: Command): void {
 
       const convergence = fitConvergence(result);
       const record = { schema: FIT_RECORD_SCHEMA, ...result, convergence, source, provenance: provenance() };
-      const out = opts.out ?? (opts.runs ? sweepPaths(opts.runs).fit(req.kind === 'schedule' ? `schedule-${req.law ?? ANALYSIS_DEFAULTS.scheduleLaw}` : kind) : undefined);
+      const out = opts.out ?? (opts.runs ? sweepPaths(opts.runs).fit(req.kind === 'schedule' ? `schedule-${req.law}` : kind) : undefined);
       if (opts.json) process.stdout.write(`${toJson(record, 2)}\n`);
       else process.stdout.write(formatFit(result, source));
       if (out) {

@@ -128,8 +128,11 @@ export interface ScheduleRequest extends Pick<ScheduleFitOptions, 'lambda' | 'de
   columns?: ColumnMap;
   bootstrap?: number;
   seed?: number;
-  /** The schedule-aware loss law (default multipower: fitScheduleLaw's own default). */
-  law?: ScheduleLawName;
+  /**
+   * The schedule-aware loss law. No default here: moelab's is ANALYSIS_DEFAULTS.scheduleLaw
+   * (src/analysis/defaults.ts), which `moelab fit schedule` and the report fill in.
+   */
+  law: ScheduleLawName;
   /** Loss series of the curves read from metrics.jsonl (default trainLoss). */
   curveLoss?: 'valLoss' | 'trainLoss';
 }

@@ -520,9 +520,17 @@ function fitEnvelopeFromRuns(runs: readonly SweepRun[], req: EnvelopeRequest): E
   return fit;
 }
 
+/** The request's fields, and its law (src/fit has no default law: ANALYSIS_DEFAULTS has it). */
+function checkScheduleRequest(req: ScheduleRequest): void {
+  checkRequestFields(req);
+  if (req.law !== 'tissue' && req.law !== 'multipower') {
+    throw new ConfigError('law', req.law ?? null, 'Give the schedule law: tissue or multipower (moelab\'s default is ANALYSIS_DEFAULTS.scheduleLaw, src/analysis/defaults.ts).', req.law === undefined ? 'missing' : 'not a schedule law');
+  }
+}
+
 function scheduleOptions(req: ScheduleRequest, predict: LossCurve[]) {
   return {
-    law: req.law ?? 'multipower',
+    law: req.law,
     predict,
     lambda: req.lambda,
     delta: req.delta,
@@ -548,7 +556,7 @@ export function readCurveCsv(path: string, columns: ColumnMap = {}): LossCurve {
 }
 
 export function fitScheduleCsvs(fitPaths: readonly string[], predictPaths: readonly string[], req: ScheduleRequest): ScheduleFit {
-  checkRequestFields(req);
+  checkScheduleRequest(req);
   if (fitPaths.length === 0) throw new ConfigError('fitPaths', fitPaths, 'Give at least one curve CSV to fit on.', 'no curves');
   const fit = fitScheduleLaw(
     fitPaths.map((p) => readCurveCsv(p, req.columns)),
@@ -566,7 +574,7 @@ export function runCurve(run: SweepRun, lossKey: 'valLoss' | 'trainLoss' = 'trai
 }
 
 export function fitScheduleRuns(runs: readonly SweepRun[], fitIds: readonly string[], predictIds: readonly string[], req: ScheduleRequest): ScheduleFit {
-  checkRequestFields(req);
+  checkScheduleRequest(req);
   const byId = new Map(runs.map((r) => [r.runId, r]));
   const pick = (id: string, field: string) => {
     const r = byId.get(id);

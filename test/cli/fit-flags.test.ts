@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { ANALYSIS_DEFAULTS } from '../../src/analysis/defaults.ts';
 import { asFlagError, FIT_FIELD_FLAGS, FIT_FLAGS, fitRequestFromFlags, registerFit } from '../../src/cli/fit.ts';
 import { ConfigError } from '../../src/errors.ts';
-import { checkRequestFields, FIT_KINDS, FIT_REQUEST_FIELDS, fitTable, kindsWithField, parseCsv, type FitKind, type FitRequest } from '../../src/fit/index.ts';
+import { checkRequestFields, FIT_KINDS, FIT_REQUEST_FIELDS, fitScheduleRuns, fitTable, kindsWithField, parseCsv, type FitKind, type FitRequest, type ScheduleRequest } from '../../src/fit/index.ts';
 
 const fromFlags = (kind: FitKind, opts: Record<string, unknown>) => fitRequestFromFlags(kind, opts, FIT_REQUEST_FIELDS[kind], kindsWithField);
 const errorOf = (f: () => unknown): ConfigError => {
@@ -77,6 +77,9 @@ describe('requests are a union of the kinds\' options; a flag its kind has not i
     const viaFit = await fitTable(parseCsv('N,D,loss\n1,2,3\n', 't.csv'), { kind: 'compute', targetLoss: 2 } as unknown as FitRequest).catch((x: unknown) => x);
     expect((viaFit as ConfigError).field).toBe('targetLoss');
     expect((asFlagError(viaFit) as ConfigError).field).toBe('--target-loss');
+    // the schedule law has no default inside src/fit: the callers take ANALYSIS_DEFAULTS'
+    const noLaw = errorOf(() => fitScheduleRuns([], ['a'], [], { kind: 'schedule' } as unknown as ScheduleRequest));
+    expect(noLaw.message).toMatch(/^law: missing \(got null\)\. Give the schedule law: tissue or multipower/);
   });
 });
 
