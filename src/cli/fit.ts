@@ -8,7 +8,7 @@ import { parseComputeFormula } from '../fit/compute-formula.ts';
 import { EDGE_POLICIES } from '../fit/edges.ts';
 import { OBJECTIVES } from '../fit/objective.ts';
 import type { FitKind } from '../fit/record.ts';
-import type { FitRequest } from '../fit/request.ts';
+import { FIT_REQUEST_FIELDS, kindsWithField, type FitRequest } from '../fit/request.ts';
 
 interface FitCliOptions {
   runs?: string;
@@ -240,11 +240,12 @@ function optionKey(flag: string): string {
 
 /**
  * The request of `moelab fit <kind>` from its flags (FIT_FLAGS): each flag given is parsed into its
- * field, after checking the kind's request has that field (`fields`: FIT_REQUEST_FIELDS[kind]);
+ * field, after checking the kind's request has that field (FIT_REQUEST_FIELDS, src/fit/request.ts);
  * the shared defaults (src/analysis/defaults.ts) fill bootstrap, seed, and edges / the schedule law
  * where the kind has them.
  */
-export function fitRequestFromFlags(kind: FitKind, opts: FitCliOptions, fields: readonly string[], kindsWith: (field: string) => FitKind[]): FitRequest {
+export function fitRequestFromFlags(kind: FitKind, opts: FitCliOptions): FitRequest {
+  const fields: readonly string[] = FIT_REQUEST_FIELDS[kind];
   const values = opts as Record<string, string & string[]>;
   const out: Record<string, unknown> = {};
   const columns: Record<string, unknown> = {};
@@ -254,7 +255,7 @@ export function fitRequestFromFlags(kind: FitKind, opts: FitCliOptions, fields: 
     if (raw === undefined) continue;
     const root = f.field.split('.')[0];
     if (!fields.includes(root)) {
-      const others = kindsWith(root);
+      const others = kindsWithField(root);
       throw new ConfigError(f.flag, raw, others.length ? `Drop ${f.flag}: it is an option of ${others.map((k) => `moelab fit ${k}`).join(', ')}.` : `Drop ${f.flag}.`, `not an option of ${kind} fits`);
     }
     const value = f.parse(raw, f.flag);
@@ -363,7 +364,7 @@ export function registerFit(program: Command): void {
         if (runs.length === 0) throw new ConfigError('--runs', dir, 'Train the sweep first, or point --runs at a folder with run folders.', 'no run in the folder has started');
         return runs;
       };
-      const { DEFAULT_COLUMNS, FIT_KINDS, FIT_REQUEST_FIELDS, kindsWithField, fitTable, fitRuns, fitScheduleCsvs, fitScheduleRuns } = await import('../fit/run-fit.ts');
+      const { DEFAULT_COLUMNS, FIT_KINDS, fitTable, fitRuns, fitScheduleCsvs, fitScheduleRuns } = await import('../fit/run-fit.ts');
       const { predictInputFromTable } = await import('../fit/predict-input.ts');
       const { fitConvergence, UNCONVERGED_EXIT_CODE } = await import('../fit/convergence.ts');
       const { formatFit } = await import('../fit/format.ts');
@@ -377,7 +378,7 @@ export function registerFit(program: Command): void {
       if ((opts.runs === undefined) === (opts.csv === undefined) && !(kind === 'schedule' && opts.runs === undefined && opts.fit)) {
         throw new ConfigError('--runs/--csv', opts.runs ?? opts.csv ?? null, 'Give exactly one data source: --runs DIR or --csv FILE (schedule fits from CSVs take --fit/--predict files).', 'need one data source');
       }
-      const request = fitRequestFromFlags(kind, opts, FIT_REQUEST_FIELDS[kind], kindsWithField);
+      const request = fitRequestFromFlags(kind, opts);
       if (opts.fit?.length && kind !== 'schedule') {
         throw new ConfigError('--fit', opts.fit, 'Drop --fit: it names the curves of moelab fit schedule (the other kinds fit every run of --runs, or --csv).', `not an option of ${kind} fits`);
       }

@@ -7,7 +7,7 @@ import { asFlagError, FIT_FIELD_FLAGS, FIT_FLAGS, fitRequestFromFlags, registerF
 import { ConfigError } from '../../src/errors.ts';
 import { checkRequestFields, FIT_KINDS, FIT_REQUEST_FIELDS, fitScheduleRuns, fitTable, kindsWithField, parseCsv, type FitKind, type FitRequest, type ScheduleRequest } from '../../src/fit/index.ts';
 
-const fromFlags = (kind: FitKind, opts: Record<string, unknown>) => fitRequestFromFlags(kind, opts, FIT_REQUEST_FIELDS[kind], kindsWithField);
+const fromFlags = (kind: FitKind, opts: Record<string, unknown>) => fitRequestFromFlags(kind, opts);
 const errorOf = (f: () => unknown): ConfigError => {
   try {
     f();
