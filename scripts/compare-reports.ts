@@ -157,7 +157,12 @@ function main(argv: string[]): number {
       process.stdout.write(`${tag}  ${r.file}  (${r.numbers} numbers${r.differences.length ? `; ${numeric} numeric, ${r.differences.length - numeric} text differences` : ''})\n`);
       // numeric differences first
       const ordered = [...r.differences.filter(isNumeric), ...r.differences.filter((d) => !isNumeric(d))];
-      for (const d of ordered.slice(0, showN)) process.stdout.write(`    ${d.path}: ${show(d.before)} → ${show(d.after)}\n`);
+      for (const d of ordered.slice(0, showN)) {
+        // Two long texts: show them from a little before where they part.
+        const at = typeof d.before === 'string' && typeof d.after === 'string' ? Math.max(0, [...d.before].findIndex((c, i) => c !== d.after[i as number]) - 20) : 0;
+        const cut = (v: unknown) => (at > 0 && typeof v === 'string' ? `…${v.slice(at)}` : v);
+        process.stdout.write(`    ${d.path}: ${show(cut(d.before))} → ${show(cut(d.after))}\n`);
+      }
       if (r.differences.length > showN) process.stdout.write(`    … ${r.differences.length - showN} more\n`);
     }
     const count = (st: FileResult['status']) => results.filter((r) => r.status === st).length;
