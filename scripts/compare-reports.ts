@@ -122,9 +122,28 @@ function compareFolder(label: string, beforeDir: string, afterDir: string, ext: 
   });
 }
 
+/** A table row's identity: its text cells, the first word of each (so 'isoflop (report)' matches 'isoflop (fits/isoflop.json)'). */
+function rowKey(row: readonly (string | number)[]): string {
+  return row
+    .filter((c) => typeof c === 'string' && c !== '')
+    .map((c) => String(c).split(' ')[0])
+    .join('|');
+}
+
+/**
+ * A table with its data rows in a canonical order (stable sort by rowKey), plus that order as a
+ * pseudo-row, so rows that moved (e.g. fits listed in another order) are compared with their
+ * counterpart and the move still shows as one text difference.
+ */
+export function canonicalTable(rows: (string | number)[][]): { rows: (string | number)[][]; order: string[] } {
+  const [header, ...data] = rows;
+  const sorted = data.map((r, i) => ({ r, i, k: rowKey(r) })).sort((a, b) => (a.k < b.k ? -1 : a.k > b.k ? 1 : a.i - b.i));
+  return { rows: [header, ...sorted.map((x) => x.r)], order: [data.map(rowKey).join(' / ')] };
+}
+
 export function compareReports(beforeDir: string, afterDir: string, digits = 4): FileResult[] {
   const json = (p: string) => JSON.parse(readFileSync(p, 'utf8')) as unknown;
-  const csv = (p: string) => parseCsvCells(readFileSync(p, 'utf8'));
+  const csv = (p: string) => canonicalTable(parseCsvCells(readFileSync(p, 'utf8')));
   return [
     ...compareFolder('fits', fitsDir(beforeDir), fitsDir(afterDir), '.json', json, digits),
     ...compareFolder('tables', join(beforeDir, 'report', 'tables'), join(afterDir, 'report', 'tables'), '.csv', csv, digits),
