@@ -178,7 +178,8 @@ function main(argv: string[]): number {
       const ordered = [...r.differences.filter(isNumeric), ...r.differences.filter((d) => !isNumeric(d))];
       for (const d of ordered.slice(0, showN)) {
         // Two long texts: show them from a little before where they part.
-        const at = typeof d.before === 'string' && typeof d.after === 'string' ? Math.max(0, [...d.before].findIndex((c, i) => c !== d.after[i as number]) - 20) : 0;
+        const [b, a] = [d.before, d.after];
+        const at = typeof b === 'string' && typeof a === 'string' ? Math.max(0, [...b].findIndex((c, i) => c !== a[i]) - 20) : 0;
         const cut = (v: unknown) => (at > 0 && typeof v === 'string' ? `…${v.slice(at)}` : v);
         process.stdout.write(`    ${d.path}: ${show(cut(d.before))} → ${show(cut(d.after))}\n`);
       }
