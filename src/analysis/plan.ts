@@ -25,8 +25,11 @@ export interface AnalysisOptions {
   seed?: number;
   /** Schedule-aware loss law of the schedule fit. */
   scheduleLaw?: ScheduleLawName;
-  /** isoFLOP parabolas use only sizes within this factor of each budget's best run (default: all). */
-  isoflopWindow?: number;
+  /**
+   * Which sizes each isoFLOP parabola sees (IsoflopOptions.window): a factor around each budget's
+   * best run, 'auto' (the isoFLOP fit's default) or 'all'.
+   */
+  isoflopWindow?: number | 'auto' | 'all';
   /** Budgets / batches without an interior minimum: dropped and listed, or refused. */
   edges?: EdgePolicy;
   /** Surge method (default auto: steps-to-target for constant-LR grids with logged train loss). */
@@ -47,7 +50,7 @@ interface Common {
 /** One planned fit: the kind, the runs it reads, and the request it runs with. */
 export type PlannedFit =
   | { kind: 'compute'; runIds: string[]; request: Common }
-  | { kind: 'isoflop'; runIds: string[]; request: Common & { targetFlops: number[]; window?: number; edges: EdgePolicy }; useComputeFit: boolean }
+  | { kind: 'isoflop'; runIds: string[]; request: Common & { targetFlops: number[]; window?: number | 'auto' | 'all'; edges: EdgePolicy }; useComputeFit: boolean }
   | { kind: 'parametric'; runIds: string[]; request: Common & { targetFlops: number[] }; useComputeFit: boolean }
   | { kind: 'surge'; runIds: string[]; request: Common & { expertLr?: ExpertLrQuery; surgeMethod?: 'auto' | SurgeMethod; targetLoss?: number; edges: EdgePolicy } }
   | { kind: 'schedule'; runIds: string[]; fitIds: string[]; predictIds: string[]; request: Common & { law: ScheduleLawName; curveLoss: 'trainLoss' } };

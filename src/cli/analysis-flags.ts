@@ -42,6 +42,12 @@ export const REPORT_FLAGS: readonly FlagSpec[] = [
   { flag: '--bootstrap <n>', field: 'bootstrap', help: 'bootstrap resamples of the fits (default per kind: 1000; parametric 200; capped at 200 for parametric)', parse: wholeNumber },
   { flag: '--schedule-law <law>', field: 'scheduleLaw', help: 'schedule-aware loss law: tissue (default, ~1 s) or multipower (minutes)', parse: choiceFlag(['tissue', 'multipower'] as const) },
   { flag: '--seed <n>', field: 'seed', help: 'seed of the bootstrap resamples (default 0)', parse: wholeNumber },
+  {
+    flag: '--window <rule>',
+    field: 'isoflopWindow',
+    help: "isoFLOP parabolas: sizes within this factor of each budget's best run (e.g. 4), auto (default: 2×, widened by √2 until ≥ 5 sizes) or all",
+    parse: (value: string, flag: string) => (value === 'auto' || value === 'all' ? value : numberFlag((v) => v > 1, 'Give a factor > 1 (e.g. 4), auto or all.')(value, flag)),
+  },
   { flag: '--edges <policy>', field: 'edges', help: 'isoFLOP budgets / LR-grid batches without an interior minimum: drop (default; listed in the record) or refuse', parse: choiceFlag(EDGE_POLICIES) },
 ];
 

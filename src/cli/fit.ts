@@ -2,7 +2,13 @@
 // print a table, write the FitRecord JSON. The fitting code lives in src/fit (no TF.js); it is
 // imported inside the action so `moelab --help` stays fast.
 import { Option, type Command } from 'commander';
+import { ANALYSIS_DEFAULTS } from '../analysis/defaults.ts';
 import { ConfigError } from '../errors.ts';
+import { parseComputeFormula } from '../fit/compute-formula.ts';
+import { EDGE_POLICIES } from '../fit/edges.ts';
+import { OBJECTIVES } from '../fit/objective.ts';
+import type { FitKind } from '../fit/record.ts';
+import { FIT_REQUEST_FIELDS, kindsWithField, type FitRequest } from '../fit/request.ts';
 
 interface FitCliOptions {
   runs?: string;
@@ -137,45 +143,140 @@ function parseVars(list: string[] | undefined): Record<string, string> | undefin
   return out;
 }
 
+/** One flag of `moelab fit` that sets a request field. */
+export interface FitFlag {
+  /** The long flag, as registered (e.g. '--window'). */
+  flag: string;
+  /** The request field it sets (src/fit/request.ts); 'columns.X' sets one column of `columns`. */
+  field: string;
+  /** The flag's text (or texts, for repeatable flags) → the field's value; a bad value is a ConfigError naming the flag. */
+  parse: (value: string & string[], flag: string) => unknown;
+}
+
+const text = (v: string): string => v;
+const num = (check: (v: number) => boolean, fix: string) => (v: string, flag: string) => number(v, flag, check, fix);
+const pick = <T extends string>(allowed: readonly T[]) => (v: string, flag: string) => choice(v, flag, allowed);
+const column = (role: string): FitFlag => ({ flag: `--${role === 'N' || role === 'D' || role === 'C' ? role.toLowerCase() : role}-col`, field: `columns.${role === 'batchTokens' ? 'batch' : role}`, parse: text });
+
 /**
- * Request fields of src/fit (as its errors name them) → the flags that set them, in one table: a
- * fit error is re-raised naming the flag, and field names in its fix text become flags. Add a row
- * with each new fit option.
+ * `moelab fit`'s flags → the request fields they set, in one table: the request is built from it,
+ * a flag whose field the kind's request has not (src/fit/request.ts FIT_REQUEST_FIELDS) is refused
+ * naming the flag and the kinds that take it, and a fit error is re-raised naming the flag (field
+ * names in its fix become flags). Add a row with each new fit option.
+ */
+export const FIT_FLAGS: readonly FitFlag[] = Object.freeze([
+  ...(['N', 'D', 'C', 'loss', 'budget', 'lr', 'step', 'curve', 'label', 'group', 'x2'] as const).map(column),
+  { flag: '--batch-col', field: 'columns.batch', parse: text },
+  { flag: '--var', field: 'columns.vars', parse: (v: string[]) => parseVars(v) },
+  { flag: '--study', field: 'study', parse: text },
+  { flag: '--tokens-from-flops', field: 'tokensFromFlops', parse: num((v) => v > 0, 'Give FLOPs per parameter per token > 0, e.g. 6.') },
+  { flag: '--drop-highest', field: 'dropHighest', parse: num(nonNegInt, 'Give a whole number ≥ 0.') },
+  { flag: '--n-field', field: 'nField', parse: pick(['activatedParams', 'totalParams', 'nonEmbeddingParams', 'activatedNonEmbeddingParams'] as const) },
+  { flag: '--loss-field', field: 'lossField', parse: pick(['finalValLoss', 'bestValLoss'] as const) },
+  { flag: '--curve-loss', field: 'curveLoss', parse: pick(['valLoss', 'trainLoss'] as const) },
+  { flag: '--compute-formula', field: 'computeFormula', parse: (v: string, flag: string) => parseComputeFormula(v, flag) },
+  { flag: '--holdout', field: 'holdout', parse: pick(['largest', 'none'] as const) },
+  { flag: '--bootstrap', field: 'bootstrap', parse: num(nonNegInt, 'Give a whole number ≥ 0.') },
+  { flag: '--seed', field: 'seed', parse: num(nonNegInt, 'Give a whole number ≥ 0.') },
+  {
+    flag: '--target-flops',
+    field: 'targetFlops',
+    parse: (v: string, flag: string) => v.split(',').map((s) => number(s, flag, (x) => x > 0, 'Give comma-separated FLOP budgets > 0, e.g. 1e21,3.12e24.') as number),
+  },
+  { flag: '--grid', field: 'grid', parse: pick(['chinchilla', 'coarse'] as const) },
+  { flag: '--delta', field: 'delta', parse: num((v) => v > 0, 'Give a threshold > 0, e.g. 1e-3.') },
+  { flag: '--flat-delta-l', field: 'flatDeltaL', parse: num((v) => v > 0, 'Give a loss tolerance > 0 in nats, e.g. 0.01.') },
+  {
+    flag: '--window',
+    field: 'isoflopWindow',
+    parse: (v: string, flag: string) => (v === 'auto' || v === 'all' ? v : number(v, flag, (x) => x > 1, 'Give a factor > 1, e.g. 2 (sizes from N_best/2 to 2·N_best), auto or all.')),
+  },
+  { flag: '--edges', field: 'edges', parse: pick(EDGE_POLICIES) },
+  { flag: '--lmin-law', field: 'lminLaw', parse: pick(['power', 'saturating'] as const) },
+  { flag: '--noise', field: 'noise', parse: num((v) => v >= 0, 'Give the loss noise in nats ≥ 0, e.g. 0.005.') },
+  { flag: '--objective', field: 'objective', parse: pick(OBJECTIVES) },
+  { flag: '--max-iterations', field: 'maxIterations', parse: num(positiveInt, 'Give a whole number ≥ 1, e.g. 5000.') },
+  { flag: '--fix', field: 'fix', parse: (v: string[]) => parseFix(v) },
+  { flag: '--tie', field: 'tie', parse: (v: string[]) => parseTies(v) },
+  { flag: '--allow-unidentified', field: 'allowUnidentified', parse: () => true },
+  // The expert-LR query is one field set by three flags (checked together in fitRequestFromFlags).
+  { flag: '--experts', field: 'expertLr', parse: num(positiveInt, 'Give the number of specialized experts, e.g. 16.') },
+  { flag: '--top-k', field: 'expertLr', parse: num(positiveInt, 'Give experts per token, e.g. 1.') },
+  { flag: '--batch-tokens', field: 'expertLr', parse: num((v) => v > 0, 'Give the batch size in tokens.') },
+  { flag: '--surge-method', field: 'surgeMethod', parse: pick(['auto', 'steps-to-target', 'final-loss'] as const) },
+  { flag: '--target-loss', field: 'targetLoss', parse: num((v) => v > 0, 'Give a train loss > 0, e.g. 2.35.') },
+  { flag: '--smooth-tokens', field: 'smoothTokens', parse: num((v) => v >= 0, 'Give a window in tokens ≥ 0, e.g. 4096.') },
+  { flag: '--band', field: 'bandTolerance', parse: num((v) => v >= 0, 'Give a relative tolerance ≥ 0, e.g. 0.0025.') },
+  { flag: '--selection', field: 'selection', parse: pick(['band', 'best'] as const) },
+  { flag: '--grid-points', field: 'gridPoints', parse: num((v) => Number.isInteger(v) && v >= 2, 'Give a whole number ≥ 2.') },
+  { flag: '--min-curves', field: 'minCurves', parse: num(positiveInt, 'Give a whole number ≥ 1.') },
+  { flag: '--smooth', field: 'smoothWindow', parse: num(positiveInt, 'Give a whole number ≥ 1.') },
+  { flag: '--law', field: 'law', parse: pick(['multipower', 'tissue'] as const) },
+  { flag: '--warmup-steps', field: 'warmupSteps', parse: num(positiveInt, 'Give a whole number of steps ≥ 1.') },
+  { flag: '--interpolation', field: 'interpolation', parse: pick(['linear', 'step'] as const) },
+  { flag: '--lambda', field: 'lambda', parse: num((v) => v > 0 && v < 1, 'Give λ in (0, 1), e.g. 0.999.') },
+  { flag: '--expr', field: 'expr', parse: text },
+  { flag: '--init', field: 'init', parse: (v: string) => parseInit(v) },
+] as FitFlag[]);
+
+/**
+ * Request fields (as src/fit's errors name them) → flags, derived from FIT_FLAGS, plus the fields of
+ * the fit functions' other arguments (the CSV path, the schedule fit's curve lists).
  */
 export const FIT_FIELD_FLAGS: Readonly<Record<string, string>> = Object.freeze({
-  'columns.N': '--n-col',
-  'columns.D': '--d-col',
-  'columns.C': '--c-col',
-  'columns.loss': '--loss-col',
-  'columns.budget': '--budget-col',
-  'columns.lr': '--lr-col',
-  'columns.batch': '--batch-col',
-  'columns.step': '--step-col',
-  'columns.curve': '--curve-col',
-  'columns.label': '--label-col',
-  'columns.group': '--group-col',
-  'columns.x2': '--x2-col',
+  ...Object.fromEntries(FIT_FLAGS.filter((f) => f.field !== 'columns.vars').map((f) => [f.field, f.flag])),
+  expertLr: '--experts',
+  predict: '--predict',
   path: '--csv',
-  isoflopWindow: '--window',
-  lminLaw: '--lmin-law',
-  noise: '--noise',
-  objective: '--objective',
-  maxIterations: '--max-iterations',
-  fix: '--fix',
-  tie: '--tie',
-  edges: '--edges',
-  tokensFromFlops: '--tokens-from-flops',
-  dropHighest: '--drop-highest',
-  study: '--study',
-  computeFormula: '--compute-formula',
-  surgeMethod: '--surge-method',
-  targetLoss: '--target-loss',
-  expr: '--expr',
-  init: '--init',
   fitPaths: '--fit',
   fitIds: '--fit',
   predictIds: '--predict',
 });
+
+/** Commander's key of a long flag: '--flat-delta-l' → 'flatDeltaL'. */
+function optionKey(flag: string): string {
+  return flag.replace(/^--/, '').replace(/-([a-z0-9])/g, (_, c: string) => c.toUpperCase());
+}
+
+/**
+ * The request of `moelab fit <kind>` from its flags (FIT_FLAGS): each flag given is parsed into its
+ * field, after checking the kind's request has that field (FIT_REQUEST_FIELDS, src/fit/request.ts);
+ * the shared defaults (src/analysis/defaults.ts) fill bootstrap, seed, and edges / the schedule law
+ * where the kind has them.
+ */
+export function fitRequestFromFlags(kind: FitKind, opts: FitCliOptions): FitRequest {
+  const fields: readonly string[] = FIT_REQUEST_FIELDS[kind];
+  const values = opts as Record<string, string & string[]>;
+  const out: Record<string, unknown> = {};
+  const columns: Record<string, unknown> = {};
+  const expert: Record<string, number> = {};
+  for (const f of FIT_FLAGS) {
+    const raw = values[optionKey(f.flag)];
+    if (raw === undefined) continue;
+    const root = f.field.split('.')[0];
+    if (!fields.includes(root)) {
+      const others = kindsWithField(root);
+      throw new ConfigError(f.flag, raw, others.length ? `Drop ${f.flag}: it is an option of ${others.map((k) => `moelab fit ${k}`).join(', ')}.` : `Drop ${f.flag}.`, `not an option of ${kind} fits`);
+    }
+    const value = f.parse(raw, f.flag);
+    if (root === 'columns') columns[f.field.slice('columns.'.length)] = value;
+    else if (root === 'expertLr') expert[f.flag] = value as number;
+    else out[root] = value;
+  }
+  if (Object.keys(expert).length) {
+    if (expert['--experts'] === undefined || expert['--batch-tokens'] === undefined) {
+      throw new ConfigError(expert['--experts'] === undefined ? '--experts' : '--batch-tokens', null, 'The expert-LR rule needs both --experts E and --batch-tokens B (and optionally --top-k).', 'missing');
+    }
+    out.expertLr = { numExperts: expert['--experts'], topK: expert['--top-k'] ?? 1, batchTokens: expert['--batch-tokens'] };
+  }
+  if (Object.keys(columns).length) out.columns = columns;
+  out.bootstrap ??= ANALYSIS_DEFAULTS.bootstrap[kind];
+  out.seed ??= ANALYSIS_DEFAULTS.seed;
+  if (fields.includes('edges')) out.edges ??= ANALYSIS_DEFAULTS.edges;
+  if (kind === 'schedule') out.law ??= ANALYSIS_DEFAULTS.scheduleLaw;
+  if (kind === 'custom' && out.expr === undefined) throw new ConfigError('--expr', null, 'Give the law to fit, e.g. --expr "E + A / N^alpha + B / D^beta".', 'missing');
+  return { ...out, kind } as FitRequest;
+}
 
 /** A fit's ConfigError, naming the flag instead of the request field (fields not in the table stay). */
 export function asFlagError(err: unknown): unknown {
@@ -264,13 +365,10 @@ export function registerFit(program: Command): void {
         return runs;
       };
       const { DEFAULT_COLUMNS, FIT_KINDS, fitTable, fitRuns, fitScheduleCsvs, fitScheduleRuns } = await import('../fit/run-fit.ts');
-      const { OBJECTIVES } = await import('../fit/objective.ts');
       const { predictInputFromTable } = await import('../fit/predict-input.ts');
       const { fitConvergence, UNCONVERGED_EXIT_CODE } = await import('../fit/convergence.ts');
-      const { parseComputeFormula } = await import('../fit/compute-formula.ts');
       const { formatFit } = await import('../fit/format.ts');
       const { FIT_RECORD_SCHEMA } = await import('../fit/record.ts');
-      const { ANALYSIS_DEFAULTS } = await import('../analysis/defaults.ts');
       const { writeJsonAtomic, toJson } = await import('../io/atomic.ts');
       const { sweepPaths } = await import('../io/results.ts');
       const { provenance } = await import('../util/provenance.ts');
@@ -280,91 +378,32 @@ export function registerFit(program: Command): void {
       if ((opts.runs === undefined) === (opts.csv === undefined) && !(kind === 'schedule' && opts.runs === undefined && opts.fit)) {
         throw new ConfigError('--runs/--csv', opts.runs ?? opts.csv ?? null, 'Give exactly one data source: --runs DIR or --csv FILE (schedule fits from CSVs take --fit/--predict files).', 'need one data source');
       }
-      const law = choice(opts.law, '--law', ['multipower', 'tissue'] as const) ?? ANALYSIS_DEFAULTS.scheduleLaw;
-      const expertsGiven = opts.experts !== undefined || opts.batchTokens !== undefined;
-      if (expertsGiven && (opts.experts === undefined || opts.batchTokens === undefined)) {
-        throw new ConfigError(opts.experts === undefined ? '--experts' : '--batch-tokens', null, 'The expert-LR rule needs both --experts E and --batch-tokens B (and optionally --top-k).', 'missing');
+      const request = fitRequestFromFlags(kind, opts);
+      if (opts.fit?.length && kind !== 'schedule') {
+        throw new ConfigError('--fit', opts.fit, 'Drop --fit: it names the curves of moelab fit schedule (the other kinds fit every run of --runs, or --csv).', `not an option of ${kind} fits`);
       }
-      const req = {
-        kind,
-        columns: {
-          N: opts.nCol,
-          D: opts.dCol,
-          C: opts.cCol,
-          loss: opts.lossCol,
-          budget: opts.budgetCol,
-          lr: opts.lrCol,
-          batch: opts.batchCol,
-          step: opts.stepCol,
-          curve: opts.curveCol,
-          label: opts.labelCol,
-          group: opts.groupCol,
-          x2: opts.x2Col,
-          vars: parseVars(opts.var),
-        },
-        study: opts.study,
-        tokensFromFlops: number(opts.tokensFromFlops, '--tokens-from-flops', (v) => v > 0, 'Give FLOPs per parameter per token > 0, e.g. 6.'),
-        dropHighest: number(opts.dropHighest, '--drop-highest', nonNegInt, 'Give a whole number ≥ 0.'),
-        nField: choice(opts.nField, '--n-field', ['activatedParams', 'totalParams', 'nonEmbeddingParams', 'activatedNonEmbeddingParams'] as const),
-        lossField: choice(opts.lossField, '--loss-field', ['finalValLoss', 'bestValLoss'] as const),
-        curveLoss: choice(opts.curveLoss, '--curve-loss', ['valLoss', 'trainLoss'] as const),
-        computeFormula: opts.computeFormula ? parseComputeFormula(opts.computeFormula, '--compute-formula') : undefined,
-        holdout: choice(opts.holdout, '--holdout', ['largest', 'none'] as const),
-        bootstrap: number(opts.bootstrap, '--bootstrap', nonNegInt, 'Give a whole number ≥ 0.') ?? ANALYSIS_DEFAULTS.bootstrap[kind],
-        seed: number(opts.seed, '--seed', nonNegInt, 'Give a whole number ≥ 0.') ?? ANALYSIS_DEFAULTS.seed,
-        targetFlops: opts.targetFlops?.split(',').map((s) => number(s, '--target-flops', (v) => v > 0, 'Give comma-separated FLOP budgets > 0, e.g. 1e21,3.12e24.') as number),
-        grid: choice(opts.grid, '--grid', ['chinchilla', 'coarse'] as const),
-        delta: number(opts.delta, '--delta', (v) => v > 0, 'Give a threshold > 0, e.g. 1e-3.'),
-        flatDeltaL: number(opts.flatDeltaL, '--flat-delta-l', (v) => v > 0, 'Give a loss tolerance > 0 in nats, e.g. 0.01.'),
-        edges: choice(opts.edges, '--edges', ['refuse', 'drop'] as const) ?? ANALYSIS_DEFAULTS.edges,
-        isoflopWindow:
-          opts.window === 'auto' || opts.window === 'all'
-            ? (opts.window as 'auto' | 'all')
-            : number(opts.window, '--window', (v) => v > 1, 'Give a factor > 1, e.g. 2 (sizes from N_best/2 to 2·N_best), auto or all.'),
-        lminLaw: choice(opts.lminLaw, '--lmin-law', ['power', 'saturating'] as const),
-        noise: number(opts.noise, '--noise', (v) => v >= 0, 'Give the loss noise in nats ≥ 0, e.g. 0.005.'),
-        objective: choice(opts.objective, '--objective', OBJECTIVES),
-        maxIterations: number(opts.maxIterations, '--max-iterations', positiveInt, 'Give a whole number ≥ 1, e.g. 5000.'),
-        fix: parseFix(opts.fix),
-        tie: parseTies(opts.tie),
-        allowUnidentified: opts.allowUnidentified,
-        expertLr: expertsGiven
-          ? {
-              numExperts: number(opts.experts, '--experts', positiveInt, 'Give the number of specialized experts, e.g. 16.') as number,
-              topK: number(opts.topK, '--top-k', positiveInt, 'Give experts per token, e.g. 1.') ?? 1,
-              batchTokens: number(opts.batchTokens, '--batch-tokens', (v) => v > 0, 'Give the batch size in tokens.') as number,
-            }
-          : undefined,
-        surgeMethod: choice(opts.surgeMethod, '--surge-method', ['auto', 'steps-to-target', 'final-loss'] as const),
-        targetLoss: number(opts.targetLoss, '--target-loss', (v) => v > 0, 'Give a train loss > 0, e.g. 2.35.'),
-        smoothTokens: number(opts.smoothTokens, '--smooth-tokens', (v) => v >= 0, 'Give a window in tokens ≥ 0, e.g. 4096.'),
-        bandTolerance: number(opts.band, '--band', (v) => v >= 0, 'Give a relative tolerance ≥ 0, e.g. 0.0025.'),
-        selection: choice(opts.selection, '--selection', ['band', 'best'] as const),
-        gridPoints: number(opts.gridPoints, '--grid-points', (v) => Number.isInteger(v) && v >= 2, 'Give a whole number ≥ 2.'),
-        minCurves: number(opts.minCurves, '--min-curves', positiveInt, 'Give a whole number ≥ 1.'),
-        smoothWindow: number(opts.smooth, '--smooth', positiveInt, 'Give a whole number ≥ 1.'),
-        law,
-        warmupSteps: number(opts.warmupSteps, '--warmup-steps', positiveInt, 'Give a whole number of steps ≥ 1.'),
-        interpolation: choice(opts.interpolation, '--interpolation', ['linear', 'step'] as const),
-        lambda: number(opts.lambda, '--lambda', (v) => v > 0 && v < 1, 'Give λ in (0, 1), e.g. 0.999.'),
-        expr: opts.expr,
-        init: parseInit(opts.init),
-      };
 
       const csvOptions = { dropna: opts.dropna, dedupe: opts.dedupe };
       // Long bootstraps (e.g. 100,000 rows) show their count and an ETA on a terminal.
       const { setBootstrapProgress } = await import('../fit/bootstrap.ts');
       const { bootstrapProgressLine } = await import('../fit/format.ts');
       if (process.stderr.isTTY) setBootstrapProgress(bootstrapProgressLine((line) => process.stderr.write(line)));
-      if (kind !== 'schedule' && opts.predict?.length) {
+      let req = request;
+      if (req.kind !== 'schedule' && opts.predict?.length) {
+        if (!(FIT_REQUEST_FIELDS[req.kind] as readonly string[]).includes('predict')) {
+          throw new ConfigError('--predict', opts.predict, `Drop --predict: it is an option of ${kindsWithField('predict').map((k) => `moelab fit ${k}`).join(', ')} (and names the held-out curves of moelab fit schedule).`, `not an option of ${kind} fits`);
+        }
         if (opts.predict.length > 1) throw new ConfigError('--predict', opts.predict, 'Give one CSV of rows to predict at.', 'several files');
-        const cols = { ...DEFAULT_COLUMNS, ...Object.fromEntries(Object.entries(req.columns).filter(([, v]) => typeof v === 'string')) };
-        Object.assign(req, { predict: predictInputFromTable(readCsv(opts.predict[0], csvOptions), kind, { ...cols, vars: req.columns.vars }, req.tokensFromFlops) });
+        const given = req.columns ?? {};
+        const cols = { ...DEFAULT_COLUMNS, ...Object.fromEntries(Object.entries(given).filter(([, v]) => typeof v === 'string')) };
+        const tokensFromFlops = req.kind === 'parametric' || req.kind === 'isoflop' ? req.tokensFromFlops : undefined;
+        const predict = predictInputFromTable(readCsv(opts.predict[0], csvOptions), kind, { ...cols, vars: given.vars }, tokensFromFlops);
+        req = { ...req, predict } as FitRequest;
       }
       let source: string;
       let result;
       try {
-        if (kind === 'schedule') {
+        if (req.kind === 'schedule') {
           if (!opts.fit?.length) throw new ConfigError('--fit', null, 'Give the curves to fit: --fit A.csv B.csv (or run ids with --runs).', 'missing');
           if (opts.runs) {
             source = opts.runs;
@@ -386,7 +425,7 @@ export function registerFit(program: Command): void {
 
       const convergence = fitConvergence(result);
       const record = { schema: FIT_RECORD_SCHEMA, ...result, convergence, source, provenance: provenance() };
-      const out = opts.out ?? (opts.runs ? sweepPaths(opts.runs).fit(kind === 'schedule' ? `schedule-${law}` : kind) : undefined);
+      const out = opts.out ?? (opts.runs ? sweepPaths(opts.runs).fit(req.kind === 'schedule' ? `schedule-${req.law}` : kind) : undefined);
       if (opts.json) process.stdout.write(`${toJson(record, 2)}\n`);
       else process.stdout.write(formatFit(result, source));
       if (out) {

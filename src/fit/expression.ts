@@ -35,9 +35,9 @@ export async function createExpressionForm(expression: string, inputs: readonly 
   }
   const symbols: string[] = [];
   node.traverse((n, path, parent) => {
-    if (!(n as { isSymbolNode?: boolean }).isSymbolNode) return;
-    if (parent && (parent as { isFunctionNode?: boolean }).isFunctionNode && path === 'fn') return;
-    const name = (n as unknown as { name: string }).name;
+    if (!math.isSymbolNode(n)) return;
+    if (parent && math.isFunctionNode(parent) && path === 'fn') return;
+    const name = n.name;
     if (!CONSTANTS.has(name) && !symbols.includes(name)) symbols.push(name);
   });
   const used = inputs.filter((v) => symbols.includes(v));

@@ -5,10 +5,9 @@ import { basename, extname } from 'node:path';
 import { ConfigError, DataError } from '../errors.ts';
 import type { SweepRun } from '../io/load.ts';
 import type { MetricRow } from '../io/results.ts';
-import { fitComputeFormula, type ComputeFit, type ComputeFormula } from './compute-formula.ts';
+import { fitComputeFormula, type ComputeFit } from './compute-formula.ts';
 import { fitCustom, type CustomFit } from './custom.ts';
 import { hasColumn, numericColumn, readCsv, stringColumn, type Table } from './data.ts';
-import type { EdgePolicy } from './edges.ts';
 import { fitDeepseek, type DeepseekFit } from './deepseek.ts';
 import { fitEnvelope, type EnvelopeFit, type TrainingCurve } from './envelope.ts';
 import { createExpressionForm } from './expression.ts';
@@ -16,35 +15,23 @@ import { fitIsoflop, type IsoflopFit } from './isoflop.ts';
 import { fitParametric, type ParametricFit } from './parametric.ts';
 import { roundSignificant } from './points.ts';
 import type { FitKind } from './record.ts';
-import type { LossKind } from './objective.ts';
-import type { PredictInput } from './predict-input.ts';
-import { fitScheduleLaw, type LossCurve, type ScheduleFit, type ScheduleLawName } from './schedule-laws.ts';
-import { fitSurge, type ExpertLrQuery, type SurgeFit, type SurgeMethod } from './surge.ts';
+import {
+  checkRequestFields,
+  FIT_KINDS,
+  type ColumnMap,
+  type EnvelopeRequest,
+  type FitRequest,
+  type RowFitRequest,
+  type ScheduleRequest,
+  type SurgeRequest,
+} from './request.ts';
+import { fitScheduleLaw, type LossCurve, type ScheduleFit } from './schedule-laws.ts';
+import { fitSurge, type SurgeFit, type SurgeMethod } from './surge.ts';
 import { fitSurgeStepsToTarget, type CurveRow, type SurgeCurvePoint } from './surge-steps.ts';
 
+export * from './request.ts';
+
 export type FitResult = ParametricFit | IsoflopFit | EnvelopeFit | ComputeFit | SurgeFit | DeepseekFit | ScheduleFit | CustomFit;
-
-export const FIT_KINDS: readonly FitKind[] = ['parametric', 'isoflop', 'envelope', 'compute', 'surge', 'deepseek', 'schedule', 'custom'];
-
-/** CSV column names per role (defaults in DEFAULT_COLUMNS). */
-export interface ColumnMap {
-  N?: string;
-  D?: string;
-  C?: string;
-  loss?: string;
-  budget?: string;
-  lr?: string;
-  batch?: string;
-  step?: string;
-  curve?: string;
-  label?: string;
-  /** deepseek: the column whose values group the runs compared for the near-optimal band. */
-  group?: string;
-  /** deepseek: second regressor of the two-variable laws. */
-  x2?: string;
-  /** Extra expression variables → column (custom fits). */
-  vars?: Record<string, string>;
-}
 
 export const DEFAULT_COLUMNS: Required<Omit<ColumnMap, 'vars' | 'label' | 'group' | 'x2'>> = Object.freeze({
   N: 'N',
@@ -78,74 +65,6 @@ const FIELD: Record<keyof Omit<ColumnMap, 'vars' | 'group' | 'x2'>, string> = {
   curve: 'columns.curve',
   label: 'columns.label',
 };
-
-/** Run-record field used as N. */
-export type NField = 'activatedParams' | 'totalParams' | 'nonEmbeddingParams' | 'activatedNonEmbeddingParams';
-
-export interface FitRequest {
-  kind: FitKind;
-  /** isoflop: the window rule — a factor around each budget's best run, 'auto' (default) or 'all'. */
-  isoflopWindow?: number | 'auto' | 'all';
-  /** isoflop: L_min(C) law (default power). */
-  lminLaw?: 'power' | 'saturating';
-  /** isoflop: loss noise (nats) for the undercut warning. */
-  noise?: number;
-  /** Objective of the iterative fits (parametric, custom, the saturating L_min law); default huber-log (saturating: lsq-log). */
-  objective?: LossKind;
-  /** Iteration cap of each optimiser start. */
-  maxIterations?: number;
-  /** parametric: parameters held at values. */
-  fix?: Record<string, number>;
-  /** parametric: tied parameter pairs [leader, follower]. */
-  tie?: [string, string][];
-  /** Rows at which to predict (predict-input.ts reads them from a CSV). */
-  predict?: PredictInput;
-  /** Write a record marked unidentified instead of refusing degenerate data. */
-  allowUnidentified?: boolean;
-  /** isoflop, surge (final-loss): groups without an interior minimum are refused (default) or dropped. */
-  edges?: EdgePolicy;
-  columns?: ColumnMap;
-  /** D = C / (k·N) for CSVs that give compute but not tokens (Chinchilla CSV: 6). */
-  tokensFromFlops?: number;
-  /** Drop the k rows with the highest loss first (Epoch's outlier rule for the Chinchilla CSV: 5). */
-  dropHighest?: number;
-  /** Runs only: keep runs whose tags have this study kind (tags.study, e.g. isoflop, lr-batch). */
-  study?: string;
-  nField?: NField;
-  lossField?: 'finalValLoss' | 'bestValLoss';
-  /** Loss series of curves read from metrics.jsonl. */
-  curveLoss?: 'valLoss' | 'trainLoss';
-  computeFormula?: ComputeFormula;
-  holdout?: 'largest' | 'none';
-  bootstrap?: number;
-  seed?: number;
-  targetFlops?: number[];
-  // kind-specific
-  grid?: 'chinchilla' | 'coarse';
-  delta?: number;
-  flatDeltaL?: number;
-  expertLr?: ExpertLrQuery;
-  /**
-   * surge: 'auto' (default) uses steps-to-target when every finished run has a constant LR
-   * schedule and logged train losses, else final-loss (CSV input is always final-loss).
-   */
-  surgeMethod?: 'auto' | SurgeMethod;
-  /** surge steps-to-target: the target train loss (default: auto, see autoTargetLoss). */
-  targetLoss?: number;
-  /** surge steps-to-target: the smoothing window's minimum span in tokens (default 4096). */
-  smoothTokens?: number;
-  bandTolerance?: number;
-  selection?: 'band' | 'best';
-  gridPoints?: number;
-  minCurves?: number;
-  smoothWindow?: number;
-  law?: ScheduleLawName;
-  warmupSteps?: number;
-  interpolation?: 'linear' | 'step';
-  lambda?: number;
-  expr?: string;
-  init?: Record<string, number | number[]>;
-}
 
 /** Common intermediate row: whatever the source provides, with a label. */
 interface Row {
@@ -199,14 +118,15 @@ const NEEDS: Record<Exclude<FitKind, 'schedule'>, (keyof Omit<ColumnMap, 'vars' 
   custom: ['loss'],
 };
 
-function tableRows(t: Table, req: FitRequest, extraVars: string[] = []): Prepared {
+function tableRows(t: Table, req: RowFitRequest, extraVars: string[] = []): Prepared {
   const given = req.columns ?? {};
   const names = resolveColumns(given);
-  const needs = new Set<keyof typeof FIELD>(NEEDS[req.kind as Exclude<FitKind, 'schedule'>] ?? []);
+  const needs = new Set<keyof typeof FIELD>(NEEDS[req.kind]);
+  const tokensFromFlops = req.kind === 'parametric' || req.kind === 'isoflop' ? req.tokensFromFlops : undefined;
   if (req.kind === 'deepseek' && !hasColumn(t, names.budget)) needs.add('C');
   if (req.kind === 'isoflop' && !hasColumn(t, names.budget)) needs.add('C');
-  if ((req.kind === 'parametric' || req.kind === 'isoflop') && req.tokensFromFlops !== undefined) needs.add('C');
-  if (req.kind === 'parametric' && req.tokensFromFlops === undefined) needs.add('D');
+  if (tokensFromFlops !== undefined) needs.add('C');
+  if (req.kind === 'parametric' && tokensFromFlops === undefined) needs.add('D');
   if (req.kind === 'custom') for (const v of extraVars) if (v === 'N' || v === 'D' || v === 'C') needs.add(v);
   const columns: Record<string, string> = {};
   const col = (role: keyof typeof FIELD & keyof typeof names): number[] | null => {
@@ -223,11 +143,11 @@ function tableRows(t: Table, req: FitRequest, extraVars: string[] = []): Prepare
   const budgetCol = col('budget');
   const lr = col('lr');
   const batch = col('batch');
-  if (req.tokensFromFlops !== undefined) {
-    if (!(req.tokensFromFlops > 0)) throw new ConfigError('tokensFromFlops', req.tokensFromFlops, 'Give the FLOPs per parameter per token, e.g. 6.', 'must be > 0');
-    if (!N || !C) throw new ConfigError('tokensFromFlops', req.tokensFromFlops, 'Also give the N and C columns (columns.N, columns.C).', 'needs N and C');
-    D = C.map((c, i) => c / (req.tokensFromFlops! * N[i]));
-    columns.D = `${names.C} / (${req.tokensFromFlops}·${names.N})`;
+  if (tokensFromFlops !== undefined) {
+    if (!(tokensFromFlops > 0)) throw new ConfigError('tokensFromFlops', tokensFromFlops, 'Give the FLOPs per parameter per token, e.g. 6.', 'must be > 0');
+    if (!N || !C) throw new ConfigError('tokensFromFlops', tokensFromFlops, 'Also give the N and C columns (columns.N, columns.C).', 'needs N and C');
+    D = C.map((c, i) => c / (tokensFromFlops * N[i]));
+    columns.D = `${names.C} / (${tokensFromFlops}·${names.N})`;
   }
   const vars: Record<string, number[]> = {};
   for (const [v, c] of Object.entries(given.vars ?? {})) vars[v] = numericColumn(t, c, `columns.vars.${v}`);
@@ -265,7 +185,7 @@ function tagBudget(r: SweepRun): number | undefined {
   return r.tags?.study === 'isoflop' || r.tags?.study === 'lr-batch' ? r.tags.budgetFlops : r.config.budgetFlops;
 }
 
-function runRows(runs: readonly SweepRun[], req: FitRequest): Prepared {
+function runRows(runs: readonly SweepRun[], req: RowFitRequest): Prepared {
   const nField = req.nField ?? 'activatedParams';
   const lossField = req.lossField ?? 'finalValLoss';
   const dropped: { row: string; reason: string }[] = [];
@@ -310,11 +230,10 @@ function runRows(runs: readonly SweepRun[], req: FitRequest): Prepared {
 
 const num = (v: number | undefined) => v as number;
 
-async function fitRows(p: Prepared, req: FitRequest): Promise<FitResult> {
+async function fitRows(p: Prepared, req: RowFitRequest): Promise<FitResult> {
   const holdout = req.holdout ?? 'largest';
-  const common = { bootstrap: req.bootstrap, seed: req.seed, allowUnidentified: req.allowUnidentified };
-  const iter = { objective: req.objective, maxIterations: req.maxIterations };
-  const pr = req.predict;
+  const common = { bootstrap: req.bootstrap, seed: req.seed };
+  const pr = 'predict' in req ? req.predict : undefined;
   const rows = p.rows;
   let result: FitResult;
   switch (req.kind) {
@@ -323,7 +242,9 @@ async function fitRows(p: Prepared, req: FitRequest): Promise<FitResult> {
         rows.map((r) => ({ N: num(r.N), D: num(r.D), loss: num(r.loss), C: r.C, budget: r.budget, label: r.label })),
         {
           ...common,
-          ...iter,
+          allowUnidentified: req.allowUnidentified,
+          objective: req.objective,
+          maxIterations: req.maxIterations,
           fix: req.fix,
           tie: req.tie,
           predict: pr?.rows.map((r) => ({ N: r.N as number, D: r.D as number, label: r.label })),
@@ -340,6 +261,7 @@ async function fitRows(p: Prepared, req: FitRequest): Promise<FitResult> {
         rows.map((r) => ({ budget: num(r.budget), N: num(r.N), D: r.D, loss: num(r.loss), label: r.label })),
         {
           ...common,
+          allowUnidentified: req.allowUnidentified,
           computeFormula: req.computeFormula,
           flatDeltaL: req.flatDeltaL,
           targetFlops: req.targetFlops,
@@ -378,6 +300,7 @@ async function fitRows(p: Prepared, req: FitRequest): Promise<FitResult> {
         rows.map((r) => ({ budget: num(r.budget), batchTokens: num(r.batchTokens), lr: num(r.lr), loss: num(r.loss), label: r.label, group: r.group, x2: r.x2 })),
         {
           ...common,
+          allowUnidentified: req.allowUnidentified,
           holdout,
           bandTolerance: req.bandTolerance,
           selection: req.selection,
@@ -399,12 +322,14 @@ async function fitRows(p: Prepared, req: FitRequest): Promise<FitResult> {
           y: num(r.loss),
           label: r.label,
         })),
-        { ...common, ...iter, holdout, init: req.init, delta: req.delta, predict: pr?.rows.map((r) => ({ x: r.vars, label: r.label })) },
+        { ...common, objective: req.objective, maxIterations: req.maxIterations, holdout, init: req.init, delta: req.delta, predict: pr?.rows.map((r) => ({ x: r.vars, label: r.label })) },
       );
       break;
     }
-    default:
-      throw new ConfigError('kind', req.kind, `Use one of: ${FIT_KINDS.join(', ')} (schedule and envelope read curves).`, 'not a row-based fit');
+    default: {
+      const kind: string = (req satisfies never as { kind: string }).kind;
+      throw new ConfigError('kind', kind, `Use one of: ${FIT_KINDS.join(', ')} (schedule and envelope read curves).`, 'not a row-based fit');
+    }
   }
   result.data.columns = { ...p.columns, ...result.data.columns };
   result.data.dropped = [...p.dropped, ...result.data.dropped];
@@ -423,6 +348,7 @@ function inputsOf(expr: string, rows: readonly Row[]): string[] {
 
 /** Fit a row-based kind on a CSV table. */
 export async function fitTable(t: Table, req: FitRequest): Promise<FitResult> {
+  checkRequestFields(req);
   if (req.kind === 'schedule') throw new ConfigError('kind', 'schedule', 'Schedule fits read one CSV per curve: use fitScheduleCsvs(fitPaths, predictPaths, request).', 'needs curve files');
   if (req.kind === 'envelope') return fitEnvelopeFromTable(t, req);
   const extraVars = req.kind === 'custom' && req.expr ? [...new Set(req.expr.match(/[A-Za-z_][A-Za-z_0-9]*/g) ?? [])] : [];
@@ -443,9 +369,10 @@ export function selectStudy(runs: readonly SweepRun[], study: string | undefined
 
 /** Fit a row-based kind on the runs of a sweep. */
 export async function fitRuns(allRuns: readonly SweepRun[], req: FitRequest): Promise<FitResult> {
+  checkRequestFields(req);
+  if (req.kind === 'schedule') throw new ConfigError('kind', 'schedule', 'Use fitScheduleRuns with the run ids to fit and to predict.', 'needs curve selection');
   const runs = selectStudy(allRuns, req.study);
   if (req.kind === 'envelope') return fitEnvelopeFromRuns(runs, req);
-  if (req.kind === 'schedule') throw new ConfigError('kind', 'schedule', 'Use fitScheduleRuns with the run ids to fit and to predict.', 'needs curve selection');
   if (req.kind === 'surge') return fitSurgeRuns(runs, req);
   return fitRows(applyDropHighest(runRows(runs, req), req.dropHighest), req);
 }
@@ -483,7 +410,7 @@ export function chooseSurgeMethod(
   return { method: 'steps-to-target', reason: 'auto: every run has a constant LR schedule and a logged train-loss curve' };
 }
 
-async function fitSurgeRuns(runs: readonly SweepRun[], req: FitRequest): Promise<FitResult> {
+async function fitSurgeRuns(runs: readonly SweepRun[], req: SurgeRequest): Promise<FitResult> {
   const dropped: { row: string; reason: string }[] = [];
   const finished: SweepRun[] = [];
   for (const r of runs) {
@@ -529,7 +456,7 @@ async function fitSurgeRuns(runs: readonly SweepRun[], req: FitRequest): Promise
 // ---------------------------------------------------------------------------------------------
 // Curves: envelope and schedule
 
-function fitEnvelopeFromTable(t: Table, req: FitRequest): EnvelopeFit {
+function fitEnvelopeFromTable(t: Table, req: EnvelopeRequest): EnvelopeFit {
   const c = resolveColumns(req.columns);
   const ids = stringColumn(t, c.curve, FIELD.curve);
   const N = numericColumn(t, c.N, FIELD.N);
@@ -553,7 +480,7 @@ function fitEnvelopeFromTable(t: Table, req: FitRequest): EnvelopeFit {
   return fit;
 }
 
-function envelopeOptions(req: FitRequest) {
+function envelopeOptions(req: EnvelopeRequest) {
   return {
     bootstrap: req.bootstrap,
     seed: req.seed,
@@ -566,7 +493,7 @@ function envelopeOptions(req: FitRequest) {
   } as const;
 }
 
-function fitEnvelopeFromRuns(runs: readonly SweepRun[], req: FitRequest): EnvelopeFit {
+function fitEnvelopeFromRuns(runs: readonly SweepRun[], req: EnvelopeRequest): EnvelopeFit {
   const nField = req.nField ?? 'activatedParams';
   const lossKey = req.curveLoss ?? 'valLoss';
   const dropped: { row: string; reason: string }[] = [];
@@ -593,9 +520,17 @@ function fitEnvelopeFromRuns(runs: readonly SweepRun[], req: FitRequest): Envelo
   return fit;
 }
 
-function scheduleOptions(req: FitRequest, predict: LossCurve[]) {
+/** The request's fields, and its law (src/fit has no default law: ANALYSIS_DEFAULTS has it). */
+function checkScheduleRequest(req: ScheduleRequest): void {
+  checkRequestFields(req);
+  if (req.law !== 'tissue' && req.law !== 'multipower') {
+    throw new ConfigError('law', req.law ?? null, 'Give the schedule law: tissue or multipower (moelab\'s default is ANALYSIS_DEFAULTS.scheduleLaw, src/analysis/defaults.ts).', req.law === undefined ? 'missing' : 'not a schedule law');
+  }
+}
+
+function scheduleOptions(req: ScheduleRequest, predict: LossCurve[]) {
   return {
-    law: req.law ?? 'multipower',
+    law: req.law,
     predict,
     lambda: req.lambda,
     delta: req.delta,
@@ -620,7 +555,8 @@ export function readCurveCsv(path: string, columns: ColumnMap = {}): LossCurve {
   };
 }
 
-export function fitScheduleCsvs(fitPaths: readonly string[], predictPaths: readonly string[], req: FitRequest): ScheduleFit {
+export function fitScheduleCsvs(fitPaths: readonly string[], predictPaths: readonly string[], req: ScheduleRequest): ScheduleFit {
+  checkScheduleRequest(req);
   if (fitPaths.length === 0) throw new ConfigError('fitPaths', fitPaths, 'Give at least one curve CSV to fit on.', 'no curves');
   const fit = fitScheduleLaw(
     fitPaths.map((p) => readCurveCsv(p, req.columns)),
@@ -637,7 +573,8 @@ export function runCurve(run: SweepRun, lossKey: 'valLoss' | 'trainLoss' = 'trai
   return { name: run.runId, steps: rows.map((m) => m.step), lrs: rows.map((m) => m.learningRate), losses: rows.map((m) => m[lossKey] as number) };
 }
 
-export function fitScheduleRuns(runs: readonly SweepRun[], fitIds: readonly string[], predictIds: readonly string[], req: FitRequest): ScheduleFit {
+export function fitScheduleRuns(runs: readonly SweepRun[], fitIds: readonly string[], predictIds: readonly string[], req: ScheduleRequest): ScheduleFit {
+  checkScheduleRequest(req);
   const byId = new Map(runs.map((r) => [r.runId, r]));
   const pick = (id: string, field: string) => {
     const r = byId.get(id);

@@ -24,6 +24,12 @@ export const CHROMIUM_ARGS = [
 
 export type ImageFormat = 'png' | 'svg';
 
+/** The report page's globals the export reads (set by the report's script and by Plotly). */
+type ReportWindow = typeof window & {
+  moelabReport: { errors: string[]; figures: string[] };
+  Plotly: { toImage(el: unknown, options: unknown): Promise<string> };
+};
+
 /** Above this many columns in any table, the PDF is A4 landscape at a smaller scale. */
 export const PDF_PORTRAIT_MAX_COLUMNS = 12;
 
@@ -98,8 +104,8 @@ export async function exportReport(htmlPath: string, options: ExportOptions): Pr
     });
     const state = await page.evaluate(() => ({
       ready: document.body.getAttribute('data-plots-ready'),
-      errors: (window as unknown as { moelabReport: { errors: string[] } }).moelabReport.errors,
-      ids: (window as unknown as { moelabReport: { figures: string[] } }).moelabReport.figures,
+      errors: (window as ReportWindow).moelabReport.errors,
+      ids: (window as ReportWindow).moelabReport.figures,
     }));
     if (state.ready !== 'true') throw new Error(`the report's plots failed to draw: ${state.errors.join('; ')}`);
 
@@ -111,7 +117,7 @@ export async function exportReport(htmlPath: string, options: ExportOptions): Pr
           const url = await page.evaluate(
             async ({ id, format, width, height }) => {
               const el = document.getElementById(`fig-${id}`);
-              const plotly = (window as unknown as { Plotly: { toImage(el: unknown, o: unknown): Promise<string> } }).Plotly;
+              const plotly = (window as ReportWindow).Plotly;
               return plotly.toImage(el, { format, width, height });
             },
             { id, format, width, height },

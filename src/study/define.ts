@@ -38,9 +38,10 @@ export function defineStudy<const T extends StudyDefinition>(definition: T): T {
 
 const PresetShape = z.strictObject({
   description: z.string().optional(),
-  isoflop: z.looseObject({ kind: z.literal('isoflop') }),
-  lrBatch: z.looseObject({ kind: z.literal('lr-batch') }),
-  schedules: z.looseObject({ kind: z.literal('schedules') }),
+  // Each part's outer shape here; the sweep schema validates the rest when the study is planned.
+  isoflop: z.looseObject({ kind: z.literal('isoflop') }).transform((p) => p as Part<'isoflop'>),
+  lrBatch: z.looseObject({ kind: z.literal('lr-batch') }).transform((p) => p as Part<'lr-batch'>),
+  schedules: z.looseObject({ kind: z.literal('schedules') }).transform((p) => p as Part<'schedules'>),
   confirm: z.strictObject({
     batchSize: z.number().int().min(1),
     tokens: z.number().int().min(1),
@@ -63,7 +64,7 @@ const StudyShape = z.strictObject({
  * planned, by the sweep schema, so its messages name the part's fields).
  */
 export function parseStudy(input: unknown, source: string): StudyDefinition {
-  return parseConfig(StudyShape, input, source) as unknown as StudyDefinition;
+  return parseConfig(StudyShape, input, source);
 }
 
 /** The names each part's sweep gets: `<study>-<preset>-<part>` (they start the run ids). */

@@ -206,17 +206,20 @@ export function readLastJsonLine<T>(path: string, tailBytes = 16384): T | undefi
   }
 }
 
-export function inspectRun(sweepDir: string, run: PlanRun): RunStatusRow {
+/**
+ * The state of one run folder from its files alone — the one classification, shared by a sweep's
+ * runs (inspectRun) and a single `moelab train --out DIR` folder (src/sweep/run-folder.ts). A record
+ * that cannot be read makes the run 'corrupt', named in the detail.
+ */
+export function inspectRunDir(runDir: string, run: { runId: string; steps: number }): Omit<RunStatusRow, 'index'> {
   try {
-    return inspectRunRecords(sweepDir, run);
+    return { ...run, ...runDirState(runDir) };
   } catch (err) {
     if (!(err instanceof CorruptFileError)) throw err;
-    const paths = runPaths(sweepPaths(sweepDir).run(run.runId));
+    const paths = runPaths(runDir);
     const last = readLastJsonLine<MetricRow>(paths.metrics);
     return {
-      index: run.index,
-      runId: run.runId,
-      steps: run.derived.steps,
+      ...run,
       state: 'corrupt',
       step: last?.step ?? null,
       trainLoss: last?.trainLoss ?? null,
@@ -227,15 +230,15 @@ export function inspectRun(sweepDir: string, run: PlanRun): RunStatusRow {
   }
 }
 
-function inspectRunRecords(sweepDir: string, run: PlanRun): RunStatusRow {
-  const paths = runPaths(sweepPaths(sweepDir).run(run.runId));
-  const base = { index: run.index, runId: run.runId, steps: run.derived.steps };
+export function inspectRun(sweepDir: string, run: PlanRun): RunStatusRow {
+  return { index: run.index, ...inspectRunDir(sweepPaths(sweepDir).run(run.runId), { runId: run.runId, steps: run.derived.steps }) };
+}
+
+function runDirState(runDir: string): Omit<RunStatusRow, 'index' | 'runId' | 'steps'> {
+  const paths = runPaths(runDir);
   const summary = readJsonFileIfExists(paths.summary) as RunSummary | undefined;
-  const last = readLastJsonLine<MetricRow>(paths.metrics);
-  const resumable = existsSync(paths.checkpoint);
   if (summary) {
     return {
-      ...base,
       state: summary.status === 'diverged' ? 'diverged' : 'done',
       step: summary.steps,
       trainLoss: summary.finalTrainLoss ?? null,
@@ -244,15 +247,17 @@ function inspectRunRecords(sweepDir: string, run: PlanRun): RunStatusRow {
       resumable: false,
     };
   }
+  const last = readLastJsonLine<MetricRow>(paths.metrics);
+  const resumable = existsSync(paths.checkpoint);
   const progress = { step: last?.step ?? null, trainLoss: last?.trainLoss ?? null, finalValLoss: null, resumable };
   const lock = readRunLock(paths.lock);
-  if (lock?.alive) return { ...base, ...progress, state: 'running', detail: describeHolder(lock) };
+  if (lock?.alive) return { ...progress, state: 'running', detail: describeHolder(lock) };
   const failure = readJsonFileIfExists(paths.failed) as FailureRecord | undefined;
   if (failure) {
     const how = failure.signal ? `killed by ${failure.signal}` : `exit code ${failure.exitCode}`;
-    return { ...base, ...progress, state: 'failed', detail: `${how} (${failure.executor}, ${failure.attempts} attempt(s))` };
+    return { ...progress, state: 'failed', detail: `${how} (${failure.executor}, ${failure.attempts} attempt(s))` };
   }
-  return { ...base, ...progress, state: 'pending', detail: resumable ? 'resumable from its checkpoint' : '' };
+  return { ...progress, state: 'pending', detail: resumable ? 'resumable from its checkpoint' : '' };
 }
 
 export interface SweepStatus {
