@@ -6,6 +6,7 @@ import { basename } from 'node:path';
 import { ConfigError } from '../errors.ts';
 import { readJsonIfExists } from '../io/atomic.ts';
 import { runPaths, type MetricRow, type RunConfigRecord, type RunSummary } from '../io/results.ts';
+import { decodeRunSummary } from '../io/nonfinite.ts';
 import { describeHolder, readLastJsonLine, readRunLock, type FailureRecord, type RunStatusRow } from './state.ts';
 
 export function inspectRunFolder(dir: string): Omit<RunStatusRow, 'index'> {
@@ -15,7 +16,7 @@ export function inspectRunFolder(dir: string): Omit<RunStatusRow, 'index'> {
     throw new ConfigError('dir', dir, 'Give a sweep folder (with plan.json) or a run folder (with config.json).', 'neither plan.json nor config.json there');
   }
   const base = { runId: record.runId ?? basename(paths.dir), steps: record.derived.steps };
-  const summary = readJsonIfExists<RunSummary>(paths.summary);
+  const summary = decodeRunSummary(readJsonIfExists<RunSummary>(paths.summary));
   if (summary) {
     return {
       ...base,
