@@ -1,4 +1,4 @@
-// `--json` on every moelab command (issue #20): each command's --json prints exactly one JSON object
+// `--json` on every moelab command: each command's --json prints exactly one JSON object
 // on stdout (progress and notes stay on stderr), with null, never "nan"/"inf" strings, for non-finite
 // numbers. The command list comes from the real definitions (`moelab completion bash --json`), so
 // a new command without --json fails here. Commands whose --json is parsed in their own test files:
@@ -63,7 +63,17 @@ describe('--json on every command', () => {
     expect(status.code).toBe(0);
     const s = parseOnly(status.stdout);
     expect(JSON.stringify(s)).toMatch(/"done"/);
-  }, 240_000);
+    // One run folder (what `moelab train --config F --out DIR` makes): status and report take it too.
+    const runDir = join(out, 'runs', (outcome.done as string[])[0]);
+    const one = await moelab(['status', runDir, '--json']);
+    expect(one.code, one.stderr).toBe(0);
+    expect(parseOnly(one.stdout).run).toMatchObject({ state: 'done' });
+    const report = await moelab(['report', runDir, '--json', '--no-fits']);
+    expect(report.code, report.stderr).toBe(0);
+    const rj = parseOnly(report.stdout);
+    expect(rj.htmlPath).toBe(join(runDir, 'report', 'index.html'));
+    expect(existsSync(String(rj.htmlPath))).toBe(true);
+  }, 300_000);
 
   it('sweep --executor slurm --dry-run --json prints the script that would be submitted', async () => {
     const r = await moelab(['sweep', SMOKE, '--executor', 'slurm', '--dry-run', '--out', join(root, 'slurm'), '--json']);

@@ -1,4 +1,4 @@
-// `npm ls --all` is clean on a fresh install of the clone (issue #20: it reported ELSPROBLEMS for
+// `npm ls --all` is clean on a fresh install of the clone (it used to report ELSPROBLEMS for
 // the tfjs-node shim). The clone's package.json, lockfile and shims/ are copied into a temporary
 // folder and installed with `npm ci` from the npm cache (--offline, then --prefer-offline), install
 // scripts off (the optional native @tensorflow/tfjs-node downloads libtensorflow in its script; npm

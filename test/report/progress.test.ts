@@ -1,4 +1,4 @@
-// `moelab report` shows progress with an ETA on stderr while it loads and composes (issue #20: it
+// `moelab report` shows progress with an ETA on stderr while it loads and composes (it once
 // printed nothing for ~45 s). The CLI installs a sink (src/util/progress.ts); here a recording sink
 // sees the report's phases in order: loading the runs (one unit per run folder), the fits fits/
 // lacks (their own multi-start task), composing (four phases), writing (one unit per file), each
