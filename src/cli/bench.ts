@@ -136,7 +136,8 @@ export function registerBench(program: Command): void {
       engine: info,
     };
     if (opts.json) {
-      process.stdout.write(`${JSON.stringify(result, (_k, v) => (v === Infinity ? 'inf' : v), 2)}\n`);
+      const { toJson } = await import('../io/atomic.ts');
+      process.stdout.write(`${toJson(result, 2)}\n`);
       return;
     }
     const pct = (x: number) => `${(100 * x).toFixed(1)}%`;

@@ -1,6 +1,8 @@
-// `moelab report DIR [--out FILE] [--png|--svg|--pdf]`: load the sweep (src/io/load.ts), run the
-// standard fits fits/ lacks (src/analysis) and write them to fits/, then render the interactive HTML
-// report, report.md, figure data and CSV tables (src/report); static images and PDF through chromium.
+// `moelab report DIR [--out FILE] [--png|--svg|--pdf] [--json]`: load the sweep (src/io/load.ts), run
+// the standard fits fits/ lacks (src/analysis) and write them to fits/, then render the interactive
+// HTML report, report.md, figure data and CSV tables (src/report); static images and PDF through
+// chromium. Progress and notes go to stderr; stdout has the two paths, or with --json one object
+// (ReportJson).
 import type { Command } from 'commander';
 import type { AnalysisOptions } from '../analysis/plan.ts';
 import type { BuildReportOptions, BuildReportResult } from '../report/build.ts';
@@ -46,6 +48,26 @@ export async function reportSweep(dir: string, options: ReportSweepOptions = {})
   return { ...res, fitsComputed: computed.computed };
 }
 
+/** What `moelab report --json` prints on stdout (one object; README "JSON output"). */
+export interface ReportJson {
+  htmlPath: string;
+  markdownPath: string;
+  /** Figure JSON, CSV tables, images and PDF written beside the HTML. */
+  files: string[];
+  figureIds: string[];
+  tableIds: string[];
+  /** Fit kinds run because fits/ lacked them (written to fits/). */
+  fitsComputed: string[];
+  warnings: string[];
+  pageErrors: string[];
+  seconds: { total: number; export?: number };
+}
+
+export function reportJson(res: BuildReportResult & { fitsComputed: string[] }): ReportJson {
+  const { htmlPath, markdownPath, files, figureIds, tableIds, fitsComputed, warnings, pageErrors, seconds } = res;
+  return { htmlPath, markdownPath, files, figureIds, tableIds, fitsComputed, warnings, pageErrors, seconds };
+}
+
 export function registerReport(program: Command): void {
   const cmd = program
     .command('report')
@@ -56,9 +78,10 @@ export function registerReport(program: Command): void {
     .option('--svg', 'also export every figure as SVG')
     .option('--pdf', 'also write the whole report as report.pdf')
     .option('--no-fits', 'do not run the standard fits that fits/ lacks')
-    .option('--refit', 'rerun every standard fit, replacing the records in fits/');
+    .option('--refit', 'rerun every standard fit, replacing the records in fits/')
+    .option('--json', 'print one JSON object on stdout (paths, files, fits run, warnings, seconds) instead of the two paths');
   for (const f of REPORT_FLAGS) cmd.option(f.flag, f.help);
-  cmd.action(async (dir: string, opts: { out?: string; png?: boolean; svg?: boolean; pdf?: boolean; fits?: boolean; refit?: boolean } & FlagValues) => {
+  cmd.action(async (dir: string, opts: { out?: string; png?: boolean; svg?: boolean; pdf?: boolean; fits?: boolean; refit?: boolean; json?: boolean } & FlagValues) => {
     const analysis = flagValues(REPORT_FLAGS, opts);
     const formats = [...(opts.png ? (['png'] as const) : []), ...(opts.svg ? (['svg'] as const) : [])];
     const res = await reportSweep(dir, {
@@ -72,7 +95,10 @@ export function registerReport(program: Command): void {
     });
     for (const w of res.warnings) process.stderr.write(`[report] note: ${w}\n`);
     for (const e of res.pageErrors) process.stderr.write(`[report] page error: ${e}\n`);
-    process.stdout.write(`${res.htmlPath}\n${res.markdownPath}\n`);
+    if (opts.json) {
+      const { toJson } = await import('../io/atomic.ts');
+      process.stdout.write(`${toJson(reportJson(res), 2)}\n`);
+    } else process.stdout.write(`${res.htmlPath}\n${res.markdownPath}\n`);
     process.stderr.write(`[report] done in ${res.seconds.total.toFixed(1)} s\n`);
   });
 }

@@ -1,10 +1,13 @@
 // `moelab reproduce [FILE] --preset quick|full`: the paper reproduction end to end:
 // sweep → fit → confirmation → report with the side-by-side table. Rerunning continues where it
-// stopped (finished runs are skipped, interrupted ones resume).
+// stopped (finished runs are skipped, interrupted ones resume). --json: one object on stdout
+// (ReproduceJson; progress stays on stderr).
 import { Option, type Command } from 'commander';
 import { ConfigError } from '../errors.ts';
 import { flagValues, REPORT_FLAGS } from './analysis-flags.ts';
 import { addEngineOptions } from './engine-options.ts';
+import type { RunStudyResult } from '../study/run.ts';
+import type { RunPlan } from '../sweep/plan.ts';
 
 interface ReproduceCliOptions {
   preset: string;
@@ -19,6 +22,44 @@ interface ReproduceCliOptions {
   bootstrap?: string;
   backend?: string;
   threads?: string;
+  json?: boolean;
+}
+
+/** What `moelab reproduce --json` prints on stdout: the dry-run's plan, or where the study ended. */
+export type ReproduceJson = ReproduceDryRunJson | ReproduceOutcomeJson;
+export interface ReproduceDryRunJson {
+  dryRun: true;
+  plan: RunPlan;
+  /** Confirmation runs added once the LR × batch grid is fitted (not in `plan`). */
+  confirmationRuns: number;
+}
+export interface ReproduceOutcomeJson {
+  dryRun: false;
+  status: RunStudyResult['status'];
+  sweepDir: string;
+  /** The report's HTML file when status is 'done', else null. */
+  reportPath: string | null;
+  warnings: string[];
+  seconds: number;
+  /** The command's exit status (reproduceExitCode). */
+  exitCode: number;
+}
+
+export function reproduceJson(result: RunStudyResult): ReproduceOutcomeJson {
+  return {
+    dryRun: false,
+    status: result.status,
+    sweepDir: result.sweepDir,
+    reportPath: result.reportPath ?? null,
+    warnings: result.warnings,
+    seconds: result.seconds,
+    exitCode: reproduceExitCode(result.status),
+  };
+}
+
+/** 0 when the report was written or runs were submitted to Slurm; 130 interrupted; 1 failed runs. */
+export function reproduceExitCode(status: RunStudyResult['status']): number {
+  return status === 'done' || status === 'submitted' ? 0 : status === 'interrupted' ? 130 : 1;
 }
 
 export function registerReproduce(program: Command): void {
@@ -36,7 +77,8 @@ export function registerReproduce(program: Command): void {
       .option('--time <limit>', 'Slurm time limit per task')
       .option('--png', 'also export every figure as PNG (needs chromium: scripts/setup.sh --report)')
       .option('--dry-run', "list the study's first-stage runs and their total compute; write nothing (no corpus check)")
-      .option('--bootstrap <n>', 'bootstrap resamples of the fits (default per kind: src/analysis/defaults.ts)'),
+      .option('--bootstrap <n>', 'bootstrap resamples of the fits (default per kind: src/analysis/defaults.ts)')
+      .option('--json', 'print one JSON object on stdout: the plan (with --dry-run), or status, study folder, report path, warnings, seconds'),
   ).action(async (file: string, opts: ReproduceCliOptions) => {
     const workers = opts.workers === undefined ? undefined : Number(opts.workers);
     if (workers !== undefined && (!Number.isInteger(workers) || workers < 1)) {
@@ -53,6 +95,12 @@ export function registerReproduce(program: Command): void {
       const study = await loadStudyFile(file);
       const { plan, parts } = planStudy(study, opts.preset, file, { corpusCheck: false });
       const confirmRuns = confirmRunCount(study, opts.preset, parts.lr, file);
+      if (opts.json) {
+        const { toJson } = await import('../io/atomic.ts');
+        const out: ReproduceDryRunJson = { dryRun: true, plan, confirmationRuns: confirmRuns };
+        process.stdout.write(`${toJson(out, 2)}\n`);
+        return;
+      }
       process.stdout.write(`${formatPlan(plan).join('\n')}\n(+ ${confirmRuns} confirmation runs once the LR × batch grid is fitted)\n`);
       return;
     }
@@ -77,12 +125,18 @@ export function registerReproduce(program: Command): void {
 
     const result = await runStudy(file, { preset: opts.preset, out: opts.out, execute, formats: opts.png ? ['png'] : undefined, bootstrap, log });
     for (const w of result.warnings) log(`warning: ${w}`);
+    if (opts.json) {
+      const { toJson } = await import('../io/atomic.ts');
+      process.stdout.write(`${toJson(reproduceJson(result), 2)}\n`);
+      process.exitCode = reproduceExitCode(result.status);
+      return;
+    }
     const minutes = (result.seconds / 60).toFixed(1);
     if (result.status === 'done') {
       process.stdout.write(`\nreport: ${result.reportPath}\n(${minutes} min; rerun the same command to continue or refresh)\n`);
       return;
     }
     process.stdout.write(`study stopped (${result.status}) after ${minutes} min in ${result.sweepDir}; run the same command again to continue.\n`);
-    process.exitCode = result.status === 'submitted' ? 0 : result.status === 'interrupted' ? 130 : 1;
+    process.exitCode = reproduceExitCode(result.status);
   });
 }

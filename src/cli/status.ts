@@ -20,7 +20,8 @@ export function registerStatus(program: Command): void {
           process.stdout.write(`${JSON.stringify({ run: row }, null, 2)}\n`);
           return;
         }
-        const loss = row.finalValLoss !== null ? `, final val loss ${row.finalValLoss.toFixed(4)}` : row.trainLoss !== null ? `, train loss ${row.trainLoss.toFixed(4)}` : '';
+        const finite = (x: number | null): x is number => x !== null && Number.isFinite(x);
+        const loss = finite(row.finalValLoss) ? `, final val loss ${row.finalValLoss.toFixed(4)}` : finite(row.trainLoss) ? `, train loss ${row.trainLoss.toFixed(4)}` : '';
         process.stdout.write(`run ${JSON.stringify(row.runId)}: ${row.state}, step ${row.step ?? 0}/${row.steps}${loss}${row.detail ? ` (${row.detail})` : ''}\n`);
         return;
       }

@@ -43,6 +43,7 @@ export function registerSweep(program: Command): void {
       .option('--time <limit>', 'Slurm time limit per task, e.g. 02:00:00')
       .option('--cpus-per-task <n>', 'Slurm CPUs per task')
       .option('--dry-run', 'slurm: print the sbatch script instead of submitting it')
+      .option('--json', 'print one JSON object on stdout: the outcome (runs done, diverged, failed, …), or with slurm the submission / dry-run script')
       .option('--set <key=value>', 'override a field of the experiment, e.g. --set base.train.lr=1e-2 or --set budgets=[1e9] (repeatable)', (v: string, acc: string[]) => [...acc, v], []),
   ).action(async (file: string, opts: SweepCliOptions) => {
     const workers = positiveInt('--workers', opts.workers, 1);

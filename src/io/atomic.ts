@@ -47,14 +47,21 @@ export function writeFileAtomic(path: string, data: string | Uint8Array): void {
 }
 
 /**
- * JSON with non-finite numbers kept readable: Infinity → "inf", -Infinity → "-inf", NaN → "nan"
- * (plain JSON.stringify would write null and lose them; the config schema reads "inf" back).
+ * Config fields whose non-finite value is a config setting, not a measurement: written as the
+ * config schema spells it ("inf" = no capacity limit) so config.json and plan.json validate again.
+ */
+const CONFIG_INFINITY_FIELDS: ReadonlySet<string> = new Set(['capacityFactor']);
+
+/**
+ * Plain JSON for every artefact and every `--json`: NaN and ±Infinity become null (the field's
+ * meaning, or a sibling field such as a summary's `status: "diverged"`, says why), except a
+ * config's capacityFactor = Infinity, written "inf" as the config schema reads it. Readers accept
+ * null and the strings "nan"/"inf"/"-inf" older folders hold (src/io/nonfinite.ts).
  */
 export function toJson(value: unknown, indent?: number): string {
   return JSON.stringify(
     value,
-    (_key, v) =>
-      typeof v === 'number' && !Number.isFinite(v) ? (Number.isNaN(v) ? 'nan' : v > 0 ? 'inf' : '-inf') : v,
+    (key, v) => (typeof v === 'number' && !Number.isFinite(v) ? (v === Infinity && CONFIG_INFINITY_FIELDS.has(key) ? 'inf' : null) : v),
     indent,
   );
 }

@@ -8,6 +8,8 @@ import { z } from 'zod';
 import { ConfigError, CorruptFileError, DataError } from '../errors.ts';
 import { SWEEP_RECORD_FIX, SweepRecordSchema } from '../config/plan-schema.ts';
 import { readJson, readJsonIfExists, readJsonl } from './atomic.ts';
+import { decodeMetricRow, decodeRunSummary } from './nonfinite.ts';
+import { startTask } from '../util/progress.ts';
 import { readJsonFileIfExists } from './json.ts';
 import { runPaths, sweepPaths, type MetricRow, type RunConfigRecord, type RunSummary } from './results.ts';
 import { legacyRunTags, parseRunTags, type RunTags } from './tags.ts';
@@ -94,14 +96,14 @@ function tagsOf(config: RunConfigRecord & { study?: unknown }, entry: Record<str
 function readRun(dir: string, entry: Record<string, unknown> | undefined, planPath: string): SweepRun {
   const rp = runPaths(dir);
   const config = readJson<RunConfigRecord>(rp.config);
-  const summary = readJsonIfExists<RunSummary>(rp.summary);
+  const summary = decodeRunSummary(readJsonIfExists<RunSummary>(rp.summary));
   const tags = tagsOf(config, entry, rp.config, planPath);
   return {
     runId: config.runId ?? basename(rp.dir),
     dir: rp.dir,
     config,
     ...(tags ? { tags } : {}),
-    metrics: readJsonl<MetricRow>(rp.metrics),
+    metrics: readJsonl<MetricRow>(rp.metrics).map(decodeMetricRow),
     ...(summary ? { summary } : {}),
     state: summary?.status ?? 'running',
   };
@@ -135,12 +137,12 @@ export function loadSweep(dir: string): Sweep {
     .filter((d) => d.isDirectory())
     .map((d) => d.name)
     .sort();
-  for (const name of names) {
+  const readOne = (name: string): void => {
     if (entries.size > 0 && !entries.has(name)) {
       if (existsSync(runPaths(join(runsDir, name)).config)) outsidePlan.push(name);
-      continue;
+      return;
     }
-    if (!existsSync(runPaths(join(runsDir, name)).config)) continue; // created, not started
+    if (!existsSync(runPaths(join(runsDir, name)).config)) return; // created, not started
     // One damaged run does not block the folder: it is named in `corrupt`, the others load.
     try {
       runs.push(readRun(join(runsDir, name), entries.get(name), paths.plan));
@@ -149,6 +151,17 @@ export function loadSweep(dir: string): Sweep {
       corrupt.push({ runId: name, problem: err.message });
       process.emitWarning(`run ${name} left out (corrupt): ${err.message}`, 'CorruptRunWarning');
     }
+  };
+  // Progress with an ETA on stderr when the CLI installed a sink (src/util/progress.ts): a sweep of
+  // hundreds of runs with long metrics.jsonl takes a while to read.
+  const task = startTask('loading runs', names.length);
+  try {
+    for (const name of names) {
+      readOne(name);
+      task.tick();
+    }
+  } finally {
+    task.end();
   }
   if (!isSweep && runs.length === 0) {
     throw new DataError(`${paths.dir}: no runs/ folder and no run folders with config.json inside. Pass a sweep folder (results/<sweep name>), a folder of run folders, or one run folder.`);

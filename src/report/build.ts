@@ -18,6 +18,7 @@ import { writeFileAtomic, writeJsonAtomic } from '../io/atomic.ts';
 import type { Sweep } from '../io/load.ts';
 import { sweepPaths } from '../io/results.ts';
 import { provenance } from '../util/provenance.ts';
+import { startTask, type Task } from '../util/progress.ts';
 import { composeReport } from './compose.ts';
 import type { ImageFormat } from './export.ts';
 import { buildFitSections } from './fit-sections.ts';
@@ -64,6 +65,20 @@ export function readPlotlyBundle(): string {
 }
 
 export async function buildReport(records: Sweep, fits: readonly AnalysisFit[], options: BuildReportOptions = {}): Promise<BuildReportResult> {
+  // Every progress task is ended, also when a phase throws (an open task would silence later ones).
+  const tasks: Task[] = [];
+  try {
+    return await build(records, fits, options, (label, total) => {
+      const t = startTask(label, total);
+      tasks.push(t);
+      return t;
+    });
+  } finally {
+    for (const t of tasks) t.end();
+  }
+}
+
+async function build(records: Sweep, fits: readonly AnalysisFit[], options: BuildReportOptions, task: (label: string, total: number) => Task): Promise<BuildReportResult> {
   const t0 = performance.now();
   const log = options.log ?? (() => {});
   const htmlPath = resolve(options.out ?? join(sweepPaths(records.dir).report, 'index.html'));
@@ -72,7 +87,12 @@ export async function buildReport(records: Sweep, fits: readonly AnalysisFit[], 
   const tablesDir = join(outDir, 'tables');
 
   const warnings: string[] = [...(options.warnings ?? [])];
+  // Progress with an ETA on stderr (src/util/progress.ts; the CLI installs the sink): composing in
+  // four phases (fit figures and tables, the runs table through danfojs-node, the page, the page
+  // with image links), then writing one unit per file. Figure export reports its own.
+  const composing = task('report: composing', 4);
   const fitSections = buildFitSections(records, [...fits], warnings, options.targetFlops);
+  composing.tick();
 
   const rows = runTableRows(records.runs);
   let runsTable: TableSpec;
@@ -84,6 +104,7 @@ export async function buildReport(records: Sweep, fits: readonly AnalysisFit[], 
     warnings.push(`danfojs-node did not load (${(err as Error).message.split('\n')[0]}); the runs table was built without it. Reinstall with \`npm ci\`.`);
     runsTable = { id: 'runs', title: 'Runs', caption: 'One row per run.', columns: [...RUN_COLUMNS], rows: rows.map((r) => RUN_COLUMNS.map((c) => r[c])) };
   }
+  composing.tick();
 
   const prov = provenance();
   const images: Record<string, string> = {};
@@ -92,25 +113,34 @@ export async function buildReport(records: Sweep, fits: readonly AnalysisFit[], 
   const generatedAt = new Date().toISOString();
   const meta = [`sweep folder ${records.dir}`, `moelab ${prov.moelabVersion}${prov.gitCommit ? `, commit ${prov.gitCommit.slice(0, 10)}${prov.gitDirty ? ' (dirty)' : ''}` : ''}`];
   let composed = composeReport(records, runsTable, fitSections, { generatedAt, meta, extraSections: options.extraSections });
+  composing.tick();
   if (imageFormat) {
     for (const f of composed.figures) images[f.id] = `figures/${f.id}.${imageFormat}`;
     composed = composeReport(records, runsTable, fitSections, { generatedAt, meta, images, extraSections: options.extraSections });
   }
+  composing.tick();
+  composing.end();
 
   const files: string[] = [];
-  writeFileAtomic(htmlPath, renderReportHtml(composed.page, readPlotlyBundle()));
   const markdownPath = join(outDir, 'report.md');
+  const writing = task('report: writing', 2 + composed.figures.length + composed.tables.length);
+  writeFileAtomic(htmlPath, renderReportHtml(composed.page, readPlotlyBundle()));
+  writing.tick();
   writeFileAtomic(markdownPath, composed.markdown);
+  writing.tick();
   for (const f of composed.figures) {
     const file = join(figuresDir, `${f.id}.json`);
     writeJsonAtomic(file, f);
     files.push(file);
+    writing.tick();
   }
   for (const t of composed.tables) {
     const file = join(tablesDir, `${t.id}.csv`);
     writeFileAtomic(file, tableToCsv(t));
     files.push(file);
+    writing.tick();
   }
+  writing.end();
   log(`wrote ${relative(process.cwd(), htmlPath) || htmlPath} (${composed.figures.length} figures, ${composed.tables.length} tables)`);
 
   let pageErrors: string[] = [];

@@ -20,6 +20,7 @@ import { readJsonFileIfExists } from '../io/json.ts';
 import { CorruptFileError, isDiskFull } from '../errors.ts';
 import { LOCKED_EXIT_CODE } from '../train/lock.ts';
 import { runPaths, sweepPaths, type MetricRow, type RunSummary } from '../io/results.ts';
+import { decodeRunSummary } from '../io/nonfinite.ts';
 import { PROJECT_ROOT } from '../util/provenance.ts';
 import type { PlanRun, RunPlan } from './plan.ts';
 import { describeHolder, readLastJsonLine, readPlan, readRunLock, type FailureRecord } from './state.ts';
@@ -174,7 +175,7 @@ export function startSweep(options: RunnerOptions): SweepController {
   // worker then fails naming the damaged file, and the run is recorded as failed.
   const summaryOf = (run: PlanRun): RunSummary | undefined => {
     try {
-      return readJsonFileIfExists(runDir(run).summary) as RunSummary | undefined;
+      return decodeRunSummary(readJsonFileIfExists(runDir(run).summary) as RunSummary | undefined);
     } catch (err) {
       if (err instanceof CorruptFileError) return undefined;
       throw err;

@@ -13,6 +13,7 @@ import { writeJsonAtomic } from '../io/atomic.ts';
 import { readJsonFile, readJsonFileIfExists } from '../io/json.ts';
 import { PLAN_FIX, PlanFileSchema, SWEEP_RECORD_FIX, SweepRecordSchema } from '../config/plan-schema.ts';
 import { runPaths, sweepPaths, type MetricRow, type RunSummary } from '../io/results.ts';
+import { decodeRunSummary } from '../io/nonfinite.ts';
 import type { SweepDefinition } from '../config/sweep-schema.ts';
 import type { Provenance } from '../util/provenance.ts';
 import type { PlanRun, RunPlan } from './plan.ts';
@@ -236,7 +237,7 @@ export function inspectRun(sweepDir: string, run: PlanRun): RunStatusRow {
 
 function runDirState(runDir: string): Omit<RunStatusRow, 'index' | 'runId' | 'steps'> {
   const paths = runPaths(runDir);
-  const summary = readJsonFileIfExists(paths.summary) as RunSummary | undefined;
+  const summary = decodeRunSummary(readJsonFileIfExists(paths.summary) as RunSummary | undefined);
   if (summary) {
     return {
       state: summary.status === 'diverged' ? 'diverged' : 'done',

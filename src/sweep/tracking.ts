@@ -86,7 +86,10 @@ const METRIC_COLUMNS: readonly (keyof MetricRow)[] = [
   'tokensPerSec',
 ];
 
-/** A number as stored in metrics.jsonl (toJson writes non-finite numbers as "nan"/"inf"/"-inf"). */
+/**
+ * A number as stored in metrics.jsonl: non-finite numbers are null (src/io/nonfinite.ts), or the
+ * strings "nan"/"inf"/"-inf" in folders written before; null (like a missing field) gives null.
+ */
 export function numberOf(v: unknown): number | null {
   if (typeof v === 'number') return v;
   if (v === 'nan') return NaN;

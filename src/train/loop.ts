@@ -24,6 +24,7 @@ import { BackendError, ConfigError, ResumeMismatchError } from '../errors.ts';
 import { appendJsonl, readJson, readJsonIfExists, readJsonl, writeJsonAtomic } from '../io/atomic.ts';
 import { readJsonFileIfExists } from '../io/json.ts';
 import { runPaths, type DatasetInfo, type EngineRecord, type MetricRow, type RunConfigRecord, type RunSummary } from '../io/results.ts';
+import { decodeRunSummary } from '../io/nonfinite.ts';
 import type { MoeLayerStats, MoeLm } from '../model/types.ts';
 import { provenance } from '../util/provenance.ts';
 import { createRng, deriveSeed, type Rng } from '../util/rng.ts';
@@ -203,7 +204,7 @@ export async function trainRun(config: RunConfig, runDir: string, options: Train
   const runId = options.runId ?? config.name;
   const progress = options.progress;
   if (existsSync(paths.summary)) {
-    const summary = readJson<RunSummary>(paths.summary);
+    const summary = decodeRunSummary(readJson<RunSummary>(paths.summary));
     return { status: 'skipped', summary, startStep: summary.steps, endStep: summary.steps };
   }
 
@@ -254,7 +255,7 @@ export async function trainRun(config: RunConfig, runDir: string, options: Train
   let optimizer: AdamW | undefined;
   try {
     if (existsSync(paths.summary)) {
-      const summary = readJson<RunSummary>(paths.summary); // finished while we prepared data
+      const summary = decodeRunSummary(readJson<RunSummary>(paths.summary)); // finished while we prepared data
       return { status: 'skipped', summary, startStep: summary.steps, endStep: summary.steps };
     }
     const datasetInfo: DatasetInfo = {

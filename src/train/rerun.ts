@@ -8,6 +8,7 @@ import type { RunConfig } from '../config/schema.ts';
 import { formatValue } from '../errors.ts';
 import { readJsonIfExists } from '../io/atomic.ts';
 import { runPaths, type RunConfigRecord, type RunSummary } from '../io/results.ts';
+import { decodeRunSummary } from '../io/nonfinite.ts';
 import { configDifferences } from './loop.ts';
 
 export type RerunDecision =
@@ -37,7 +38,7 @@ export function describeDifferences(saved: unknown, current: unknown, paths: str
  */
 export function rerunDecision(runDir: string, config: RunConfig, options: { force: boolean }): RerunDecision {
   const paths = runPaths(runDir);
-  const summary = readJsonIfExists<RunSummary>(paths.summary);
+  const summary = decodeRunSummary(readJsonIfExists<RunSummary>(paths.summary));
   if (!summary) return { kind: 'fresh' };
   const saved = readJsonIfExists<RunConfigRecord>(paths.config);
   const differences = saved ? configDifferences(saved.config, config) : ['(config.json missing)'];

@@ -102,6 +102,16 @@ describe('notebooks/', () => {
     expect(res.out).toContain(`${NOTEBOOKS.length} notebooks ok, 0 failed`);
     expect(res.status).toBe(0);
 
+    // Plotly is inlined once per notebook that plots (one output holds the bundle; figures are a div
+    // and a short script each), so an executed notebook is the bundle plus its data, not a copy per plot.
+    for (const f of NOTEBOOKS) {
+      const outputs = htmlOf(readNotebook(join(out, f)));
+      const bundles = outputs.filter((h) => h.includes('* plotly.js v')).length;
+      expect(bundles, f).toBeLessThanOrEqual(1);
+      const plots = outputs.filter((h) => h.includes('class="moelab-plot"'));
+      expect(plots.every((h) => h.length < 1_000_000), f).toBe(true);
+    }
+
     // explore-runs: one table row per smoke run (2 budgets × 2 sizes), the budgets grouped, and
     // figures for loss curves, isoFLOP slices and expert usage (the smoke runs are MoE).
     const explore = readNotebook(join(out, 'explore-runs.ipynb'));

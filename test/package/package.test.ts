@@ -58,6 +58,13 @@ describe('moelab installed from its packed tarball into a new project', () => {
     expect(existsSync(join(project, 'node_modules', 'xlsx'))).toBe(false);
   });
 
+  it('npm ls --all in the project exits 0 (no ELSPROBLEMS)', () => {
+    const ls = run('npm', ['ls', '--all'], project);
+    expect(ls.stderr).not.toMatch(/ELSPROBLEMS|invalid/);
+    expect(ls.stdout).toMatch(/moelab@\d/);
+    expect(ls.code).toBe(0);
+  });
+
   it('plans and runs a smoke sweep from a .mts experiment file with npx moelab; results under ./results', () => {
     writeFileSync(join(project, 'mine.mts'), experiment);
     const plan = run('npx', ['moelab', 'plan', 'mine.mts', '--no-estimate'], project);

@@ -125,6 +125,8 @@ describe('standard fits on a synthetic sweep', () => {
     const iso = fits.find((f) => f.kind === 'isoflop') as unknown as IsoflopFit;
     const fig = isoflopFigure(iso);
     expect(fig.data).toHaveLength(3 * iso.budgets.length);
+    // Readable N axis: horizontal labels at 1, 2, 5 per decade (rotated, crowded labels before).
+    expect((fig.layout as { xaxis: Record<string, unknown> }).xaxis).toMatchObject({ type: 'log', tickangle: 0, dtick: 'D2' });
     iso.budgets.forEach((b, i) => {
       expect(tracePointCount(fig.data[3 * i])).toBe(b.points.length);
       const star = fig.data[3 * i + 2] as { x: number[]; y: number[]; error_x?: { array: number[] } };

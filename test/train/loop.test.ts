@@ -179,7 +179,12 @@ describe('divergence', () => {
     expect(summary.status).toBe('diverged');
     expect(summary.reason).toMatch(/training loss (is NaN|.* exceeds divergenceFactor 3)/);
     expect(summary.steps).toBeLessThan(STEPS);
-    expect((await trainRun(cfg, dir, OPTS)).status).toBe('skipped');
+    // No final evaluation: null in the file (never the string "nan"), NaN once read back.
+    expect(summary.finalValLoss).toBeNull();
+    expect(readFileSync(join(dir, 'summary.json'), 'utf8')).not.toMatch(/"nan"|"inf"/);
+    const again = await trainRun(cfg, dir, OPTS);
+    expect(again.status).toBe('skipped');
+    expect(again.summary!.finalValLoss).toBeNaN();
   });
 
   it('divergenceReason: NaN/Inf, or above factor × first loss', () => {
