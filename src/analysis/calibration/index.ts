@@ -1,0 +1,105 @@
+// Interval calibration (issue #15 item 4): simulate sweeps from known laws, fit each with the
+// standard fit functions (the ones `moelab fit` runs), and count how often the 95% interval covers
+// the truth. A case simulates and fits one sweep per index; runCalibration aggregates coverage per
+// quantity. Pure: seeded from the sweep index, no I/O, no tensors (src/analysis/simulate.ts).
+import { startTask } from '../../util/progress.ts';
+import { isoflopCase } from './isoflop.ts';
+
+/** One quantity of one simulated sweep: the truth, the fitted interval, the bootstrap's success fraction. */
+export interface CalibrationTrial {
+  truth: number;
+  /** null: the fit or its interval failed (counted in failedTrials, and as a miss). */
+  ci: [number, number] | null;
+  successFraction: number;
+}
+
+export interface CalibrationCase {
+  /** 'isoflop' | 'parametric' | 'surge' | … */
+  name: string;
+  /** Keys of the JSON output. */
+  quantities: readonly string[];
+  /**
+   * Simulate sweep number `index` (seeded from it), fit it with the standard pipeline, return per
+   * quantity. A sweep whose fit throws returns ci: null for its quantities.
+   */
+  trial(index: number, options: { bootstrap: number }): Record<string, CalibrationTrial>;
+}
+
+export interface QuantityCoverage {
+  /** Fraction of sweeps whose interval contains the truth (failed sweeps count as misses). */
+  coverage: number;
+  /** Simulated sweeps. */
+  n: number;
+  /** Mean interval width over the sweeps with an interval. */
+  meanWidth: number;
+  /** Sweeps without an interval (the fit or its bootstrap failed). */
+  failedTrials: number;
+  /** Mean bootstrap success fraction over the sweeps. */
+  meanSuccessFraction: number;
+  /** The case the quantity belongs to. */
+  case: string;
+}
+
+export interface CalibrationOptions {
+  sweeps: number;
+  bootstrap: number;
+  /** Called after every sweep (done of total over all cases). */
+  onProgress?: (done: number, total: number) => void;
+}
+
+// The registry. A2 adds the parametric (E, α, β) and surge (B_noise, ε_max) cases here
+// (src/analysis/calibration/parametric.ts and surge.ts implement CalibrationCase):
+//   import { parametricCase } from './parametric.ts';
+//   import { surgeCase } from './surge.ts';
+// and lists them below.
+export const CALIBRATION_CASES: readonly CalibrationCase[] = [isoflopCase /* , parametricCase, surgeCase (A2, at merge) */];
+
+export function calibrationCase(name: string): CalibrationCase | undefined {
+  return CALIBRATION_CASES.find((c) => c.name === name);
+}
+
+/** Run every case for `sweeps` sweeps: coverage per quantity (keys: the cases' quantities). */
+export function runCalibration(cases: readonly CalibrationCase[], options: CalibrationOptions): Record<string, QuantityCoverage> {
+  const total = cases.length * options.sweeps;
+  const out: Record<string, QuantityCoverage> = {};
+  const task = startTask('calibration: sweeps', total);
+  let done = 0;
+  try {
+    for (const c of cases) {
+      const acc = new Map<string, { hit: number; n: number; width: number; withCi: number; failed: number; success: number }>();
+      for (const q of c.quantities) acc.set(q, { hit: 0, n: 0, width: 0, withCi: 0, failed: 0, success: 0 });
+      for (let i = 0; i < options.sweeps; i++) {
+        const trial = c.trial(i, { bootstrap: options.bootstrap });
+        for (const q of c.quantities) {
+          const a = acc.get(q) as NonNullable<ReturnType<typeof acc.get>>;
+          const t = trial[q];
+          a.n++;
+          a.success += t ? t.successFraction : 0;
+          if (!t || !t.ci || !Number.isFinite(t.ci[0]) || !Number.isFinite(t.ci[1])) {
+            a.failed++;
+            continue;
+          }
+          a.withCi++;
+          a.width += t.ci[1] - t.ci[0];
+          if (t.ci[0] <= t.truth && t.truth <= t.ci[1]) a.hit++;
+        }
+        done++;
+        task.tick();
+        options.onProgress?.(done, total);
+      }
+      for (const [q, a] of acc) {
+        out[q] = {
+          coverage: a.n ? a.hit / a.n : NaN,
+          n: a.n,
+          meanWidth: a.withCi ? a.width / a.withCi : NaN,
+          failedTrials: a.failed,
+          meanSuccessFraction: a.n ? a.success / a.n : NaN,
+          case: c.name,
+        };
+      }
+    }
+  } finally {
+    task.end();
+  }
+  return out;
+}
