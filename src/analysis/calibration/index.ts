@@ -1,29 +1,12 @@
-// Interval calibration (issue #15 item 4): simulate sweeps from known laws, fit each with the
+// Interval calibration: simulate sweeps from known laws, fit each with the
 // standard fit functions (the ones `moelab fit` runs), and count how often the 95% interval covers
 // the truth. A case simulates and fits one sweep per index; runCalibration aggregates coverage per
 // quantity. Pure: seeded from the sweep index, no I/O, no tensors (src/analysis/simulate.ts).
 import { startTask } from '../../util/progress.ts';
-import { isoflopCase } from './isoflop.ts';
+import { isoflopCase, isoflopCellsCase } from './isoflop.ts';
+import type { CalibrationCase } from './types.ts';
 
-/** One quantity of one simulated sweep: the truth, the fitted interval, the bootstrap's success fraction. */
-export interface CalibrationTrial {
-  truth: number;
-  /** null: the fit or its interval failed (counted in failedTrials, and as a miss). */
-  ci: [number, number] | null;
-  successFraction: number;
-}
-
-export interface CalibrationCase {
-  /** 'isoflop' | 'parametric' | 'surge' | … */
-  name: string;
-  /** Keys of the JSON output. */
-  quantities: readonly string[];
-  /**
-   * Simulate sweep number `index` (seeded from it), fit it with the standard pipeline, return per
-   * quantity. A sweep whose fit throws returns ci: null for its quantities.
-   */
-  trial(index: number, options: { bootstrap: number }): Record<string, CalibrationTrial>;
-}
+export type { CalibrationCase, CalibrationTrial } from './types.ts';
 
 export interface QuantityCoverage {
   /** Fraction of sweeps whose interval contains the truth (failed sweeps count as misses). */
@@ -54,9 +37,18 @@ export interface CalibrationOptions {
 // and lists them below.
 export const CALIBRATION_CASES: readonly CalibrationCase[] = [isoflopCase /* , parametricCase, surgeCase (A2, at merge) */];
 
+/**
+ * Cases run only when named (--case): alternative interval methods kept for comparison, e.g.
+ * 'isoflop-cells', the isoFLOP fit with runs resampled by cells (it under-covers: docs/fit.md).
+ */
+export const CALIBRATION_EXTRA_CASES: readonly CalibrationCase[] = [isoflopCellsCase];
+
 export function calibrationCase(name: string): CalibrationCase | undefined {
-  return CALIBRATION_CASES.find((c) => c.name === name);
+  return [...CALIBRATION_CASES, ...CALIBRATION_EXTRA_CASES].find((c) => c.name === name);
 }
+
+/** Target coverage band of a 95% interval over the simulated sweeps. */
+export const COVERAGE_TARGET: readonly [number, number] = [0.9, 0.98];
 
 /** Run every case for `sweeps` sweeps: coverage per quantity (keys: the cases' quantities). */
 export function runCalibration(cases: readonly CalibrationCase[], options: CalibrationOptions): Record<string, QuantityCoverage> {

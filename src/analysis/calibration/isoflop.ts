@@ -9,7 +9,7 @@ import { fitIsoflop, type IsoflopInterval } from '../../fit/isoflop.ts';
 import { fmt } from '../../fit/points.ts';
 import { createRng } from '../../util/rng.ts';
 import { CHINCHILLA_SURFACE, chinchillaExponents, chinchillaOptimum, simulateIsoflopSweep, type ChinchillaSurface, type NoiseModel } from '../simulate.ts';
-import type { CalibrationCase, CalibrationTrial } from './index.ts';
+import type { CalibrationCase, CalibrationTrial } from './types.ts';
 
 /**
  * The quick study's noise (docs/BENCHMARKS.md "Interval calibration"): seed SD 0.024 nats (6 seeds
@@ -82,3 +82,6 @@ export function makeIsoflopCase(design: IsoflopDesign = QUICK_DESIGN, interval?:
 }
 
 export const isoflopCase: CalibrationCase = makeIsoflopCase();
+
+/** The same sweeps with runs resampled by cells within each budget (the method 'noise' replaced). */
+export const isoflopCellsCase: CalibrationCase = makeIsoflopCase(QUICK_DESIGN, 'cells', 'isoflop-cells');
