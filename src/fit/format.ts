@@ -39,7 +39,7 @@ export function table(header: readonly string[], rows: readonly (readonly string
 }
 
 function estimates(title: string, values: Record<string, Estimate>): string {
-  const rows = Object.entries(values).map(([k, e]) => [k, num(e.value), ci(e.ci95)]);
+  const rows = Object.entries(values).map(([k, e]) => [k, num(e.value), e.unreliable && !mark && e.ci95 ? `${ci(e.ci95)} unreliable` : ci(e.ci95)]);
   return rows.length ? table([title, 'value', '95% CI'], rows) : '';
 }
 

@@ -600,7 +600,7 @@ export function fitIsoflop(given: readonly IsoflopPoint[], options: IsoflopOptio
     const pts = points.map((p, j) => ({ p, j })).filter(({ p }) => p.budget === s.budget);
     const best = pts.reduce((b, x) => (x.p.loss < b.p.loss ? x : b));
     const range = flatRange(s, deltaL, s.budget, formula);
-    const ci = (q: string) => boot?.intervals[`budget.${i}.${q}`] ?? null;
+    const est = (q: 'N_opt' | 'D_opt' | 'L_min', value: number): Estimate => withIntervals({ [`${i}.${q}`]: value }, boot, 'budget.')[`${i}.${q}`];
     const win = windowed(pts.map(({ p }) => p), window);
     const used = win.points.length;
     const residualSd = used > 3 ? Math.sqrt(s.parabola.rss / (used - 3)) : null;
@@ -609,9 +609,9 @@ export function fitIsoflop(given: readonly IsoflopPoint[], options: IsoflopOptio
       budget: s.budget,
       points: pts.map(({ p, j }) => ({ N: p.N, D: p.D ?? null, loss: p.loss, label: label(p, j) })),
       parabola: { p0: s.parabola.p0, p1: s.parabola.p1, p2: s.parabola.p2, r2: s.parabola.r2 },
-      N_opt: { value: s.N_opt, ci95: ci('N_opt') },
-      D_opt: { value: s.D_opt, ci95: ci('D_opt') },
-      L_min: { value: s.L_min, ci95: ci('L_min') },
+      N_opt: est('N_opt', s.N_opt),
+      D_opt: est('D_opt', s.D_opt),
+      L_min: est('L_min', s.L_min),
       bestObserved: { N: best.p.N, loss: best.p.loss },
       flatRange: { deltaL, ...range },
       dFrom: s.dLine ? 'runs' : 'formula',
@@ -695,7 +695,7 @@ export function fitIsoflop(given: readonly IsoflopPoint[], options: IsoflopOptio
       L_min:
         laws.L.kind === 'power'
           ? { k: params.kL, exponent: params.c, r2: laws.L.law.r2, expression: 'L_min = kL * C^c' }
-          : { k: params.A, exponent: { value: -params.alpha.value, ci95: params.alpha.ci95 ? [-params.alpha.ci95[1], -params.alpha.ci95[0]] : null }, r2: laws.L.r2, expression: 'L_min = E + A * C^(-alpha)', E: params.E },
+          : { k: params.A, exponent: { ...params.alpha, value: -params.alpha.value, ci95: params.alpha.ci95 ? [-params.alpha.ci95[1], -params.alpha.ci95[0]] : null }, r2: laws.L.r2, expression: 'L_min = E + A * C^(-alpha)', E: params.E },
     },
     lminConvergence: laws.L.kind === 'saturating' ? { converged: laws.L.converged, reason: laws.L.reason, gradNorm: laws.L.gradNorm } : null,
     ...(predictRows.length ? { predictions: predictionRows(predictRows, predictValues(laws), boot) } : {}),

@@ -13,6 +13,12 @@ export type FitKind = 'parametric' | 'isoflop' | 'envelope' | 'compute' | 'surge
 export interface Estimate {
   value: number;
   ci95: [number, number] | null;
+  /**
+   * Present when the bootstrap behind ci95 is unreliable (under 95% of resamples fitted): why,
+   * e.g. "76% of resamples fitted; failed: 240 budget 1e11 lost its interior minimum". The
+   * interval is then conditional on the resamples that fitted; every display prints this mark.
+   */
+  unreliable?: string;
 }
 
 /** One prediction checked against data the fit did not see. */
@@ -134,8 +140,10 @@ export function withIntervals(
   prefix = '',
 ): Record<string, Estimate> {
   const out: Record<string, Estimate> = {};
+  const mark = unreliableReason(boot);
   for (const [name, value] of Object.entries(values)) {
-    out[name] = { value, ci95: boot?.intervals[prefix + name] ?? null };
+    const ci95 = boot?.intervals[prefix + name] ?? null;
+    out[name] = mark && ci95 ? { value, ci95, unreliable: mark } : { value, ci95 };
   }
   return out;
 }
@@ -152,12 +160,19 @@ export function bootstrapSummary(boot: BootstrapResult | null, scheme: string): 
  * Records written before successFraction existed are judged from succeeded / samples.
  */
 export function unreliableNote(b: Pick<BootstrapSummary, 'samples' | 'succeeded'> & Partial<BootstrapSummary> | null | undefined): string | null {
+  const reason = unreliableReason(b);
+  return reason ? `unreliable: ${reason}` : null;
+}
+
+/** Why a bootstrap's intervals are unreliable ("76% of resamples fitted; failed: …"), or null when reliable. */
+export function unreliableReason(b: Pick<BootstrapSummary, 'samples' | 'succeeded'> & Partial<BootstrapSummary> | null | undefined): string | null {
   if (!b || b.samples === 0) return null;
   const fraction = b.successFraction ?? b.succeeded / b.samples;
   if (b.reliable ?? fraction >= 0.95) return null;
-  const top = (b.failures ?? []).slice(0, 2).map((f) => `${f.count} ${f.reason}`);
-  const more = (b.failures ?? []).length > 2 ? `; ${(b.failures ?? []).slice(2).reduce((s, f) => s + f.count, 0)} other` : '';
-  return `unreliable: ${Math.round(100 * fraction)}% of resamples fitted${top.length ? `; failed: ${top.join('; ')}${more}` : ''}`;
+  const failures = b.failures ?? [];
+  const top = failures.slice(0, 2).map((f) => `${f.count} ${f.reason}`);
+  const more = failures.length > 2 ? `; ${failures.slice(2).reduce((s, f) => s + f.count, 0)} other` : '';
+  return `${Math.round(100 * fraction)}% of resamples fitted${top.length ? `; failed: ${top.join('; ')}${more}` : ''}`;
 }
 
 /** Prefix every key of a record (bootstrap draws share one namespace: "params.E", "derived.a", …). */
@@ -177,7 +192,7 @@ export function predictionRows(
   return rows.map((r, i) => ({
     label: r.label,
     inputs: r.inputs,
-    values: Object.fromEntries(Object.entries(values[i]).map(([q, v]) => [q, { value: v, ci95: boot?.intervals[`${prefix}${i}.${q}`] ?? null }])),
+    values: withIntervals(values[i], boot, `${prefix}${i}.`),
   }));
 }
 
