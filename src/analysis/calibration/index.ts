@@ -3,7 +3,7 @@
 // the truth. A case simulates and fits one sweep per index; runCalibration aggregates coverage per
 // quantity. Pure: seeded from the sweep index, no I/O, no tensors (src/analysis/simulate.ts).
 import { startTask } from '../../util/progress.ts';
-import { isoflopCase, isoflopCellsCase } from './isoflop.ts';
+import { isoflopCase, isoflopCellsCase, isoflopKnownNoiseCase } from './isoflop.ts';
 import type { CalibrationCase } from './types.ts';
 
 export type { CalibrationCase, CalibrationTrial } from './types.ts';
@@ -39,9 +39,10 @@ export const CALIBRATION_CASES: readonly CalibrationCase[] = [isoflopCase /* , p
 
 /**
  * Cases run only when named (--case): alternative interval methods kept for comparison, e.g.
- * 'isoflop-cells', the isoFLOP fit with runs resampled by cells (it under-covers: docs/fit.md).
+ * 'isoflop-cells', the isoFLOP fit with runs resampled by cells (it under-covers: docs/fit.md), and
+ * 'isoflop-known-noise', losses redrawn from the seed SD given instead of the residual SD.
  */
-export const CALIBRATION_EXTRA_CASES: readonly CalibrationCase[] = [isoflopCellsCase];
+export const CALIBRATION_EXTRA_CASES: readonly CalibrationCase[] = [isoflopCellsCase, isoflopKnownNoiseCase];
 
 export function calibrationCase(name: string): CalibrationCase | undefined {
   return [...CALIBRATION_CASES, ...CALIBRATION_EXTRA_CASES].find((c) => c.name === name);

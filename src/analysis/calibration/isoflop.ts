@@ -52,7 +52,7 @@ export const QUICK_DESIGN: Readonly<IsoflopDesign> = Object.freeze({
 });
 
 /** The isoFLOP case for a design and interval method (the registry uses QUICK_DESIGN and the fit's default). */
-export function makeIsoflopCase(design: IsoflopDesign = QUICK_DESIGN, interval?: IsoflopInterval, name = 'isoflop'): CalibrationCase {
+export function makeIsoflopCase(design: IsoflopDesign = QUICK_DESIGN, fitOptions: { interval?: IsoflopInterval; noise?: number } = {}, name = 'isoflop'): CalibrationCase {
   const { a, b } = chinchillaExponents(design.surface);
   const tpp = chinchillaOptimum(design.surface, design.at).tokensPerParam;
   const tppKey = `tokensPerParam@${fmt(design.at)}`; // the fit's derived key
@@ -69,7 +69,7 @@ export function makeIsoflopCase(design: IsoflopDesign = QUICK_DESIGN, interval?:
       try {
         fit = fitIsoflop(
           runs.map((r) => ({ budget: r.C, N: r.N, D: r.D, loss: r.loss, seed: r.seed, lossStderr: r.lossStderr })),
-          { bootstrap: options.bootstrap, seed: index, holdout: 'none', targetFlops: [design.at], edges: 'refuse', interval },
+          { bootstrap: options.bootstrap, seed: index, holdout: 'none', targetFlops: [design.at], edges: 'refuse', ...fitOptions },
         );
       } catch {
         return miss(); // the full-data fit refused the sweep (a budget without an interior minimum)
@@ -84,4 +84,7 @@ export function makeIsoflopCase(design: IsoflopDesign = QUICK_DESIGN, interval?:
 export const isoflopCase: CalibrationCase = makeIsoflopCase();
 
 /** The same sweeps with runs resampled by cells within each budget (the method 'noise' replaced). */
-export const isoflopCellsCase: CalibrationCase = makeIsoflopCase(QUICK_DESIGN, 'cells', 'isoflop-cells');
+export const isoflopCellsCase: CalibrationCase = makeIsoflopCase(QUICK_DESIGN, { interval: 'cells' }, 'isoflop-cells');
+
+/** The same sweeps with the seed SD given (--noise 0.024), as when the noise floor was measured on other runs. */
+export const isoflopKnownNoiseCase: CalibrationCase = makeIsoflopCase(QUICK_DESIGN, { noise: QUICK_NOISE.seedSd }, 'isoflop-known-noise');
