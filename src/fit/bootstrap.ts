@@ -27,6 +27,11 @@ export function failed(reason: string): BootstrapFailure {
   return { failed: reason };
 }
 
+/** A failure from a thrown error: its message's first line is the reason. */
+export function failedWith(err: unknown): BootstrapFailure {
+  return failed(err instanceof Error ? err.message.split('\n')[0] : String(err));
+}
+
 /** What an estimate returns: named values, or a failure with its reason (null: reason unknown). */
 export type BootstrapOutcome = Record<string, number> | BootstrapFailure | null;
 
@@ -148,7 +153,7 @@ export function bootstrapDraws(draw: (rng: Rng, index: number) => BootstrapOutco
       try {
         values = draw(rng, s);
       } catch (err) {
-        values = failed(err instanceof Error ? err.message.split('\n')[0] : String(err));
+        values = failedWith(err);
       }
       task.tick();
       if (values === null || isFailure(values)) {

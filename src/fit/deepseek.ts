@@ -10,7 +10,7 @@
 //   η_opt = kLr·x^aLr·x2^bLr,   B_opt = kBatch·x^aBatch·x2^bBatch   (e.g. x = N, x2 = D)
 // fitted by least squares in log space (ln y = ln k + a·ln x + b·ln x2), R² reported per law.
 import { DataError } from '../errors.ts';
-import { bootstrap } from './bootstrap.ts';
+import { bootstrap, failedWith } from './bootstrap.ts';
 import { constantProblem, settle } from './identify.ts';
 import { leastSquares } from './linear.ts';
 import { fmt, groupIds, requirePositive } from './points.ts';
@@ -207,8 +207,8 @@ export function fitDeepseek(points: readonly HyperparamPoint[], options: Deepsee
               const l = fitLaws(selectBand(points, rows, tol, selection));
               const v = valuesOf(l);
               return { ...prefixKeys(v.params, 'params.'), ...prefixKeys(v.derived, 'derived.'), ...predictionDraws(predictValues(l)) };
-            } catch {
-              return null;
+            } catch (err) {
+              return failedWith(err);
             }
           },
           { samples: nBoot, seed, groups: groupOf },
@@ -237,8 +237,8 @@ export function fitDeepseek(points: readonly HyperparamPoint[], options: Deepsee
               try {
                 const l = fitLaws(selectBand(points, Array.from(rows, (j) => train[j]), tol, selection));
                 return { lr: evalHyperLaw(l.lr, heldX, heldX2), batch: evalHyperLaw(l.batch, heldX, heldX2) };
-              } catch {
-                return null;
+              } catch (err) {
+                return failedWith(err);
               }
             },
             { samples: nBoot, seed: seed + 1, groups: groupIds(train.map((i) => keys.indexOf(groupKey(points[i])))) },
