@@ -125,6 +125,25 @@ export function heldOutTable(fits: LoadedFit[]): TableSpec {
   };
 }
 
+/** Every fit's bootstrap: how many resamples fitted, whether its intervals are reliable, why not, what was resampled. */
+export function bootstrapTable(fits: LoadedFit[]): TableSpec {
+  const rows: Cell[][] = fits.flatMap((f) => {
+    const b = f.bootstrap;
+    if (!b) return [];
+    const fraction = b.successFraction ?? b.succeeded / Math.max(1, b.samples);
+    const reliable = unreliableNote(b) === null;
+    const failures = (b.failures ?? []).map((x) => `${x.count} ${x.reason}`).join('; ');
+    return [[fitName(f), b.samples, b.succeeded, fraction, reliable ? 'yes' : 'NO: intervals conditional on the fitted resamples', failures, b.scheme]];
+  });
+  return {
+    id: 'bootstrap',
+    title: 'Bootstrap resamples behind the intervals',
+    caption: 'Intervals are percentiles of the resamples that fitted. Under 95% fitted, every interval of that fit is marked unreliable (the failures say why); docs/fit.md "How intervals are computed and checked".',
+    columns: ['fit', 'resamples', 'fitted', 'success fraction', 'reliable', 'failures', 'what was resampled'],
+    rows,
+  };
+}
+
 export function isoflopBudgetTable(fit: IsoflopFit): TableSpec {
   return {
     id: 'isoflop-budgets',
@@ -287,5 +306,6 @@ export function buildFitSections(records: SweepRecords, fits: LoadedFit[], warni
   }
   if (fits.length > 0) out.tables.push(fitParamsTable(fits, target));
   if (fits.some((f) => (f.heldOut ?? []).length > 0)) out.tables.push(heldOutTable(fits));
+  if (fits.some((f) => f.bootstrap)) out.tables.push(bootstrapTable(fits));
   return out;
 }

@@ -64,3 +64,27 @@ describe('isoFLOP bootstrap: seeds and failures', () => {
     expect(formatFit(fit, 'sim')).not.toMatch(/unreliable/i);
   });
 });
+
+describe('unreliable intervals in the report and the paper comparison', () => {
+  it("the parameter table's interval column, the bootstrap table and the comparison's ci95 say unreliable, with the reason", async () => {
+    const { fitParamsTable, bootstrapTable } = await import('../../src/report/fit-sections.ts');
+    const { paperComparison } = await import('../../src/study/compare.ts');
+    const bad = fitIsoflop(points([0], 0.024, 6), { bootstrap: 100, seed: 2, holdout: 'none', interval: 'cells' });
+    const good = fitIsoflop(points([0, 1], 0.02, 7), { bootstrap: 100, seed: 3, holdout: 'none' });
+    type Loaded = Parameters<typeof fitParamsTable>[0][number];
+    const params = fitParamsTable([bad as unknown as Loaded, good as unknown as Loaded]);
+    const col = params.columns.indexOf('interval');
+    const rowA = (i: number) => params.rows.filter((r) => r[1] === 'a')[i];
+    expect(String(rowA(0)[col])).toMatch(/^unreliable: \d+% of resamples fitted; failed: \d+ budget/);
+    expect(rowA(1)[col]).toBe('');
+    const boot = bootstrapTable([bad as unknown as Loaded, good as unknown as Loaded]);
+    expect(boot.rows.map((r) => String(r[4]).slice(0, 3))).toEqual(['NO:', 'yes']);
+    expect(boot.rows[0][3]).toBeCloseTo(bad.bootstrap!.successFraction, 12);
+    const cmp = paperComparison({
+      isoflop: { nOptExponent: bad.params.a, dOptExponent: bad.params.b, tokensPerParam: good.params.a, tokensPerParamAt: 3e11 },
+      scale: { minActivated: 1e4, maxActivated: 1e6, maxBudget: 3e11, corpus: 'sim' },
+    });
+    expect(cmp[0].ci95).toMatch(/^\[\S+, \S+\] unreliable: \d+% of resamples fitted/);
+    expect(cmp[2].ci95).not.toMatch(/unreliable/);
+  });
+});
