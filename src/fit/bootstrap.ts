@@ -125,6 +125,16 @@ export function resampleRows(n: number, rng: Rng, groups?: ArrayLike<number>, ce
   return resampleDesign(designOf(n, groups, cells), rng);
 }
 
+/** Cell ids for `cells` from string keys (e.g. "budget|N"), numbered in first-seen order. */
+export function cellIds(keys: readonly string[]): Int32Array {
+  const ids = new Map<string, number>();
+  return Int32Array.from(keys, (k) => {
+    let id = ids.get(k);
+    if (id === undefined) ids.set(k, (id = ids.size));
+    return id;
+  });
+}
+
 /**
  * Run `estimate` on `samples` resamples of n rows (see resampleRows). `estimate` returns named
  * values, or failed(reason) when the resample cannot be fitted (e.g. a budget lost its interior

@@ -8,7 +8,7 @@
 // Symbols: N activated parameters, D tokens, C the budget in FLOPs, L loss (nats/token).
 import { DataError } from '../errors.ts';
 import { dropEdgeGroups, NoInteriorMinimumError, type EdgePolicy } from './edges.ts';
-import { bootstrap, bootstrapDraws, failed, type BootstrapOutcome } from './bootstrap.ts';
+import { bootstrap, bootstrapDraws, cellIds, failed, type BootstrapOutcome } from './bootstrap.ts';
 import { COMPUTE_6ND, tokensForCompute, type ComputeFormula } from './compute-formula.ts';
 import { fitForm } from './fit-form.ts';
 import { powerLawOffsetForm } from './forms.ts';
@@ -529,13 +529,8 @@ export function fitIsoflop(given: readonly IsoflopPoint[], options: IsoflopOptio
   /** 'noise': every budget's losses redrawn as fitted mean + N(0, σ²) (design fixed). */
   const redraw = (rng: { normal(): number }, from: readonly FastBudget[]): FastBudget[] =>
     from.map((g) => ({ ...g, loss: Float64Array.from(g.rows, (i) => (noise as NoiseFloor).mean[i] + (noise as NoiseFloor).sigma[i] * rng.normal()) }));
-  const cellKeys = new Map<string, number>();
   // (budget, N) cells; runs of one cell with different seeds are its replicates.
-  const cellIds = Int32Array.from(points, (p) => {
-    const key = `${p.budget}|${p.N}`;
-    if (!cellKeys.has(key)) cellKeys.set(key, cellKeys.size);
-    return cellKeys.get(key) as number;
-  });
+  const cells = cellIds(points.map((p) => `${p.budget}|${p.N}`));
   const estimateLaws = (ss: SliceFit[] | ReturnType<typeof failed>): BootstrapOutcome => {
     if (!Array.isArray(ss)) return ss; // a resample lost a budget's interior minimum: counted by reason
     const l = fitLaws(ss, lminLaw, objective, laws.L);
@@ -553,7 +548,7 @@ export function fitIsoflop(given: readonly IsoflopPoint[], options: IsoflopOptio
       ? null
       : useNoise
         ? bootstrapDraws((rng) => estimateLaws(fastSlices(null, null, redraw(rng, fast))), { samples: nBoot, seed })
-        : bootstrap(points.length, (rows) => estimateLaws(fastSlices(rows, null, fast)), { samples: nBoot, seed, groups: groupIds(budgetKeys), cells: cellIds });
+        : bootstrap(points.length, (rows) => estimateLaws(fastSlices(rows, null, fast)), { samples: nBoot, seed, groups: groupIds(budgetKeys), cells });
 
   // Held-out check: the power laws without the largest budget, evaluated at it.
   const heldOut: HeldOutRow[] = [];
@@ -585,7 +580,7 @@ export function fitIsoflop(given: readonly IsoflopPoint[], options: IsoflopOptio
               samples: nBoot,
               seed: seed + 1,
               groups: groupIds(trainRows.map((i) => points[i].budget)),
-              cells: Int32Array.from(trainRows, (i) => cellIds[i]),
+              cells: Int32Array.from(trainRows, (i) => cells[i]),
             });
     const at = `at C = ${fmt(heldBudget.budget)}`;
     heldOut.push(
