@@ -49,7 +49,8 @@ export interface IsoflopPoint {
  *   parabola (the run's own loss outside the window) plus N(0, σ²), σ the measured noise floor:
  *   the pooled SD between seeds of one cell where cells have ≥ 2 seeds, else √(noise² + stderr²)
  *   from the `noise` option and the runs' recorded eval stderr, else the parabolas' pooled
- *   residual SD. Calibrated in docs/BENCHMARKS.md "Interval calibration".
+ *   residual SD. An estimated σ is itself redrawn per resample (σ·√(df/χ²_df)). Calibrated in
+ *   docs/BENCHMARKS.md "Interval calibration".
  * - 'cells': the runs themselves: within each budget its (budget, N) cells with replacement, then
  *   the seeds of each drawn cell with replacement (one seed: the cell whole). Drawing cells can
  *   drop all sizes on one side of a budget's optimum; such resamples fail and are counted.
@@ -527,8 +528,11 @@ export function fitIsoflop(given: readonly IsoflopPoint[], options: IsoflopOptio
   const interval: IsoflopInterval = options.interval ?? 'noise';
   const useNoise = interval === 'noise' && noise !== null;
   /** 'noise': every budget's losses redrawn as fitted mean + N(0, σ²) (design fixed). */
-  const redraw = (rng: { normal(): number }, from: readonly FastBudget[]): FastBudget[] =>
-    from.map((g) => ({ ...g, loss: Float64Array.from(g.rows, (i) => (noise as NoiseFloor).mean[i] + (noise as NoiseFloor).sigma[i] * rng.normal()) }));
+  const redraw = (rng: { normal(): number }, from: readonly FastBudget[]): FastBudget[] => {
+    const nf = noise as NoiseFloor;
+    const scale = nf.df === null ? 1 : sigmaScale(nf.df, rng); // σ's own uncertainty (NoiseFloor.df)
+    return from.map((g) => ({ ...g, loss: Float64Array.from(g.rows, (i) => nf.mean[i] + scale * nf.sigma[i] * rng.normal()) }));
+  };
   // (budget, N) cells; runs of one cell with different seeds are its replicates.
   const cells = cellIds(points.map((p) => `${p.budget}|${p.N}`));
   const estimateLaws = (ss: SliceFit[] | ReturnType<typeof failed>): BootstrapOutcome => {
@@ -638,7 +642,7 @@ export function fitIsoflop(given: readonly IsoflopPoint[], options: IsoflopOptio
     bootstrap: bootstrapSummary(
       boot,
       useNoise
-        ? `design fixed; every run's loss redrawn as its budget's fitted parabola + N(0, σ²), σ = ${(noise as NoiseFloor).describe}; parabolas and power laws refitted`
+        ? `design fixed; every run's loss redrawn as its budget's fitted parabola + N(0, σ²), σ = ${(noise as NoiseFloor).describe}${(noise as NoiseFloor).df !== null ? ', redrawn per resample from its χ² distribution' : ''}; parabolas and power laws refitted`
         : 'cells (model sizes) with replacement within each budget, then seeds within each drawn cell; parabolas and power laws refitted',
     ),
     options: {
@@ -698,6 +702,13 @@ export function fitIsoflop(given: readonly IsoflopPoint[], options: IsoflopOptio
   };
 }
 
+/** √(df/χ²_df): the factor of one σ draw given σ̂ with df degrees of freedom (χ² as a sum of squared normals). */
+export function sigmaScale(df: number, rng: { normal(): number }): number {
+  let chi2 = 0;
+  for (let k = 0; k < df; k++) chi2 += rng.normal() ** 2;
+  return Math.sqrt(df / Math.max(chi2, 1e-12));
+}
+
 /** The per-run mean and noise SD the 'noise' bootstrap redraws losses from. */
 export interface NoiseFloor {
   /** Fitted parabola value (the run's own loss outside its budget's window), per run. */
@@ -706,6 +717,12 @@ export interface NoiseFloor {
   sigma: Float64Array;
   /** Where σ came from, for the record. */
   describe: string;
+  /**
+   * Degrees of freedom of an estimated σ (pooled seeds or residuals); null when σ was given. Each
+   * resample then draws its own σ* = σ·√(df/χ²_df), so the interval carries σ's own uncertainty
+   * (with ≈ 8 df a fixed σ̂ under-covers).
+   */
+  df: number | null;
 }
 
 /**
@@ -751,15 +768,15 @@ export function noiseFloor(
   }
   if (dfSeeds > 0) {
     const sd = Math.sqrt(ssSeeds / dfSeeds);
-    return { mean, sigma: new Float64Array(points.length).fill(sd), describe: `${fmt(sd, 3)} nats, the pooled SD between seeds of one cell (${dfSeeds} df)` };
+    return { mean, sigma: new Float64Array(points.length).fill(sd), describe: `${fmt(sd, 3)} nats, the pooled SD between seeds of one cell (${dfSeeds} df)`, df: dfSeeds };
   }
   if (noise !== undefined && (noise > 0 || points.some((p) => (p.lossStderr ?? 0) > 0))) {
     const sigma = Float64Array.from(points, (p) => Math.sqrt(noise ** 2 + (p.lossStderr ?? 0) ** 2));
-    return { mean, sigma, describe: `√(noise² + stderr²): noise ${fmt(noise, 3)} nats (given), each run's recorded eval stderr` };
+    return { mean, sigma, describe: `√(noise² + stderr²): noise ${fmt(noise, 3)} nats (given), each run's recorded eval stderr`, df: null };
   }
   if (df > 0) {
     const sd = Math.sqrt(rss / df);
-    return { mean, sigma: new Float64Array(points.length).fill(sd), describe: `${fmt(sd, 3)} nats, the pooled residual SD of the windowed parabolas (${df} df; one seed per cell and no --noise)` };
+    return { mean, sigma: new Float64Array(points.length).fill(sd), describe: `${fmt(sd, 3)} nats, the pooled residual SD of the windowed parabolas (${df} df; one seed per cell and no --noise)`, df };
   }
   return null;
 }

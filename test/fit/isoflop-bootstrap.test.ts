@@ -88,3 +88,18 @@ describe('unreliable intervals in the report and the paper comparison', () => {
     expect(cmp[2].ci95).not.toMatch(/unreliable/);
   });
 });
+
+describe('sigmaScale', () => {
+  it('draws σ*/σ̂ = √(df/χ²_df): E[(σ*/σ̂)²] = df/(df − 2)', async () => {
+    const { sigmaScale } = await import('../../src/fit/isoflop.ts');
+    const rng = createRng(11);
+    for (const df of [8, 30]) {
+      let m = 0;
+      const n = 40000;
+      for (let i = 0; i < n; i++) m += sigmaScale(df, rng) ** 2 / n;
+      // SD of (σ*/σ̂)² is ≈ 0.77 at df 8 (≈ 0.29 at 30): the mean of 40,000 is within ±0.004 (±0.0015) per SD.
+      expect(m).toBeGreaterThan(df / (df - 2) - 0.02);
+      expect(m).toBeLessThan(df / (df - 2) + 0.02);
+    }
+  });
+});
