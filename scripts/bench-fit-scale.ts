@@ -2,7 +2,8 @@
 // Chinchilla law, 5 budgets × 9 sizes, 0.3% log-normal noise) with N bootstrap resamples; prints
 // the seconds each took. docs/BENCHMARKS.md records the runs.
 //   npx tsx scripts/bench-fit-scale.ts [kind=isoflop|compute|parametric] [bootstrap=1000] [rows=100000]
-import { CHINCHILLA_PAPER_UNROUNDED as P, chinchillaLoss, chinchillaOptimal, fitComputeFormula, fitIsoflop, fitParametric, setBootstrapProgress } from '../src/fit/index.ts';
+import { CHINCHILLA_PAPER_UNROUNDED as P, chinchillaLoss, chinchillaOptimal, fitComputeFormula, fitIsoflop, fitParametric } from '../src/fit/index.ts';
+import { setProgressSink, streamProgressSink } from '../src/util/progress.ts';
 import { createRng } from '../src/util/rng.ts';
 
 const kind = process.argv[2] ?? 'isoflop';
@@ -16,12 +17,8 @@ const rows = Array.from({ length: nRows }, (_, r) => {
   const D = C / (6 * N);
   return { budget: C, N, D, C: 6 * N * D * (1 + 0.001 * rng.normal()), loss: chinchillaLoss(P, N, D) * Math.exp(0.003 * rng.normal()) };
 });
-let last = 0;
-setBootstrapProgress((done, total, s) => {
-  if (s - last < 10 && done < total) return;
-  last = s;
-  process.stderr.write(`  bootstrap ${done}/${total}, ${s.toFixed(0)} s, ETA ${((s / Math.max(done, 1)) * (total - done)).toFixed(0)} s\n`);
-});
+// Bootstrap count and ETA on stderr every 10 s (the CLI's progress sink).
+setProgressSink(streamProgressSink(process.stderr, { intervalSeconds: 10 }));
 const t0 = performance.now();
 let headline = '';
 if (kind === 'isoflop') headline = `a = ${fitIsoflop(rows, { bootstrap: nBoot }).params.a.value.toFixed(4)}`;

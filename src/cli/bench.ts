@@ -21,6 +21,10 @@ interface BenchOptions {
   config?: string;
   batchSize?: string;
   workload?: string;
+  calibration?: boolean;
+  sweeps: string;
+  bootstrap: string;
+  case?: string[];
 }
 
 function positiveInt(value: string, field: string, min: number): number {
@@ -55,6 +59,46 @@ async function workloadOf(path: string, batchSize: string | undefined) {
   return { workload: { model: resolveModelConfig(config.model), batch, optimizer: config.train.optimizer, learningRate: config.train.lr } };
 }
 
+/**
+ * `moelab bench --calibration`: coverage per quantity (progress with an ETA on stderr through the
+ * progress sink); --json prints one object keyed by quantity with coverage (0–1) and n.
+ */
+async function benchCalibration(opts: BenchOptions): Promise<void> {
+  const sweeps = positiveInt(opts.sweeps, '--sweeps', 1);
+  const bootstrap = positiveInt(opts.bootstrap, '--bootstrap', 10);
+  const { CALIBRATION_CASES, CALIBRATION_EXTRA_CASES, COVERAGE_TARGET, calibrationCase, runCalibration } = await import('../analysis/calibration/index.ts');
+  const known = [...CALIBRATION_CASES, ...CALIBRATION_EXTRA_CASES].map((c) => c.name);
+  const cases = opts.case?.length
+    ? opts.case.map((name) => {
+        const c = calibrationCase(name);
+        if (!c) throw new ConfigError('--case', name, `Use one of: ${known.join(', ')}.`, 'unknown calibration case');
+        return c;
+      })
+    : CALIBRATION_CASES;
+  const t0 = performance.now();
+  const result = runCalibration(cases, { sweeps, bootstrap });
+  const seconds = (performance.now() - t0) / 1000;
+  if (opts.json) {
+    process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+    return;
+  }
+  const [lo, hi] = COVERAGE_TARGET;
+  const rows = Object.entries(result).map(([q, c]) => [
+    q,
+    c.coverage.toFixed(3),
+    String(c.n),
+    c.meanWidth.toPrecision(3),
+    String(c.failedTrials),
+    c.meanSuccessFraction.toFixed(3),
+    c.coverage >= lo && c.coverage <= hi ? 'yes' : c.coverage < lo ? 'NO (under-covers)' : 'NO (over-covers)',
+  ]);
+  const { table } = await import('../fit/format.ts');
+  process.stdout.write(
+    `${table(['quantity', 'coverage', 'sweeps', 'mean width', 'failed fits', 'mean success fraction', `in ${lo}–${hi}`], rows)}\n` +
+      `${sweeps} sweeps per case, ${bootstrap} bootstrap resamples per fit, ${seconds.toFixed(1)} s (load average ${loadavg()[0].toFixed(1)} on ${cpus().length} cores)\n`,
+  );
+}
+
 export function registerBench(program: Command): void {
   addEngineOptions(
     program
@@ -68,8 +112,13 @@ export function registerBench(program: Command): void {
       .option('--config <file>', "time this run config's model and batch instead of the reference workload (a run folder's config.json works)")
       .option('--batch-size <n>', 'with --config or --workload large: sequences per step (default: the config\'s train.batchSize; 64 for large)')
       .option('--workload <name>', 'reference (default) or large (d_model 512, 4 layers, 8+1 experts, batch 64 × 256: the GPU check)')
-      .option('--no-fit', 'skip the fitting-core benchmark'),
+      .option('--no-fit', 'skip the fitting-core benchmark')
+      .option('--calibration', "interval calibration instead: coverage of the fits' 95% intervals over simulated sweeps from known laws")
+      .option('--sweeps <n>', 'with --calibration: simulated sweeps per case (≥ 1)', '200')
+      .option('--bootstrap <n>', 'with --calibration: bootstrap resamples per fit (≥ 10)', '1000')
+      .option('--case <name...>', 'with --calibration: only these cases (default: every registered case)'),
   ).action(async (opts: BenchOptions) => {
+    if (opts.calibration) return benchCalibration(opts);
     const steps = positiveInt(opts.steps, '--steps', 5);
     const warmup = positiveInt(opts.warmup, '--warmup', 1);
     const peakGflops = positiveNumber(

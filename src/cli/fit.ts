@@ -384,10 +384,8 @@ export function registerFit(program: Command): void {
       }
 
       const csvOptions = { dropna: opts.dropna, dedupe: opts.dedupe };
-      // Long bootstraps (e.g. 100,000 rows) show their count and an ETA on a terminal.
-      const { setBootstrapProgress } = await import('../fit/bootstrap.ts');
-      const { bootstrapProgressLine } = await import('../fit/format.ts');
-      if (process.stderr.isTTY) setBootstrapProgress(bootstrapProgressLine((line) => process.stderr.write(line)));
+      // Long bootstraps (e.g. 100,000 rows) show their count and an ETA on stderr through the
+      // progress sink src/cli/main.ts installs (src/util/progress.ts).
       let req = request;
       if (req.kind !== 'schedule' && opts.predict?.length) {
         if (!(FIT_REQUEST_FIELDS[req.kind] as readonly string[]).includes('predict')) {

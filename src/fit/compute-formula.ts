@@ -7,7 +7,7 @@
 // computeFlops are known. (The per-token `flopsPerToken ≈ a·N + b` fit over a model family without
 // runs is src/model/count.ts's fitComputeCoefficients.)
 import { ConfigError, DataError } from '../errors.ts';
-import { bootstrap } from './bootstrap.ts';
+import { bootstrap, failed } from './bootstrap.ts';
 import { leastSquares } from './linear.ts';
 import { fmt, groupIndices, requireCount, requirePositive, roundSignificant } from './points.ts';
 import { constantProblem } from './identify.ts';
@@ -167,9 +167,9 @@ export function fitComputeFormula(points: readonly ComputePoint[], options: Comp
       ? bootstrap(
           points.length,
           (rows) => {
-            if (!twoSizes(rows)) return null;
+            if (!twoSizes(rows)) return failed('the resample holds one model size (a and b need two)');
             const f = fast(rows);
-            if (!Number.isFinite(f.a) || !Number.isFinite(f.b)) return null;
+            if (!Number.isFinite(f.a) || !Number.isFinite(f.b)) return failed('the least squares gave a non-finite a or b');
             return { ...prefixKeys({ a: f.a, b: f.b }, 'params.'), ...predictionDraws(predictValues(f)) };
           },
           { samples: nBoot, seed: options.seed ?? 0 },
@@ -185,7 +185,7 @@ export function fitComputeFormula(points: readonly ComputePoint[], options: Comp
             train.length,
             (rows) => {
               const sub = Array.from(rows, (j) => train[j]);
-              if (!twoSizes(sub)) return null;
+              if (!twoSizes(sub)) return failed('the resample holds one model size (a and b need two)');
               const preds = predictHeld(fast(sub));
               return Object.fromEntries(preds.slice(0, HELD_INTERVAL_ROWS).map((v, j) => [`held.${j}`, v]));
             },

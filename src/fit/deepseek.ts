@@ -10,7 +10,7 @@
 //   η_opt = kLr·x^aLr·x2^bLr,   B_opt = kBatch·x^aBatch·x2^bBatch   (e.g. x = N, x2 = D)
 // fitted by least squares in log space (ln y = ln k + a·ln x + b·ln x2), R² reported per law.
 import { DataError } from '../errors.ts';
-import { bootstrap } from './bootstrap.ts';
+import { bootstrap, cellIds, failedWith } from './bootstrap.ts';
 import { constantProblem, settle } from './identify.ts';
 import { leastSquares } from './linear.ts';
 import { fmt, groupIds, requirePositive } from './points.ts';
@@ -198,6 +198,8 @@ export function fitDeepseek(points: readonly HyperparamPoint[], options: Deepsee
   const laws = fitLaws(band);
   const values = valuesOf(laws);
   const groupOf = groupIds(points.map((p) => keys.indexOf(groupKey(p))));
+  // (lr, batch) cells within a group; runs of one cell with different seeds are its replicates.
+  const cellOf = cellIds(points.map((p) => `${groupKey(p)}|${p.lr}|${p.batchTokens}`));
   const boot =
     nBoot > 0
       ? bootstrap(
@@ -207,11 +209,11 @@ export function fitDeepseek(points: readonly HyperparamPoint[], options: Deepsee
               const l = fitLaws(selectBand(points, rows, tol, selection));
               const v = valuesOf(l);
               return { ...prefixKeys(v.params, 'params.'), ...prefixKeys(v.derived, 'derived.'), ...predictionDraws(predictValues(l)) };
-            } catch {
-              return null;
+            } catch (err) {
+              return failedWith(err);
             }
           },
-          { samples: nBoot, seed, groups: groupOf },
+          { samples: nBoot, seed, groups: groupOf, cells: cellOf },
         )
       : null;
 
@@ -237,11 +239,11 @@ export function fitDeepseek(points: readonly HyperparamPoint[], options: Deepsee
               try {
                 const l = fitLaws(selectBand(points, Array.from(rows, (j) => train[j]), tol, selection));
                 return { lr: evalHyperLaw(l.lr, heldX, heldX2), batch: evalHyperLaw(l.batch, heldX, heldX2) };
-              } catch {
-                return null;
+              } catch (err) {
+                return failedWith(err);
               }
             },
-            { samples: nBoot, seed: seed + 1, groups: groupIds(train.map((i) => keys.indexOf(groupKey(points[i])))) },
+            { samples: nBoot, seed: seed + 1, groups: groupIds(train.map((i) => keys.indexOf(groupKey(points[i])))), cells: Int32Array.from(train, (i) => cellOf[i]) },
           )
         : null;
     const pLr = evalHyperLaw(heldLaws.lr, heldX, heldX2);
@@ -272,7 +274,7 @@ export function fitDeepseek(points: readonly HyperparamPoint[], options: Deepsee
       heldOutRows: heldX !== null ? all.filter((i) => points[i].budget === heldX).map((i) => label(points[i], i)) : [],
     },
     heldOut,
-    bootstrap: bootstrapSummary(boot, `runs resampled with replacement within each ${groupName} group; bands and laws recomputed`),
+    bootstrap: bootstrapSummary(boot, `(lr, batch) cells with replacement within each ${groupName} group, then seeds within each drawn cell; bands and laws recomputed`),
     options: { bandTolerance: tol, selection, targetFlops: targets, bootstrap: nBoot, seed, holdout, xName, x2Name: twoVar ? x2Name : null, groupName },
     notes: [
       selection === 'band'

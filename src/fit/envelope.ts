@@ -4,7 +4,7 @@
 // least squares in log space. Chinchilla used K = 1,500.
 // Symbols: N activated parameters of a run, D tokens seen at C, C training FLOPs, L loss.
 import { DataError } from '../errors.ts';
-import { bootstrap } from './bootstrap.ts';
+import { bootstrap, failedWith } from './bootstrap.ts';
 import { COMPUTE_6ND, tokensForCompute, type ComputeFormula } from './compute-formula.ts';
 import { evalPowerLaw, fitPowerLaw, type PowerLaw } from './linear.ts';
 import { fmt } from './points.ts';
@@ -177,8 +177,8 @@ export function fitEnvelope(curves: readonly TrainingCurve[], options: EnvelopeO
             try {
               const v = valuesOf(fitLaws(computeEnvelope(Array.from(rows, (i) => prepared[i]), K, minCurves, formula, excludeEdges)));
               return { ...prefixKeys(v.params, 'params.'), ...prefixKeys(v.derived, 'derived.') };
-            } catch {
-              return null;
+            } catch (err) {
+              return failedWith(err);
             }
           },
           { samples: nBoot, seed },
@@ -206,8 +206,8 @@ export function fitEnvelope(curves: readonly TrainingCurve[], options: EnvelopeO
                   const e = computeEnvelope(Array.from(rows, (i) => prepared[i]), K, minCurves, formula, excludeEdges).filter((x) => x.C <= cut);
                   const lb = fitLaws(e);
                   return { N: evalPowerLaw(lb.N, top.C), D: evalPowerLaw(lb.D, top.C) };
-                } catch {
-                  return null;
+                } catch (err) {
+                  return failedWith(err);
                 }
               },
               { samples: nBoot, seed: seed + 1 },

@@ -1,5 +1,5 @@
 // Plain-text tables of a fit result for the terminal (`moelab fit` prints this; pure, no I/O).
-import type { Estimate, FitResultBase } from './record.ts';
+import { unreliableNote, type Estimate, type FitResultBase } from './record.ts';
 import type { FitResult } from './run-fit.ts';
 
 function num(x: number | null | undefined): string {
@@ -10,8 +10,21 @@ function num(x: number | null | undefined): string {
   return String(Number(x.toPrecision(5)));
 }
 
+/** The mark on every interval of an unreliable bootstrap (set per fit by formatFit). */
+let mark = '';
+
 function ci(c: [number, number] | null): string {
-  return c ? `[${num(c[0])}, ${num(c[1])}]` : '';
+  return c ? `[${num(c[0])}, ${num(c[1])}]${mark}` : '';
+}
+
+/** The bootstrap line: resamples fitted, the scheme, and when unreliable why (failures by reason). */
+export function bootstrapLine(b: NonNullable<FitResultBase['bootstrap']>): string {
+  const fraction = b.successFraction ?? b.succeeded / Math.max(1, b.samples);
+  const head = `bootstrap: ${b.succeeded}/${b.samples} resamples fitted (${Math.round(100 * fraction)}%; seed ${b.seed}; ${b.scheme})`;
+  const note = unreliableNote(b);
+  if (note) return `${head}\nINTERVALS UNRELIABLE (conditional on the fitted resamples): ${note.slice('unreliable: '.length)}`;
+  const failures = b.failures ?? [];
+  return failures.length ? `${head}; failed: ${failures.map((f) => `${f.count} ${f.reason}`).join('; ')}` : head;
 }
 
 function pct(x: number): string {
@@ -26,7 +39,7 @@ export function table(header: readonly string[], rows: readonly (readonly string
 }
 
 function estimates(title: string, values: Record<string, Estimate>): string {
-  const rows = Object.entries(values).map(([k, e]) => [k, num(e.value), ci(e.ci95)]);
+  const rows = Object.entries(values).map(([k, e]) => [k, num(e.value), e.unreliable && !mark && e.ci95 ? `${ci(e.ci95)} unreliable` : ci(e.ci95)]);
   return rows.length ? table([title, 'value', '95% CI'], rows) : '';
 }
 
@@ -41,6 +54,15 @@ function diagnosticsLine(d: FitResultBase['diagnostics']): string {
 }
 
 export function formatFit(r: FitResult, source: string): string {
+  mark = unreliableNote(r.bootstrap) ? ' unreliable' : '';
+  try {
+    return formatBody(r, source);
+  } finally {
+    mark = '';
+  }
+}
+
+function formatBody(r: FitResult, source: string): string {
   const out: string[] = [];
   out.push(`${r.kind} fit   ${r.form}`);
   out.push(`data: ${r.data.n} rows used of ${r.data.rowsGiven} from ${source}${r.data.dropped.length ? `; ${r.data.dropped.length} dropped` : ''}`);
@@ -50,7 +72,7 @@ export function formatFit(r: FitResult, source: string): string {
   if (r.identifiability && !r.identifiability.identified) {
     out.push('', `NOT IDENTIFIED (--allow-unidentified): ${r.identifiability.problems.join('; ')}`);
   } else out.push('', diagnosticsLine(r.diagnostics));
-  if (r.bootstrap) out.push(`bootstrap: ${r.bootstrap.succeeded}/${r.bootstrap.samples} resamples (seed ${r.bootstrap.seed}; ${r.bootstrap.scheme})`);
+  if (r.bootstrap) out.push(bootstrapLine(r.bootstrap));
 
   if (r.kind === 'isoflop') {
     out.push(
@@ -110,23 +132,4 @@ export function formatFit(r: FitResult, source: string): string {
   }
   if (r.notes.length) out.push('', ...r.notes.map((n) => `note: ${n}`));
   return `${out.join('\n')}\n`;
-}
-
-/**
- * A bootstrap progress reporter for a terminal: silent for the first 2 s, then at most every 2 s
- * "bootstrap 120/1000 resamples, 14 s so far, ETA 1m43s" on one rewritten stderr line.
- */
-export function bootstrapProgressLine(write: (s: string) => void): (done: number, total: number, seconds: number) => void {
-  let last = 0;
-  const mmss = (t: number) => (t >= 60 ? `${Math.floor(t / 60)}m${String(Math.round(t % 60)).padStart(2, '0')}s` : `${Math.round(t)} s`);
-  return (done, total, seconds) => {
-    if (done === total) {
-      if (last > 0) write(`\rbootstrap ${total}/${total} resamples in ${mmss(seconds)}${' '.repeat(20)}\n`);
-      last = 0;
-      return;
-    }
-    if (seconds < 2 || seconds - last < 2) return;
-    last = seconds;
-    write(`\rbootstrap ${done}/${total} resamples, ${mmss(seconds)} so far, ETA ${mmss((seconds / done) * (total - done))}   `);
-  };
 }

@@ -36,5 +36,5 @@ export * from './convergence.ts';
 export * from './data.ts';
 export * from './run-fit.ts';
 export * from './predict-input.ts';
-export { formatFit, bootstrapProgressLine } from './format.ts';
+export { formatFit } from './format.ts';
 export * from './bench.ts';

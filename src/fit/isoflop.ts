@@ -8,7 +8,7 @@
 // Symbols: N activated parameters, D tokens, C the budget in FLOPs, L loss (nats/token).
 import { DataError } from '../errors.ts';
 import { dropEdgeGroups, NoInteriorMinimumError, type EdgePolicy } from './edges.ts';
-import { bootstrap } from './bootstrap.ts';
+import { bootstrap, bootstrapDraws, cellIds, failed, type BootstrapOutcome } from './bootstrap.ts';
 import { COMPUTE_6ND, tokensForCompute, type ComputeFormula } from './compute-formula.ts';
 import { fitForm } from './fit-form.ts';
 import { powerLawOffsetForm } from './forms.ts';
@@ -37,7 +37,25 @@ export interface IsoflopPoint {
   D?: number;
   loss: number;
   label?: string;
+  /** Training seed of the run (runs of one (budget, N) cell with different seeds are replicates). */
+  seed?: number;
+  /** Standard error of the loss's evaluation (summary.finalValLossStderr), nats. */
+  lossStderr?: number;
 }
+
+/**
+ * How the bootstrap draws a resample:
+ * - 'noise' (default): the design stays fixed; every run's loss is redrawn as its budget's fitted
+ *   parabola (the run's own loss outside the window) plus N(0, σ²), σ the measured noise floor:
+ *   the pooled SD between seeds of one cell where cells have ≥ 2 seeds, else √(noise² + stderr²)
+ *   from the `noise` option and the runs' recorded eval stderr, else the parabolas' pooled
+ *   residual SD. An estimated σ is itself redrawn per resample (σ·√(df/χ²_df)). Calibrated in
+ *   docs/BENCHMARKS.md "Interval calibration".
+ * - 'cells': the runs themselves: within each budget its (budget, N) cells with replacement, then
+ *   the seeds of each drawn cell with replacement (one seed: the cell whole). Drawing cells can
+ *   drop all sizes on one side of a budget's optimum; such resamples fail and are counted.
+ */
+export type IsoflopInterval = 'noise' | 'cells';
 
 export interface IsoflopOptions {
   /** For D_opt when runs lack D (default 6ND). */
@@ -77,6 +95,8 @@ export interface IsoflopOptions {
   predict?: readonly { C: number; label?: string }[];
   /** Write a record marked unidentified instead of refusing degenerate data. */
   allowUnidentified?: boolean;
+  /** How bootstrap resamples are drawn (default 'noise'; see IsoflopInterval). */
+  interval?: IsoflopInterval;
 }
 
 /** The default window rule: start at 2×, widen by √2 until ≥ 5 sizes (or all) are in. */
@@ -233,7 +253,13 @@ export function prepareFast(points: readonly IsoflopPoint[]): FastBudget[] {
  * undefined when the budget is absent from the resample, null when it cannot be fitted (fewer
  * than 3 sizes, no interior minimum), like fitSlice's refusals.
  */
-export function fastSlice(g: FastBudget, counts: Int32Array, window: number | 'auto' | 'all' | undefined, formula: ComputeFormula): SliceFit | null | undefined {
+export function fastSlice(
+  g: FastBudget,
+  counts: Int32Array,
+  window: number | 'auto' | 'all' | undefined,
+  formula: ComputeFormula,
+  why?: { reason: string },
+): SliceFit | null | undefined {
   const nSizes = g.lnSizes.length;
   const present = new Uint8Array(nSizes);
   let best = -1;
@@ -267,7 +293,10 @@ export function fastSlice(g: FastBudget, counts: Int32Array, window: number | 'a
     vMin = Math.min(vMin, g.lnSizes[k] - g.centre);
     vMax = Math.max(vMax, g.lnSizes[k] - g.centre);
   }
-  if (used < 3) return null;
+  if (used < 3) {
+    if (why) why.reason = `budget ${fmt(g.budget)} kept ${used} size${used === 1 ? '' : 's'} (a parabola needs 3)`;
+    return null;
+  }
   // Weighted sums for the parabola y = q0 + q1·v + q2·v² and the line ln D = d0 + d1·v.
   let s0 = 0, s1 = 0, s2 = 0, s3 = 0, s4 = 0, t0 = 0, t1 = 0, t2 = 0, e0 = 0, e1 = 0;
   for (let j = 0; j < g.rows.length; j++) {
@@ -290,9 +319,11 @@ export function fastSlice(g: FastBudget, counts: Int32Array, window: number | 'a
     }
   }
   const q = solve3([s0, s1, s2, s1, s2, s3, s2, s3, s4], [t0, t1, t2]);
-  if (!q || !(q[2] > 0)) return null;
+  if (!q || !(q[2] > 0) || !(-q[1] / (2 * q[2]) >= vMin && -q[1] / (2 * q[2]) <= vMax)) {
+    if (why) why.reason = `budget ${fmt(g.budget)} lost its interior minimum`;
+    return null;
+  }
   const vStar = -q[1] / (2 * q[2]);
-  if (vStar < vMin || vStar > vMax) return null;
   const uStar = vStar + g.centre;
   const L_min = q[0] + q[1] * vStar + q[2] * vStar * vStar;
   const N_opt = Math.exp(uStar);
@@ -479,42 +510,49 @@ export function fitIsoflop(given: readonly IsoflopPoint[], options: IsoflopOptio
   // rows (100,000-row grids; docs/BENCHMARKS.md).
   const fast = nBoot > 0 ? prepareFast(points) : [];
   const counts = new Int32Array(points.length);
-  const fastSlices = (rows: Int32Array, map: readonly number[] | null): SliceFit[] | null => {
+  const why = { reason: '' };
+  /** Slices of a resample (rows drawn, or null: every row once) over `from` (budgets with redrawn losses in 'noise'). */
+  const fastSlices = (rows: Int32Array | null, map: readonly number[] | null, from: readonly FastBudget[]): SliceFit[] | ReturnType<typeof failed> => {
     counts.fill(0);
-    for (let j = 0; j < rows.length; j++) counts[map ? map[rows[j]] : rows[j]]++;
+    if (rows) for (let j = 0; j < rows.length; j++) counts[map ? map[rows[j]] : rows[j]]++;
+    else for (const i of map ?? all) counts[i] = 1;
     const out: SliceFit[] = [];
-    for (const g of fast) {
-      const sl = fastSlice(g, counts, window, formula);
-      if (sl === null) return null;
+    for (const g of from) {
+      const sl = fastSlice(g, counts, window, formula, why);
+      if (sl === null) return failed(why.reason);
       if (sl !== undefined) out.push(sl);
     }
     return out;
   };
+  const noise = nBoot > 0 ? noiseFloor(points, slices, window, options.noise) : null;
+  const interval: IsoflopInterval = options.interval ?? 'noise';
+  const useNoise = interval === 'noise' && noise !== null;
+  /** 'noise': every budget's losses redrawn as fitted mean + N(0, σ²) (design fixed). */
+  const redraw = (rng: { normal(): number }, from: readonly FastBudget[]): FastBudget[] => {
+    const nf = noise as NoiseFloor;
+    const scale = nf.df === null ? 1 : sigmaScale(nf.df, rng); // σ's own uncertainty (NoiseFloor.df)
+    return from.map((g) => ({ ...g, loss: Float64Array.from(g.rows, (i) => nf.mean[i] + scale * nf.sigma[i] * rng.normal()) }));
+  };
+  // (budget, N) cells; runs of one cell with different seeds are its replicates.
+  const cells = cellIds(points.map((p) => `${p.budget}|${p.N}`));
+  const estimateLaws = (ss: SliceFit[] | ReturnType<typeof failed>): BootstrapOutcome => {
+    if (!Array.isArray(ss)) return ss; // a resample lost a budget's interior minimum: counted by reason
+    const l = fitLaws(ss, lminLaw, objective, laws.L);
+    const v = lawValues(l, targets, deltaL);
+    const perBudget: Record<string, number> = {};
+    ss.forEach((x, i) => {
+      perBudget[`budget.${i}.N_opt`] = x.N_opt;
+      perBudget[`budget.${i}.D_opt`] = x.D_opt;
+      perBudget[`budget.${i}.L_min`] = x.L_min;
+    });
+    return { ...prefixKeys(v.params, 'params.'), ...prefixKeys(v.derived, 'derived.'), ...perBudget, ...predictionDraws(predictValues(l)) };
+  };
   const boot =
-    nBoot > 0
-      ? bootstrap(
-          points.length,
-          (rows) => {
-            const ss = fastSlices(rows, null);
-            if (!ss) return null; // a resample lost a budget's interior minimum
-            let l: Laws;
-            try {
-              l = fitLaws(ss, lminLaw, objective, laws.L);
-            } catch {
-              return null;
-            }
-            const v = lawValues(l, targets, deltaL);
-            const perBudget: Record<string, number> = {};
-            ss.forEach((s, i) => {
-              perBudget[`budget.${i}.N_opt`] = s.N_opt;
-              perBudget[`budget.${i}.D_opt`] = s.D_opt;
-              perBudget[`budget.${i}.L_min`] = s.L_min;
-            });
-            return { ...prefixKeys(v.params, 'params.'), ...prefixKeys(v.derived, 'derived.'), ...perBudget, ...predictionDraws(predictValues(l)) };
-          },
-          { samples: nBoot, seed, groups: groupIds(budgetKeys) },
-        )
-      : null;
+    nBoot === 0
+      ? null
+      : useNoise
+        ? bootstrapDraws((rng) => estimateLaws(fastSlices(null, null, redraw(rng, fast))), { samples: nBoot, seed })
+        : bootstrap(points.length, (rows) => estimateLaws(fastSlices(rows, null, fast)), { samples: nBoot, seed, groups: groupIds(budgetKeys), cells });
 
   // Held-out check: the power laws without the largest budget, evaluated at it.
   const heldOut: HeldOutRow[] = [];
@@ -530,24 +568,24 @@ export function fitIsoflop(given: readonly IsoflopPoint[], options: IsoflopOptio
     });
     const heldLaws = lminLaw === 'saturating' && slices.length - 1 < 3 ? null : fitLaws(slices.slice(0, -1), lminLaw, objective);
     const pred = heldLaws ? predict(heldLaws) : { N: NaN, D: NaN, L: NaN };
+    const heldFast = fast.filter((g) => g.budget !== heldBudget.budget);
+    const heldEstimate = (ss: SliceFit[] | ReturnType<typeof failed>): BootstrapOutcome => {
+      if (!heldLaws) return failed(`the saturating L_min law needs ≥ 3 budgets without the held-out one`);
+      if (!Array.isArray(ss)) return ss;
+      const p = predict(fitLaws(ss, lminLaw, objective, heldLaws.L));
+      return { N: p.N, D: p.D, L: p.L };
+    };
     const heldBoot =
-      nBoot > 0
-        ? bootstrap(
-            trainRows.length,
-            (rows) => {
-              try {
-                if (!heldLaws) return null;
-                const ss = fastSlices(rows, trainRows);
-                if (!ss) return null;
-                const p = predict(fitLaws(ss, lminLaw, objective, heldLaws.L));
-                return { N: p.N, D: p.D, L: p.L };
-              } catch {
-                return null;
-              }
-            },
-            { samples: nBoot, seed: seed + 1, groups: groupIds(trainRows.map((i) => points[i].budget)) },
-          )
-        : null;
+      nBoot === 0
+        ? null
+        : useNoise
+          ? bootstrapDraws((rng) => heldEstimate(fastSlices(null, trainRows, redraw(rng, heldFast))), { samples: nBoot, seed: seed + 1 })
+          : bootstrap(trainRows.length, (rows) => heldEstimate(fastSlices(rows, trainRows, heldFast)), {
+              samples: nBoot,
+              seed: seed + 1,
+              groups: groupIds(trainRows.map((i) => points[i].budget)),
+              cells: Int32Array.from(trainRows, (i) => cells[i]),
+            });
     const at = `at C = ${fmt(heldBudget.budget)}`;
     heldOut.push(
       { label: `N_opt ${at}`, actual: heldBudget.N_opt, predicted: pred.N, ci95: heldBoot?.intervals.N ?? null, relError: relError(pred.N, heldBudget.N_opt) },
@@ -561,7 +599,7 @@ export function fitIsoflop(given: readonly IsoflopPoint[], options: IsoflopOptio
     const pts = points.map((p, j) => ({ p, j })).filter(({ p }) => p.budget === s.budget);
     const best = pts.reduce((b, x) => (x.p.loss < b.p.loss ? x : b));
     const range = flatRange(s, deltaL, s.budget, formula);
-    const ci = (q: string) => boot?.intervals[`budget.${i}.${q}`] ?? null;
+    const est = (q: 'N_opt' | 'D_opt' | 'L_min', value: number): Estimate => withIntervals({ [`${i}.${q}`]: value }, boot, 'budget.')[`${i}.${q}`];
     const win = windowed(pts.map(({ p }) => p), window);
     const used = win.points.length;
     const residualSd = used > 3 ? Math.sqrt(s.parabola.rss / (used - 3)) : null;
@@ -570,9 +608,9 @@ export function fitIsoflop(given: readonly IsoflopPoint[], options: IsoflopOptio
       budget: s.budget,
       points: pts.map(({ p, j }) => ({ N: p.N, D: p.D ?? null, loss: p.loss, label: label(p, j) })),
       parabola: { p0: s.parabola.p0, p1: s.parabola.p1, p2: s.parabola.p2, r2: s.parabola.r2 },
-      N_opt: { value: s.N_opt, ci95: ci('N_opt') },
-      D_opt: { value: s.D_opt, ci95: ci('D_opt') },
-      L_min: { value: s.L_min, ci95: ci('L_min') },
+      N_opt: est('N_opt', s.N_opt),
+      D_opt: est('D_opt', s.D_opt),
+      L_min: est('L_min', s.L_min),
       bestObserved: { N: best.p.N, loss: best.p.loss },
       flatRange: { deltaL, ...range },
       dFrom: s.dLine ? 'runs' : 'formula',
@@ -601,7 +639,12 @@ export function fitIsoflop(given: readonly IsoflopPoint[], options: IsoflopOptio
       heldOutRows: heldBudget ? points.filter((p) => p.budget === heldBudget.budget).map((p) => label(p, points.indexOf(p))) : [],
     },
     heldOut,
-    bootstrap: bootstrapSummary(boot, 'runs resampled with replacement within each budget; parabolas and power laws refitted'),
+    bootstrap: bootstrapSummary(
+      boot,
+      useNoise
+        ? `design fixed; every run's loss redrawn as its budget's fitted parabola + N(0, σ²), σ = ${(noise as NoiseFloor).describe}${(noise as NoiseFloor).df !== null ? ', redrawn per resample from its χ² distribution' : ''}; parabolas and power laws refitted`
+        : 'cells (model sizes) with replacement within each budget, then seeds within each drawn cell; parabolas and power laws refitted',
+    ),
     options: {
       computeFormula: formula,
       flatDeltaL: deltaL,
@@ -614,8 +657,12 @@ export function fitIsoflop(given: readonly IsoflopPoint[], options: IsoflopOptio
       lminLaw,
       objective: lminLaw === 'saturating' ? objective : null,
       edges,
+      interval: nBoot > 0 ? (useNoise ? 'noise' : 'cells') : interval,
     },
     notes: [
+      ...(nBoot > 0 && interval === 'noise' && !useNoise
+        ? ["Bootstrap: no noise floor could be measured (one seed per cell, no --noise, every parabola exact through 3 sizes), so runs were resampled by cells instead of redrawing losses."]
+        : []),
       ...split.groups.map((g) => `Left out (edges: drop): ${g}`),
       'Each budget: least-squares parabola of loss in ln N; its vertex must lie inside the sampled sizes.',
       window === 'auto'
@@ -647,12 +694,91 @@ export function fitIsoflop(given: readonly IsoflopPoint[], options: IsoflopOptio
       L_min:
         laws.L.kind === 'power'
           ? { k: params.kL, exponent: params.c, r2: laws.L.law.r2, expression: 'L_min = kL * C^c' }
-          : { k: params.A, exponent: { value: -params.alpha.value, ci95: params.alpha.ci95 ? [-params.alpha.ci95[1], -params.alpha.ci95[0]] : null }, r2: laws.L.r2, expression: 'L_min = E + A * C^(-alpha)', E: params.E },
+          : { k: params.A, exponent: { ...params.alpha, value: -params.alpha.value, ci95: params.alpha.ci95 ? [-params.alpha.ci95[1], -params.alpha.ci95[0]] : null }, r2: laws.L.r2, expression: 'L_min = E + A * C^(-alpha)', E: params.E },
     },
     lminConvergence: laws.L.kind === 'saturating' ? { converged: laws.L.converged, reason: laws.L.reason, gradNorm: laws.L.gradNorm } : null,
     ...(predictRows.length ? { predictions: predictionRows(predictRows, predictValues(laws), boot) } : {}),
     identifiability,
   };
+}
+
+/** √(df/χ²_df): the factor of one σ draw given σ̂ with df degrees of freedom (χ² as a sum of squared normals). */
+export function sigmaScale(df: number, rng: { normal(): number }): number {
+  let chi2 = 0;
+  for (let k = 0; k < df; k++) chi2 += rng.normal() ** 2;
+  return Math.sqrt(df / Math.max(chi2, 1e-12));
+}
+
+/** The per-run mean and noise SD the 'noise' bootstrap redraws losses from. */
+export interface NoiseFloor {
+  /** Fitted parabola value (the run's own loss outside its budget's window), per run. */
+  mean: Float64Array;
+  /** σ per run (nats). */
+  sigma: Float64Array;
+  /** Where σ came from, for the record. */
+  describe: string;
+  /**
+   * Degrees of freedom of an estimated σ (pooled seeds or residuals); null when σ was given. Each
+   * resample then draws its own σ* = σ·√(df/χ²_df), so the interval carries σ's own uncertainty
+   * (with ≈ 8 df a fixed σ̂ under-covers).
+   */
+  df: number | null;
+}
+
+/**
+ * The noise floor of an isoFLOP sweep: the pooled SD between seeds of one (budget, N) cell when
+ * some cell has ≥ 2 seeds; else √(noise² + stderr²) with `noise` the given seed SD and stderr
+ * each run's recorded evaluation stderr; else the pooled residual SD of the windowed parabolas
+ * (which includes their misfit). Null when none can be measured (every parabola exact, no noise).
+ */
+export function noiseFloor(
+  points: readonly IsoflopPoint[],
+  slices: readonly { budget: number; parabola: Parabola }[],
+  window: number | 'auto' | 'all',
+  noise: number | undefined,
+): NoiseFloor | null {
+  const mean = Float64Array.from(points, (p) => p.loss);
+  let rss = 0;
+  let df = 0;
+  for (const s of slices) {
+    const pts = points.filter((p) => p.budget === s.budget);
+    const kept = new Set(windowed(pts, window).points);
+    points.forEach((p, i) => {
+      if (p.budget === s.budget && kept.has(p)) mean[i] = evalParabola(s.parabola, Math.log(p.N));
+    });
+    if (kept.size > 3) {
+      rss += s.parabola.rss;
+      df += kept.size - 3;
+    }
+  }
+  const cells = new Map<string, number[]>();
+  for (const p of points) {
+    const key = `${p.budget}|${p.N}`;
+    const list = cells.get(key);
+    if (list) list.push(p.loss);
+    else cells.set(key, [p.loss]);
+  }
+  let ssSeeds = 0;
+  let dfSeeds = 0;
+  for (const list of cells.values()) {
+    if (list.length < 2) continue;
+    const m = list.reduce((a, b) => a + b, 0) / list.length;
+    ssSeeds += list.reduce((a, b) => a + (b - m) ** 2, 0);
+    dfSeeds += list.length - 1;
+  }
+  if (dfSeeds > 0) {
+    const sd = Math.sqrt(ssSeeds / dfSeeds);
+    return { mean, sigma: new Float64Array(points.length).fill(sd), describe: `${fmt(sd, 3)} nats, the pooled SD between seeds of one cell (${dfSeeds} df)`, df: dfSeeds };
+  }
+  if (noise !== undefined && (noise > 0 || points.some((p) => (p.lossStderr ?? 0) > 0))) {
+    const sigma = Float64Array.from(points, (p) => Math.sqrt(noise ** 2 + (p.lossStderr ?? 0) ** 2));
+    return { mean, sigma, describe: `√(noise² + stderr²): noise ${fmt(noise, 3)} nats (given), each run's recorded eval stderr`, df: null };
+  }
+  if (df > 0) {
+    const sd = Math.sqrt(rss / df);
+    return { mean, sigma: new Float64Array(points.length).fill(sd), describe: `${fmt(sd, 3)} nats, the pooled residual SD of the windowed parabolas (${df} df; one seed per cell and no --noise)`, df };
+  }
+  return null;
 }
 
 /**

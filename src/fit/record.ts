@@ -13,6 +13,12 @@ export type FitKind = 'parametric' | 'isoflop' | 'envelope' | 'compute' | 'surge
 export interface Estimate {
   value: number;
   ci95: [number, number] | null;
+  /**
+   * Present when the bootstrap behind ci95 is unreliable (under 95% of resamples fitted): why,
+   * e.g. "76% of resamples fitted; failed: 240 budget 1e11 lost its interior minimum". The
+   * interval is then conditional on the resamples that fitted; every display prints this mark.
+   */
+  unreliable?: string;
 }
 
 /** One prediction checked against data the fit did not see. */
@@ -55,13 +61,23 @@ export interface FitDataSummary {
   heldOutRows: string[];
 }
 
-/** Summary of the bootstrap that produced the intervals. */
+/**
+ * Summary of the bootstrap that produced the intervals. Intervals come from the successful
+ * resamples only: below successFraction 0.95 they are conditional on success and marked
+ * unreliable (record, CLI table, report), with the failures by reason.
+ */
 export interface BootstrapSummary {
   samples: number;
   succeeded: number;
+  /** succeeded / samples. */
+  successFraction: number;
+  /** successFraction ≥ 0.95 (RELIABLE_FRACTION in src/fit/bootstrap.ts). */
+  reliable: boolean;
+  /** Failed resamples by reason, most frequent first (empty when all succeeded). */
+  failures: { reason: string; count: number }[];
   seed: number;
   level: number;
-  /** How resamples were drawn (e.g. "rows with replacement", "runs within each budget"). */
+  /** What was resampled, e.g. "cells (model sizes) within each budget, then seeds within each cell". */
   scheme: string;
 }
 
@@ -124,14 +140,39 @@ export function withIntervals(
   prefix = '',
 ): Record<string, Estimate> {
   const out: Record<string, Estimate> = {};
+  const mark = unreliableReason(boot);
   for (const [name, value] of Object.entries(values)) {
-    out[name] = { value, ci95: boot?.intervals[prefix + name] ?? null };
+    const ci95 = boot?.intervals[prefix + name] ?? null;
+    out[name] = mark && ci95 ? { value, ci95, unreliable: mark } : { value, ci95 };
   }
   return out;
 }
 
 export function bootstrapSummary(boot: BootstrapResult | null, scheme: string): BootstrapSummary | null {
-  return boot ? { samples: boot.samples, succeeded: boot.succeeded, seed: boot.seed, level: boot.level, scheme } : null;
+  return boot
+    ? { samples: boot.samples, succeeded: boot.succeeded, successFraction: boot.successFraction, reliable: boot.reliable, failures: boot.failures, seed: boot.seed, level: boot.level, scheme }
+    : null;
+}
+
+/**
+ * The mark an interval carries when its bootstrap is unreliable: null when reliable (or absent),
+ * else e.g. "unreliable: 76% of resamples fitted; 240 budget 1e11 lost its interior minimum".
+ * Records written before successFraction existed are judged from succeeded / samples.
+ */
+export function unreliableNote(b: Pick<BootstrapSummary, 'samples' | 'succeeded'> & Partial<BootstrapSummary> | null | undefined): string | null {
+  const reason = unreliableReason(b);
+  return reason ? `unreliable: ${reason}` : null;
+}
+
+/** Why a bootstrap's intervals are unreliable ("76% of resamples fitted; failed: …"), or null when reliable. */
+export function unreliableReason(b: Pick<BootstrapSummary, 'samples' | 'succeeded'> & Partial<BootstrapSummary> | null | undefined): string | null {
+  if (!b || b.samples === 0) return null;
+  const fraction = b.successFraction ?? b.succeeded / b.samples;
+  if (b.reliable ?? fraction >= 0.95) return null;
+  const failures = b.failures ?? [];
+  const top = failures.slice(0, 2).map((f) => `${f.count} ${f.reason}`);
+  const more = failures.length > 2 ? `; ${failures.slice(2).reduce((s, f) => s + f.count, 0)} other` : '';
+  return `${Math.round(100 * fraction)}% of resamples fitted${top.length ? `; failed: ${top.join('; ')}${more}` : ''}`;
 }
 
 /** Prefix every key of a record (bootstrap draws share one namespace: "params.E", "derived.a", …). */
@@ -151,7 +192,7 @@ export function predictionRows(
   return rows.map((r, i) => ({
     label: r.label,
     inputs: r.inputs,
-    values: Object.fromEntries(Object.entries(values[i]).map(([q, v]) => [q, { value: v, ci95: boot?.intervals[`${prefix}${i}.${q}`] ?? null }])),
+    values: withIntervals(values[i], boot, `${prefix}${i}.`),
   }));
 }
 

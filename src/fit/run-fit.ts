@@ -77,6 +77,10 @@ interface Row {
   batchTokens?: number;
   group?: string;
   x2?: number;
+  /** Training seed (runs: tags.seed): replicates of one cell for the seed-level bootstrap. */
+  seed?: number;
+  /** Evaluation stderr of the loss (runs: summary.finalValLossStderr). */
+  lossStderr?: number;
   vars: Record<string, number>;
   label: string;
 }
@@ -209,6 +213,8 @@ function runRows(runs: readonly SweepRun[], req: RowFitRequest): Prepared {
       budget: tagBudget(r) ?? roundSignificant(C, 2),
       lr: r.config.config.train.lr,
       batchTokens: d.tokensPerStep,
+      ...(typeof r.tags?.seed === 'number' ? { seed: r.tags.seed } : {}),
+      ...(lossField === 'finalValLoss' && typeof r.summary.finalValLossStderr === 'number' ? { lossStderr: r.summary.finalValLossStderr } : {}),
       vars: {},
       label: r.runId,
     });
@@ -258,7 +264,7 @@ async function fitRows(p: Prepared, req: RowFitRequest): Promise<FitResult> {
       break;
     case 'isoflop':
       result = fitIsoflop(
-        rows.map((r) => ({ budget: num(r.budget), N: num(r.N), D: r.D, loss: num(r.loss), label: r.label })),
+        rows.map((r) => ({ budget: num(r.budget), N: num(r.N), D: r.D, loss: num(r.loss), label: r.label, seed: r.seed, lossStderr: r.lossStderr })),
         {
           ...common,
           allowUnidentified: req.allowUnidentified,

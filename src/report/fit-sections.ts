@@ -4,7 +4,7 @@ import { defaultTargetFlops, latestFit, lrBatchRuns, scheduleRuns, type Analysis
 import type { IsoflopFit, IsoflopPoint } from '../fit/isoflop.ts';
 import type { ParametricPoint } from '../fit/parametric.ts';
 import { fmt } from '../fit/points.ts';
-import type { Estimate } from '../fit/record.ts';
+import { unreliableNote, type Estimate } from '../fit/record.ts';
 import type { SurgeFit } from '../fit/surge.ts';
 import { formatNumber } from './figure.ts';
 import { isoflopFigure, isoflopSlices } from './figures/isoflop.ts';
@@ -73,7 +73,9 @@ function expertQueryText(fit: Pick<SurgeFit, 'options'>): string {
 
 function ciText(e: Estimate | undefined, digits = 3): string {
   if (!e) return '';
-  return e.ci95 ? `${formatNumber(e.value, digits)} [${formatNumber(e.ci95[0], digits)}, ${formatNumber(e.ci95[1], digits)}]` : formatNumber(e.value, digits);
+  return e.ci95
+    ? `${formatNumber(e.value, digits)} [${formatNumber(e.ci95[0], digits)}, ${formatNumber(e.ci95[1], digits)}]${e.unreliable ? ` (interval unreliable: ${e.unreliable})` : ''}`
+    : formatNumber(e.value, digits);
 }
 
 /** "isoflop (fits/isoflop-quick.json)" for records from fits/, "isoflop (report)" for the report's own. */
@@ -89,29 +91,55 @@ export function fitParamsTable(fits: LoadedFit[], targetFlops?: number): TableSp
   const rows: Cell[][] = [];
   const targetKey = targetFlops !== undefined ? `@${fmt(targetFlops)}` : undefined;
   for (const f of fits) {
-    for (const [name, e] of Object.entries(f.params ?? {})) rows.push([fitName(f), name, e.value, e.ci95?.[0] ?? null, e.ci95?.[1] ?? null]);
+    // An interval from an unreliable bootstrap says so in its row (records before the mark: from the fit's summary).
+    const fitMark = unreliableNote(f.bootstrap) ?? '';
+    const mark = (e: Estimate) => (e.ci95 ? (e.unreliable ? `unreliable: ${e.unreliable}` : fitMark) : '');
+    for (const [name, e] of Object.entries(f.params ?? {})) rows.push([fitName(f), name, e.value, e.ci95?.[0] ?? null, e.ci95?.[1] ?? null, mark(e)]);
     for (const [name, e] of Object.entries(f.derived ?? {})) {
       if (name.includes('@') && !(targetKey && name.endsWith(targetKey))) continue;
-      rows.push([fitName(f), name, e.value, e.ci95?.[0] ?? null, e.ci95?.[1] ?? null]);
+      rows.push([fitName(f), name, e.value, e.ci95?.[0] ?? null, e.ci95?.[1] ?? null, mark(e)]);
     }
   }
   return {
     id: 'fit-params',
     title: 'Fitted parameters and derived quantities',
-    caption: 'Point estimates with bootstrap 95% percentile intervals (empty where a fit ran without bootstrap). name@C is a prediction at budget C (the extrapolation target); records in fits/ were written by `moelab fit`, the others by the report.',
-    columns: ['fit', 'quantity', 'value', 'ci95 low', 'ci95 high'],
+    caption:
+      "Point estimates with bootstrap 95% percentile intervals (empty where a fit ran without bootstrap). An interval whose bootstrap fitted under 95% of its resamples is marked unreliable, with the failures by reason: it is conditional on the resamples that fitted. name@C is a prediction at budget C (the extrapolation target); records in fits/ were written by `moelab fit`, the others by the report.",
+    columns: ['fit', 'quantity', 'value', 'ci95 low', 'ci95 high', 'interval'],
     rows,
   };
 }
 
 export function heldOutTable(fits: LoadedFit[]): TableSpec {
   const rows: Cell[][] = [];
-  for (const f of fits) for (const h of f.heldOut ?? []) rows.push([fitName(f), h.label, h.actual, h.predicted, h.ci95?.[0] ?? null, h.ci95?.[1] ?? null, h.relError]);
+  for (const f of fits) {
+    const mark = unreliableNote(f.bootstrap) ?? '';
+    for (const h of f.heldOut ?? []) rows.push([fitName(f), h.label, h.actual, h.predicted, h.ci95?.[0] ?? null, h.ci95?.[1] ?? null, h.ci95 ? mark : '', h.relError]);
+  }
   return {
     id: 'held-out',
     title: 'Held-out checks',
     caption: 'Each fit refitted without its largest budget / batch / model size (or a held-out schedule), predicting what it did not see.',
-    columns: ['fit', 'prediction', 'actual', 'predicted', 'ci95 low', 'ci95 high', 'relative error'],
+    columns: ['fit', 'prediction', 'actual', 'predicted', 'ci95 low', 'ci95 high', 'interval', 'relative error'],
+    rows,
+  };
+}
+
+/** Every fit's bootstrap: how many resamples fitted, whether its intervals are reliable, why not, what was resampled. */
+export function bootstrapTable(fits: LoadedFit[]): TableSpec {
+  const rows: Cell[][] = fits.flatMap((f) => {
+    const b = f.bootstrap;
+    if (!b) return [];
+    const fraction = b.successFraction ?? b.succeeded / Math.max(1, b.samples);
+    const reliable = unreliableNote(b) === null;
+    const failures = (b.failures ?? []).map((x) => `${x.count} ${x.reason}`).join('; ');
+    return [[fitName(f), b.samples, b.succeeded, fraction, reliable ? 'yes' : 'NO: intervals conditional on the fitted resamples', failures, b.scheme]];
+  });
+  return {
+    id: 'bootstrap',
+    title: 'Bootstrap resamples behind the intervals',
+    caption: 'Intervals are percentiles of the resamples that fitted. Under 95% fitted, every interval of that fit is marked unreliable (the failures say why); docs/fit.md "How intervals are computed and checked".',
+    columns: ['fit', 'resamples', 'fitted', 'success fraction', 'reliable', 'failures', 'what was resampled'],
     rows,
   };
 }
@@ -278,5 +306,6 @@ export function buildFitSections(records: SweepRecords, fits: LoadedFit[], warni
   }
   if (fits.length > 0) out.tables.push(fitParamsTable(fits, target));
   if (fits.some((f) => (f.heldOut ?? []).length > 0)) out.tables.push(heldOutTable(fits));
+  if (fits.some((f) => f.bootstrap)) out.tables.push(bootstrapTable(fits));
   return out;
 }

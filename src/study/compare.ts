@@ -64,7 +64,7 @@ export function fmtNumber(x: number, digits = 3): string {
 }
 
 function fmtCi(e: Estimate | undefined, digits = 3): string {
-  return e?.ci95 ? `[${fmtNumber(e.ci95[0], digits)}, ${fmtNumber(e.ci95[1], digits)}]` : DASH;
+  return e?.ci95 ? `[${fmtNumber(e.ci95[0], digits)}, ${fmtNumber(e.ci95[1], digits)}]${e.unreliable ? ` unreliable: ${e.unreliable}` : ''}` : DASH;
 }
 
 function row(quantity: string, est: Estimate | undefined, paper: PaperValue, note: string, digits = 3): ComparisonRow {

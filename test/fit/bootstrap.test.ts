@@ -30,11 +30,45 @@ describe('bootstrap', () => {
     expect(r.standardErrors.mean / se).toBeCloseTo(1, 0);
   });
 
-  it('skips failed resamples and reports how many succeeded', () => {
+  it('counts failed resamples by reason, never hiding them: successFraction and reliable follow', async () => {
+    const { failed } = await import('../../src/fit/index.ts');
     let k = 0;
-    const r = bootstrap(10, () => (k++ % 2 === 0 ? null : { x: k }), { samples: 40, seed: 0 });
+    const r = bootstrap(10, () => (k++ % 4 === 0 ? failed('budget 1e11 lost its interior minimum') : k % 4 === 2 ? null : { x: k }), { samples: 40, seed: 0 });
     expect(r.succeeded).toBe(20);
+    expect(r.successFraction).toBe(0.5);
+    expect(r.reliable).toBe(false);
+    expect(r.failures).toEqual([
+      { reason: 'budget 1e11 lost its interior minimum', count: 10 },
+      { reason: 'the estimate failed (no reason given)', count: 10 },
+    ]);
     expect(r.intervals.x).not.toBeNull();
+    const thrown = bootstrap(10, () => {
+      throw new Error('singular system\nmore');
+    }, { samples: 5, seed: 0 });
+    expect(thrown.failures).toEqual([{ reason: 'singular system', count: 5 }]);
+    const ok = bootstrap(10, (rows) => ({ m: rows[0] }), { samples: 20, seed: 0 });
+    expect([ok.successFraction, ok.reliable, ok.failures]).toEqual([1, true, []]);
+  });
+
+  it('resamples cells within a group, then seeds within each drawn cell; one seed per cell is drawn whole', () => {
+    // group 0: cell 10 has seeds at rows 0,1,2; cell 11 one seed at row 3. group 1: cell 20 rows 4,5.
+    const groups = [0, 0, 0, 0, 1, 1];
+    const cells = [10, 10, 10, 11, 20, 20];
+    const rng = createRng(9);
+    let sawMixedCell = false;
+    let sawCellTwice = false;
+    for (let s = 0; s < 200; s++) {
+      const rows = Array.from(resampleRows(groups.length, rng, groups, cells));
+      const g1 = rows.filter((i) => groups[i] === 1);
+      expect(g1.length).toBe(2); // the one cell of group 1, its 2 seeds resampled
+      const g0 = rows.filter((i) => groups[i] === 0);
+      // two cells drawn: each contributes its own seed count (3 for cell 10, 1 for cell 11)
+      const n11 = g0.filter((i) => i === 3).length;
+      expect(g0.length).toBe(3 * (2 - n11) + n11);
+      if (n11 === 0) sawCellTwice = true;
+      if (new Set(g0.filter((i) => i < 3)).size > 1) sawMixedCell = true;
+    }
+    expect(sawCellTwice && sawMixedCell).toBe(true);
   });
 
   it('stratified resampling draws each group only from its own rows, keeping group sizes', () => {
@@ -57,24 +91,15 @@ describe('bootstrap', () => {
 });
 
 describe('bootstrap progress', () => {
-  it('reports every resample to the reporter, then stops when unset; the terminal line shows count and ETA', async () => {
-    const { bootstrap, setBootstrapProgress, bootstrapProgressLine } = await import('../../src/fit/index.ts');
-    const seen: [number, number][] = [];
-    setBootstrapProgress((done, total) => seen.push([done, total]));
+  it('reports resamples through the one progress mechanism (src/util/progress.ts startTask)', async () => {
+    const { setProgressSink } = await import('../../src/util/progress.ts');
+    const seen: [number, number, boolean][] = [];
+    const previous = setProgressSink((s) => seen.push([s.done, s.total, s.finished]));
     try {
       bootstrap(5, (rows) => ({ m: rows[0] }), { samples: 4, seed: 1 });
     } finally {
-      setBootstrapProgress(null);
+      setProgressSink(previous);
     }
-    expect(seen).toEqual([[1, 4], [2, 4], [3, 4], [4, 4]]);
-    bootstrap(5, (rows) => ({ m: rows[0] }), { samples: 4, seed: 1 });
-    expect(seen).toHaveLength(4);
-    const lines: string[] = [];
-    const line = bootstrapProgressLine((s) => lines.push(s));
-    line(10, 1000, 1); // under 2 s: silent
-    line(100, 1000, 10);
-    line(101, 1000, 11); // under 2 s since the last line: silent
-    line(1000, 1000, 100);
-    expect(lines).toEqual(['\rbootstrap 100/1000 resamples, 10 s so far, ETA 1m30s   ', `\rbootstrap 1000/1000 resamples in 1m40s${' '.repeat(20)}\n`]);
+    expect(seen).toEqual([[0, 4, false], [1, 4, false], [2, 4, false], [3, 4, false], [4, 4, false], [4, 4, true]]);
   });
 });
