@@ -138,3 +138,14 @@ export function refitRows(fit: FormFit, rows: ArrayLike<number>): OptimizeResult
   const r = minimize(fit.theta);
   return Number.isFinite(r.f) ? r : null;
 }
+
+/**
+ * Refit with new targets on the same rows (a residual bootstrap: the design kept, the responses
+ * redrawn), starting from the full-data optimum. Returns θ, or null when the refit fails.
+ */
+export function refitTargets(fit: FormFit, y: ArrayLike<number>): OptimizeResult | null {
+  const data: BoundData = { ...fit.data, lnY: Float64Array.from(y, Math.log), y: Float64Array.from(y) };
+  const { minimize } = minimizerFor(fit.form, data, fit.options);
+  const r = minimize(fit.theta);
+  return Number.isFinite(r.f) ? r : null;
+}
