@@ -4,8 +4,11 @@
 // below and above the truth, the median interval width and the mean bootstrap success fraction.
 //
 //   npx tsx scripts/calibrate-fits.ts --case parametric|surge [--sweeps 200] [--bootstrap 200]
-//     [--interval METHOD] [--grid coarse] [--method steps-to-target|final-loss] [--seed 0] [--json]
-import { parametricCase } from '../src/analysis/calibration/parametric.ts';
+//     [--interval METHOD] [--grid coarse] [--seed 0] [--json]
+//   npx tsx scripts/calibrate-fits.ts --compare-grids 20   (parametric: the 243- and 4,500-point start
+//     grids on the same sweeps, bootstrap off: the largest difference of E, alpha, beta)
+import { parametricCase, simulateParametricCalibrationSweep } from '../src/analysis/calibration/parametric.ts';
+import { fitParametric } from '../src/fit/parametric.ts';
 import { surgeCase } from '../src/analysis/calibration/surge.ts';
 import type { CalibrationCase, CalibrationTrial } from '../src/analysis/calibration/types.ts';
 
@@ -14,6 +17,19 @@ const arg = (name: string): string | undefined => {
   const i = args.indexOf(`--${name}`);
   return i >= 0 ? args[i + 1] : undefined;
 };
+if (arg('compare-grids')) {
+  const n = Number(arg('compare-grids'));
+  const worst = { E: 0, alpha: 0, beta: 0 };
+  const t0 = performance.now();
+  for (let i = 0; i < n; i++) {
+    const pts = simulateParametricCalibrationSweep({ seed: Number(arg('seed') ?? 0) }, i).map((r) => ({ N: r.N, D: r.D, C: r.C, loss: r.loss }));
+    const coarse = fitParametric(pts, { grid: 'coarse', holdout: 'none' });
+    const full = fitParametric(pts, { grid: 'chinchilla', holdout: 'none' });
+    for (const q of ['E', 'alpha', 'beta'] as const) worst[q] = Math.max(worst[q], Math.abs(coarse.params[q].value - full.params[q].value));
+  }
+  console.log(`${n} sweeps, ${((performance.now() - t0) / 1000).toFixed(0)} s (loaded machine): largest |coarse − full grid| E ${worst.E.toExponential(2)}, alpha ${worst.alpha.toExponential(2)}, beta ${worst.beta.toExponential(2)}`);
+  process.exit(0);
+}
 const which = arg('case') ?? 'parametric';
 const sweeps = Number(arg('sweeps') ?? 200);
 const bootstrap = Number(arg('bootstrap') ?? 200);
@@ -23,7 +39,7 @@ const c: CalibrationCase =
   which === 'parametric'
     ? parametricCase({ seed, grid: arg('grid') as 'coarse' | undefined, interval: interval as never })
     : which === 'surge'
-      ? surgeCase({ seed, method: arg('method') as never, interval: interval as never })
+      ? surgeCase({ seed, interval: interval as never })
       : (() => {
           throw new Error(`--case: give parametric or surge, got ${which}`);
         })();

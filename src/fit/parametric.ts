@@ -297,23 +297,13 @@ export function fitParametric(points: readonly ParametricPoint[], options: Param
       ...predictionDraws(predictValues(named)),
     };
   };
-  // Residual bootstrap: fitted ln L̂ per row and the log residuals, centred on their median and
-  // scaled by √(n/(n − k)) for the k free parameters the fit spent on them (Davison & Hinkley 1997,
-  // §6.2.3's modified residuals; a fit to n points leaves residuals smaller than the noise).
-  const lnFitted = Float64Array.from(points, (p) => Math.log(chinchillaLoss(params, p.N, p.D)));
-  const rawResiduals = Float64Array.from(points, (p, i) => Math.log(p.loss) - lnFitted[i]);
-  const residualCentre = median(rawResiduals);
-  const inflate = Math.sqrt(points.length / Math.max(1, points.length - form.params.length));
-  const residuals = rawResiduals.map((r) => (r - residualCentre) * inflate);
+  const redraw = residualRedraw(points, params, form.params.length);
   const boot =
     nBoot > 0
       ? bootstrap(
           points.length,
           (rows) => {
-            const r =
-              interval === 'residuals'
-                ? refitTargets(fit, Float64Array.from(lnFitted, (f, i) => Math.exp(f + residuals[rows[i]])))
-                : refitRows(fit, rows);
+            const r = interval === 'residuals' ? refitTargets(fit, redraw(rows)) : refitRows(fit, rows);
             return r ? draw(r.x) : null;
           },
           { samples: nBoot, seed },
@@ -347,12 +337,13 @@ export function fitParametric(points: readonly ParametricPoint[], options: Param
     const heldFit = fitForm(form, columns.map(sub), sub(losses), { starts: [fit.theta, ...coarse], ...formOptions });
     heldOutDiagnostics = heldFit.diagnostics;
     const predictHeld = (p: ChinchillaParams) => heldRows.map((i) => chinchillaLoss(p, points[i].N, points[i].D));
+    const heldRedraw = residualRedraw(train.map((i) => points[i]), natural(heldFit.theta), form.params.length);
     const heldBoot =
       nBoot > 0
         ? bootstrap(
             train.length,
             (rows) => {
-              const r = refitRows(heldFit, rows);
+              const r = interval === 'residuals' ? refitTargets(heldFit, heldRedraw(rows)) : refitRows(heldFit, rows);
               if (!r) return null;
               const preds = predictHeld(natural(r.x));
               return Object.fromEntries(preds.slice(0, HELD_INTERVAL_ROWS).map((v, j) => [`held.${j}`, v]));
@@ -440,6 +431,21 @@ function withFixed<T extends Record<string, { value: number; ci95: [number, numb
   if (!constrained) return params;
   for (const [p, role] of Object.entries(constrained.roles)) if (role === 'fixed' && params[p]) params[p].ci95 = null;
   return params;
+}
+
+/**
+ * The residual bootstrap's resample maker: each row's fitted ln L̂ plus the log residual of the row
+ * the resample drew, the residuals centred on their median and scaled by √(n/(n − k)) for the k
+ * free parameters the fit spent on them (modified residuals, docs/references.md#bootstrap-intervals:
+ * a fit to n points leaves residuals smaller than the noise). Returns the resample's losses.
+ */
+function residualRedraw(points: readonly ParametricPoint[], p: ChinchillaParams, k: number): (rows: ArrayLike<number>) => Float64Array {
+  const lnFitted = Float64Array.from(points, (r) => Math.log(chinchillaLoss(p, r.N, r.D)));
+  const raw = Float64Array.from(points, (r, i) => Math.log(r.loss) - lnFitted[i]);
+  const centre = median(raw);
+  const inflate = Math.sqrt(points.length / Math.max(1, points.length - k));
+  const residuals = raw.map((r) => (r - centre) * inflate);
+  return (rows) => Float64Array.from(lnFitted, (f, i) => Math.exp(f + residuals[rows[i]]));
 }
 
 function median(xs: ArrayLike<number>): number {

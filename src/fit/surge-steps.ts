@@ -96,9 +96,9 @@ export function smoothLossCurve(curve: readonly CurveRow[], smoothTokens = DEFAU
 }
 
 /**
- * The decreasing least-squares fit of a curve (pool-adjacent-violators; Barlow et al. 1972, the
- * isotonic regression): runs of points that rise are pooled into one block at their mean loss,
- * placed at their mean step, until the blocks fall strictly. A strictly falling curve is returned
+ * The decreasing least-squares fit of a curve (pool-adjacent-violators, the isotonic regression;
+ * docs/references.md#bootstrap-intervals): runs of points that rise are pooled into one block at
+ * their mean loss, placed at their mean step, until the blocks fall strictly. A strictly falling curve is returned
  * unchanged. Under a constant LR the expected train loss falls; a noisy smoothed curve does not, and
  * its first crossing of a level comes early on a downward fluctuation (a first-passage time is
  * biased towards the start), most where the curve is flat against its noise — the small batches.

@@ -19,6 +19,8 @@
 // Truth: the law's B_noise and ε_max. The auto target is one loss for every run and each curve
 // L(s) = target + h·((S/s)^p − 1) crosses any other level t at S·(1 + (t − target)/h)^(−1/p), the
 // same factor for every run: the fitted S_min scales with the target, B_noise and ε_opt(B) do not.
+// (surgeCurve logs the loss at a step, the fit reads a row as the mean of the steps before it: S
+// comes out ≈ 3 steps short, −1% at the largest batch, which nudges B_noise up by about as much.)
 import { fitSurgeStepsToTarget, type SurgeCurvePoint } from '../../fit/surge-steps.ts';
 import type { SurgeIntervalMethod } from '../../fit/surge.ts';
 import { createRng, deriveSeed } from '../../util/rng.ts';
