@@ -9,7 +9,7 @@ import { DataError } from '../errors.ts';
 import { bootstrap } from './bootstrap.ts';
 import { COMPUTE_6ND, computeFlops, type ComputeFormula } from './compute-formula.ts';
 import { constrainForm, hasConstraints, type ConstrainedForm, type ParamConstraints } from './constrain.ts';
-import { refitRows, refitTargets, fitForm, type FormFit, type FitDiagnostics } from './fit-form.ts';
+import { leverages, refitRows, refitTargets, fitForm, type FormFit, type FitDiagnostics } from './fit-form.ts';
 import { chinchillaForm, type Form } from './forms.ts';
 import { CHINCHILLA_HUBER_DELTA } from './huber.ts';
 import { constantProblem, correlation, settle } from './identify.ts';
@@ -183,8 +183,8 @@ export interface ParametricOptions {
 /**
  * How the parametric fit's bootstrap makes a resample:
  * - 'residuals' (default): the design kept, each run's ln L redrawn as its fitted ln L̂ plus a log residual
- *   drawn with replacement from the fit's (centred on their median — the Huber-log fit with a small δ
- *   estimates a median — and scaled by √(n/(n − k)) for the k fitted parameters);
+ *   drawn with replacement from the fit's (each divided by √(1 − leverage), then centred on their
+ *   median: the Huber-log fit with a small δ estimates a median);
  * - 'rows': runs drawn with replacement (Epoch's re-fit, arXiv 2404.10102). On simulated sweeps its
  *   interval for E covered the truth 99.5% of the time (too wide): a resample that loses the
  *   largest budgets' runs loses what pins E.
@@ -194,7 +194,7 @@ export type ParametricIntervalMethod = 'rows' | 'residuals';
 
 export const PARAMETRIC_INTERVAL_SCHEMES: Readonly<Record<ParametricIntervalMethod, string>> = Object.freeze({
   rows: 'rows with replacement; each resample refitted by L-BFGS from the full-data optimum',
-  residuals: 'design kept; log residuals (median-centred, ×√(n/(n−k))) redrawn with replacement onto the fitted ln L; each resample refitted by L-BFGS from the full-data optimum',
+  residuals: 'design kept; log residuals (÷√(1 − leverage), median-centred) redrawn with replacement onto the fitted ln L; each resample refitted by L-BFGS from the full-data optimum',
 });
 
 export interface ParametricFit extends FitResultBase {
@@ -297,7 +297,7 @@ export function fitParametric(points: readonly ParametricPoint[], options: Param
       ...predictionDraws(predictValues(named)),
     };
   };
-  const redraw = residualRedraw(points, params, form.params.length);
+  const redraw = residualRedraw(points, fit, params);
   const boot =
     nBoot > 0
       ? bootstrap(
@@ -337,7 +337,7 @@ export function fitParametric(points: readonly ParametricPoint[], options: Param
     const heldFit = fitForm(form, columns.map(sub), sub(losses), { starts: [fit.theta, ...coarse], ...formOptions });
     heldOutDiagnostics = heldFit.diagnostics;
     const predictHeld = (p: ChinchillaParams) => heldRows.map((i) => chinchillaLoss(p, points[i].N, points[i].D));
-    const heldRedraw = residualRedraw(train.map((i) => points[i]), natural(heldFit.theta), form.params.length);
+    const heldRedraw = residualRedraw(train.map((i) => points[i]), heldFit, natural(heldFit.theta));
     const heldBoot =
       nBoot > 0
         ? bootstrap(
@@ -435,16 +435,17 @@ function withFixed<T extends Record<string, { value: number; ci95: [number, numb
 
 /**
  * The residual bootstrap's resample maker: each row's fitted ln L̂ plus the log residual of the row
- * the resample drew, the residuals centred on their median and scaled by √(n/(n − k)) for the k
- * free parameters the fit spent on them (modified residuals, docs/references.md#bootstrap-intervals:
- * a fit to n points leaves residuals smaller than the noise). Returns the resample's losses.
+ * the resample drew. The residuals are the fit's, each divided by √(1 − h_i) for its leverage h_i
+ * (modified residuals, docs/references.md#bootstrap-intervals: the fit bends towards a
+ * high-leverage run, so its residual understates the noise), then centred on their median (the
+ * Huber-log fit with a small δ estimates a median). Returns the resample's losses.
  */
-function residualRedraw(points: readonly ParametricPoint[], p: ChinchillaParams, k: number): (rows: ArrayLike<number>) => Float64Array {
+function residualRedraw(points: readonly ParametricPoint[], fit: FormFit, p: ChinchillaParams): (rows: ArrayLike<number>) => Float64Array {
   const lnFitted = Float64Array.from(points, (r) => Math.log(chinchillaLoss(p, r.N, r.D)));
-  const raw = Float64Array.from(points, (r, i) => Math.log(r.loss) - lnFitted[i]);
-  const centre = median(raw);
-  const inflate = Math.sqrt(points.length / Math.max(1, points.length - k));
-  const residuals = raw.map((r) => (r - centre) * inflate);
+  const h = leverages(fit);
+  const modified = Float64Array.from(points, (r, i) => (Math.log(r.loss) - lnFitted[i]) / Math.sqrt(Math.max(1e-3, 1 - h[i])));
+  const centre = median(modified);
+  const residuals = modified.map((r) => r - centre);
   return (rows) => Float64Array.from(lnFitted, (f, i) => Math.exp(f + residuals[rows[i]]));
 }
 

@@ -4,7 +4,9 @@
 // bootstrap (it keeps the design: on exact data its intervals collapse to the point).
 import { describe, expect, it } from 'vitest';
 import { surgeCurve } from '../../src/analysis/simulate.ts';
-import { chinchillaLoss, CHINCHILLA_PAPER_ROUNDED, fitParametric } from '../../src/fit/parametric.ts';
+import { fitForm, leverages } from '../../src/fit/fit-form.ts';
+import { chinchillaForm } from '../../src/fit/forms.ts';
+import { chinchillaLoss, CHINCHILLA_COARSE_GRID, CHINCHILLA_PAPER_ROUNDED, fitParametric } from '../../src/fit/parametric.ts';
 import { decreasingFit, descent, smoothLossCurve, stepsToTarget } from '../../src/fit/surge-steps.ts';
 import { surgeStrata } from '../../src/fit/surge.ts';
 import { createRng } from '../../src/util/rng.ts';
@@ -78,6 +80,17 @@ describe("parametric interval 'residuals'", () => {
   const p = CHINCHILLA_PAPER_ROUNDED;
   const design: { N: number; D: number }[] = [];
   for (const C of [1e18, 1e19, 1e20]) for (const N of [2e7, 5e7, 1e8, 3e8, 1e9]) design.push({ N, D: C / (6 * N) });
+
+  it('leverages: the hat matrix diagonal sums to the 5 parameters; repeating every run halves each', () => {
+    const fitOf = (rows: { N: number; D: number }[]) =>
+      fitForm(chinchillaForm, [Float64Array.from(rows, (d) => d.N), Float64Array.from(rows, (d) => d.D)], rows.map((d) => chinchillaLoss(p, d.N, d.D)), { starts: CHINCHILLA_COARSE_GRID });
+    const h = leverages(fitOf(design));
+    expect(h.reduce((a, b) => a + b, 0)).toBeCloseTo(5, 9);
+    for (const x of h) expect(x > 0 && x < 1).toBe(true);
+    // Two copies of each run: the same fit, each copy carries half the leverage.
+    const h2 = leverages(fitOf([...design, ...design]));
+    for (let i = 0; i < design.length; i++) expect(h2[i]).toBeCloseTo(h[i] / 2, 6);
+  });
 
   it('keeps the design: on exact data every resample is the data, so the interval is the point', () => {
     const fit = fitParametric(design.map((d) => ({ ...d, loss: chinchillaLoss(p, d.N, d.D) })), { grid: 'coarse', holdout: 'none', bootstrap: 20, interval: 'residuals' });
