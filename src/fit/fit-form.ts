@@ -1,5 +1,6 @@
 // fitForm(form, data, options): multi-start fit of one registered (or user-defined) form on log
 // residuals, returning named parameters and the convergence diagnostics every FitRecord carries.
+import { Matrix, QrDecomposition } from 'ml-matrix';
 import type { Form } from './forms.ts';
 import { namedParams } from './forms.ts';
 import { CHINCHILLA_HUBER_DELTA } from './huber.ts';
@@ -137,4 +138,38 @@ export function refitRows(fit: FormFit, rows: ArrayLike<number>): OptimizeResult
   const { minimize } = minimizerFor(fit.form, data, fit.options);
   const r = minimize(fit.theta);
   return Number.isFinite(r.f) ? r : null;
+}
+
+/**
+ * Refit with new targets on the same rows (a residual bootstrap: the design kept, the responses
+ * redrawn), starting from the full-data optimum. Returns θ, or null when the refit fails.
+ */
+export function refitTargets(fit: FormFit, y: ArrayLike<number>): OptimizeResult | null {
+  const data: BoundData = { ...fit.data, lnY: Float64Array.from(y, Math.log), y: Float64Array.from(y) };
+  const { minimize } = minimizerFor(fit.form, data, fit.options);
+  const r = minimize(fit.theta);
+  return Number.isFinite(r.f) ? r : null;
+}
+
+/**
+ * Leverage h_i of each row of the fit: the diagonal of the hat matrix J(JᵀJ)⁻¹Jᵀ, J the Jacobian of
+ * ln L̂ in the fit parameters at the optimum (by QR: h_i = ‖Q_i‖²). Σ h_i = number of parameters;
+ * a row with h_i near 1 is one the fit bends to, so its residual understates the noise.
+ */
+export function leverages(fit: FormFit): Float64Array {
+  const k = fit.theta.length;
+  const rows = fit.data.rows;
+  const theta = Float64Array.from(fit.theta);
+  const g = new Float64Array(k);
+  const J = new Matrix(rows.length, k);
+  for (let r = 0; r < rows.length; r++) {
+    fit.form.logPredict(theta, fit.data.prepared, rows[r], g);
+    for (let j = 0; j < k; j++) J.set(r, j, g[j]);
+  }
+  const Q = new QrDecomposition(J).orthogonalMatrix;
+  return Float64Array.from({ length: rows.length }, (_, r) => {
+    let h = 0;
+    for (let j = 0; j < k; j++) h += Q.get(r, j) ** 2;
+    return h;
+  });
 }

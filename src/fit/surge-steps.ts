@@ -1,7 +1,8 @@
 // Surge fit by steps to a target loss (Li et al. 2024 §3.2 with McCandlish et al. 2018;
 // docs/references.md#surge-estimation): one training curve per run, constant LR after warmup. Result type and shared pieces in
 // surge.ts.
-//   per run:           S = optimizer steps until the smoothed train loss reaches the target (stepsToTarget)
+//   per run:           S = optimizer steps until the smoothed train loss reaches the target (stepsToTarget;
+//                      on the curve's decreasing fit from its peak, so noise does not make S early)
 //   per batch size B:  ln S ≈ q0 + q1·ln η + q2·(ln η)²  →  η_best(B) at the vertex, S_min(B) = exp(vertex)
 //                      (the fastest run stands in when the vertex is not among the LRs reaching the target)
 //   across batches:    S_min(B) = S_min·(1 + B_noise/B), i.e. the S–E trade-off
@@ -19,10 +20,10 @@ import { bootstrap } from './bootstrap.ts';
 import { fitForm, type FormFit } from './fit-form.ts';
 import { epsOpt, stepsAtBatch, stepsBatchForm, surgeForm } from './forms.ts';
 import { fitParabola, type Parabola } from './linear.ts';
-import { fmt, groupIds, groupIndices, requirePositive } from './points.ts';
+import { fmt, groupIndices, requirePositive } from './points.ts';
 import { bootstrapSummary, prefixKeys, relError, withIntervals, type HeldOutRow } from './record.ts';
 import { batchGrid, batchStarts, checkExpertQuery, derivedOf, fitCurve, fmtTokens, refitSlices, type BatchSlice } from './surge-common.ts';
-import type { SurgeFit, SurgeOptions } from './surge.ts';
+import { surgeScheme, surgeStrata, type SurgeFit, type SurgeOptions } from './surge.ts';
 
 /** One logged row of a training curve (metrics.jsonl: step, tokens, trainLoss). */
 export interface CurveRow {
@@ -95,15 +96,49 @@ export function smoothLossCurve(curve: readonly CurveRow[], smoothTokens = DEFAU
 }
 
 /**
- * Steps S at which the smoothed curve first comes down to `target`, linearly interpolated between
- * smoothed points. The curve must have been above the target before (so a warmup that starts below
- * it and rises does not count); undefined when it never reaches the target.
+ * The decreasing least-squares fit of a curve (pool-adjacent-violators, the isotonic regression;
+ * docs/references.md#bootstrap-intervals): runs of points that rise are pooled into one block at
+ * their mean loss, placed at their mean step, until the blocks fall strictly. A strictly falling curve is returned
+ * unchanged. Under a constant LR the expected train loss falls; a noisy smoothed curve does not, and
+ * its first crossing of a level comes early on a downward fluctuation (a first-passage time is
+ * biased towards the start), most where the curve is flat against its noise — the small batches.
+ * The crossing of the decreasing fit balances the points above and below instead.
+ */
+export function decreasingFit(curve: readonly { step: number; loss: number }[]): { step: number; loss: number }[] {
+  const blocks: { step: number; loss: number; n: number }[] = [];
+  for (const r of curve) {
+    let b = { step: r.step, loss: r.loss, n: 1 };
+    while (blocks.length > 0 && blocks[blocks.length - 1].loss <= b.loss) {
+      const a = blocks.pop() as { step: number; loss: number; n: number };
+      const n = a.n + b.n;
+      b = { step: (a.step * a.n + b.step * b.n) / n, loss: (a.loss * a.n + b.loss * b.n) / n, n };
+    }
+    blocks.push(b);
+  }
+  return blocks.map(({ step, loss }) => ({ step, loss }));
+}
+
+/**
+ * The descent of a smoothed curve: from its highest point on (a warmup's rise before it is left
+ * out), its decreasing fit.
+ */
+export function descent(smoothed: readonly { step: number; loss: number }[]): { step: number; loss: number }[] {
+  let peak = 0;
+  for (let i = 1; i < smoothed.length; i++) if (smoothed[i].loss > smoothed[peak].loss) peak = i;
+  return decreasingFit(smoothed.slice(peak));
+}
+
+/**
+ * Steps S at which the train loss first comes down to `target`: the smoothed curve
+ * (smoothLossCurve), its descent (from the peak, decreasingFit), and where that crosses the
+ * target, linearly interpolated between its points. The curve must have been above the target (so
+ * a warmup that starts below it and rises does not count); undefined when it never reaches it.
  */
 export function stepsToTarget(curve: readonly CurveRow[], target: number, opts: { smoothTokens?: number; label?: string } = {}): number | undefined {
   if (!(Number.isFinite(target) && target > 0)) {
     throw new ConfigError('targetLoss', target, 'Give a finite train loss > 0 (e.g. 2.35).', 'not a loss');
   }
-  return crossing(smoothLossCurve(curve, opts.smoothTokens ?? DEFAULT_SMOOTH_TOKENS, opts.label), target);
+  return crossing(descent(smoothLossCurve(curve, opts.smoothTokens ?? DEFAULT_SMOOTH_TOKENS, opts.label)), target);
 }
 
 function crossing(smoothed: readonly { step: number; loss: number }[], target: number): number | undefined {
@@ -231,12 +266,13 @@ export function fitSurgeStepsToTarget(points: readonly SurgeCurvePoint[], option
   const q = options.expertLr;
   checkExpertQuery(q);
   const nBoot = options.bootstrap ?? 0;
+  const interval = options.interval ?? 'runs';
   const seed = options.seed ?? 0;
   const holdout = options.holdout ?? 'largest';
   const smoothTokens = options.smoothTokens ?? DEFAULT_SMOOTH_TOKENS;
 
-  // Each run's smoothed curve, its lowest smoothed loss and its steps to the target.
-  const smoothed = points.map((p, i) => smoothLossCurve(p.curve, smoothTokens, label(p, i)));
+  // Each run's smoothed curve (its decreasing fit), its lowest loss and its steps to the target.
+  const smoothed = points.map((p, i) => descent(smoothLossCurve(p.curve, smoothTokens, label(p, i))));
   const minLoss = smoothed.map((c) => Math.min(...c.map((r) => r.loss)));
   const given = options.targetLoss ?? 'auto';
   if (given !== 'auto' && !(Number.isFinite(given) && given > 0)) {
@@ -288,7 +324,7 @@ export function fitSurgeStepsToTarget(points: readonly SurgeCurvePoint[], option
             const { Smin, Bnoise } = r.steps.params;
             return { ...prefixKeys({ epsMax: r.epsMax, Bnoise, Smin }, 'params.'), ...prefixKeys(derivedAt(Smin, Bnoise, r.epsMax, r.free), 'derived.'), ...per };
           },
-          { samples: nBoot, seed, groups: groupIds(points.map((p) => p.batchTokens)) },
+          { samples: nBoot, seed, groups: surgeStrata(points, interval) },
         )
       : null;
 
@@ -314,7 +350,7 @@ export function fitSurgeStepsToTarget(points: readonly SurgeCurvePoint[], option
               const f = fitSteps(ds, [heldFit.theta]);
               return Number.isFinite(f.diagnostics.objective) ? predictHeld(ds, f) : null;
             },
-            { samples: nBoot, seed: seed + 1, groups: groupIds(trainRows.map((i) => points[i].batchTokens)) },
+            { samples: nBoot, seed: seed + 1, groups: surgeStrata(trainRows.map((i) => points[i]), interval) },
           )
         : null;
     heldOut.push(
@@ -354,10 +390,10 @@ export function fitSurgeStepsToTarget(points: readonly SurgeCurvePoint[], option
       heldOutRows: held ? points.filter((p) => p.batchTokens === held.batchTokens).map((p) => label(p, points.indexOf(p))) : [],
     },
     heldOut,
-    bootstrap: bootstrapSummary(boot, 'runs resampled with replacement within each batch size (target fixed); per-batch optima, the S(B) fit, ε_max and the free surge curve refitted'),
-    options: { method: 'steps-to-target', targetLoss: given, smoothTokens, holdout, bootstrap: nBoot, seed, expertLr: q ?? null },
+    bootstrap: bootstrapSummary(boot, surgeScheme(interval, 'target fixed; per-batch optima, the S(B) fit, ε_max and the free surge curve refitted')),
+    options: { method: 'steps-to-target', targetLoss: given, smoothTokens, holdout, bootstrap: nBoot, interval, seed, expertLr: q ?? null },
     notes: [
-      'Method steps-to-target (Li et al. 2024 §3.2): per run, the optimizer steps S until the smoothed train loss first comes down to the target; per batch, S_min(B) and the best LR from a least-squares parabola of ln S in ln lr over the runs that reach it (its vertex when it lies among them, else the fastest run); S_min and B_noise from Levenberg–Marquardt on ln S_min(B) = ln S_min + ln(1 + B_noise/B) (the S–E trade-off); ε_max = mean of best lr·½(√(B_noise/B) + √(B/B_noise)) over the batches whose best LR is a vertex (all batches when none is).',
+      'Method steps-to-target (Li et al. 2024 §3.2): per run, the optimizer steps S until the smoothed train loss comes down to the target (on its decreasing fit from the peak: pool-adjacent-violators, so a noisy dip does not make S early); per batch, S_min(B) and the best LR from a least-squares parabola of ln S in ln lr over the runs that reach it (its vertex when it lies among them, else the fastest run); S_min and B_noise from Levenberg–Marquardt on ln S_min(B) = ln S_min + ln(1 + B_noise/B) (the S–E trade-off); ε_max = mean of best lr·½(√(B_noise/B) + √(B/B_noise)) over the batches whose best LR is a vertex (all batches when none is).',
       auto
         ? `Target train loss ${target} (auto: the lowest 2-decimal loss that ≥ 4 learning rates reach with all their runs at every batch size; binding batch ${fmtTokens(auto.batchTokens)} tokens, whose binding learning rate reaches ${fmt(auto.bindingLoss, 4)} with all its runs).`
         : `Target train loss ${target} (given).`,

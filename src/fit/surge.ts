@@ -22,7 +22,7 @@ import { batchGrid, checkExpertQuery, derivedOf, fitCurve, fmtTokens, refitSlice
 
 export { expertLrRatio, type ExpertLrQuery } from './surge-common.ts';
 import { fitParabola, type Parabola } from './linear.ts';
-import { fmt, groupIds, groupIndices, requirePositive } from './points.ts';
+import { fmt, groupIndices, requirePositive } from './points.ts';
 import { bootstrapSummary, prefixKeys, relError, withIntervals, type Estimate, type FitResultBase, type HeldOutRow } from './record.ts';
 
 export type SurgeMethod = 'final-loss' | 'steps-to-target';
@@ -38,8 +38,33 @@ export interface SurgePoint {
 }
 
 
+/**
+ * What the surge bootstrap redraws: 'runs' (default) — runs with replacement within each batch size;
+ * 'seeds' — every (batch, LR) cell kept, its runs (seeds) redrawn with replacement within the cell.
+ * docs/fit.md "How intervals are computed and checked" has both methods' measured coverage.
+ */
+export type SurgeIntervalMethod = 'runs' | 'seeds';
+
+/** Bootstrap strata of the surge fits: one id per batch ('runs') or per (batch, LR) cell ('seeds'). */
+export function surgeStrata(rows: readonly { batchTokens: number; lr: number }[], interval: SurgeIntervalMethod): Int32Array {
+  const ids = new Map<string, number>();
+  return Int32Array.from(rows, (r) => {
+    const key = interval === 'seeds' ? `${r.batchTokens} ${r.lr}` : `${r.batchTokens}`;
+    let id = ids.get(key);
+    if (id === undefined) ids.set(key, (id = ids.size));
+    return id;
+  });
+}
+
+/** The bootstrap scheme as a record states it. */
+export function surgeScheme(interval: SurgeIntervalMethod, refitted: string): string {
+  return `${interval === 'seeds' ? 'every (batch, LR) cell kept, its runs (seeds) resampled with replacement within the cell' : 'runs resampled with replacement within each batch size'}; ${refitted}`;
+}
+
 export interface SurgeOptions {
   bootstrap?: number;
+  /** What the bootstrap redraws (default 'runs'); see SurgeIntervalMethod. */
+  interval?: SurgeIntervalMethod;
   seed?: number;
   /** 'largest': fit without the largest batch size and predict its best LR (and S_min). */
   holdout?: 'largest' | 'none';
@@ -134,6 +159,7 @@ export function fitSurge(given: readonly SurgePoint[], options: SurgeOptions = {
   const q = options.expertLr;
   checkExpertQuery(q);
   const nBoot = options.bootstrap ?? 0;
+  const interval = options.interval ?? 'runs';
   const seed = options.seed ?? 0;
   const holdout = options.holdout ?? 'largest';
   const groups = groupIndices(points.map((p) => p.batchTokens));
@@ -152,7 +178,6 @@ export function fitSurge(given: readonly SurgePoint[], options: SurgeOptions = {
   const [epsMax, bNoise] = [curveFit.params.epsMax, curveFit.params.Bnoise];
   const derived = derivedOf(epsMax, bNoise, q);
 
-  const batchIds = groupIds(points.map((p) => p.batchTokens));
   const boot =
     nBoot > 0
       ? bootstrap(
@@ -170,7 +195,7 @@ export function fitSurge(given: readonly SurgePoint[], options: SurgeOptions = {
             ss.forEach((s, i) => (per[`batch.${i}.bestLr`] = s.bestLr));
             return { ...prefixKeys({ epsMax: r[0], Bnoise: r[1] }, 'params.'), ...prefixKeys(derivedOf(r[0], r[1], q), 'derived.'), ...per };
           },
-          { samples: nBoot, seed, groups: batchIds },
+          { samples: nBoot, seed, groups: surgeStrata(points, interval) },
         )
       : null;
 
@@ -193,7 +218,7 @@ export function fitSurge(given: readonly SurgePoint[], options: SurgeOptions = {
                 return null;
               }
             },
-            { samples: nBoot, seed: seed + 1, groups: groupIds(trainRows.map((i) => points[i].batchTokens)) },
+            { samples: nBoot, seed: seed + 1, groups: surgeStrata(trainRows.map((i) => points[i]), interval) },
           )
         : null;
     heldOut.push({
@@ -225,8 +250,8 @@ export function fitSurge(given: readonly SurgePoint[], options: SurgeOptions = {
       heldOutRows: held ? points.filter((p) => p.batchTokens === held.batchTokens).map((p) => label(p, points.indexOf(p))) : [],
     },
     heldOut,
-    bootstrap: bootstrapSummary(boot, 'runs resampled with replacement within each batch size; parabolas and the surge curve refitted'),
-    options: { method: 'final-loss', holdout, bootstrap: nBoot, seed, expertLr: q ?? null, edges },
+    bootstrap: bootstrapSummary(boot, surgeScheme(interval, 'parabolas and the surge curve refitted')),
+    options: { method: 'final-loss', holdout, bootstrap: nBoot, interval, seed, expertLr: q ?? null, edges },
     notes: [
       ...split.groups.map((g) => `Left out (edges: drop): ${g}`),
       'Method final-loss: best LR per batch = vertex of a least-squares parabola of the final loss in ln lr (must lie inside the sampled LRs).',

@@ -4,6 +4,8 @@
 // quantity. Pure: seeded from the sweep index, no I/O, no tensors (src/analysis/simulate.ts).
 import { startTask } from '../../util/progress.ts';
 import { isoflopCase, isoflopCellsCase, isoflopKnownNoiseCase } from './isoflop.ts';
+import { parametricCase } from './parametric.ts';
+import { surgeCase } from './surge.ts';
 import type { CalibrationCase } from './types.ts';
 
 export type { CalibrationCase, CalibrationTrial } from './types.ts';
@@ -30,19 +32,37 @@ export interface CalibrationOptions {
   onProgress?: (done: number, total: number) => void;
 }
 
-// The registry. A2 adds the parametric (E, α, β) and surge (B_noise, ε_max) cases here
-// (src/analysis/calibration/parametric.ts and surge.ts implement CalibrationCase):
-//   import { parametricCase } from './parametric.ts';
-//   import { surgeCase } from './surge.ts';
-// and lists them below.
-export const CALIBRATION_CASES: readonly CalibrationCase[] = [isoflopCase /* , parametricCase, surgeCase (A2, at merge) */];
+// The registry: the cases `moelab bench --calibration` runs by default.
+// The parametric case fits from the 243-point start grid: on these sweeps it reaches the same optimum
+// as the CLI's 4,500-point grid (scripts/calibrate-fits.ts --compare-grids; docs/BENCHMARKS.md) at a
+// tenth of the time, and the bootstrap refits from that optimum.
+export const CALIBRATION_CASES: readonly CalibrationCase[] = [isoflopCase, parametricCase({ grid: 'coarse' }), surgeCase()];
+
+/** A case under another name, its quantities prefixed with it (so two variants never share a key). */
+function variant(c: CalibrationCase, name: string): CalibrationCase {
+  const key = (q: string) => `${name}.${q}`;
+  return {
+    name,
+    quantities: c.quantities.map(key),
+    trial(index, options) {
+      return Object.fromEntries(Object.entries(c.trial(index, options)).map(([q, t]) => [key(q), t]));
+    },
+  };
+}
 
 /**
  * Cases run only when named (--case): alternative interval methods kept for comparison, e.g.
  * 'isoflop-cells', the isoFLOP fit with runs resampled by cells (it under-covers: docs/fit.md), and
- * 'isoflop-known-noise', losses redrawn from the seed SD given instead of the residual SD.
+ * 'isoflop-known-noise', losses redrawn from the seed SD given instead of the residual SD;
+ * 'parametric-rows', the parametric fit's row bootstrap (over-covers), and 'surge-seeds', the surge
+ * fit resampling seeds within each (batch, LR) cell (under-covers; docs/BENCHMARKS.md).
  */
-export const CALIBRATION_EXTRA_CASES: readonly CalibrationCase[] = [isoflopCellsCase, isoflopKnownNoiseCase];
+export const CALIBRATION_EXTRA_CASES: readonly CalibrationCase[] = [
+  isoflopCellsCase,
+  isoflopKnownNoiseCase,
+  variant(parametricCase({ grid: 'coarse', interval: 'rows' }), 'parametric-rows'),
+  variant(surgeCase({ interval: 'seeds' }), 'surge-seeds'),
+];
 
 export function calibrationCase(name: string): CalibrationCase | undefined {
   return [...CALIBRATION_CASES, ...CALIBRATION_EXTRA_CASES].find((c) => c.name === name);
