@@ -5,6 +5,7 @@ import { endError, scheduleLawCheck } from '../../src/analysis/schedule-check.ts
 import { pairedComparisons } from '../../src/analysis/paired.ts';
 import { renderComparisons } from '../../src/report/comparisons.ts';
 import { tableToHtml } from '../../src/report/tables.ts';
+import { paperComparison } from '../../src/study/compare.ts';
 import { createRng } from '../../src/util/rng.ts';
 import { synthRun } from '../analysis/synthetic-runs.ts';
 
@@ -52,6 +53,12 @@ describe('comparison sections on a synthetic study', () => {
     expect(result.expertLr!.expert!.optimum!.ci95![0]).toBeLessThan(0.3);
     expect(result.expertLr!.expert!.optimum!.ci95![1]).toBeGreaterThan(0.3);
     expect(sections[3].notes![0]).toMatch(/tissue law fitted on the other schedules predicts hunyuan to 0\.01 nats/);
+    // The side-by-side row of the measured expert-LR optimum: resolved (control best at 1), and set
+    // against the rule at n = E/k = 4, u = 512/2048: √4·1.25/4.25 ≈ 0.59, which a ≈ 0.3 interval misses.
+    const row = paperComparison({ scale: { minActivated: 1, maxActivated: 2, maxBudget: 1, corpus: 'synthetic' } }, result).find((r) => /expert LR ratio, measured/.test(r.quantity))!;
+    expect(result.expertLr!.predicted!.value).toBeCloseTo((2 * 1.25) / 4.25, 10);
+    expect(row.status).toBe('resolved');
+    expect(row.reason).toMatch(/expert-specific effect supported by the control; disagrees/);
     // Every table renders to escaped HTML without throwing.
     for (const s of sections) for (const t of s.tables) expect(tableToHtml(t)).toMatch(/<table/);
   });
