@@ -285,6 +285,15 @@ export function analyseExpertLr(runs: readonly SweepRun[], bNoise?: Estimate): E
   else judgement = below(control) ? 'confounded' : 'supported';
 
   const verdict: string[] = [];
+  for (const [name, b] of [['expert-lr', expert], ['lr-control', control]] as const) {
+    if (!b) continue;
+    const short = [
+      ...(b.factors.length < 5 ? [`${b.factors.length} factors (the design asks ≥ 5)`] : []),
+      ...(b.factors[0] > 0.125 || b.factors[b.factors.length - 1] < 2 ? [`factors ×${fmt(b.factors[0])}–×${fmt(b.factors[b.factors.length - 1])} (the design spans ×0.125–×2)`] : []),
+      ...(b.seeds.length < 3 ? [`${b.seeds.length} seeds (the design asks ≥ 3)`] : []),
+    ];
+    if (short.length) verdict.push(`The ${name} sweep is smaller than designed: ${short.join('; ')}.`);
+  }
   if (!expert) verdict.push('Expert-LR sweep: not measured (needs ≥ 3 factors and more runs than seeds + 2, every factor paired by seed).');
   else verdict.push(`Best specialized-expert LR multiplier: ${ciText(expert.optimum)} (Fieller 95%, ${expert.seeds.length} seeds, ${expert.factors.length} factors ×${expert.factors.map((f) => fmt(f)).join('/')}).`, ...expert.notes);
   if (!control) verdict.push('Control (one factor for every group): not measured; without it an expert optimum below 1 cannot be told from "any LR cut helps".');
