@@ -82,3 +82,9 @@ export function studentTQuantile(p: number, df: number): number {
   }
   return 0.5 * (lo + hi);
 }
+
+/** P(F ≤ f) for Fisher's F with (d1, d2) degrees of freedom: I_{d1·f/(d1·f + d2)}(d1/2, d2/2). */
+export function fCdf(f: number, d1: number, d2: number): number {
+  if (!(f > 0)) return 0;
+  return incompleteBeta((d1 * f) / (d1 * f + d2), d1 / 2, d2 / 2);
+}

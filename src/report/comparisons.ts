@@ -64,7 +64,7 @@ function expertSection(r: ComparisonsResult): ReportSection | undefined {
   if (!e) return undefined;
   const tables: TableSpec[] = [];
   const curve = (name: string, b: typeof e.expert) =>
-    b ? b.factors.map((f, i): Cell[] => [name, f, b.meanLoss[i], f === b.bestGridFactor ? 'best on the grid' : '']) : [];
+    b ? b.grid.map((f, i): Cell[] => [name, f, b.meanLoss[i], [f === b.bestGridFactor ? 'best on the grid' : '', b.factors.includes(f) ? 'in the fit' : ''].filter(Boolean).join('; ')]) : [];
   const rows = [...curve('expert-lr (specialized experts × factor)', e.expert), ...curve('lr-control (every group × factor)', e.control)];
   if (rows.length) tables.push({ id: 'expert-lr-sweep', title: 'Mean final loss per factor', columns: ['arm', 'factor', 'mean final loss', ''], rows });
   const summary: Cell[][] = [
@@ -82,7 +82,7 @@ function expertSection(r: ComparisonsResult): ReportSection | undefined {
     id: 'expert-lr-experiment',
     title: 'Expert-LR experiment',
     notes: [
-      'Final loss against ln(factor), one intercept per seed (paired), fitted by a parabola; the best factor is its vertex with Fieller\'s 95% interval (residual degrees of freedom). Agreement with the paper is claimed only where the intervals overlap; the expert-specific effect is judged against the control that scales every group\'s LR.',
+      'Final loss against ln(factor), one intercept per seed (paired), fitted by a parabola through the factors nearest the best one (a parabola is only a local model: LR curves are asymmetric); the best factor is its vertex with Fieller\'s 95% interval (residual degrees of freedom). Agreement with the paper is claimed only where the intervals overlap; the expert-specific effect is judged against the control that scales every group\'s LR.',
       ...e.verdict,
     ],
     figures: [],

@@ -419,6 +419,7 @@ function expertLrRow(ex: NonNullable<ComparisonsResult['expertLr']>): Comparison
   const ci = o?.ci95 ?? null;
   let verdict: Verdict;
   if (!ex.expert || !ci) verdict = { status: 'not resolved', reason: ex.expert ? 'the optimum has no bounded interval (curvature not resolved)' : 'not measured' };
+  else if ((ex.expert.lackOfFit?.p ?? 1) < 0.05) verdict = { status: 'not resolved', reason: 'the loss is not a parabola in ln factor over the grid (lack-of-fit p < 0.05): the interval is biased' };
   else if (ex.expert.edge) verdict = { status: 'not resolved', reason: `the optimum lies at the grid's ${ex.expert.edge} edge` };
   else if (ex.judgement === 'confounded') verdict = { status: 'not resolved', reason: "the control's optimum is also below 1: a cut to every LR helps, so the expert ratio alone is not evidence" };
   else if (ex.judgement === 'no control') verdict = { status: 'not resolved', reason: 'the control has no bounded optimum' };

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { analyseExpertLr, expertN, fiellerVertex, fitBestFactor, predictedRatio, runRouting, type FactorLoss } from '../../src/analysis/expert-lr.ts';
+import { fCdf } from '../../src/analysis/student-t.ts';
 import { createRng, type Rng } from '../../src/util/rng.ts';
 import { synthRun } from './synthetic-runs.ts';
 
@@ -43,7 +44,7 @@ describe('fitBestFactor', () => {
   it('says when the optimum lies beyond the grid, and when there is no minimum', () => {
     const edge = fitBestFactor(sweep(createRng(2), 0.05, 3, 0.02, 1e-4))!;
     expect(edge.edge).toBe('low');
-    expect(edge.notes.join(' ')).toMatch(/below the smallest factor of the grid/);
+    expect(edge.notes.join(' ')).toMatch(/below the smallest factor fitted/);
     const flat: FactorLoss[] = GRID.flatMap((f) => [0, 1, 2].map((s) => ({ factor: f, seed: s, loss: 2 - 0.01 * Math.log(f) ** 2 + 0.001 * s })));
     const none = fitBestFactor(flat)!;
     expect(none.optimum).toBeNull();
@@ -57,6 +58,47 @@ describe('fitBestFactor', () => {
     expect(ci[0]).toBeCloseTo(0.5, 4);
     expect(ci[1]).toBeCloseTo(0.5, 4);
     expect(fiellerVertex(-1, 0.1, 0.01, 0, 0.01, 2)).toBeNull();
+  });
+});
+
+describe('lack of fit', () => {
+  it('flags a sweep whose loss is not a parabola in ln factor, and not a parabolic one', () => {
+    const rng = createRng(4);
+    const cubic: FactorLoss[] = [];
+    for (let s = 0; s < 3; s++) {
+      const e = 0.05 * rng.normal();
+      for (const f of GRID) {
+        const x = Math.log(f / 0.4);
+        cubic.push({ factor: f, seed: s, loss: 2 + e + 0.02 * x * x + 0.01 * x ** 3 + 0.002 * rng.normal() });
+      }
+    }
+    const bad = fitBestFactor(cubic)!;
+    expect(bad.lackOfFit!.df1).toBe(2);
+    expect(bad.lackOfFit!.df2).toBe(8);
+    expect(bad.lackOfFit!.p).toBeLessThan(0.01);
+    expect(bad.notes.join(' ')).toMatch(/not a parabola in ln factor/);
+    const good = fitBestFactor(sweep(createRng(12), 0.4, 3))!;
+    expect(good.lackOfFit!.p).toBeGreaterThan(0.05);
+  });
+
+  it('a 3-factor window around the best factor removes most of the asymmetry bias', () => {
+    const pts: FactorLoss[] = [];
+    for (let s = 0; s < 3; s++) for (const f of GRID) {
+      const x = Math.log(f / 0.4);
+      pts.push({ factor: f, seed: s, loss: 2 + 0.01 * s + 0.02 * x * x + 0.004 * x ** 3 });
+    }
+    const all = fitBestFactor(pts)!;
+    const local = fitBestFactor(pts, 0.95, 3)!;
+    expect(local.factors).toEqual([0.25, 0.5, 1]);
+    expect(local.grid).toEqual(GRID);
+    expect(Math.abs(Math.log(local.optimum!.value / 0.4))).toBeLessThan(0.5 * Math.abs(Math.log(all.optimum!.value / 0.4)));
+  });
+
+  it('F distribution: golden values', () => {
+    expect(fCdf(1, 1, 1)).toBeCloseTo(0.5, 12);
+    // Tabulated 95th percentiles: F(2, 10) = 4.1028, F(4, 20) = 2.8661.
+    expect(fCdf(4.102821, 2, 10)).toBeCloseTo(0.95, 5);
+    expect(fCdf(2.866081, 4, 20)).toBeCloseTo(0.95, 5);
   });
 });
 
@@ -102,6 +144,8 @@ describe('analyseExpertLr', () => {
   function arms(expertStar: number, controlStar: number) {
     const rng = createRng(5);
     const runs = [];
+    // Factor 1 is the same base run for both groups: the control's curve passes through the expert curve's value there.
+    const baseShift = 0.02 * Math.log(1 / expertStar) ** 2 - 0.02 * Math.log(1 / controlStar) ** 2;
     for (const seed of [0, 1, 2]) {
       const s = 0.03 * rng.normal();
       for (const f of GRID) {
@@ -110,7 +154,7 @@ describe('analyseExpertLr', () => {
           finalValLoss: 2 + s + 0.02 * Math.log(f / expertStar) ** 2 + 0.002 * rng.normal(),
           metrics: [{ step: 100, expertUsage: [0.4, 0.3, 0.2, 0.1], recycledTokenFraction: 0.1 }],
         }));
-        if (f !== 1) runs.push(synthRun({ runId: `c${f}-${seed}`, tags: { study: 'arm', group: 'lr-control', name: `all ×${f}`, seed, factor: f }, finalValLoss: 2 + s + 0.02 * Math.log(f / controlStar) ** 2 + 0.002 * rng.normal() }));
+        if (f !== 1) runs.push(synthRun({ runId: `c${f}-${seed}`, tags: { study: 'arm', group: 'lr-control', name: `all ×${f}`, seed, factor: f }, finalValLoss: 2 + s + 0.02 * Math.log(f / controlStar) ** 2 + baseShift + 0.002 * rng.normal() }));
       }
     }
     return runs;
