@@ -105,7 +105,7 @@ export function isoflopSensitivity(runs: readonly SweepRun[], options: Sensitivi
     rows.push(variant('window', `window ${w === 'auto' || w === 'all' ? w : `${w}× of the best run`}`, pts, { ...base, window: w }).row);
   }
   const budgets = [...new Set(pts.map((p) => p.budget))].sort((x, y) => x - y);
-  if (budgets.length > 3) {
+  if (budgets.length >= 3) {
     for (const b of budgets) rows.push(variant('leave-one-budget-out', `without budget ${fmt(b)} FLOPs`, pts.filter((p) => p.budget !== b), base).row);
   }
   // Full-context attention: every budget rescaled by its runs' mean (geometric) full/causal FLOP ratio.

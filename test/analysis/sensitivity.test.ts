@@ -55,6 +55,18 @@ describe('isoflopSensitivity', () => {
     expect(s.spread!.a[0]).toBeLessThanOrEqual(base.a!.value);
   });
 
+  it('leaves out each of three budgets (the quick preset has three): two-budget laws', () => {
+    const three = runs((N) => 0.2 * N).filter((r) => r.tags?.study === 'isoflop' && r.tags.budgetFlops < 1e18);
+    const s = isoflopSensitivity(three, { bootstrap: 20 });
+    const loo = s.rows.filter((r) => r.group === 'leave-one-budget-out');
+    expect(loo).toHaveLength(3);
+    for (const r of loo) {
+      expect(r.error).toBeUndefined();
+      expect(r.budgets).toBe(2);
+    }
+    expect(s.heldOut).not.toBeNull();
+  });
+
   it('moves the exponent the way a fixed embedding and size-dependent attention FLOPs must', () => {
     // A fixed embedding count: N_ne = N − E0 grows faster with C than N, so its exponent is larger.
     const s = isoflopSensitivity(runs(() => 2e5), { bootstrap: 0 });
