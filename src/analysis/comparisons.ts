@@ -25,6 +25,8 @@ export interface ComparisonsResult {
 export interface ComparisonsOptions {
   /** Options of the sensitivity refits (bootstrap per variant, the baseline's window), or false to skip them. */
   sensitivity?: SensitivityOptions | false;
+  /** Factors around the best one the expert-LR parabola sees (default EXPERT_LR_WINDOW = 3; 'all': the whole grid). */
+  expertLrWindow?: number | 'all';
 }
 
 export function analyseComparisons(sweep: Pick<Sweep, 'runs'>, fits: readonly AnalysisFit[], options: ComparisonsOptions = {}): ComparisonsResult {
@@ -35,7 +37,7 @@ export function analyseComparisons(sweep: Pick<Sweep, 'runs'>, fits: readonly An
     return g === 'expert-lr' || g === 'lr-control';
   });
   const surge = latestFit(fits, 'surge');
-  const expertLr = hasFactorArms ? analyseExpertLr(runs, surge?.params.Bnoise) : null;
+  const expertLr = hasFactorArms ? analyseExpertLr(runs, surge?.params.Bnoise, options.expertLrWindow !== undefined ? { window: options.expertLrWindow } : {}) : null;
   let sensitivity: IsoflopSensitivity | null = null;
   const isoBudgets = new Set(runs.flatMap((r) => (r.tags?.study === 'isoflop' ? [r.tags.budgetFlops] : [])));
   if (options.sensitivity !== false && isoBudgets.size >= 2) {

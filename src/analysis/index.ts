@@ -14,7 +14,7 @@ export { cellOf, noiseFloor } from './noise.ts';
 export type { NoiseCell, NoiseFloor } from './noise.ts';
 export { PAIRED_METHOD, pairedComparisons, pairedDifference, pairedVerdict, tInterval } from './paired.ts';
 export type { PairedDifference, SeedLoss } from './paired.ts';
-export { analyseExpertLr, expertN, fiellerVertex, fitBestFactor, predictedRatio, runRouting } from './expert-lr.ts';
+export { EXPERT_LR_WINDOW, analyseExpertLr, expertN, fiellerVertex, fitBestFactor, nearBestFactors, predictedRatio, runRouting } from './expert-lr.ts';
 export type { BestFactor, ExpertLrAnalysis, ExpertLrJudgement, FactorLoss, PredictedRatio, RunRouting } from './expert-lr.ts';
 export { isoflopSensitivity } from './sensitivity.ts';
 export type { IsoflopSensitivity, SensitivityOptions, SensitivityRow } from './sensitivity.ts';
