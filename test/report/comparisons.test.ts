@@ -4,6 +4,8 @@ import type { AnalysisFit } from '../../src/analysis/run.ts';
 import { endError, scheduleLawCheck } from '../../src/analysis/schedule-check.ts';
 import { pairedComparisons } from '../../src/analysis/paired.ts';
 import { renderComparisons } from '../../src/report/comparisons.ts';
+import { composeReport } from '../../src/report/compose.ts';
+import { renderReportHtml } from '../../src/report/page.ts';
 import { tableToHtml } from '../../src/report/tables.ts';
 import { paperComparison } from '../../src/study/compare.ts';
 import { createRng } from '../../src/util/rng.ts';
@@ -61,6 +63,21 @@ describe('comparison sections on a synthetic study', () => {
     expect(row.reason).toMatch(/expert-specific effect supported by the control; disagrees/);
     // Every table renders to escaped HTML without throwing.
     for (const s of sections) for (const t of s.tables) expect(tableToHtml(t)).toMatch(/<table/);
+  });
+});
+
+describe('comparison sections in a composed report', () => {
+  it('appear in report.md and the HTML page with their tables', () => {
+    const runs = study();
+    const sections = renderComparisons(analyseComparisons({ runs }, []));
+    const sweep = { dir: '/synthetic', name: 'synthetic', runs, pendingRunIds: [], outsidePlan: [], fits: [] };
+    const composed = composeReport(sweep, { id: 'runs', title: 'Runs', columns: ['run'], rows: runs.map((r) => [r.runId]) }, { headline: [], sections: [], tables: [] }, { generatedAt: '2026-01-01T00:00:00Z', extraSections: sections });
+    expect(composed.markdown).toMatch(/## Noise floor/);
+    expect(composed.markdown).toMatch(/## Paired comparisons/);
+    expect(composed.markdown).toMatch(/not resolved at this noise level/);
+    expect(composed.tables.map((t) => t.id)).toEqual(expect.arrayContaining(['noise-floor', 'paired-comparisons', 'expert-lr-result']));
+    const html = renderReportHtml(composed.page, '/* plotly */');
+    expect(html).toContain('table-noise-floor');
   });
 });
 
