@@ -19,6 +19,7 @@ export { parametricFigure } from '../report/figures/parametric.ts';
 export { lrBatchFigure, lrBatchStepsFigure } from '../report/figures/lr-batch.ts';
 export { scheduleFigure } from '../report/figures/schedules.ts';
 export { buildFitSections } from '../report/fit-sections.ts';
+export { renderComparisons } from '../report/comparisons.ts';
 export type { FitSections, LoadedFit } from '../report/fit-sections.ts';
 export { exportReport } from '../report/export.ts';
 export { figureOutputHtml, plotlyLoaderHtml, tableOutputHtml } from '../report/notebook.ts';

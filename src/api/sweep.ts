@@ -16,6 +16,6 @@ export type { SweepOutcome } from '../sweep/runner.ts';
 export { buildSbatchScript, submitSlurmSweep } from '../sweep/slurm.ts';
 export { defineStudy, parseStudy } from '../study/define.ts';
 export type { StudyDefinition, StudyPreset } from '../study/define.ts';
-export { paperComparison } from '../study/compare.ts';
-export type { ComparisonInput, ComparisonRow } from '../study/compare.ts';
+export { SIDE_BY_SIDE_COLUMNS, bootstrapReliability, paperComparison, sideBySideCells } from '../study/compare.ts';
+export type { BootstrapReliability, ClaimStatus, ComparisonInput, ComparisonRow } from '../study/compare.ts';
 export { PAPER } from '../study/paper.ts';

@@ -32,7 +32,7 @@ import type { SweepOutcome } from '../sweep/runner.ts';
 import { writePlanFiles } from '../sweep/state.ts';
 import { expertLrMultiplier } from '../train/expert-lr.ts';
 import { provenance } from '../util/provenance.ts';
-import { paperComparison, type ComparisonInput, type ComparisonRow } from './compare.ts';
+import { bootstrapReliability, paperComparison, type ComparisonInput, type ComparisonRow } from './compare.ts';
 import { parseStudy, partSweepName, type StudyDefinition, type StudyPart, type StudyPreset } from './define.ts';
 
 /** isoFLOP parabolas use the sizes within this factor of each budget's best run (two sizes either side at our spacing). */
@@ -251,16 +251,18 @@ export function comparisonInput(
       tokensPerParam: tpp?.est ?? estimate(largest ? largest.D_opt.value / largest.N_opt.value : undefined) ?? { value: NaN, ci95: null },
       tokensPerParamAt: tpp?.at ?? largest?.budget ?? maxBudget,
       ...(heldOut ? { heldOut: { label: heldOut.label, actual: heldOut.actual, predicted: heldOut.predicted, relError: heldOut.relError } } : {}),
+      bootstrap: bootstrapReliability(iso.bootstrap),
     };
   }
   if (compute?.params.a && compute.params.b) {
-    out.compute = { a: compute.params.a, b: compute.params.b, meanAbsRelError: compute.derived.meanAbsRelError?.value };
+    out.compute = { a: compute.params.a, b: compute.params.b, meanAbsRelError: compute.derived.meanAbsRelError?.value, bootstrap: bootstrapReliability(compute.bootstrap) };
   }
   if (surge) {
     const query = surge.options.expertLr as ExpertLrQuery | null | undefined;
     out.surge = {
       epsMax: surge.params.epsMax,
       bNoise: surge.params.Bnoise,
+      bootstrap: bootstrapReliability(surge.bootstrap),
       method: surge.method ?? 'final-loss',
       ...(surge.targetLoss !== undefined ? { targetLoss: surge.targetLoss } : {}),
       ...(surge.derived.freeBnoise ? { freeBnoise: surge.derived.freeBnoise.value } : {}),

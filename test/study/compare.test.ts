@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { fmtNumber, paperComparison, type ComparisonInput } from '../../src/study/compare.ts';
+import { pairedDifference } from '../../src/analysis/paired.ts';
+import { bootstrapReliability, fmtNumber, paperComparison, SIDE_BY_SIDE_COLUMNS, sideBySideCells, type ComparisonInput } from '../../src/study/compare.ts';
 import { PAPER } from '../../src/study/paper.ts';
 
 const scale: ComparisonInput['scale'] = { minActivated: 3240, maxActivated: 104008, maxBudget: 3e11, corpus: 'test corpus' };
@@ -109,5 +110,71 @@ describe('paperComparison surge identification', () => {
     expect(beyond.find((r) => /expert LR ratio/.test(r.quantity))!.note).toMatch(/would be 0\.25\./);
     const within = paperComparison({ scale, surge: { ...surge, freeBnoise: 600, freeExpertLrRatio: 0.29 } });
     expect(within.find((r) => /B_noise/.test(r.quantity))!.note).toMatch(/puts the peak at 600 tokens\.$/);
+  });
+});
+
+describe('paperComparison: resolved / not resolved', () => {
+  const iso = (ci: [number, number], successFraction: number) => ({
+    nOptExponent: { value: 0.52, ci95: ci },
+    dOptExponent: { value: 0.48, ci95: [1 - ci[1], 1 - ci[0]] as [number, number] },
+    tokensPerParam: { value: 130, ci95: [110, 150] as [number, number] },
+    tokensPerParamAt: 3e11,
+    bootstrap: bootstrapReliability({ samples: 1000, succeeded: Math.round(1000 * successFraction) }),
+  });
+
+  it('resolves an exponent only with a reliable interval, and counts a + b ≈ 1 as one agreement', () => {
+    const rows = paperComparison({ scale, isoflop: iso([0.5, 0.56], 0.99) });
+    const a = rows.find((r) => /exponent a/.test(r.quantity))!;
+    expect(a.status).toBe('resolved');
+    expect(a.reason).toMatch(/^agrees/);
+    expect(a.bootstrapSuccess).toBe('0.990');
+    const b = rows.find((r) => /exponent b/.test(r.quantity))!;
+    expect(b.reason).toMatch(/counted with a, not as a second agreement/);
+    // 76 of 1000 resamples: the example — never a silently conditional interval.
+    const weak = paperComparison({ scale, isoflop: iso([0.48, 0.56], 0.076) }).find((r) => /exponent a/.test(r.quantity))!;
+    expect(weak.status).toBe('not resolved');
+    expect(weak.reason).toMatch(/bootstrap unreliable: 7\.6% of resamples succeeded/);
+    expect(weak.bootstrapSuccess).toBe('0.076 (unreliable)');
+    const outside = paperComparison({ scale, isoflop: iso([0.6, 0.7], 0.97) }).find((r) => /exponent a/.test(r.quantity))!;
+    expect(outside.status).toBe('resolved');
+    expect(outside.reason).toMatch(/^disagrees/);
+    expect(paperComparison({ scale }).find((r) => /exponent a/.test(r.quantity))!.status).toBe('not resolved');
+    expect(rows.find((r) => /: a$/.test(r.quantity))?.status ?? 'not a claim').toBe('not a claim');
+  });
+
+  it('is not resolved when the sensitivity table moves the exponent beyond its interval', () => {
+    const comparisons = {
+      noise: { cells: [], pooledSeedSd: null, pooledEvalStderr: null },
+      paired: [],
+      expertLr: null,
+      scheduleLaw: null,
+      sensitivity: { rows: [], spread: { a: [0.455, 0.64] as [number, number], b: [0.36, 0.545] as [number, number] }, heldOut: null },
+    };
+    const a = paperComparison({ scale, isoflop: iso([0.5, 0.56], 0.99) }, comparisons).find((r) => /exponent a/.test(r.quantity))!;
+    expect(a.status).toBe('not resolved');
+    expect(a.reason).toMatch(/analysis choices move it beyond its interval/);
+  });
+
+  it('turns paired comparisons into rows: a winner only when the CI excludes 0', () => {
+    const seeds = [0, 1, 2];
+    const paired = [
+      pairedDifference('confirmation', { name: 'expert-specific LR', runs: seeds.map((s) => ({ seed: s, loss: 2.2 + 0.01 * s })) }, { name: 'one LR', runs: seeds.map((s, i) => ({ seed: s, loss: 2.23 + 0.01 * s + [0.001, -0.001, 0][i] })) }),
+      pairedDifference('ablation: routing', { name: 'drop', runs: seeds.map((s, i) => ({ seed: s, loss: 2.2 + [0.01, -0.01, 0.003][i] })) }, { name: 'recycle', runs: seeds.map((s) => ({ seed: s, loss: 2.2 })) }),
+    ];
+    const rows = paperComparison({ scale }, { noise: { cells: [], pooledSeedSd: null, pooledEvalStderr: null }, paired, expertLr: null, sensitivity: null, scheduleLaw: null });
+    const c = rows.find((r) => /^confirmation/.test(r.quantity))!;
+    expect(c.status).toBe('resolved');
+    expect(c.reason).toBe('expert-specific LR lower (95% CI excludes 0)');
+    const ab = rows.find((r) => /ablation: routing/.test(r.quantity))!;
+    expect(ab.status).toBe('not resolved');
+    expect(ab.reason).toMatch(/CI includes 0; resolvable with this n: \|difference\| ≥/);
+    expect(ab.paper).toMatch(/recycle routing/);
+    expect(sideBySideCells(ab)).toHaveLength(SIDE_BY_SIDE_COLUMNS.length);
+  });
+
+  it('falls back to succeeded/samples until the record carries successFraction, and prefers it when present', () => {
+    expect(bootstrapReliability({ samples: 200, succeeded: 190 })).toEqual({ successFraction: 0.95, reliable: true });
+    expect(bootstrapReliability({ samples: 200, succeeded: 200, successFraction: 0.9, reliable: false })).toEqual({ successFraction: 0.9, reliable: false });
+    expect(bootstrapReliability(null)).toBeUndefined();
   });
 });

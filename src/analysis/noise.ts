@@ -1,0 +1,110 @@
+// The noise floor of a sweep (pure): per cell — an isoFLOP (budget, size[, LR]) point, an LR × batch
+// point, a schedule, an arm — the seed-to-seed SD of the final validation loss and the evaluation's
+// standard error (summary.json finalValLossStderr), and the study-wide pooled seed SD. A cell with one
+// seed has no seed SD ("not measured"), never a zero.
+import { fmt } from '../fit/points.ts';
+import type { SweepRun } from '../io/load.ts';
+import { armTagsOf, isoflopLrOf } from './arm-tags.ts';
+import { finalLoss } from './select.ts';
+
+export interface NoiseCell {
+  /** The run-tag study kind of the cell's runs. */
+  study: string;
+  /** The cell as tables print it (e.g. "budget 1e+10 · N 9.8e+3"). */
+  cell: string;
+  /** Seeds of the finished runs, ascending. */
+  seeds: number[];
+  losses: number[];
+  meanLoss: number;
+  /** Sample SD (n − 1) of the final loss over seeds; null with one seed (not measured). */
+  seedSd: number | null;
+  /** Root-mean-square of the runs' finalValLossStderr; null when no summary records it. */
+  evalStderr: number | null;
+}
+
+export interface NoiseFloor {
+  cells: NoiseCell[];
+  /** √(Σ (n_i − 1)·s_i² / Σ (n_i − 1)) over cells with ≥ 2 seeds; null when no cell has 2. */
+  pooledSeedSd: { value: number; df: number; cells: number } | null;
+  /** RMS of every finished run's eval stderr; null when none records it. */
+  pooledEvalStderr: number | null;
+}
+
+/** The cell a run belongs to (study kind and printable label), or undefined for an untagged run. */
+export function cellOf(run: SweepRun): { study: string; cell: string } | undefined {
+  const t = run.tags;
+  if (!t) return undefined;
+  switch (t.study) {
+    case 'isoflop': {
+      const lr = isoflopLrOf(t);
+      return { study: 'isoflop', cell: `budget ${fmt(t.budgetFlops)} · N ${fmt(t.size)}${lr !== undefined ? ` · lr ${fmt(lr)}` : ''}` };
+    }
+    case 'lr-batch':
+      return { study: 'lr-batch', cell: `lr ${fmt(t.lr)} · batch ${fmt(t.batchTokens)} tokens${t.budgetFlops !== undefined ? ` · budget ${fmt(t.budgetFlops)}` : ''}` };
+    case 'schedules':
+      return { study: 'schedules', cell: t.label };
+    case 'arm': {
+      const a = armTagsOf(t);
+      if (!a) return { study: 'arm', cell: t.name };
+      const parts = [a.group, ...(a.comparison !== undefined ? [a.comparison] : []), a.name, ...(a.factor !== undefined ? [`×${fmt(a.factor)}`] : [])];
+      return { study: 'arm', cell: parts.join(' · ') };
+    }
+    case 'grid':
+      return { study: 'grid', cell: Object.entries(t.point).map(([k, v]) => `${k}=${String(v)}`).join(' · ') };
+  }
+}
+
+export function mean(xs: readonly number[]): number {
+  return xs.reduce((a, b) => a + b, 0) / xs.length;
+}
+
+/** Sample SD (n − 1 denominator); null for fewer than two values. */
+export function sampleSd(xs: readonly number[]): number | null {
+  if (xs.length < 2) return null;
+  const m = mean(xs);
+  return Math.sqrt(xs.reduce((s, x) => s + (x - m) ** 2, 0) / (xs.length - 1));
+}
+
+function rms(xs: readonly number[]): number | null {
+  return xs.length ? Math.sqrt(xs.reduce((s, x) => s + x * x, 0) / xs.length) : null;
+}
+
+/** Per-cell noise of the finished runs (diverged and unfinished runs left out), in first-seen order. */
+export function noiseFloor(runs: readonly SweepRun[]): NoiseFloor {
+  const cells = new Map<string, { study: string; cell: string; rows: { seed: number; loss: number; stderr?: number }[] }>();
+  for (const r of runs) {
+    const c = cellOf(r);
+    const loss = finalLoss(r);
+    if (!c || loss === undefined || !r.tags) continue;
+    // Grouped by the tags without the seed (exact values; the printed label rounds).
+    const { seed: _seed, ...rest } = r.tags as { seed: number } & Record<string, unknown>;
+    const key = JSON.stringify(Object.entries(rest).sort(([x], [y]) => x.localeCompare(y)));
+    const entry = cells.get(key) ?? { ...c, rows: [] };
+    const se = r.summary?.finalValLossStderr;
+    entry.rows.push({ seed: r.tags.seed, loss, ...(typeof se === 'number' && Number.isFinite(se) ? { stderr: se } : {}) });
+    cells.set(key, entry);
+  }
+  const out: NoiseCell[] = [];
+  let ss = 0;
+  let df = 0;
+  let pooledCells = 0;
+  const allStderr: number[] = [];
+  for (const { study, cell, rows } of cells.values()) {
+    rows.sort((a, b) => a.seed - b.seed);
+    const losses = rows.map((r) => r.loss);
+    const sd = sampleSd(losses);
+    const stderrs = rows.flatMap((r) => (r.stderr !== undefined ? [r.stderr] : []));
+    allStderr.push(...stderrs);
+    if (sd !== null) {
+      ss += (losses.length - 1) * sd * sd;
+      df += losses.length - 1;
+      pooledCells++;
+    }
+    out.push({ study, cell, seeds: rows.map((r) => r.seed), losses, meanLoss: mean(losses), seedSd: sd, evalStderr: rms(stderrs) });
+  }
+  return {
+    cells: out,
+    pooledSeedSd: df > 0 ? { value: Math.sqrt(ss / df), df, cells: pooledCells } : null,
+    pooledEvalStderr: rms(allStderr),
+  };
+}
