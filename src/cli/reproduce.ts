@@ -16,6 +16,7 @@ interface ReproduceCliOptions {
   time?: string;
   png?: boolean;
   dryRun?: boolean;
+  json?: boolean;
   bootstrap?: string;
   backend?: string;
   threads?: string;
@@ -35,7 +36,8 @@ export function registerReproduce(program: Command): void {
       .option('--gres <spec>', 'Slurm generic resources per task, e.g. gpu:1')
       .option('--time <limit>', 'Slurm time limit per task')
       .option('--png', 'also export every figure as PNG (needs chromium: scripts/setup.sh --report)')
-      .option('--dry-run', "list the study's first-stage runs and their total compute; write nothing (no corpus check)")
+      .option('--dry-run', "list the study's runs stage by stage, their total compute and estimated time; write nothing (no corpus check)")
+      .option('--json', 'with --dry-run: print the planned runs with their tags as JSON')
       .option('--bootstrap <n>', 'bootstrap resamples of the fits (default per kind: src/analysis/defaults.ts)'),
   ).action(async (file: string, opts: ReproduceCliOptions) => {
     const workers = opts.workers === undefined ? undefined : Number(opts.workers);
@@ -47,13 +49,26 @@ export function registerReproduce(program: Command): void {
     if (opts.backend) env.MOELAB_BACKEND = opts.backend;
     if (opts.threads) env.MOELAB_THREADS = opts.threads;
     const log = (line: string) => process.stderr.write(`${line}\n`);
-    const { runStudy, loadStudyFile, planStudy, confirmRunCount } = await import('../study/run.ts');
+    const { runStudy, loadStudyFile, planStudy, studyDryRun } = await import('../study/run.ts');
+    if (opts.json && !opts.dryRun) throw new ConfigError('--json', true, 'Use --json with --dry-run (the study itself prints its report path).', '--json needs --dry-run');
     if (opts.dryRun) {
-      const { formatPlan } = await import('../sweep/format.ts');
       const study = await loadStudyFile(file);
-      const { plan, parts } = planStudy(study, opts.preset, file, { corpusCheck: false });
-      const confirmRuns = confirmRunCount(study, opts.preset, parts.lr, file);
-      process.stdout.write(`${formatPlan(plan).join('\n')}\n(+ ${confirmRuns} confirmation runs once the LR × batch grid is fitted)\n`);
+      const dry = studyDryRun(study, opts.preset, file);
+      if (opts.json) {
+        process.stdout.write(`${JSON.stringify(dry, null, 2)}\n`);
+        return;
+      }
+      const { formatPlan } = await import('../sweep/format.ts');
+      const { plan } = planStudy(study, opts.preset, file, { corpusCheck: false });
+      const lines = [...formatPlan(plan), '', 'stages (top to bottom: plan → train → analyse → plan → …):'];
+      for (const st of dry.stages) {
+        const when = st.plannedAfter === 'definitions' ? 'planned now' : `planned after ${st.plannedAfter}${st.decidedLater ? ` (decides ${st.decidedLater})` : ''}`;
+        const time = st.estSeconds === null ? '' : `, ≈ ${(st.estSeconds / 60).toFixed(1)} min`;
+        lines.push(`  ${st.stage.padEnd(13)} ${String(st.runs).padStart(4)} runs  ${st.computeFlops.toExponential(2)} FLOPs${time}  ${when}`);
+      }
+      lines.push(`total: ${dry.totals.runs} runs, ${dry.totals.computeFlops.toExponential(2)} FLOPs${dry.totals.estimate ? `; estimated ${dry.totals.estimate}` : ''}`);
+      if (dry.departures.length) lines.push(`departures from the standard design (${opts.preset}):`, ...dry.departures.map((d) => `  - ${d}`));
+      process.stdout.write(`${lines.join('\n')}\n`);
       return;
     }
 
