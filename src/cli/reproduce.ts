@@ -37,7 +37,7 @@ export function registerReproduce(program: Command): void {
       .option('--time <limit>', 'Slurm time limit per task')
       .option('--png', 'also export every figure as PNG (needs chromium: scripts/setup.sh --report)')
       .option('--dry-run', "list the study's runs stage by stage, their total compute and estimated time; write nothing (no corpus check)")
-      .option('--json', 'with --dry-run: print the planned runs with their tags as JSON')
+      .option('--json', 'with --dry-run: print every stage and planned run with its tags as JSON (src/study/run.ts StudyDryRun)')
       .option('--bootstrap <n>', 'bootstrap resamples of the fits (default per kind: src/analysis/defaults.ts)'),
   ).action(async (file: string, opts: ReproduceCliOptions) => {
     const workers = opts.workers === undefined ? undefined : Number(opts.workers);
@@ -50,7 +50,6 @@ export function registerReproduce(program: Command): void {
     if (opts.threads) env.MOELAB_THREADS = opts.threads;
     const log = (line: string) => process.stderr.write(`${line}\n`);
     const { runStudy, loadStudyFile, planStudy, studyDryRun } = await import('../study/run.ts');
-    if (opts.json && !opts.dryRun) throw new ConfigError('--json', true, 'Use --json with --dry-run (the study itself prints its report path).', '--json needs --dry-run');
     if (opts.dryRun) {
       const study = await loadStudyFile(file);
       const dry = studyDryRun(study, opts.preset, file);

@@ -925,6 +925,7 @@ export function studyDesignSection(presetName: string, preset: StudyPreset, pick
     notes: [
       ...(departures.length ? [`Where the ${presetName} preset departs from the standard design:`, ...departures.map((d) => `– ${d}`)] : [`The ${presetName} preset follows the standard design.`]),
       picked ? `Learning rate per size: ${LR_RULE}.` : 'One learning rate for every isoFLOP size (no LR scan in this preset).',
+      `Batch and warmup are stated, not scanned: ${isoflopTrainText(preset)}.`,
     ],
     figures: [],
     tables: picked
@@ -944,6 +945,14 @@ export function studyDesignSection(presetName: string, preset: StudyPreset, pick
         ]
       : [],
   };
+}
+
+/** The isoFLOP cells' batch and schedule as the preset states them. */
+function isoflopTrainText(preset: StudyPreset): string {
+  const train = (preset.isoflop.base?.train ?? {}) as { batchSize?: number; schedule?: { kind?: string; warmupFraction?: number; warmupSteps?: number } };
+  const s = train.schedule ?? { kind: 'cosine', warmupFraction: 0.05 };
+  const warmup = s.warmupSteps !== undefined ? `${s.warmupSteps} warmup steps` : `warmup ${((s.warmupFraction ?? 0.05) * 100).toFixed(0)}% of the run`;
+  return `the isoFLOP cells train ${train.batchSize ?? '?'} sequences per step, ${s.kind ?? 'cosine'} schedule, ${warmup}`;
 }
 
 /** The runs as the comparison reads them: study kind and label from their tags. */
