@@ -25,7 +25,7 @@ export interface StudyPreset {
    * isoFLOP cells then train at each size's LR picked by pickLrPerSize (src/study/run.ts). Without
    * it every cell trains `isoflop.base.train.lr`.
    */
-  lrScan?: { lrs: number[]; seeds?: number[] };
+  lrScan?: { lrs: number[]; seeds?: number[]; /** Final-evaluation windows of the scan runs (default: the isoFLOP part's). */ valWindows?: number };
   /** isoFLOP scaling: budgets × activated sizes of the family. */
   isoflop: Part<'isoflop'>;
   /** LR × batch grid for the surge fit (docs/references.md#surge). */
@@ -54,9 +54,10 @@ export interface StudyPreset {
   /**
    * How `--dry-run` estimates the study's wall time from the plan (src/study/run.ts
    * estimateSeconds): per run, steps × secondsPerStep + exact FLOPs / flopsPerSecond +
-   * evalSeconds, summed and divided by `workers`. `source` says where the constants were measured.
+   * evalSeconds per evalWindows validation windows, summed and divided by `workers`. `source`
+   * says where the constants were measured.
    */
-  throughput?: { secondsPerStep: number; flopsPerSecond: number; evalSeconds: number; workers: number; source: string };
+  throughput?: { secondsPerStep: number; flopsPerSecond: number; evalSeconds: number; evalWindows: number; workers: number; source: string };
 }
 
 export interface StudyDefinition {
@@ -77,7 +78,7 @@ const positiveList = () => z.array(z.number().positive()).min(1);
 const PresetShape = z.strictObject({
   description: z.string().optional(),
   departures: z.array(z.string().min(1)).optional(),
-  lrScan: z.strictObject({ lrs: positiveList().min(2), seeds: seeds().optional() }).optional(),
+  lrScan: z.strictObject({ lrs: positiveList().min(2), seeds: seeds().optional(), valWindows: z.number().int().min(1).optional() }).optional(),
   isoflop: z.looseObject({ kind: z.literal('isoflop') }),
   lrBatch: z.looseObject({ kind: z.literal('lr-batch') }),
   schedules: z.looseObject({ kind: z.literal('schedules') }),
@@ -114,6 +115,7 @@ const PresetShape = z.strictObject({
       secondsPerStep: z.number().nonnegative(),
       flopsPerSecond: z.number().positive(),
       evalSeconds: z.number().nonnegative(),
+      evalWindows: z.number().int().min(1),
       workers: z.number().int().min(1),
       source: z.string().min(1),
     })

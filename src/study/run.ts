@@ -218,7 +218,7 @@ export function scanPlan(study: StudyDefinition, preset: string, isoPart: SweepD
         checks: isoPart.checks,
         computeFormula: isoPart.computeFormula,
         computeParams: isoPart.computeParams,
-        base: isoPart.base,
+        base: p.lrScan.valWindows === undefined ? isoPart.base : { ...isoPart.base, data: { ...isoPart.base.data, valWindows: p.lrScan.valWindows } },
       },
       source,
     );
@@ -410,11 +410,12 @@ export const expertLrArmName = (group: 'expert-lr' | 'lr-control', factor: numbe
   group === 'expert-lr' ? `specialized experts ×${factor}` : `every group ×${factor}`;
 
 /**
- * The expert-LR experiment: the lr-batch part's model at expertLr.batchSize and tokens, base LR
- * `lr`; arm expert-lr multiplies the specialized experts' LR by each factor, arm lr-control every
+ * The expert-LR experiment: the lr-batch part's model at expertLr.batchSize and tokens (the
+ * isoFLOP part's validation data), base LR `lr`; arm expert-lr multiplies the specialized experts' LR by each factor, arm lr-control every
  * group's LR. Tagged per factor, paired by seed.
  */
-export function expertLrPlan(study: StudyDefinition, preset: string, lrPart: SweepDefinition, lr: number, source: string): RunPlan {
+export function expertLrPlan(study: StudyDefinition, preset: string, parts: Pick<StudyParts, 'iso' | 'lr'>, lr: number, source: string): RunPlan {
+  const lrPart = parts.lr;
   const e = presetOf(study, preset).expertLr;
   if (!e) throw new Error('expertLrPlan: the preset has no expertLr');
   if (lrPart.kind !== 'lr-batch') throw new Error('expertLrPlan: expected the lr-batch part');
@@ -436,7 +437,8 @@ export function expertLrPlan(study: StudyDefinition, preset: string, lrPart: Swe
         seeds: e.seeds,
         computeFormula: lrPart.computeFormula,
         computeParams: lrPart.computeParams,
-        base: { ...base, train: { ...base.train, batchSize: e.batchSize, tokens: e.tokens, lr, expertLr: { mode: 'same' } } },
+        // Scored on the study's validation set (the isoFLOP part's data), whatever the grid's.
+        base: { ...base, data: parts.iso.base.data ?? base.data, train: { ...base.train, batchSize: e.batchSize, tokens: e.tokens, lr, expertLr: { mode: 'same' } } },
         mode: 'grid',
         axes,
       },
@@ -543,7 +545,7 @@ export function studyStages(study: StudyDefinition, preset: string, source: stri
       stage: 'expert-lr',
       plannedAfter: p.expertLr.lr === undefined ? 'the surge fit' : 'definitions',
       ...(p.expertLr.lr === undefined ? { decidedLater: `the base LR (the grid's best LR at ${p.expertLr.batchSize} sequences)` } : {}),
-      runs: expertLrPlan(study, preset, parts.lr, p.expertLr.lr ?? LATER_LR, source).runs,
+      runs: expertLrPlan(study, preset, parts, p.expertLr.lr ?? LATER_LR, source).runs,
     });
   }
   if (p.confirm) {
@@ -559,11 +561,12 @@ export function studyStages(study: StudyDefinition, preset: string, source: stri
 
 /**
  * Wall seconds of `runs` on `workers` workers from the plan's exact FLOPs and steps: per run
- * steps × secondsPerStep + computeFlops / flopsPerSecond + evalSeconds (pure; the constants are
- * the preset's `throughput`, measured as its `source` says).
+ * steps × secondsPerStep + computeFlops / flopsPerSecond + evalSeconds × (its validation windows /
+ * evalWindows) (pure; the constants are the preset's `throughput`, measured as its `source` says).
  */
-export function estimateSeconds(runs: readonly Pick<PlanRun, 'derived'>[], t: NonNullable<StudyPreset['throughput']>): number {
-  const cpu = runs.reduce((s, r) => s + r.derived.steps * t.secondsPerStep + r.derived.computeFlops / t.flopsPerSecond + t.evalSeconds, 0);
+export function estimateSeconds(runs: readonly Pick<PlanRun, 'derived' | 'config'>[], t: NonNullable<StudyPreset['throughput']>): number {
+  const evalSeconds = (r: Pick<PlanRun, 'config'>) => t.evalSeconds * ((r.config.data?.valWindows ?? t.evalWindows) / t.evalWindows);
+  const cpu = runs.reduce((s, r) => s + r.derived.steps * t.secondsPerStep + r.derived.computeFlops / t.flopsPerSecond + evalSeconds(r), 0);
   return cpu / t.workers;
 }
 
@@ -845,7 +848,7 @@ export async function runStudy(source: string, options: RunStudyOptions): Promis
           : `expert-LR arms skipped: the surge fit did not succeed (${surgeWarnings.join('; ') || 'no LR × batch runs'}); set presets.${options.preset}.expertLr.lr`,
       );
     } else {
-      arms.push(expertLrPlan(study, options.preset, parts.lr, lr, source));
+      arms.push(expertLrPlan(study, options.preset, parts, lr, source));
       log(`expert LR: ${arms[0].runs.length} runs at base lr ${lr.toPrecision(3)}, factors ${preset.expertLr.factors.join(', ')}`);
     }
   }
