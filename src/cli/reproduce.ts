@@ -59,7 +59,12 @@ export function registerReproduce(program: Command): void {
       }
       const { formatPlan } = await import('../sweep/format.ts');
       const { plan } = planStudy(study, opts.preset, file, { corpusCheck: false });
-      const lines = [...formatPlan(plan), '', 'stages (top to bottom: plan → train → analyse → plan → …):'];
+      const lines = [
+        ...formatPlan(plan),
+        '(the list above is the first stage, planned from the definitions alone; --json lists every stage\'s runs)',
+        '',
+        'stages (top to bottom: plan → train → analyse → plan → …):',
+      ];
       for (const st of dry.stages) {
         const when = st.plannedAfter === 'definitions' ? 'planned now' : `planned after ${st.plannedAfter}${st.decidedLater ? ` (decides ${st.decidedLater})` : ''}`;
         const time = st.estSeconds === null ? '' : `, ≈ ${(st.estSeconds / 60).toFixed(1)} min`;
