@@ -361,14 +361,14 @@ export function ablationPlan(study: StudyDefinition, preset: string, isoPart: Sw
   const plans: RunPlan[] = [];
   for (const comparison of a.comparisons) {
     const { field, arms } = ABLATION_ARMS[comparison];
-    const models = arms.map(([, value]) => ({ ...model, [field]: value }) as UserModelConfig);
-    const resolved = models.map((m) => resolveModelConfig(ModelConfigSchema.parse(m)));
-    if (comparison === 'cla' && resolved[0].numLayers < 2) {
+    const built = resolveModelConfig(ModelConfigSchema.parse(model));
+    if (comparison === 'cla' && built.numLayers < 2) {
       throw new ConfigError(`${at}.comparisons`, comparison, 'Ablate CLA on a size with at least 2 layers.', `the ${a.activatedParams} model has one layer: CLA has nothing to share`);
     }
-    if (comparison === 'kv-heads' && resolved[0].numHeads % 2 !== 0) {
-      throw new ConfigError(`${at}.comparisons`, comparison, 'Ablate KV heads on a size with an even number of query heads.', `the ${a.activatedParams} model has ${resolved[0].numHeads} query head(s)`);
+    if (comparison === 'kv-heads' && built.numHeads % 2 !== 0) {
+      throw new ConfigError(`${at}.comparisons`, comparison, 'Ablate KV heads on a size with an even number of query heads.', `the ${a.activatedParams} model has ${built.numHeads} query head(s)`);
     }
+    const resolved = arms.map(([, value]) => resolveModelConfig(ModelConfigSchema.parse({ ...model, [field]: value })));
     const tokens = resolved.map((m) => roundToSteps(a.budget / flopsPerToken(m, { seqLen: m.seqLen }), a.batchSize * m.seqLen).tokens);
     const axes: Record<string, unknown[]> = { [`model.${field}`]: arms.map(([, v]) => v) };
     if (tokens[0] !== tokens[1]) axes['train.tokens'] = tokens;

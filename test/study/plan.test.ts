@@ -111,6 +111,16 @@ describe('experiments/hunyuan-small.ts plans', () => {
     expect(tokens('no CLA')).toBeLessThan(tokens('CLA 2'));
   });
 
+  it('refuses an ablation the model cannot express, naming the field', () => {
+    const withAblation = (activatedParams: number, comparison: 'cla' | 'kv-heads') => ({
+      ...study,
+      presets: { quick: { ...study.presets.quick, ablations: { ...study.presets.quick.ablations!, activatedParams, comparisons: [comparison] } } },
+    });
+    // 9792: d16, one layer, 2 heads — no layer to share K/V with; 5480: d8, 3 layers, one head.
+    expect(() => studyStages(withAblation(9792, 'cla'), 'quick', FILE)).toThrow(/ablations\.comparisons: the 9792 model has one layer/);
+    expect(() => studyStages(withAblation(5480, 'kv-heads'), 'quick', FILE)).toThrow(/ablations\.comparisons: the 5480 model has 1 query head\(s\)/);
+  });
+
   it('expert LR: ≥ 3 seeds, factors 0.125–2 in standard, the same factors and seeds in the control', () => {
     for (const preset of ['quick', 'standard']) {
       const runs = runsOf(preset, 'expert-lr');
