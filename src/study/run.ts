@@ -157,6 +157,7 @@ export function planStudy(
 ): { plan: RunPlan; parts: StudyParts } {
   const p = presetOf(study, preset);
   const parts = studyParts(study, preset, source);
+  checkArmBatches(p, parts, `${source} presets.${preset}`);
   const plans = [
     p.lrScan ? scanPlan(study, preset, parts.iso, source) : expandChecked(parts.iso, source),
     expandChecked(parts.lr, source),
@@ -166,6 +167,24 @@ export function planStudy(
   const plan = mergePlans(`${study.name}-${preset}`, p.description ?? study.description, plans, undefined);
   if (options.corpusCheck !== false) throwOnErrors(source, checkCorpus(plan));
   return { plan, parts };
+}
+
+/**
+ * Arms whose base LR is the grid's best at their batch need that batch in the grid: refused at
+ * planning, not discovered after the grid has trained.
+ */
+function checkArmBatches(p: StudyPreset, parts: StudyParts, at: string): void {
+  const grid = parts.lr.kind === 'lr-batch' ? parts.lr.batchSizes : [];
+  for (const [key, arm] of [['expertLr', p.expertLr], ['confirm', p.confirm]] as const) {
+    if (arm && arm.lr === undefined && !grid.includes(arm.batchSize)) {
+      throw new ConfigError(
+        `${at}.${key}.batchSize`,
+        arm.batchSize,
+        `Use a batch size of the LR × batch grid (${grid.join(', ')}) or state ${key}.lr.`,
+        'the base LR is the grid\'s best LR at this batch, and the grid has no such batch',
+      );
+    }
+  }
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -6,7 +6,7 @@ import { resolveModelConfig } from '../../src/config/resolve.ts';
 import { ModelConfigSchema } from '../../src/config/schema.ts';
 import { flopsPerToken } from '../../src/model/count.ts';
 import { RunTagsSchema } from '../../src/io/tags.ts';
-import { estimateSeconds, loadStudyFile, pickLrPerSize, studyDryRun, studyStages, type LrScanResult, type StudyDryRun } from '../../src/study/run.ts';
+import { estimateSeconds, loadStudyFile, LR_RULE, pickLrPerSize, planStudy, studyDesignSection, studyDryRun, studyStages, type LrScanResult, type StudyDryRun } from '../../src/study/run.ts';
 import type { PlanRun } from '../../src/sweep/plan.ts';
 
 const FILE = 'experiments/hunyuan-small.ts';
@@ -119,6 +119,23 @@ describe('experiments/hunyuan-small.ts plans', () => {
     // 9792: d16, one layer, 2 heads — no layer to share K/V with; 5480: d8, 3 layers, one head.
     expect(() => studyStages(withAblation(9792, 'cla'), 'quick', FILE)).toThrow(/ablations\.comparisons: the 9792 model has one layer/);
     expect(() => studyStages(withAblation(5480, 'kv-heads'), 'quick', FILE)).toThrow(/ablations\.comparisons: the 5480 model has 1 query head\(s\)/);
+  });
+
+  it('refuses expert-LR arms whose base LR would come from a batch the grid lacks', () => {
+    const bad = { ...study, presets: { quick: { ...study.presets.quick, expertLr: { ...study.presets.quick.expertLr!, batchSize: 4 } } } };
+    expect(() => planStudy(bad, 'quick', FILE, { corpusCheck: false })).toThrow(/presets\.quick\.expertLr\.batchSize: the base LR is the grid's best LR at this batch.*\(got 4\)\. Use a batch size of the LR × batch grid \(2, 8, 32\) or state expertLr\.lr\./);
+    const stated = { ...study, presets: { quick: { ...study.presets.quick, expertLr: { ...study.presets.quick.expertLr!, batchSize: 4, lr: 1e-2 } } } };
+    expect(() => planStudy(stated, 'quick', FILE, { corpusCheck: false })).not.toThrow();
+  });
+
+  it('the report states the departures, the LR rule and each size\'s pick', () => {
+    const [pick] = pickLrPerSize([5e-3, 1e-2, 2e-2].map((lr) => ({ size: 3240, lr, seed: 0, finalValLoss: 2 + Math.log(lr / 1e-2) ** 2 })));
+    const section = studyDesignSection('quick', study.presets.quick, [pick]);
+    expect(section.notes.join('\n')).toContain(study.presets.quick.departures![0]);
+    expect(section.notes.join('\n')).toContain(LR_RULE);
+    expect(section.notes.join('\n')).toMatch(/the isoFLOP cells train 8 sequences per step, cosine schedule, warmup 5% of the run/);
+    expect(section.tables[0].rows).toEqual([['3240', '0.01', '0.01', '', expect.stringMatching(/^0\.005: 2\.480; 0\.01: 2\.000; 0\.02: 2\.480$/)]]);
+    expect(studyDesignSection('standard', study.presets.standard, undefined).notes[0]).toBe('The standard preset follows the standard design.');
   });
 
   it('expert LR: ≥ 3 seeds, factors 0.125–2 in standard, the same factors and seeds in the control', () => {
