@@ -1,15 +1,22 @@
-// Running a study end to end, top to bottom: plan its three sweeps as one sweep folder → train →
-// analyse (the surge fit) → plan and train the expert-LR confirmation arms → analyse (every standard
-// fit, src/analysis) → report, ending with the side-by-side comparison against the paper.
+// Running a study end to end, top to bottom:
+//   plan  (from the definitions) LR scan per size, LR × batch grid, schedules, ablations
+//   train
+//   analyse  each size's LR (pickLrPerSize, pure) → fits/lr-scan.json
+//   plan  the isoFLOP cells at those LRs; train
+//   analyse  the surge fit of the grid
+//   plan  the expert-LR arms and their control (and a confirmation pair, if defined); train
+//   analyse  every standard fit (src/analysis) → report with the study design and the side-by-side
+//            comparison against the paper.
 //
 //   results/<study>-<preset>/
-//     sweep.json plan.json runs/…        one plan: isoFLOP + LR × batch + schedules (+ confirm)
+//     sweep.json plan.json runs/…        one plan, each stage appended to the one before
 //     fits/<kind>.json                   compute, isoflop, parametric, surge, schedule
+//     fits/lr-scan.json                  each size's picked LR, the rule and the scan's means
 //     fits/paper-comparison.json         the side-by-side table as data
-//     report/index.html report.md …      buildReport + the comparison section
+//     report/index.html report.md …      buildReport + the study design and comparison sections
 //
 // Each stage reads what the stage before wrote, so rerunning the same command continues: finished
-// runs are skipped, interrupted ones resume, the fits and report are recomputed.
+// runs are skipped, interrupted ones resume, the picks, fits and report are recomputed.
 import { readFileSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -25,7 +32,7 @@ import { readJsonFile } from '../io/json.ts';
 import { importUserModule } from '../config/module-file.ts';
 import { resultsRoot, sweepPaths } from '../io/results.ts';
 import { buildFamilyModel } from '../sweep/family.ts';
-import { RunConfigSchema, ModelConfigSchema, type UserModelConfig } from '../config/schema.ts';
+import { ModelConfigSchema, type UserModelConfig } from '../config/schema.ts';
 import { resolveModelConfig } from '../config/resolve.ts';
 import { flopsPerToken } from '../model/count.ts';
 import type { ArmTags } from '../io/tags.ts';
