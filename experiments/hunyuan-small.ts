@@ -1,30 +1,36 @@
-// hunyuan-small: the Hunyuan-Large paper's scaling and learning-rate analyses (PAPER.md §1–4) on
+// hunyuan-small: the Hunyuan-Large paper's scaling and learning-rate analyses (docs/references.md#isoflop-design, #surge, #expert-lr, #lr-schedule) on
 // a family of tiny Hunyuan-like MoE models — 1 shared + 16 specialized SwiGLU experts, top-1,
-// recycle routing, GQA, CLA share factor 2, QK-norm (PAPER.md §9 "Reference configs") — sized by
+// recycle routing, GQA, CLA share factor 2, QK-norm (docs/references.md#configuration) — sized by
 // activated parameters. Run it with `moelab reproduce experiments/hunyuan-small.ts --preset quick`
 // (`npm run demo` does that on a fresh machine).
 //
-// Three studies, one results folder, one report ending with the side-by-side table:
-//   1. isoFLOP: budgets ≥ 3× apart × activated sizes → N_opt ∝ C^a, D_opt ∝ C^b with CIs, tokens
-//      per parameter at the optimum, the compute formula's (a, b) for this family, and the largest
-//      budget's best loss predicted from the others;
-//   2. LR × batch: a grid at one token budget → ε_max, B_noise (surge fit) and the derived
-//      specialized/shared expert-LR ratio; then two confirmation runs: one LR vs expert-specific LRs;
-//   3. schedules: cosine vs WSD vs the paper's warmup → decay → anneal (last 5% to 0.1×) at equal
-//      budget, with a schedule-aware loss law fitted on two and predicting the third.
+// The study, top to bottom (src/study/run.ts): plan → train → analyse → plan → train → … → report,
+// one results folder, one report ending with the side-by-side table:
+//   1. planned from the definitions: an LR scan per size (each isoFLOP size at 3 LRs at its
+//      smallest budget), the LR × batch grid, the schedules (3 seeds, one final LR floor of 0.1×
+//      peak for every shape) and the ablations (recycle vs drop, CLA on vs off, 1 vs 2 KV heads at
+//      equal exact compute, paired by seed);
+//   2. after the scan: the isoFLOP cells, each size at the LR the scan picked (pickLrPerSize) →
+//      N_opt ∝ C^a, D_opt ∝ C^b, tokens per parameter, the family's compute formula;
+//   3. after the surge fit of the grid (ε_max, B_noise): the expert-LR experiment — the specialized
+//      experts' LR × each factor beside a control that scales every group's LR by the same factors,
+//      at the grid's best LR for that batch, ≥ 3 seeds;
+//   4. every fit, the report with the study design (departures, LR per size) and the comparison.
+// Presets: quick (the demo, ≤ 15 min on 2 cores; its departures are listed and printed in the
+// report), standard (sized to resolve the claims: hours on 2 cores), full (paper scale).
 //
 // Calibration (this machine, wasm + native matmul, byte-level default corpus): with batch 16 × 64
 // tokens and lr 5e-3 the isoFLOP minimum at C = 1e11 sat inside the range (9.8k activated), but at
 // 3e10 and below the smallest model won; batch 8 and lr 1e-2 train the larger models much better
 // in few steps (17k at 3e10: val 2.88 → 2.35), which moves the optimum to larger N. Compute-optimal
 // byte-level models this small want ~100–500 tokens per activated parameter — the same direction as
-// the paper's ~100–150 (PAPER.md §2.4), far above Chinchilla's 20. At 1e10 FLOPs the best model
+// the paper's ~100–150 (docs/references.md#power-laws), far above Chinchilla's 20. At 1e10 FLOPs the best model
 // is the 3.2k one: the sub-head 1.6k model (d4) is needed below it for an interior minimum.
 import { defineStudy } from '../src/study/define.ts';
 
 // The family of every study: tiny widths step by the 8-wide heads (src/model/builder.ts).
 const family = { builder: 'hunyuan', seqLen: 64, aspectRatio: 16, headDim: 8, claShareFactor: 2 } as const;
-// Routing as in the paper's training code path with dropping enabled (PAPER.md §5.2–5.3).
+// Routing as in the paper's training code path with dropping enabled (docs/references.md#recycle-routing).
 const moe = { capacityFactor: 1.25, overflowPolicy: 'recycle', auxLossCoef: 0.01 } as const;
 // One validation set for every run of the three studies (src/data/validation.ts): the last 4 MiB
 // of the corpus held out (174 whole documents of the default corpus), 4096 windows of 64 bytes
@@ -33,40 +39,70 @@ const moe = { capacityFactor: 1.25, overflowPolicy: 'recycle', auxLossCoef: 0.01
 // (2048 windows gave ≈ 0.0054, above the 0.005 target); evaluating the set costs ~262k forward
 // tokens per run, once, at the end (intermediate evaluations read 64 of the windows).
 const data = { valTokens: 4_194_304, valWindows: 4096 };
-// The full preset: the paper's range (PAPER.md §2.1) on a corpus of your own, BPE 32k, context 2048.
+// The standard family: the quick family's widths with GQA where widths allow (kvRatio 2: 2 KV heads
+// at d32, 3 at d48, 4 at d64) and at least 2 layers at every size (the smallest, d16, has 2).
+const standardFamily = { ...family, kvRatio: 2 } as const;
+// The full preset: the paper's range (docs/references.md#isoflop-design) on a corpus of your own, BPE 32k, context 2048.
 const paperFamily = { builder: 'hunyuan', seqLen: 2048, vocabSize: 32768, claShareFactor: 2 } as const;
 
-/** The three schedules compared at equal budget, with a warmup of `warmupFraction` of the run. */
+/**
+ * The three schedules compared at equal budget, with a warmup of `warmupFraction` of the run, all
+ * ending at 0.1× peak (one floor for every shape, so the comparison is of shapes, not of floors).
+ */
 const compared = (warmupFraction: number) =>
   ({
     // Chinchilla: cosine to 10% of peak.
     cosine: { kind: 'cosine', warmupFraction, minLrRatio: 0.1 },
-    // MiniCPM / Hägele et al.: constant, then a (1 − sqrt) cooldown over the last 20%.
-    wsd: { kind: 'wsd', warmupFraction, cooldownFraction: 0.2, cooldownShape: '1-sqrt', minLrRatio: 0 },
-    // PAPER.md §4.1: decay shape and depth unreported; anneal the last 5% to 0.1× peak.
+    // MiniCPM / Hägele et al.: constant, then a (1 − sqrt) cooldown over the last 20%, here to 0.1×
+    // peak (their runs decay to 0; the common floor is the design's choice).
+    wsd: { kind: 'wsd', warmupFraction, cooldownFraction: 0.2, cooldownShape: '1-sqrt', minLrRatio: 0.1 },
+    // docs/references.md#lr-schedule: decay shape and depth unreported; anneal the last 5% to 0.1× peak.
     hunyuan: { kind: 'hunyuan', warmupFraction, decayShape: 'cosine', decayToRatio: 0.3, annealFraction: 0.05, annealToRatio: 0.1 },
   }) as const;
 
+// Measured throughput for the --dry-run estimate (src/study/run.ts estimateSeconds), per worker:
+// a least-squares fit of the previous release's idle fresh-clone demo (docs/BENCHMARKS.md "The
+// paper reproduction, quick preset": run wall-time sums of 689 / 469 / 29 / 55 s for the isoFLOP,
+// LR × batch, schedule and confirmation runs against their plans' steps and exact FLOPs) gives
+// 11 ms per step + FLOPs at 10 GFLOP/s; the final 4096-window evaluation adds ≈ 3.1 s per run
+// (199 CPU-s for 65 runs, docs/BENCHMARKS.md "Validation set size", loaded). The code has got
+// faster since (fused kernels), so this errs high.
+const twoCores = { secondsPerStep: 0.011, flopsPerSecond: 1e10, evalSeconds: 3.1, evalWindows: 4096, workers: 2, source: 'throughput of the previous idle demo, docs/BENCHMARKS.md' } as const;
+
 export default defineStudy({
   name: 'hunyuan-small',
-  description: "Hunyuan-Large's isoFLOP, LR × batch and schedule analyses on tiny Hunyuan-like MoE models",
+  description: "Hunyuan-Large's isoFLOP, LR × batch, expert-LR and schedule analyses with ablations, on tiny Hunyuan-like MoE models",
   presets: {
     quick: {
-      description: 'laptop scale: 1.6k–100k activated parameters, 1e10–3e11 FLOPs, ~11 min on 2 cores',
+      description: 'the demo: 1.6k–50.9k activated parameters, 1e10–1e11 FLOPs, ≤ 15 min on 2 cores',
+      departures: [
+        'one-layer models at 1.6k, 3.2k, 9.8k and 17.4k activated (the standard preset has ≥ 2 layers at every size, at larger budgets), and one KV head at every size (standard: 2 KV heads from d32)',
+        'isoFLOP: 3 budgets (1e10, 3e10, 1e11) instead of 4, one seed; the LR scan has 3 LRs, one seed and a 1024-window final evaluation',
+        'LR × batch grid: 3 batches (2, 8, 32 sequences) × 4 LRs, 2 seeds (standard: 4 batches × 5 LRs × 3 seeds)',
+        'expert LR: factors 0.25, 0.5, 1 (standard: 0.125–2, 5 values), at batch 8 (u = B/B_noise ≈ 1, not the paper\'s ≈ 0.26), 131k tokens',
+        'ablations: 2 seeds at 2e10 FLOPs on the 15.2k model (≈ 380 steps; standard: 3 seeds at 1e12 on 51.4k)',
+        'LR × batch grid: a 512-window final evaluation (its fit reads the train loss; every other stage uses the 4096-window set)',
+        'schedules at 3e10 FLOPs on the 15.2k model (568 steps)',
+      ],
+      // Each size's LR from the scan: 0.5×, 1× and 2× the old single LR 1e-2 (picked by
+      // pickLrPerSize). 1024 final-evaluation windows (standard error ≈ 0.008 nats): neighbouring
+      // LRs a factor 2 apart differed by more in the previous demo's runs.
+      lrScan: { lrs: [5e-3, 1e-2, 2e-2], valWindows: 1024 },
       isoflop: {
         kind: 'isoflop',
         family,
         // Reachable sizes of the family (±5%): d4 L1 (one 4-wide head), d8 L1, d8 L3, d16 L1, d24 L1,
-        // d24 L2, d32 L2, d40 L3. Without d4 the smallest budget's best run was the smallest model.
-        activatedParams: [1556, 3240, 5480, 9792, 17368, 28184, 50880, 104008],
-        budgets: [1e10, 3e10, 1e11, 3e11],
-        // Keep the cells around each budget's optimum: D/N from 1.5 (a model seeing barely more
-        // tokens than it has weights) to 800.
-        tokensPerParam: { min: 1.5, max: 800 },
+        // d24 L2, d32 L2. Without d4 the smallest budget's best run was the smallest model.
+        activatedParams: [1556, 3240, 5480, 9792, 17368, 28184, 50880],
+        budgets: [1e10, 3e10, 1e11],
+        // Keep the cells around each budget's optimum: D/N from 4 to 600 (the cells outside sat
+        // beyond the 4× window of every budget's best run in the previous demo).
+        tokensPerParam: { min: 4, max: 600 },
         computeFormula: 'exact',
         base: {
           model: moe,
-          // 8 × 64 = 512 tokens per step; cosine to 10% (Chinchilla), 5% warmup.
+          // 8 × 64 = 512 tokens per step (≈ the grid's B_noise, 464 tokens); cosine to 10%
+          // (Chinchilla), 5% warmup (stated, not scanned); the LR comes from the scan.
           train: { batchSize: 8, lr: 1e-2, evalEvery: 250, evalBatches: 8, checkpointEvery: 250, logEvery: 25 },
           data,
         },
@@ -75,48 +111,106 @@ export default defineStudy({
         kind: 'lr-batch',
         family,
         activatedParams: 9792,
-        // Li et al.'s protocol (METHODS.md §4.2): constant LR, and the steps each (batch, LR) needs to
+        // Li et al.'s protocol (docs/references.md#surge-estimation): constant LR, and the steps each (batch, LR) needs to
         // reach a target loss. At a fixed token budget instead, large batches get few steps and their
         // best LR keeps rising, so B_noise was not identified. Measured here (target 2.35 nats): the
         // best LR rises about as sqrt(B) from 128 to 31k tokens, so each batch's LRs are scaled by
         // sqrt(B) around it (lrScaling) and a surge shows as the optimum moving inside the grid;
-        // the batches span 2–128 sequences (128–8192 tokens) and each runs about 1.5× the steps its
-        // best LR needs. Too large an LR leaves small batches on the unigram plateau (≈ 3.0 nats).
-        lrs: [2e-3, 4e-3, 8e-3, 1.6e-2, 3.2e-2],
+        // each batch runs about 1.5× the steps its best LR needs. Too large an LR leaves small
+        // batches on the unigram plateau (≈ 3.0 nats).
+        lrs: [4e-3, 8e-3, 1.6e-2, 3.2e-2],
         lrScaling: 'sqrt',
-        batchSizes: [2, 8, 32, 128],
-        steps: [1300, 600, 400, 250],
-        // Two seeds per cell: single-seed steps-to-target differ by ±20% between neighbouring LRs
-        // here, and the bootstrap (runs resampled within a batch) then sees seed noise too. The
-        // confirmation pair inherits both seeds.
+        batchSizes: [2, 8, 32],
+        steps: [1300, 600, 400],
+        // Two seeds per cell: single-seed steps-to-target differ by ±20% between neighbouring LRs.
         seeds: [0, 1],
         base: {
           model: moe,
           train: { schedule: { kind: 'constant', warmupSteps: 20 }, evalEvery: 100000, evalBatches: 4, checkpointEvery: 250, logEvery: 5 },
-          data,
+          // The steps-to-target fit reads the logged train loss, not the final validation loss: a
+          // 512-window final evaluation (1/8 of the cost) is enough for the table. The expert-LR
+          // arms are scored on the full set (src/study/run.ts expertLrPlan).
+          data: { ...data, valWindows: 512 },
         },
       },
       schedules: {
         kind: 'schedules',
         family,
-        activatedParams: 9792,
+        // d16, 2 layers, CLA 2.
+        activatedParams: 15216,
         budget: 3e10,
         schedules: compared(0.05),
+        seeds: [0, 1, 2],
         base: { model: moe, train: { batchSize: 8, lr: 1e-2, evalEvery: 100, evalBatches: 8, checkpointEvery: 250, logEvery: 10 }, data },
       },
-      // At 2 sequences (128 tokens) the grid's B / B_noise ≈ 0.3: the paper's regime (its ratio 0.31
-      // implies u ≈ 0.26, PAPER.md §3.2).
-      confirm: { batchSize: 2, tokens: 262144 },
+      // d16, 2 layers, 2 query heads: CLA and 1 vs 2 KV heads both apply.
+      ablations: { activatedParams: 15216, budget: 2e10, batchSize: 8, lr: 1e-2, seeds: [0, 1], comparisons: ['routing', 'cla', 'kv-heads'] },
+      expertLr: { batchSize: 8, tokens: 131072, factors: [0.25, 0.5, 1], seeds: [0, 1, 2] },
+      throughput: twoCores,
+    },
+    standard: {
+      description: 'sized to resolve the claims: 15k–256k activated, ≥ 2 layers and GQA, 3e11–1e13 FLOPs; hours on 2 cores, minutes on a GPU',
+      lrScan: { lrs: [4e-3, 8e-3, 1.6e-2, 3.2e-2] },
+      isoflop: {
+        kind: 'isoflop',
+        family: standardFamily,
+        // d8 L3, d16 L2, d24 L2, d32 L2, d32 L3, d40 L3, d48 L3, d64 L3 (src/model/builder.ts at
+        // aspect 16); the 3e11 budget's optimum (≈ 17k at ~136 tokens per parameter) needs d8 L3 below it.
+        activatedParams: [5480, 15216, 28184, 51392, 73488, 108560, 157824, 255472],
+        budgets: [3e11, 1e12, 3e12, 1e13],
+        tokensPerParam: { min: 8, max: 1500 },
+        computeFormula: 'exact',
+        base: {
+          model: moe,
+          // 16 × 64 = 1,024 tokens per step: ≈ 2× the quick grid's B_noise (464 tokens at loss 2.36),
+          // which grows as the loss falls; this preset's own grid measures it. Cosine to 0.1×, 5% warmup.
+          train: { batchSize: 16, lr: 1e-2, evalEvery: 500, evalBatches: 8, checkpointEvery: 500, logEvery: 25 },
+          data,
+        },
+      },
+      lrBatch: {
+        kind: 'lr-batch',
+        family: standardFamily,
+        // d32, 2 layers, 4 query heads / 2 KV heads.
+        activatedParams: 51392,
+        lrs: [3e-3, 6e-3, 1.2e-2, 2.4e-2, 4.8e-2],
+        lrScaling: 'sqrt',
+        batchSizes: [2, 8, 32, 128],
+        steps: [2600, 1200, 800, 500],
+        seeds: [0, 1, 2],
+        base: {
+          model: moe,
+          train: { schedule: { kind: 'constant', warmupSteps: 20 }, evalEvery: 100000, evalBatches: 4, checkpointEvery: 500, logEvery: 5 },
+          data,
+        },
+      },
+      schedules: {
+        kind: 'schedules',
+        family: standardFamily,
+        activatedParams: 51392,
+        budget: 1e12,
+        schedules: compared(0.05),
+        seeds: [0, 1, 2],
+        base: { model: moe, train: { batchSize: 16, lr: 1e-2, evalEvery: 250, evalBatches: 8, checkpointEvery: 500, logEvery: 10 }, data },
+      },
+      ablations: { activatedParams: 51392, budget: 1e12, batchSize: 16, lr: 1e-2, seeds: [0, 1, 2], comparisons: ['routing', 'cla', 'kv-heads'] },
+      // At 2 sequences (128 tokens) u = B/B_noise ≈ 0.3 on the quick grid: the paper's regime.
+      expertLr: { batchSize: 2, tokens: 524288, factors: [0.125, 0.25, 0.5, 1, 2], seeds: [0, 1, 2] },
+      throughput: twoCores,
     },
     full: {
       description: 'paper scale (10M–1B activated, 1e18–1e20 FLOPs): a GPU box or a Slurm cluster and a large corpus',
+      departures: ['no ablations (add them at paper scale once the standard preset has shown which matter)'],
+      lrScan: { lrs: [1.5e-4, 3e-4, 6e-4] },
       isoflop: {
         kind: 'isoflop',
         family: paperFamily,
         activatedParams: [1e7, 2e7, 3e7, 5e7, 1e8, 2e8, 3e8, 5e8, 1e9],
         budgets: [1e18, 3e18, 1e19, 3e19, 1e20],
-        tokensPerParam: { min: 5, max: 2000 },
-        computeFormula: 'hunyuan',
+        tokensPerParam: { min: 5, max: 1000 },
+        // The family's own exact FLOPs, so every slice is iso-compute; the paper's constants
+        // (computeFormula 'hunyuan') only for comparison (moelab fit compute, the report).
+        computeFormula: 'exact',
         checks: { activatedTolerance: 0.05, maxTokens: 1e11 },
         base: {
           model: moe,
@@ -146,13 +240,14 @@ export default defineStudy({
         activatedParams: 1e8,
         budget: 1e19,
         schedules: compared(0.01),
+        seeds: [0, 1, 2],
         base: {
           model: moe,
           train: { batchSize: 256, lr: 3e-4, evalEvery: 1000, evalBatches: 20, checkpointEvery: 500 },
           data: { corpus: 'data/pretrain.jsonl', tokenizer: { kind: 'bpe', vocabSize: 32768 }, valTokens: 10_000_000 },
         },
       },
-      confirm: { batchSize: 32, tokens: 2e9 },
+      expertLr: { batchSize: 32, tokens: 2e9, factors: [0.125, 0.25, 0.5, 1, 2], seeds: [0, 1, 2] },
     },
   },
 });

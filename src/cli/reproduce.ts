@@ -6,8 +6,7 @@ import { Option, type Command } from 'commander';
 import { ConfigError } from '../errors.ts';
 import { flagValues, REPORT_FLAGS } from './analysis-flags.ts';
 import { addEngineOptions } from './engine-options.ts';
-import type { RunStudyResult } from '../study/run.ts';
-import type { RunPlan } from '../sweep/plan.ts';
+import type { RunStudyResult, StudyDryRun } from '../study/run.ts';
 
 interface ReproduceCliOptions {
   preset: string;
@@ -19,19 +18,17 @@ interface ReproduceCliOptions {
   time?: string;
   png?: boolean;
   dryRun?: boolean;
+  json?: boolean;
   bootstrap?: string;
   backend?: string;
   threads?: string;
-  json?: boolean;
 }
 
 /** What `moelab reproduce --json` prints on stdout: the dry-run's plan, or where the study ended. */
 export type ReproduceJson = ReproduceDryRunJson | ReproduceOutcomeJson;
-export interface ReproduceDryRunJson {
+/** The dry run: every stage and planned run with its tags, the totals and the time estimate. */
+export interface ReproduceDryRunJson extends StudyDryRun {
   dryRun: true;
-  plan: RunPlan;
-  /** Confirmation runs added once the LR × batch grid is fitted (not in `plan`). */
-  confirmationRuns: number;
 }
 export interface ReproduceOutcomeJson {
   dryRun: false;
@@ -76,9 +73,9 @@ export function registerReproduce(program: Command): void {
       .option('--gres <spec>', 'Slurm generic resources per task, e.g. gpu:1')
       .option('--time <limit>', 'Slurm time limit per task')
       .option('--png', 'also export every figure as PNG (needs chromium: scripts/setup.sh --report)')
-      .option('--dry-run', "list the study's first-stage runs and their total compute; write nothing (no corpus check)")
+      .option('--dry-run', "list the study's runs stage by stage, their total compute and estimated time; write nothing (no corpus check)")
       .option('--bootstrap <n>', 'bootstrap resamples of the fits (default per kind: src/analysis/defaults.ts)')
-      .option('--json', 'print one JSON object on stdout: the plan (with --dry-run), or status, study folder, report path, warnings, seconds'),
+      .option('--json', 'print one JSON object on stdout: with --dry-run every stage and planned run with its tags (src/study/run.ts StudyDryRun), else status, study folder, report path, warnings, seconds'),
   ).action(async (file: string, opts: ReproduceCliOptions) => {
     const workers = opts.workers === undefined ? undefined : Number(opts.workers);
     if (workers !== undefined && (!Number.isInteger(workers) || workers < 1)) {
@@ -89,19 +86,32 @@ export function registerReproduce(program: Command): void {
     if (opts.backend) env.MOELAB_BACKEND = opts.backend;
     if (opts.threads) env.MOELAB_THREADS = opts.threads;
     const log = (line: string) => process.stderr.write(`${line}\n`);
-    const { runStudy, loadStudyFile, planStudy, confirmRunCount } = await import('../study/run.ts');
+    const { runStudy, loadStudyFile, planStudy, studyDryRun } = await import('../study/run.ts');
     if (opts.dryRun) {
-      const { formatPlan } = await import('../sweep/format.ts');
       const study = await loadStudyFile(file);
-      const { plan, parts } = planStudy(study, opts.preset, file, { corpusCheck: false });
-      const confirmRuns = confirmRunCount(study, opts.preset, parts.lr, file);
+      const dry = studyDryRun(study, opts.preset, file);
       if (opts.json) {
         const { toJson } = await import('../io/atomic.ts');
-        const out: ReproduceDryRunJson = { dryRun: true, plan, confirmationRuns: confirmRuns };
+        const out: ReproduceDryRunJson = { dryRun: true, ...dry };
         process.stdout.write(`${toJson(out, 2)}\n`);
         return;
       }
-      process.stdout.write(`${formatPlan(plan).join('\n')}\n(+ ${confirmRuns} confirmation runs once the LR × batch grid is fitted)\n`);
+      const { formatPlan } = await import('../sweep/format.ts');
+      const { plan } = planStudy(study, opts.preset, file, { corpusCheck: false });
+      const lines = [
+        ...formatPlan(plan),
+        '(the list above is the first stage, planned from the definitions alone; --json lists every stage\'s runs)',
+        '',
+        'stages (top to bottom: plan → train → analyse → plan → …):',
+      ];
+      for (const st of dry.stages) {
+        const when = st.plannedAfter === 'definitions' ? 'planned now' : `planned after ${st.plannedAfter}${st.decidedLater ? ` (decides ${st.decidedLater})` : ''}`;
+        const time = st.estSeconds === null ? '' : `, ≈ ${(st.estSeconds / 60).toFixed(1)} min`;
+        lines.push(`  ${st.stage.padEnd(13)} ${String(st.runs).padStart(4)} runs  ${st.computeFlops.toExponential(2)} FLOPs${time}  ${when}`);
+      }
+      lines.push(`total: ${dry.totals.runs} runs, ${dry.totals.computeFlops.toExponential(2)} FLOPs${dry.totals.estimate ? `; estimated ${dry.totals.estimate}` : ''}`);
+      if (dry.departures.length) lines.push(`departures from the standard design (${opts.preset}):`, ...dry.departures.map((d) => `  - ${d}`));
+      process.stdout.write(`${lines.join('\n')}\n`);
       return;
     }
 

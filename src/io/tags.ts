@@ -15,6 +15,8 @@ export const IsoflopTagsSchema = z.strictObject({
   budgetFlops: positive,
   /** The activated-parameter target the family builder sized the model to (else the built model's). */
   size: positive,
+  /** The peak LR the run used, when the study picks an LR per size (src/study/run.ts pickLrPerSize). */
+  lr: positive.optional(),
   seed,
 });
 
@@ -37,14 +39,30 @@ export const ScheduleTagsSchema = z.strictObject({
   seed,
 });
 
-/** One arm of a confirmation or ablation (e.g. "one LR" vs "expert-specific LR"). */
+/** Which experiment an arm belongs to. */
+export const ARM_GROUPS = ['confirmation', 'ablation', 'expert-lr', 'lr-control'] as const;
+/** What an ablation compares (its arms' names in ABLATION_ARMS, src/study/run.ts). */
+export const ABLATION_COMPARISONS = ['routing', 'cla', 'kv-heads'] as const;
+
+/**
+ * One arm of a controlled comparison; every comparison is paired by `seed`.
+ *   confirmation  "one LR" vs "expert-specific LR" (the surge rule's multiplier)
+ *   expert-lr     factor = the specialized experts' LR multiplier (every other group at the base LR)
+ *   lr-control    factor = one multiplier applied to every group's LR (the control of expert-lr)
+ *   ablation      comparison = 'routing' | 'cla' | 'kv-heads'; name = the arm
+ *                 ('recycle' / 'drop', 'CLA 2' / 'no CLA', '1 KV head' / '2 KV heads')
+ */
 export const ArmTagsSchema = z.strictObject({
   study: z.literal('arm'),
-  /** Which comparison the arm belongs to. */
-  group: z.enum(['confirmation', 'ablation']),
+  /** Which experiment the arm belongs to. */
+  group: z.enum(ARM_GROUPS),
   /** The arm's name, as tables print it. */
   name: z.string().min(1),
   seed,
+  /** expert-lr and lr-control: the LR multiplier of the arm. */
+  factor: positive.optional(),
+  /** ablation: what the arms compare. */
+  comparison: z.string().min(1).optional(),
 });
 
 /** A point of a free grid: axis key → value. */

@@ -7,9 +7,25 @@ import { parseConfig } from '../config/validate.ts';
 
 type Part<K extends UserSweepDefinition['kind']> = Omit<Extract<UserSweepDefinition, { kind: K }>, 'name'>;
 
-/** One preset of a study (e.g. `quick` for a laptop, `full` for a GPU box or cluster). */
+/** What an ablation compares (two arms each, at equal compute, paired by seed). */
+export type AblationComparison = 'routing' | 'cla' | 'kv-heads';
+
+/** One preset of a study (e.g. `quick` for a laptop, `standard` to resolve the claims, `full` for a GPU box or cluster). */
 export interface StudyPreset {
   description?: string;
+  /**
+   * Where this preset departs from the study's standard design, and why (the report prints them).
+   * Empty or absent for a preset that follows it.
+   */
+  departures?: string[];
+  /**
+   * A learning rate per size (docs/references.md#reproduction-needs): before the isoFLOP sweep, each size
+   * of `isoflop.activatedParams` trains at each of `lrs` at the smallest isoFLOP budget that
+   * contains it (its shortest cell), with the isoFLOP part's batch, warmup and schedule; the
+   * isoFLOP cells then train at each size's LR picked by pickLrPerSize (src/study/run.ts). Without
+   * it every cell trains `isoflop.base.train.lr`.
+   */
+  lrScan?: { lrs: number[]; seeds?: number[]; /** Final-evaluation windows of the scan runs (default: the isoFLOP part's). */ valWindows?: number };
   /** isoFLOP scaling: budgets × activated sizes of the family. */
   isoflop: Part<'isoflop'>;
   /** LR × batch grid for the surge fit (docs/references.md#surge). */
@@ -17,11 +33,31 @@ export interface StudyPreset {
   /** Schedule comparison at equal budget (docs/references.md#lr-schedule). */
   schedules: Part<'schedules'>;
   /**
+   * Expert LR as an experiment (docs/references.md#expert-lr): the lr-batch study's model at `batchSize`, base
+   * LR = the grid's best LR at that batch from the surge fit (or `lr`); arm `expert-lr` multiplies
+   * only the specialized experts' LR by each factor, arm `lr-control` (unless `control: false`)
+   * multiplies every group's LR by the same factors.
+   */
+  expertLr?: { batchSize: number; tokens: number; factors: number[]; seeds: number[]; lr?: number; control?: boolean };
+  /**
+   * Ablations the paper implies, at equal compute (tokens = budget / the arm's exact FLOPs per
+   * token) with seeds: the isoFLOP family's model at `activatedParams`, batch and LR as given, the
+   * isoFLOP part's schedule and data; each comparison changes one field of that model.
+   */
+  ablations?: { activatedParams: number; budget: number; batchSize: number; lr: number; seeds: number[]; comparisons: AblationComparison[] };
+  /**
    * Confirmation of expert-specific LRs (docs/references.md#expert-lr): the lr-batch study's model at `batchSize`,
    * trained with one LR for every group and with the specialized experts at the surge rule's
    * ratio. The base LR is the grid's best LR at that batch size (or `lr`).
    */
-  confirm: { batchSize: number; tokens: number; lr?: number; seeds?: number[] };
+  confirm?: { batchSize: number; tokens: number; lr?: number; seeds?: number[] };
+  /**
+   * How `--dry-run` estimates the study's wall time from the plan (src/study/run.ts
+   * estimateSeconds): per run, steps × secondsPerStep + exact FLOPs / flopsPerSecond +
+   * evalSeconds per evalWindows validation windows, summed and divided by `workers`. `source`
+   * says where the constants were measured.
+   */
+  throughput?: { secondsPerStep: number; flopsPerSecond: number; evalSeconds: number; evalWindows: number; workers: number; source: string };
 }
 
 export interface StudyDefinition {
@@ -36,18 +72,55 @@ export function defineStudy<const T extends StudyDefinition>(definition: T): T {
   return definition;
 }
 
+const seeds = () => z.array(z.number().int().min(0)).min(1);
+const positiveList = () => z.array(z.number().positive()).min(1);
+
 const PresetShape = z.strictObject({
   description: z.string().optional(),
+  departures: z.array(z.string().min(1)).optional(),
+  lrScan: z.strictObject({ lrs: positiveList().min(2), seeds: seeds().optional(), valWindows: z.number().int().min(1).optional() }).optional(),
   // Each part's outer shape here; the sweep schema validates the rest when the study is planned.
   isoflop: z.looseObject({ kind: z.literal('isoflop') }).transform((p) => p as Part<'isoflop'>),
   lrBatch: z.looseObject({ kind: z.literal('lr-batch') }).transform((p) => p as Part<'lr-batch'>),
   schedules: z.looseObject({ kind: z.literal('schedules') }).transform((p) => p as Part<'schedules'>),
-  confirm: z.strictObject({
-    batchSize: z.number().int().min(1),
-    tokens: z.number().int().min(1),
-    lr: z.number().positive().optional(),
-    seeds: z.array(z.number().int().min(0)).min(1).optional(),
-  }),
+  expertLr: z
+    .strictObject({
+      batchSize: z.number().int().min(1),
+      tokens: z.number().int().min(1),
+      factors: positiveList().min(2),
+      seeds: seeds(),
+      lr: z.number().positive().optional(),
+      control: z.boolean().optional(),
+    })
+    .optional(),
+  ablations: z
+    .strictObject({
+      activatedParams: z.number().positive(),
+      budget: z.number().positive(),
+      batchSize: z.number().int().min(1),
+      lr: z.number().positive(),
+      seeds: seeds(),
+      comparisons: z.array(z.enum(['routing', 'cla', 'kv-heads'])).min(1),
+    })
+    .optional(),
+  confirm: z
+    .strictObject({
+      batchSize: z.number().int().min(1),
+      tokens: z.number().int().min(1),
+      lr: z.number().positive().optional(),
+      seeds: seeds().optional(),
+    })
+    .optional(),
+  throughput: z
+    .strictObject({
+      secondsPerStep: z.number().nonnegative(),
+      flopsPerSecond: z.number().positive(),
+      evalSeconds: z.number().nonnegative(),
+      evalWindows: z.number().int().min(1),
+      workers: z.number().int().min(1),
+      source: z.string().min(1),
+    })
+    .optional(),
 });
 
 const StudyShape = z.strictObject({
@@ -68,7 +141,7 @@ export function parseStudy(input: unknown, source: string): StudyDefinition {
 }
 
 /** The names each part's sweep gets: `<study>-<preset>-<part>` (they start the run ids). */
-export const STUDY_PARTS = ['iso', 'lr', 'sched', 'confirm'] as const;
+export const STUDY_PARTS = ['scan', 'iso', 'lr', 'sched', 'ablate', 'elr', 'lrc', 'confirm'] as const;
 export type StudyPart = (typeof STUDY_PARTS)[number];
 
 export function partSweepName(study: string, preset: string, part: StudyPart): string {

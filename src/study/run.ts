@@ -1,15 +1,22 @@
-// Running a study end to end, top to bottom: plan its three sweeps as one sweep folder → train →
-// analyse (the surge fit) → plan and train the expert-LR confirmation arms → analyse (every standard
-// fit, src/analysis) → report, ending with the side-by-side comparison against the paper.
+// Running a study end to end, top to bottom:
+//   plan  (from the definitions) LR scan per size, LR × batch grid, schedules, ablations
+//   train
+//   analyse  each size's LR (pickLrPerSize, pure) → fits/lr-scan.json
+//   plan  the isoFLOP cells at those LRs; train
+//   analyse  the surge fit of the grid
+//   plan  the expert-LR arms and their control (and a confirmation pair, if defined); train
+//   analyse  every standard fit (src/analysis) → report with the study design and the side-by-side
+//            comparison against the paper.
 //
 //   results/<study>-<preset>/
-//     sweep.json plan.json runs/…        one plan: isoFLOP + LR × batch + schedules (+ confirm)
+//     sweep.json plan.json runs/…        one plan, each stage appended to the one before
 //     fits/<kind>.json                   compute, isoflop, parametric, surge, schedule
+//     fits/lr-scan.json                  each size's picked LR, the rule and the scan's means
 //     fits/paper-comparison.json         the side-by-side table as data
-//     report/index.html report.md …      buildReport + the comparison section
+//     report/index.html report.md …      buildReport + the study design and comparison sections
 //
 // Each stage reads what the stage before wrote, so rerunning the same command continues: finished
-// runs are skipped, interrupted ones resume, the fits and report are recomputed.
+// runs are skipped, interrupted ones resume, the picks, fits and report are recomputed.
 import { readFileSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -25,15 +32,19 @@ import { readJsonFile } from '../io/json.ts';
 import { importUserModule } from '../config/module-file.ts';
 import { resultsRoot, sweepPaths } from '../io/results.ts';
 import { buildFamilyModel } from '../sweep/family.ts';
+import { ModelConfigSchema, type UserModelConfig } from '../config/schema.ts';
+import { resolveModelConfig } from '../config/resolve.ts';
+import { flopsPerToken } from '../model/count.ts';
+import type { ArmTags } from '../io/tags.ts';
 import { parseSweep } from '../sweep/load.ts';
-import { expandSweep, planErrors, totalsOf, type PlanProblem, type PlanRun, type RunPlan } from '../sweep/plan.ts';
+import { expandSweep, planErrors, roundToSteps, totalsOf, type PlanProblem, type PlanRun, type RunPlan } from '../sweep/plan.ts';
 import { absolutizeCorpus, checkCorpus } from '../sweep/prepare.ts';
 import type { SweepOutcome } from '../sweep/runner.ts';
 import { writePlanFiles } from '../sweep/state.ts';
 import { expertLrMultiplier } from '../train/expert-lr.ts';
 import { provenance } from '../util/provenance.ts';
 import { bootstrapReliability, paperComparison, type ComparisonInput, type ComparisonRow } from './compare.ts';
-import { parseStudy, partSweepName, type StudyDefinition, type StudyPart, type StudyPreset } from './define.ts';
+import { parseStudy, partSweepName, type AblationComparison, type StudyDefinition, type StudyPart, type StudyPreset } from './define.ts';
 
 /** isoFLOP parabolas use the sizes within this factor of each budget's best run (two sizes either side at our spacing). */
 export const ISOFLOP_WINDOW = 4;
@@ -127,23 +138,350 @@ function expandChecked(def: SweepDefinition, source: string): RunPlan {
   return absolutizeCorpus(expanded.plan, process.cwd());
 }
 
-/** The first-stage plan: isoFLOP + LR × batch + schedules. */
+/** Parts of a study planned from the definitions alone (no fit needed). */
+export type StudyParts = Record<'iso' | 'lr' | 'sched', SweepDefinition>;
+
+/** The parts of the preset as validated sweeps (what every stage plans from). */
+export function studyParts(study: StudyDefinition, preset: string, source: string): StudyParts {
+  const p = presetOf(study, preset);
+  return {
+    iso: partDefinition(study, preset, 'iso', p.isoflop, source),
+    lr: partDefinition(study, preset, 'lr', p.lrBatch, source),
+    sched: partDefinition(study, preset, 'sched', p.schedules, source),
+  };
+}
+
+/**
+ * The first-stage plan: what needs no fit. With an LR scan: the scan + LR × batch + schedules +
+ * ablations (the isoFLOP cells follow once the scan has picked each size's LR); without one the
+ * isoFLOP cells come first, at the isoFLOP part's LR.
+ */
 export function planStudy(
   study: StudyDefinition,
   preset: string,
   source: string,
   options: { corpusCheck?: boolean } = {},
-): { plan: RunPlan; parts: Record<'iso' | 'lr' | 'sched', SweepDefinition> } {
+): { plan: RunPlan; parts: StudyParts } {
   const p = presetOf(study, preset);
-  const parts = {
-    iso: partDefinition(study, preset, 'iso', p.isoflop, source),
-    lr: partDefinition(study, preset, 'lr', p.lrBatch, source),
-    sched: partDefinition(study, preset, 'sched', p.schedules, source),
-  };
-  const plans = [expandChecked(parts.iso, source), expandChecked(parts.lr, source), expandChecked(parts.sched, source)];
+  const parts = studyParts(study, preset, source);
+  checkArmBatches(p, parts, `${source} presets.${preset}`);
+  const plans = [
+    p.lrScan ? scanPlan(study, preset, parts.iso, source) : expandChecked(parts.iso, source),
+    expandChecked(parts.lr, source),
+    expandChecked(parts.sched, source),
+    ...(p.ablations ? [ablationPlan(study, preset, parts.iso, source)] : []),
+  ];
   const plan = mergePlans(`${study.name}-${preset}`, p.description ?? study.description, plans, undefined);
   if (options.corpusCheck !== false) throwOnErrors(source, checkCorpus(plan));
   return { plan, parts };
+}
+
+/**
+ * Arms whose base LR is the grid's best at their batch need that batch in the grid: refused at
+ * planning, not discovered after the grid has trained.
+ */
+function checkArmBatches(p: StudyPreset, parts: StudyParts, at: string): void {
+  const grid = parts.lr.kind === 'lr-batch' ? parts.lr.batchSizes : [];
+  for (const [key, arm] of [['expertLr', p.expertLr], ['confirm', p.confirm]] as const) {
+    if (arm && arm.lr === undefined && !grid.includes(arm.batchSize)) {
+      throw new ConfigError(
+        `${at}.${key}.batchSize`,
+        arm.batchSize,
+        `Use a batch size of the LR × batch grid (${grid.join(', ')}) or state ${key}.lr.`,
+        'the base LR is the grid\'s best LR at this batch, and the grid has no such batch',
+      );
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// A learning rate per size (the isoFLOP cells' LR from a scan; docs/references.md#isoflop-design)
+
+/** The scan's run tags: a grid point naming the stage, the size and the LR. */
+export interface LrScanPoint {
+  stage: 'lr-scan';
+  size: number;
+  lr: number;
+  budgetFlops: number;
+}
+
+/** Each size's smallest isoFLOP budget (its shortest cell, after the tokensPerParam filter). */
+export function smallestBudgets(isoPlan: Pick<RunPlan, 'runs'>): Map<number, number> {
+  const out = new Map<number, number>();
+  for (const r of isoPlan.runs) {
+    const size = r.targetActivatedParams ?? r.derived.activatedParams;
+    const b = r.budgetFlops;
+    if (b !== undefined && (out.get(size) ?? Infinity) > b) out.set(size, b);
+  }
+  return out;
+}
+
+/**
+ * The LR scan: every isoFLOP size trains each of lrScan.lrs at its smallest isoFLOP budget, with
+ * the isoFLOP part's batch, schedule and data (the same cell as its shortest isoFLOP run, LR aside).
+ */
+export function scanPlan(study: StudyDefinition, preset: string, isoPart: SweepDefinition, source: string): RunPlan {
+  const p = presetOf(study, preset);
+  if (!p.lrScan) throw new Error('scanPlan: the preset has no lrScan');
+  if (isoPart.kind !== 'isoflop') throw new Error('scanPlan: expected the isoflop part');
+  const batchSize = isoPart.base.train?.batchSize;
+  if (batchSize === undefined) throw new ConfigError(`${source} presets.${preset}.isoflop.base.train.batchSize`, undefined, 'Set the isoFLOP batch size: the LR scan trains with it.', 'no batch size');
+  const plans: RunPlan[] = [];
+  for (const [size, budget] of smallestBudgets(expandChecked(isoPart, source))) {
+    const def = partDefinition(
+      study,
+      preset,
+      'scan',
+      {
+        kind: 'lr-batch',
+        description: 'LR scan per size at its smallest isoFLOP budget',
+        family: isoPart.family,
+        activatedParams: size,
+        lrs: p.lrScan.lrs,
+        batchSizes: [batchSize],
+        budgets: [budget],
+        seeds: p.lrScan.seeds ?? isoPart.seeds,
+        checks: isoPart.checks,
+        computeFormula: isoPart.computeFormula,
+        computeParams: isoPart.computeParams,
+        base: p.lrScan.valWindows === undefined ? isoPart.base : { ...isoPart.base, data: { ...isoPart.base.data, valWindows: p.lrScan.valWindows } },
+      },
+      source,
+    );
+    const plan = expandChecked(def, source);
+    plans.push({
+      ...plan,
+      runs: plan.runs.map((r) => ({ ...r, kind: 'grid', tags: { study: 'grid', point: { stage: 'lr-scan', size, lr: r.lr, budgetFlops: budget } satisfies LrScanPoint, seed: r.seed } })),
+    });
+  }
+  return mergePlans(partSweepName(study.name, preset, 'scan'), undefined, plans, undefined);
+}
+
+/** One finished (or failed) scan run: final validation loss, undefined when it diverged or failed. */
+export interface LrScanResult {
+  size: number;
+  lr: number;
+  seed: number;
+  finalValLoss?: number;
+}
+
+/** A size's picked LR and how it was picked. */
+export interface PickedLr {
+  size: number;
+  /** The LR the isoFLOP cells of this size train at (null: no LR of the scan finished). */
+  lr: number | null;
+  /** The scanned LR with the lowest mean final loss over seeds, and that mean. */
+  best: { lr: number; meanLoss: number } | null;
+  /** 'low' / 'high': the best LR is the scan's lowest / highest, so the optimum may lie beyond it. */
+  edge: 'low' | 'high' | null;
+  /** Mean final loss per scanned LR (Infinity where a seed diverged or failed), ascending LR. */
+  means: { lr: number; meanLoss: number }[];
+}
+
+/** The rule pickLrPerSize applies, as the report states it. */
+export const LR_RULE =
+  'per size, the mean final validation loss over seeds at each scanned LR (a diverged or failed seed makes the LR ineligible); ' +
+  'the LR of the lowest mean, refined to the vertex of the parabola through it and its two neighbours in log LR when both exist ' +
+  '(rounded to 3 significant digits); at the scan\'s lowest or highest LR the edge LR itself, flagged';
+
+/**
+ * The per-size LR rule (pure): see LR_RULE. The parabola in log LR makes the pick independent of
+ * the grid's spacing when the loss is locally quadratic in log LR (the usual shape near the optimum).
+ */
+export function pickLrPerSize(results: readonly LrScanResult[]): PickedLr[] {
+  const bySize = new Map<number, Map<number, (number | undefined)[]>>();
+  for (const r of results) {
+    const lrs = bySize.get(r.size) ?? new Map<number, (number | undefined)[]>();
+    bySize.set(r.size, lrs);
+    lrs.set(r.lr, [...(lrs.get(r.lr) ?? []), r.finalValLoss !== undefined && Number.isFinite(r.finalValLoss) ? r.finalValLoss : undefined]);
+  }
+  return [...bySize.entries()]
+    .sort((a, b) => a[0] - b[0])
+    .map(([size, lrs]) => {
+      const means = [...lrs.entries()]
+        .sort((a, b) => a[0] - b[0])
+        .map(([lr, losses]) => ({ lr, meanLoss: losses.some((l) => l === undefined) ? Infinity : (losses as number[]).reduce((s, l) => s + l, 0) / losses.length }));
+      let i = -1;
+      means.forEach((m, k) => {
+        if (Number.isFinite(m.meanLoss) && (i < 0 || m.meanLoss < means[i].meanLoss)) i = k;
+      });
+      if (i < 0) return { size, lr: null, best: null, edge: null, means };
+      const best = means[i];
+      const edge = i === 0 ? 'low' : i === means.length - 1 ? 'high' : null;
+      let lr = best.lr;
+      if (edge === null && Number.isFinite(means[i - 1].meanLoss) && Number.isFinite(means[i + 1].meanLoss)) {
+        lr = parabolaVertexLogX(means[i - 1], best, means[i + 1]);
+      }
+      return { size, lr: Number(lr.toPrecision(3)), best, edge, means };
+    });
+}
+
+/** The vertex of the parabola through three points in (log lr, loss), kept between the outer two. */
+function parabolaVertexLogX(a: { lr: number; meanLoss: number }, b: { lr: number; meanLoss: number }, c: { lr: number; meanLoss: number }): number {
+  const [x0, x1, x2] = [Math.log(a.lr), Math.log(b.lr), Math.log(c.lr)];
+  const [y0, y1, y2] = [a.meanLoss, b.meanLoss, c.meanLoss];
+  const d1 = (y1 - y0) / (x1 - x0);
+  const d2 = (y2 - y1) / (x2 - x1);
+  const curvature = (d2 - d1) / (x2 - x0);
+  if (!(curvature > 0)) return b.lr;
+  const x = (x0 + x1) / 2 - d1 / (2 * curvature);
+  return Math.exp(Math.min(x2, Math.max(x0, x)));
+}
+
+/** The scan's results as read from a loaded sweep (runs tagged as lr-scan grid points). */
+export function scanResults(sweep: Pick<Sweep, 'runs'>): LrScanResult[] {
+  const out: LrScanResult[] = [];
+  for (const r of sweep.runs) {
+    const t = r.tags;
+    if (t?.study !== 'grid' || (t.point as Partial<LrScanPoint>).stage !== 'lr-scan') continue;
+    const point = t.point as unknown as LrScanPoint;
+    out.push({ size: point.size, lr: point.lr, seed: t.seed, finalValLoss: r.summary?.status === 'done' ? r.summary.finalValLoss : undefined });
+  }
+  return out;
+}
+
+/**
+ * The isoFLOP cells, each at its size's LR (`lrs`: size → LR; sizes without one keep the isoFLOP
+ * part's LR). Tokens do not depend on the LR, so the cells are those of the definition.
+ */
+export function isoflopPlan(isoPart: SweepDefinition, lrs: ReadonlyMap<number, number> | undefined, source: string): RunPlan {
+  const plan = expandChecked(isoPart, source);
+  if (!lrs) return plan;
+  return {
+    ...plan,
+    runs: plan.runs.map((r) => {
+      const size = r.targetActivatedParams ?? r.derived.activatedParams;
+      const lr = lrs.get(size);
+      if (lr === undefined || r.tags.study !== 'isoflop') return r;
+      return { ...r, lr, config: { ...r.config, train: { ...r.config.train, lr } }, tags: { ...r.tags, lr } };
+    }),
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Ablations at equal compute (docs/references.md#recycle-routing, docs/references.md#attention)
+
+/** Each comparison's two arms: the arm names (the tag contract) and the model field each sets. */
+export const ABLATION_ARMS: Record<AblationComparison, { field: 'overflowPolicy' | 'claShareFactor' | 'numKvHeads'; arms: [string, unknown][] }> = {
+  routing: { field: 'overflowPolicy', arms: [['recycle', 'recycle'], ['drop', 'drop']] },
+  cla: { field: 'claShareFactor', arms: [['CLA 2', 2], ['no CLA', 1]] },
+  'kv-heads': { field: 'numKvHeads', arms: [['1 KV head', 1], ['2 KV heads', 2]] },
+};
+
+/**
+ * The ablations: the isoFLOP family's model at ablations.activatedParams, each comparison's arms
+ * changing one field of it; each arm trains budget / (its exact FLOPs per token) tokens, so the
+ * arms of a comparison spend equal compute. Paired by seed.
+ */
+export function ablationPlan(study: StudyDefinition, preset: string, isoPart: SweepDefinition, source: string): RunPlan {
+  const a = presetOf(study, preset).ablations;
+  if (!a) throw new Error('ablationPlan: the preset has no ablations');
+  if (!isoPart.family) throw new Error('ablationPlan: the isoflop part has no family');
+  const at = `${source} presets.${preset}.ablations`;
+  let model: UserModelConfig;
+  try {
+    model = buildFamilyModel(isoPart.family, a.activatedParams, (isoPart.base.model ?? {}) as Partial<UserModelConfig>);
+  } catch (err) {
+    throw new ConfigError(`${at}.activatedParams`, a.activatedParams, 'Use a size the isoFLOP family reaches (one of isoflop.activatedParams).', (err as Error).message);
+  }
+  const plans: RunPlan[] = [];
+  for (const comparison of a.comparisons) {
+    const { field, arms } = ABLATION_ARMS[comparison];
+    const built = resolveModelConfig(ModelConfigSchema.parse(model));
+    if (comparison === 'cla' && built.numLayers < 2) {
+      throw new ConfigError(`${at}.comparisons`, comparison, 'Ablate CLA on a size with at least 2 layers.', `the ${a.activatedParams} model has one layer: CLA has nothing to share`);
+    }
+    if (comparison === 'kv-heads' && built.numHeads % 2 !== 0) {
+      throw new ConfigError(`${at}.comparisons`, comparison, 'Ablate KV heads on a size with an even number of query heads.', `the ${a.activatedParams} model has ${built.numHeads} query head(s)`);
+    }
+    const resolved = arms.map(([, value]) => resolveModelConfig(ModelConfigSchema.parse({ ...model, [field]: value })));
+    const tokens = resolved.map((m) => roundToSteps(a.budget / flopsPerToken(m, { seqLen: m.seqLen }), a.batchSize * m.seqLen).tokens);
+    const axes: Record<string, unknown[]> = { [`model.${field}`]: arms.map(([, v]) => v) };
+    if (tokens[0] !== tokens[1]) axes['train.tokens'] = tokens;
+    const def = parseSweep(
+      {
+        kind: 'grid',
+        name: `${partSweepName(study.name, preset, 'ablate')}-${comparison}`,
+        description: `ablation at equal compute (${a.budget.toExponential(0)} FLOPs): ${arms.map(([n]) => n).join(' vs ')}`,
+        mode: 'zip',
+        axes,
+        seeds: a.seeds,
+        computeFormula: isoPart.computeFormula,
+        computeParams: isoPart.computeParams,
+        base: {
+          model,
+          data: isoPart.base.data,
+          train: { ...isoPart.base.train, batchSize: a.batchSize, lr: a.lr, tokens: tokens[0] },
+        },
+      },
+      `${at}.${comparison}`,
+    );
+    const plan = expandChecked(def, source);
+    plans.push({
+      ...plan,
+      runs: plan.runs.map((r) => {
+        const k = arms.findIndex(([, v]) => (r.config.model as Record<string, unknown> | undefined)?.[field] === v);
+        return { ...r, budgetFlops: a.budget, tags: { study: 'arm', group: 'ablation', comparison, name: arms[k][0], seed: r.seed } };
+      }),
+    });
+  }
+  return mergePlans(partSweepName(study.name, preset, 'ablate'), undefined, plans, undefined);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Expert LR as an experiment (docs/references.md#expert-lr)
+
+/** The arm names of the expert-LR experiment. */
+export const expertLrArmName = (group: 'expert-lr' | 'lr-control', factor: number): string =>
+  group === 'expert-lr' ? `specialized experts ×${factor}` : `every group ×${factor}`;
+
+/**
+ * The expert-LR experiment: the lr-batch part's model at expertLr.batchSize and tokens (the
+ * isoFLOP part's validation data), base LR `lr`; arm expert-lr multiplies the specialized experts' LR by each factor, arm lr-control every
+ * group's LR. Tagged per factor, paired by seed.
+ */
+export function expertLrPlan(study: StudyDefinition, preset: string, parts: Pick<StudyParts, 'iso' | 'lr'>, lr: number, source: string): RunPlan {
+  const lrPart = parts.lr;
+  const e = presetOf(study, preset).expertLr;
+  if (!e) throw new Error('expertLrPlan: the preset has no expertLr');
+  if (lrPart.kind !== 'lr-batch') throw new Error('expertLrPlan: expected the lr-batch part');
+  const base = lrPart.base ?? {};
+  const arm = (part: StudyPart, group: 'expert-lr' | 'lr-control'): RunPlan => {
+    const axes =
+      group === 'expert-lr'
+        ? { 'train.expertLr': e.factors.map((f) => ({ mode: 'multiplier', multiplier: f })) }
+        : { 'train.lr': e.factors.map((f) => Number((lr * f).toPrecision(12))) };
+    const def = partDefinition(
+      study,
+      preset,
+      part,
+      {
+        kind: 'grid',
+        description: group === 'expert-lr' ? "the specialized experts' LR × each factor, every other group at the base LR" : "every group's LR × each factor (the control)",
+        ...(lrPart.family ? { family: lrPart.family } : {}),
+        ...(lrPart.activatedParams !== undefined ? { activatedParams: lrPart.activatedParams } : {}),
+        seeds: e.seeds,
+        computeFormula: lrPart.computeFormula,
+        computeParams: lrPart.computeParams,
+        // Scored on the study's validation set (the isoFLOP part's data), whatever the grid's.
+        base: { ...base, data: parts.iso.base.data ?? base.data, train: { ...base.train, batchSize: e.batchSize, tokens: e.tokens, lr, expertLr: { mode: 'same' } } },
+        mode: 'grid',
+        axes,
+      },
+      source,
+    );
+    const plan = expandChecked(def, source);
+    return {
+      ...plan,
+      runs: plan.runs.map((r) => {
+        const factor = group === 'expert-lr' ? (r.point?.['train.expertLr'] as { multiplier: number }).multiplier : e.factors[e.factors.findIndex((f) => Number((lr * f).toPrecision(12)) === r.lr)];
+        const tags: ArmTags = { study: 'arm', group, name: expertLrArmName(group, factor), factor, seed: r.seed };
+        return { ...r, tags };
+      }),
+    };
+  };
+  const plans = [arm('elr', 'expert-lr'), ...(e.control === false ? [] : [arm('lrc', 'lr-control')])];
+  return mergePlans(partSweepName(study.name, preset, 'elr'), undefined, plans, undefined);
 }
 
 /**
@@ -153,6 +491,7 @@ export function planStudy(
  */
 export function confirmDefinition(study: StudyDefinition, preset: string, lrPart: SweepDefinition, surge: { bNoise: number; lr: number }, source: string): SweepDefinition {
   const p = presetOf(study, preset);
+  if (!p.confirm) throw new Error('confirmDefinition: the preset has no confirm');
   if (lrPart.kind !== 'lr-batch') throw new Error('confirmDefinition: expected the lr-batch part');
   const base = lrPart.base ?? {};
   return partDefinition(
@@ -192,7 +531,156 @@ export function confirmPlan(study: StudyDefinition, preset: string, lrPart: Swee
 
 /** How many confirmation runs the preset adds once the grid is fitted (the definition expanded with placeholder LRs). */
 export function confirmRunCount(study: StudyDefinition, preset: string, lrPart: SweepDefinition, source: string): number {
-  return confirmPlan(study, preset, lrPart, { bNoise: 1e4, lr: 1e-3 }, source).runs.length;
+  return presetOf(study, preset).confirm ? confirmPlan(study, preset, lrPart, { bNoise: 1e4, lr: 1e-3 }, source).runs.length : 0;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The whole study as planned before anything trains (moelab reproduce --dry-run)
+
+/** Placeholder LR for stages whose LR a later fit decides: expanded only for counts, tokens and FLOPs. */
+const LATER_LR = 1e-3;
+
+/** One stage of the study: its runs and when they are planned. */
+export interface StudyStage {
+  stage: 'lr-scan' | 'lr-batch' | 'schedules' | 'ablations' | 'isoflop' | 'expert-lr' | 'confirmation';
+  /** 'definitions': planned from the preset alone; otherwise the fit it waits for. */
+  plannedAfter: 'definitions' | 'the LR scan' | 'the surge fit';
+  /** What the later fit decides (the fields printed as null until then). */
+  decidedLater?: string;
+  runs: PlanRun[];
+}
+
+/** Every stage of the preset with its runs (fit-dependent LRs at a placeholder, marked). */
+export function studyStages(study: StudyDefinition, preset: string, source: string): StudyStage[] {
+  const p = presetOf(study, preset);
+  const parts = studyParts(study, preset, source);
+  const stages: StudyStage[] = [];
+  if (p.lrScan) {
+    stages.push({ stage: 'lr-scan', plannedAfter: 'definitions', runs: scanPlan(study, preset, parts.iso, source).runs });
+  } else {
+    stages.push({ stage: 'isoflop', plannedAfter: 'definitions', runs: expandChecked(parts.iso, source).runs });
+  }
+  stages.push({ stage: 'lr-batch', plannedAfter: 'definitions', runs: expandChecked(parts.lr, source).runs });
+  stages.push({ stage: 'schedules', plannedAfter: 'definitions', runs: expandChecked(parts.sched, source).runs });
+  if (p.ablations) stages.push({ stage: 'ablations', plannedAfter: 'definitions', runs: ablationPlan(study, preset, parts.iso, source).runs });
+  if (p.lrScan) {
+    stages.push({ stage: 'isoflop', plannedAfter: 'the LR scan', decidedLater: "each size's LR (pickLrPerSize)", runs: isoflopPlan(parts.iso, undefined, source).runs });
+  }
+  if (p.expertLr) {
+    stages.push({
+      stage: 'expert-lr',
+      plannedAfter: p.expertLr.lr === undefined ? 'the surge fit' : 'definitions',
+      ...(p.expertLr.lr === undefined ? { decidedLater: `the base LR (the grid's best LR at ${p.expertLr.batchSize} sequences)` } : {}),
+      runs: expertLrPlan(study, preset, parts, p.expertLr.lr ?? LATER_LR, source).runs,
+    });
+  }
+  if (p.confirm) {
+    stages.push({
+      stage: 'confirmation',
+      plannedAfter: 'the surge fit',
+      decidedLater: 'B_noise (the expert multiplier) and the base LR',
+      runs: confirmPlan(study, preset, parts.lr, { bNoise: 1e4, lr: p.confirm.lr ?? LATER_LR }, source).runs,
+    });
+  }
+  return stages;
+}
+
+/**
+ * Wall seconds of `runs` on `workers` workers from the plan's exact FLOPs and steps: per run
+ * steps × secondsPerStep + computeFlops / flopsPerSecond + evalSeconds × (its validation windows /
+ * evalWindows) (pure; the constants are the preset's `throughput`, measured as its `source` says).
+ */
+export function estimateSeconds(runs: readonly Pick<PlanRun, 'derived' | 'config'>[], t: NonNullable<StudyPreset['throughput']>): number {
+  const evalSeconds = (r: Pick<PlanRun, 'config'>) => t.evalSeconds * ((r.config.data?.valWindows ?? t.evalWindows) / t.evalWindows);
+  const cpu = runs.reduce((s, r) => s + r.derived.steps * t.secondsPerStep + r.derived.computeFlops / t.flopsPerSecond + evalSeconds(r), 0);
+  return cpu / t.workers;
+}
+
+/** A planned run as `--dry-run --json` prints it (null: decided by a later fit). */
+export interface DryRunEntry {
+  runId: string;
+  stage: StudyStage['stage'];
+  /** The run tags' study kind. */
+  kind: string;
+  /** Activated parameters (the family's target, else the built model's). */
+  size: number;
+  /** The compute budget (FLOPs) of isoFLOP, scan and ablation runs. */
+  budget: number | null;
+  tokens: number;
+  steps: number;
+  computeFlops: number;
+  lr: number | null;
+  /** Sequences per step. */
+  batch: number;
+  batchTokens: number;
+  seed: number;
+  /** Arms: group, name, factor / comparison. */
+  arm: { group: string; name: string; factor?: number; comparison?: string } | null;
+  layers: number;
+  kvHeads: number;
+}
+
+export interface StudyDryRun {
+  study: string;
+  preset: string;
+  description?: string;
+  departures: string[];
+  stages: { stage: StudyStage['stage']; plannedAfter: StudyStage['plannedAfter']; decidedLater?: string; runs: number; computeFlops: number; estSeconds: number | null }[];
+  totals: { runs: number; computeFlops: number; estSeconds: number | null; estimate: string | null };
+  runs: DryRunEntry[];
+}
+
+/** The study's plan as data: every stage's runs with their tags, counts, FLOPs and the time estimate. */
+export function studyDryRun(study: StudyDefinition, preset: string, source: string): StudyDryRun {
+  const p = presetOf(study, preset);
+  const stages = studyStages(study, preset, source);
+  const est = (runs: PlanRun[]) => (p.throughput ? estimateSeconds(runs, p.throughput) : null);
+  const runs = stages.flatMap((st) =>
+    st.runs.map((r): DryRunEntry => {
+      const t = r.tags;
+      const later = st.decidedLater !== undefined;
+      return {
+        runId: r.runId,
+        stage: st.stage,
+        kind: t.study,
+        size: r.targetActivatedParams ?? r.derived.activatedParams,
+        budget: r.budgetFlops ?? null,
+        tokens: r.derived.tokens,
+        steps: r.derived.steps,
+        computeFlops: r.derived.computeFlops,
+        lr: later ? null : r.lr,
+        batch: r.batchSize,
+        batchTokens: r.batchTokens,
+        seed: r.seed,
+        arm: t.study === 'arm' ? { group: t.group, name: t.name, ...(t.factor !== undefined ? { factor: t.factor } : {}), ...(t.comparison !== undefined ? { comparison: t.comparison } : {}) } : null,
+        layers: r.config.model?.numLayers ?? 0,
+        kvHeads: r.config.model?.numKvHeads ?? r.config.model?.numHeads ?? 0,
+      };
+    }),
+  );
+  const all = stages.flatMap((s) => s.runs);
+  const total = est(all);
+  return {
+    study: study.name,
+    preset,
+    ...(p.description ? { description: p.description } : {}),
+    departures: p.departures ?? [],
+    stages: stages.map((s) => ({
+      stage: s.stage,
+      plannedAfter: s.plannedAfter,
+      ...(s.decidedLater ? { decidedLater: s.decidedLater } : {}),
+      runs: s.runs.length,
+      computeFlops: s.runs.reduce((x, r) => x + r.derived.computeFlops, 0),
+      estSeconds: est(s.runs),
+    })),
+    totals: {
+      runs: all.length,
+      computeFlops: all.reduce((x, r) => x + r.derived.computeFlops, 0),
+      estSeconds: total,
+      estimate: p.throughput && total !== null ? `≈ ${(total / 60).toFixed(0)} min on ${p.throughput.workers} worker(s) (${p.throughput.source})` : null,
+    },
+    runs,
+  };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -317,45 +805,101 @@ export async function runStudy(source: string, options: RunStudyOptions): Promis
   const stopped = (outcome: SweepOutcome | 'submitted'): RunStudyResult['status'] | undefined =>
     outcome === 'submitted' ? 'submitted' : outcome.interrupted ? 'interrupted' : outcome.failed.length || outcome.unfinished.length ? 'failed-runs' : undefined;
 
-  // 1. Plan: isoFLOP + LR × batch + schedules. Confirmation runs of an earlier invocation drop out
-  // of this plan (they sit at its end, so no other run moves) and come back unchanged in step 4:
-  // the surge fit is a pure function of the finished grid.
+  // 1. Plan what needs no fit: the LR scan (or the isoFLOP cells at one LR), the LR × batch grid,
+  // the schedules and the ablations. Runs of later stages from an earlier invocation drop out of
+  // this plan (they sit at its end, so no other run moves) and come back unchanged below: each
+  // later stage is a pure function of the finished runs before it.
   const { plan: stage1, parts } = planStudy(study, options.preset, source);
   writePlanFiles(sweepDir, stage1, record(stage1));
-  log(`study ${study.name} (${options.preset}): ${stage1.runs.length} runs (isoFLOP ${countKind(stage1, 'isoflop')}, LR × batch ${countKind(stage1, 'lr-batch')}, schedules ${countKind(stage1, 'schedules')}) in ${sweepDir}`);
+  log(
+    `study ${study.name} (${options.preset}): ${stage1.runs.length} runs (${preset.lrScan ? `LR scan ${countStage(stage1, 'lr-scan')}` : `isoFLOP ${countKind(stage1, 'isoflop')}`}, ` +
+      `LR × batch ${countKind(stage1, 'lr-batch')}, schedules ${countKind(stage1, 'schedules')}, ablations ${countStage(stage1, 'ablation')}) in ${sweepDir}`,
+  );
+  let planned = stage1;
+  const extend = async (more: RunPlan): Promise<RunStudyResult['status'] | undefined> => {
+    planned = mergePlans(stage1.sweep, stage1.description, [planned, more], stage1);
+    writePlanFiles(sweepDir, planned, record(planned));
+    return stopped(await options.execute(sweepDir));
+  };
 
   // 2. Train.
   const s1 = stopped(await options.execute(sweepDir));
   if (s1) return done(s1);
 
-  // 3. Analyse: the surge fit of the LR × batch grid, all the confirmation needs. The expert-LR rule
-  // is evaluated at the confirmation runs' batch.
-  const confirmTokens = preset.confirm.batchSize * (stage1.runs.find((r) => r.kind === 'lr-batch')?.config.model?.seqLen ?? 128);
-  const analysisOptions: AnalysisOptions = { bootstrap: options.bootstrap, isoflopWindow: ISOFLOP_WINDOW, expertLrBatchTokens: confirmTokens };
-  log('fitting the surge law to the LR × batch grid');
-  const trained = loadSweep(sweepDir);
-  const surgeFits = await runFits(trained, planFits(trained, { ...analysisOptions, kinds: ['surge'] }));
-  const surge = latestFit(surgeFits.fits, 'surge');
-
-  // 4. Confirm: one LR for every group vs expert-specific LRs at the grid's best LR; train them.
-  if (surge) {
-    const slice = surge.perBatch.find((b) => b.batchTokens === confirmTokens);
-    const lr = preset.confirm.lr ?? slice?.bestLr.value;
-    if (lr === undefined) {
-      warnings.push(`confirmation skipped: the LR grid has no batch of ${preset.confirm.batchSize} sequences; set presets.${options.preset}.confirm.lr or use a batch of the grid`);
-    } else {
-      const arms = confirmPlan(study, options.preset, parts.lr, { bNoise: surge.params.Bnoise.value, lr }, source);
-      const full = mergePlans(stage1.sweep, stage1.description, [stage1, arms], stage1);
-      writePlanFiles(sweepDir, full, record(full));
-      log(`confirmation: ${arms.runs.length} runs at lr ${lr.toPrecision(3)}, B_noise ${surge.params.Bnoise.value.toPrecision(3)} tokens`);
-      const s2 = stopped(await options.execute(sweepDir));
-      if (s2) return done(s2);
+  // 3. With an LR scan: pick each size's LR (pure rule, written to fits/lr-scan.json), then plan
+  // and train the isoFLOP cells at those LRs.
+  let picked: PickedLr[] | undefined;
+  if (preset.lrScan) {
+    picked = pickLrPerSize(scanResults(loadSweep(sweepDir)));
+    const lrs = new Map<number, number>();
+    for (const pk of picked) {
+      if (pk.lr !== null) lrs.set(pk.size, pk.lr);
+      else warnings.push(`LR scan: no LR finished for size ${pk.size}; its isoFLOP cells train at the isoFLOP part's LR`);
+      if (pk.edge) warnings.push(`LR scan: size ${pk.size}'s best LR ${pk.best?.lr} is the scan's ${pk.edge === 'low' ? 'lowest' : 'highest'}; its optimum may lie beyond the scan`);
     }
-  } else {
-    warnings.push(`confirmation skipped: the surge fit did not succeed (${surgeFits.warnings.join('; ') || 'no LR × batch runs'})`);
+    writeJsonAtomic(paths.fit('lr-scan'), { kind: 'lr-scan', rule: LR_RULE, picked, provenance: provenance() });
+    log(`LR per size: ${picked.map((pk) => `${pk.size}: ${pk.lr ?? '–'}`).join(', ')}`);
+    const s = await extend(isoflopPlan(parts.iso, lrs, source));
+    if (s) return done(s);
   }
 
-  // 5. Analyse: every standard fit on every run (groups a fit cannot use are its decision, listed in
+  // 4. Analyse: the surge fit of the LR × batch grid, all the expert-LR stages need. The expert-LR
+  // rule is evaluated at the confirmation runs' batch.
+  const seqLen = stage1.runs.find((r) => r.kind === 'lr-batch')?.config.model?.seqLen ?? 128;
+  const armBatch = preset.expertLr?.batchSize ?? preset.confirm?.batchSize;
+  const analysisOptions: AnalysisOptions = {
+    bootstrap: options.bootstrap,
+    isoflopWindow: ISOFLOP_WINDOW,
+    ...(armBatch !== undefined ? { expertLrBatchTokens: armBatch * seqLen } : {}),
+  };
+  const needSurge = (preset.expertLr && preset.expertLr.lr === undefined) || preset.confirm;
+  let surge: AnalysisFit & { kind: 'surge' } | undefined;
+  let surgeWarnings: string[] = [];
+  if (needSurge) {
+    log('fitting the surge law to the LR × batch grid');
+    const trained = loadSweep(sweepDir);
+    const surgeFits = await runFits(trained, planFits(trained, { ...analysisOptions, kinds: ['surge'] }));
+    surge = latestFit(surgeFits.fits, 'surge') as (AnalysisFit & { kind: 'surge' }) | undefined;
+    surgeWarnings = surgeFits.warnings;
+  }
+  const gridBestLr = (batchSize: number) => surge?.perBatch.find((b) => b.batchTokens === batchSize * seqLen)?.bestLr.value;
+
+  // 5. Plan and train the arms planned after the surge fit: expert LR × factors with its control
+  // (base LR = the grid's best at that batch, or the stated one), and the confirmation pair.
+  const arms: RunPlan[] = [];
+  if (preset.expertLr) {
+    const lr = preset.expertLr.lr ?? gridBestLr(preset.expertLr.batchSize);
+    if (lr === undefined) {
+      warnings.push(
+        surge
+          ? `expert-LR arms skipped: the LR grid has no batch of ${preset.expertLr.batchSize} sequences; set presets.${options.preset}.expertLr.lr or use a batch of the grid`
+          : `expert-LR arms skipped: the surge fit did not succeed (${surgeWarnings.join('; ') || 'no LR × batch runs'}); set presets.${options.preset}.expertLr.lr`,
+      );
+    } else {
+      arms.push(expertLrPlan(study, options.preset, parts, lr, source));
+      log(`expert LR: ${arms[0].runs.length} runs at base lr ${lr.toPrecision(3)}, factors ${preset.expertLr.factors.join(', ')}`);
+    }
+  }
+  if (preset.confirm) {
+    if (surge) {
+      const lr = preset.confirm.lr ?? gridBestLr(preset.confirm.batchSize);
+      if (lr === undefined) {
+        warnings.push(`confirmation skipped: the LR grid has no batch of ${preset.confirm.batchSize} sequences; set presets.${options.preset}.confirm.lr or use a batch of the grid`);
+      } else {
+        const c = confirmPlan(study, options.preset, parts.lr, { bNoise: surge.params.Bnoise.value, lr }, source);
+        arms.push(c);
+        log(`confirmation: ${c.runs.length} runs at lr ${lr.toPrecision(3)}, B_noise ${surge.params.Bnoise.value.toPrecision(3)} tokens`);
+      }
+    } else {
+      warnings.push(`confirmation skipped: the surge fit did not succeed (${surgeWarnings.join('; ') || 'no LR × batch runs'})`);
+    }
+  }
+  if (arms.length > 0) {
+    const s = await extend(mergePlans(stage1.sweep, undefined, arms, stage1));
+    if (s) return done(s);
+  }
+
+  // 6. Analyse: every standard fit on every run (groups a fit cannot use are its decision, listed in
   // its record), written to fits/.
   log('fitting: compute formula, isoFLOP, parametric, surge, schedule law');
   const sweep = loadSweep(sweepDir);
@@ -367,7 +911,7 @@ export async function runStudy(source: string, options: RunStudyOptions): Promis
   const comparison = paperComparison(comparisonInput(fitted.fits, comparisonRuns(sweep), corpus));
   writeJsonAtomic(paths.fit('paper-comparison'), { kind: 'paper-comparison', study: study.name, preset: options.preset, rows: comparison, provenance: provenance() });
 
-  // 6. Report: the sweep and fits/ as written (with any record `moelab fit` added), plus the comparison.
+  // 7. Report: the sweep and fits/ as written (with any record `moelab fit` added), plus the comparison.
   const { buildReport } = await import('../report/build.ts');
   const final = loadSweep(sweepDir);
   const report = await buildReport(final, final.fits.flatMap((f) => asAnalysisFit(f) ?? []), {
@@ -375,6 +919,7 @@ export async function runStudy(source: string, options: RunStudyOptions): Promis
     warnings: fitted.warnings,
     log,
     extraSections: [
+      studyDesignSection(options.preset, preset, picked),
       {
         id: 'paper-comparison',
         title: 'moelab vs the paper (Hunyuan-Large, arXiv 2411.02265)',
@@ -399,6 +944,48 @@ export async function runStudy(source: string, options: RunStudyOptions): Promis
   return { ...done('done'), reportPath: report.htmlPath, comparison };
 }
 
+/**
+ * The report's account of the design: where this preset departs from the standard one, and each
+ * size's LR with the rule that picked it (the scan's mean losses alongside).
+ */
+export function studyDesignSection(presetName: string, preset: StudyPreset, picked: readonly PickedLr[] | undefined) {
+  const departures = preset.departures ?? [];
+  return {
+    id: 'study-design',
+    title: `Study design (preset ${presetName})`,
+    notes: [
+      ...(departures.length ? [`Where the ${presetName} preset departs from the standard design:`, ...departures.map((d) => `– ${d}`)] : [`The ${presetName} preset follows the standard design.`]),
+      picked ? `Learning rate per size: ${LR_RULE}.` : 'One learning rate for every isoFLOP size (no LR scan in this preset).',
+      `Batch and warmup are stated, not scanned: ${isoflopTrainText(preset)}.`,
+    ],
+    figures: [],
+    tables: picked
+      ? [
+          {
+            id: 'lr-per-size',
+            title: 'LR per size (scan at each size\'s smallest isoFLOP budget)',
+            columns: ['activated parameters', 'picked LR', 'best scanned LR', 'edge', 'mean final loss per scanned LR'],
+            rows: picked.map((pk) => [
+              String(pk.size),
+              pk.lr === null ? '–' : String(pk.lr),
+              pk.best ? String(pk.best.lr) : '–',
+              pk.edge ?? '',
+              pk.means.map((m) => `${m.lr}: ${Number.isFinite(m.meanLoss) ? m.meanLoss.toFixed(3) : 'failed'}`).join('; '),
+            ]),
+          },
+        ]
+      : [],
+  };
+}
+
+/** The isoFLOP cells' batch and schedule as the preset states them. */
+function isoflopTrainText(preset: StudyPreset): string {
+  const train = (preset.isoflop.base?.train ?? {}) as { batchSize?: number; schedule?: { kind?: string; warmupFraction?: number; warmupSteps?: number } };
+  const s = train.schedule ?? { kind: 'cosine', warmupFraction: 0.05 };
+  const warmup = s.warmupSteps !== undefined ? `${s.warmupSteps} warmup steps` : `warmup ${((s.warmupFraction ?? 0.05) * 100).toFixed(0)}% of the run`;
+  return `the isoFLOP cells train ${train.batchSize ?? '?'} sequences per step, ${s.kind ?? 'cosine'} schedule, ${warmup}`;
+}
+
 /** The runs as the comparison reads them: study kind and label from their tags. */
 export function comparisonRuns(sweep: Pick<Sweep, 'runs'>): ComparisonRunInput[] {
   return sweep.runs.map((r) => {
@@ -417,4 +1004,8 @@ export function comparisonRuns(sweep: Pick<Sweep, 'runs'>): ComparisonRunInput[]
 
 function countKind(plan: RunPlan, kind: string): number {
   return plan.runs.filter((r) => r.kind === kind).length;
+}
+
+function countStage(plan: RunPlan, stage: 'lr-scan' | 'ablation'): number {
+  return plan.runs.filter((r) => (stage === 'ablation' ? r.tags.study === 'arm' && r.tags.group === 'ablation' : r.tags.study === 'grid' && r.tags.point.stage === 'lr-scan')).length;
 }

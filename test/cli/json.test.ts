@@ -103,13 +103,13 @@ describe('--json on every command', () => {
     expect(parseOnly(again.stdout).fitsComputed).toEqual([]);
   }, 240_000);
 
-  it('reproduce --dry-run --json prints the plan and the confirmation run count', async () => {
+  it('reproduce --dry-run --json prints every stage and planned run', async () => {
     const r = await moelab(['reproduce', join(PROJECT_ROOT, 'experiments', 'hunyuan-small.ts'), '--dry-run', '--json']);
     expect(r.code, r.stderr).toBe(0);
-    const j = parseOnly(r.stdout) as { dryRun: boolean; plan: { runs: unknown[] }; confirmationRuns: number };
+    const j = parseOnly(r.stdout) as { dryRun: boolean; stages: { runs: number }[]; runs: unknown[]; totals: { runs: number } };
     expect(j.dryRun).toBe(true);
-    expect(j.plan.runs.length).toBeGreaterThan(10);
-    expect(j.confirmationRuns).toBeGreaterThan(0);
+    expect(j.runs.length).toBeGreaterThan(10);
+    expect(j.totals.runs).toBe(j.runs.length);
   }, 120_000);
 
   it('dashboard --json prints {"url"} once listening, and the page answers', async () => {

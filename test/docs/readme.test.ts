@@ -44,6 +44,7 @@ const NOT_RUN: Record<string, string> = {
   'moelab reproduce --preset quick': 'the whole quick study (~12 min on 2 cores; what npm run demo runs)',
   'moelab reproduce --preset quick --workers 1': 'the whole quick study, one worker',
   'moelab reproduce --preset quick --png': 'the whole quick study plus PNG export',
+  'moelab reproduce --preset standard --dry-run --json': 'test/study/plan.test.ts runs `reproduce --dry-run --json` and checks its shape (the quick preset: the same code)',
   'moelab fit parametric --csv runs.tsv --dropna --objective lsq --tie alpha=beta --predict next.csv':
     "shows the options on the user's own files; test/cli/fit-options.test.ts runs each option on synthetic data",
 };

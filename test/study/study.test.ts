@@ -11,30 +11,28 @@ const tmp = mkdtempSync(join(tmpdir(), 'moelab-study-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
 describe('study definitions', () => {
-  it('plans experiments/hunyuan-small.ts quick as one folder of isoFLOP, LR × batch and schedule runs', async () => {
+  it('plans experiments/hunyuan-small.ts quick: stage 1 is the LR scan, LR × batch, schedules and ablations', async () => {
     const study = await loadStudyFile('experiments/hunyuan-small.ts');
     const { plan } = planStudy(study, 'quick', 'experiments/hunyuan-small.ts');
+    const quick = study.presets.quick;
     const kinds = plan.runs.map((r) => r.kind);
-    expect(kinds.filter((k) => k === 'isoflop').length).toBeGreaterThanOrEqual(20);
-    expect(kinds.filter((k) => k === 'lr-batch').length).toBe(40);
+    // The isoFLOP cells wait for the scan; the scan trains every isoFLOP size at 3 LRs.
+    expect(kinds.filter((k) => k === 'isoflop').length).toBe(0);
+    const scan = plan.runs.filter((r) => r.tags.study === 'grid' && r.tags.point.stage === 'lr-scan');
+    expect(scan.length).toBe(quick.isoflop.activatedParams.length * quick.lrScan!.lrs.length);
+    expect(kinds.filter((k) => k === 'lr-batch').length).toBe(24);
     // The LR grid follows the steps-to-target protocol: constant LR, LRs scaled by sqrt(B), and the
-    // confirmation batch (2 sequences) is one of its batches.
+    // expert-LR batch is one of its batches.
     const lr = plan.runs.filter((r) => r.kind === 'lr-batch');
     expect(lr.every((r) => r.config.train!.schedule!.kind === 'constant')).toBe(true);
     expect(lr.filter((r) => r.batchSize === 8).map((r) => r.lr)).toEqual(lr.filter((r) => r.batchSize === 2).map((r) => 2 * r.lr!));
     expect(new Set(lr.map((r) => r.seed))).toEqual(new Set([0, 1]));
-    expect(lr.some((r) => r.batchSize === study.presets.quick.confirm.batchSize)).toBe(true);
-    expect(kinds.filter((k) => k === 'schedules').length).toBe(3);
+    expect(lr.some((r) => r.batchSize === quick.expertLr!.batchSize)).toBe(true);
+    expect(kinds.filter((k) => k === 'schedules').length).toBe(9);
     expect(plan.runs.map((r) => r.index)).toEqual(plan.runs.map((_, i) => i));
     expect(new Set(plan.runs.map((r) => r.runId)).size).toBe(plan.runs.length);
-    // ≥ 4 budgets ≥ 3× apart, ≥ 5 sizes each.
-    const iso = plan.runs.filter((r) => r.kind === 'isoflop');
-    const budgets = [...new Set(iso.map((r) => r.budgetFlops!))].sort((a, b) => a - b);
-    expect(budgets.length).toBeGreaterThanOrEqual(4);
-    for (let i = 1; i < budgets.length; i++) expect(budgets[i] / budgets[i - 1]).toBeGreaterThanOrEqual(3);
-    for (const b of budgets) expect(iso.filter((r) => r.budgetFlops === b).length).toBeGreaterThanOrEqual(5);
     // The Hunyuan-like family: 1 shared + 16 specialized, top-1, recycle, CLA 2 where it has 2+ layers, QK-norm.
-    for (const r of iso) {
+    for (const r of scan) {
       const m = r.config.model!;
       expect([m.numExperts, m.numSharedExperts, m.topK, m.overflowPolicy, m.qkNorm]).toEqual([16, 1, 1, 'recycle', true]);
       expect(m.claShareFactor).toBe(Math.min(2, m.numLayers!));
@@ -46,7 +44,7 @@ describe('study definitions', () => {
     expect(() => parseStudy({ name: 'x', presets: {}, extra: 1 }, 's.json')).toThrow(/extra: unknown key/);
     const study = await loadStudyFile('experiments/hunyuan-small.ts');
     expect(() => planStudy(study, 'huge', 'f')).toThrow(ConfigError);
-    expect(() => planStudy(study, 'huge', 'f')).toThrow(/--preset: study "hunyuan-small" has no such preset \(got "huge"\)\. Use one of: quick, full\./);
+    expect(() => planStudy(study, 'huge', 'f')).toThrow(/--preset: study "hunyuan-small" has no such preset \(got "huge"\)\. Use one of: quick, standard, full\./);
   });
 });
 
@@ -84,6 +82,9 @@ describe('runStudy end to end (tiny preset, real training)', () => {
           base: { ...base, train: { tokens: 32768, batchSize: 8, lr: 1e-2, evalEvery: 1000, evalBatches: 2, logEvery: 4 } },
         },
         confirm: { batchSize: 8, tokens: 16384 },
+        lrScan: { lrs: [5e-3, 2e-2] },
+        ablations: { activatedParams: 3240, budget: 1e9, batchSize: 8, lr: 1e-2, seeds: [0], comparisons: ['routing'] },
+        expertLr: { batchSize: 8, tokens: 16384, factors: [0.5, 1], seeds: [0], lr: 1e-2 },
       },
     },
   };
@@ -93,11 +94,24 @@ describe('runStudy end to end (tiny preset, real training)', () => {
   const lines: string[] = [];
   const execute = (dir: string) => runSweep({ sweepDir: dir, workers: 2 });
 
-  it('sweeps, fits, confirms and reports with the side-by-side table; a rerun trains nothing', async () => {
+  it('scans LRs, sweeps, fits, runs the arms and reports with the side-by-side table; a rerun trains nothing', async () => {
     const result = await runStudy(file, { preset: 't', out, execute, bootstrap: 50, log: (l) => lines.push(l) });
     expect(result.status).toBe('done');
     const runs = readdirSync(join(out, 'runs'));
+    expect(runs.filter((r) => r.startsWith('tiny-study-t-scan-')).length).toBe(6);
+    expect(runs.filter((r) => r.startsWith('tiny-study-t-ablate-routing-')).length).toBe(2);
+    expect(runs.filter((r) => r.startsWith('tiny-study-t-elr-')).length).toBe(2);
+    expect(runs.filter((r) => r.startsWith('tiny-study-t-lrc-')).length).toBe(2);
     expect(runs.filter((r) => r.startsWith('tiny-study-t-iso-')).length).toBe(6);
+    // The isoFLOP cells train at the LR the scan picked for their size (fits/lr-scan.json).
+    const scan = JSON.parse(readFileSync(join(out, 'fits', 'lr-scan.json'), 'utf8')) as { picked: { size: number; lr: number | null }[] };
+    expect(scan.picked.map((p) => p.size)).toEqual([3240, 5480, 9792]);
+    const plan = JSON.parse(readFileSync(join(out, 'plan.json'), 'utf8')) as { runs: { tags: { study: string; size?: number; lr?: number }; lr: number }[] };
+    for (const r of plan.runs.filter((x) => x.tags.study === 'isoflop')) {
+      const picked = scan.picked.find((p) => p.size === r.tags.size)!.lr;
+      expect(picked).not.toBeNull();
+      expect([r.lr, r.tags.lr]).toEqual([picked, picked]);
+    }
     expect(runs.filter((r) => r.startsWith('tiny-study-t-lr-')).length).toBe(9);
     expect(runs.filter((r) => r.startsWith('tiny-study-t-sched-')).length).toBe(3);
     const confirm = runs.filter((r) => r.startsWith('tiny-study-t-confirm-'));
@@ -111,6 +125,7 @@ describe('runStudy end to end (tiny preset, real training)', () => {
     expect(comparison.rows.find((r) => /exponent a/.test(r.quantity))?.paper).toMatch(/0\.5305/);
     const html = readFileSync(result.reportPath!, 'utf8');
     expect(html).toContain('moelab vs the paper');
+    expect(html).toContain('LR per size');
     expect(html).toContain('table-paper-comparison');
     expect(readFileSync(join(out, 'report', 'report.md'), 'utf8')).toMatch(/## moelab vs the paper/);
 
