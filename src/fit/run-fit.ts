@@ -605,6 +605,7 @@ function scheduleOptions(req: FitRequest, predict: LossCurve[]) {
     seed: req.seed,
     warmupSteps: req.warmupSteps,
     interpolation: req.interpolation,
+    allowUnidentified: req.allowUnidentified,
   } as const;
 }
 
