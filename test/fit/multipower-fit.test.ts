@@ -80,7 +80,7 @@ describe('evaluateMultiPower in (L0, ln A, alpha, ln(B·beta), ln C, beta, gamma
     const p = { ...MPL_OFFICIAL_PARAMS['100M'] };
     const edge = (beta: number) => predictCurve(multiPowerLaw, { ...p, beta, B: 300 / beta }, c);
     const [a, b] = [edge(1e-9), edge(1e-12)];
-    a.forEach((v, j) => expect(Math.abs(v - b[j])).toBeLessThan(1e-9));
+    a.forEach((v, j) => expect(Math.abs(v - b[j])).toBeLessThan(1e-8)); // the O(β) correction, 300·β·Σ w·l²/2
     expect(Math.abs(a[n - 1] - edge(0.01)[n - 1])).toBeGreaterThan(1e-4); // β matters away from the edge
   });
 });
@@ -107,23 +107,25 @@ describe('square-root Huber residuals for Levenberg–Marquardt', () => {
 });
 
 describe('recovering planted Multi-Power laws', () => {
-  it('recovers the official 100M law from constant + cosine + step drop, converged with agreeing starts, and predicts the WSD', () => {
+  it('recovers the official 100M law from constant + cosine + step drop, converged, and predicts the WSD', () => {
     const truth = MPL_OFFICIAL_PARAMS['100M'];
     const [constant, cosine, step, wsd] = planted(truth);
     const fit = fitScheduleLaw([constant, cosine, step], { law: 'multipower', predict: [wsd] });
     expect(fit.diagnostics.converged).toBe(true);
-    expect(fit.diagnostics.startsAgreeing).toBeGreaterThanOrEqual(2);
+    expect(fit.diagnostics.startsConverged).toBeGreaterThanOrEqual(2);
+    expect(fit.diagnostics.objective).toBeLessThan(1e-18); // noise-free: the truth's objective is 0
     expect(fit.identifiability?.identified).toBe(true);
     for (const k of ['L0', 'A', 'alpha', 'B', 'C', 'beta', 'gamma']) expect(Math.abs(fit.params[k].value / truth[k] - 1)).toBeLessThan(1e-3);
     expect(fit.curves[3].meanAbsRelError).toBeLessThan(1e-6);
   }, 120_000);
 
   it('recovers a law near the β → 0 edge (beta = 0.003, B = 1e5): B·beta and beta converge inside the space', () => {
-    const truth = { ...MPL_OFFICIAL_PARAMS['100M'], beta: 0.003, B: 1e5 };
+    const truth: Record<string, number> = { ...MPL_OFFICIAL_PARAMS['100M'], beta: 0.003, B: 1e5 };
     const [constant, cosine, step, wsd] = planted(truth);
     const fit = fitScheduleLaw([constant, cosine, step], { law: 'multipower', predict: [wsd] });
     expect(fit.diagnostics.converged).toBe(true);
-    expect(fit.diagnostics.startsAgreeing).toBeGreaterThanOrEqual(2);
+    expect(fit.diagnostics.objective).toBeLessThan(1e-18);
+    expect(fit.identifiability?.identified).toBe(true);
     expect(Math.abs(fit.derived['B*beta'].value / 300 - 1)).toBeLessThan(1e-3);
     expect(Math.abs(fit.params.beta.value - 0.003)).toBeLessThan(1e-4);
     expect(Math.abs(fit.params.gamma.value / truth.gamma - 1)).toBeLessThan(1e-3);
@@ -136,23 +138,24 @@ describe('edges of the MPL space', () => {
     for (const size of ['25M', '100M', '400M'] as const) expect(multiPowerProblems(MPL_OFFICIAL_PARAMS[size])).toEqual([]);
     const p = MPL_OFFICIAL_PARAMS['400M'];
     expect(multiPowerProblems({ ...p, beta: -0.003, B: -1e5 }).join()).toMatch(/beta ran to -0\.003.*B·beta = 300/);
-    expect(multiPowerProblems({ ...p, C: 6e167 }).join()).toMatch(/C ran off to 6e\+167/);
+    expect(multiPowerProblems({ ...p, C: 6e167 }).join()).toMatch(/C ran off to 6\.00e167/);
     expect(multiPowerProblems({ ...p, gamma: 44.8 }).join()).toMatch(/gamma ran to 44\.8/);
   });
 
   it('a fit that runs to an edge is refused with the problem named, or with allowUnidentified marked in the record', () => {
-    // One constant schedule cannot determine the drop term at all.
+    // One start on the far side of the β → 0 edge, stopped there (no iterations).
     const [constant] = planted(MPL_OFFICIAL_PARAMS['25M']);
-    const starts = [multiPowerLaw.fromNatural(multiPowerLaw.params.map((k) => ({ ...MPL_OFFICIAL_PARAMS['25M'], beta: -0.01, B: -3e4 })[k]))];
+    const edge: Record<string, number> = { ...MPL_OFFICIAL_PARAMS['25M'], beta: -0.01, B: -3e4 };
+    const starts = [multiPowerLaw.fromNatural(multiPowerLaw.params.map((k) => edge[k]))];
     let err: unknown;
     try {
-      fitScheduleLaw([constant], { law: 'multipower', starts });
+      fitScheduleLaw([constant], { law: 'multipower', starts, maxIterations: 0 });
     } catch (e) {
       err = e;
     }
     expect(err).toBeInstanceOf(DataError);
     expect(String((err as Error).message)).toMatch(/not identifiable — .*beta ran to/);
-    const fit = fitScheduleLaw([constant], { law: 'multipower', starts, allowUnidentified: true });
+    const fit = fitScheduleLaw([constant], { law: 'multipower', starts, maxIterations: 0, allowUnidentified: true });
     expect(fit.identifiability?.identified).toBe(false);
     expect(fit.notes.join('\n')).toMatch(/NOT IDENTIFIED: beta ran to/);
   }, 60_000);
