@@ -25,7 +25,7 @@ for (const name of which === 'both' ? (['three', 'two'] as const) : [which as 't
   const spec = CASES[name];
   if (!spec) throw new Error(`case ${name}: use three, two or both`);
   const t0 = performance.now();
-  const fit = fitScheduleLaw(spec.fit.map(load), { law: 'multipower', predict: spec.predict.map(load), allowUnidentified: true });
+  const fit = fitScheduleLaw(spec.fit.map(load), { law: 'multipower', predict: spec.predict.map(load) });
   const seconds = (performance.now() - t0) / 1000;
   const d = fit.diagnostics;
   console.log(`\n== ${size}M, fit ${spec.fit.join(' + ')} ==`);

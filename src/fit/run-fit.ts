@@ -605,7 +605,6 @@ function scheduleOptions(req: FitRequest, predict: LossCurve[]) {
     seed: req.seed,
     warmupSteps: req.warmupSteps,
     interpolation: req.interpolation,
-    allowUnidentified: req.allowUnidentified,
   } as const;
 }
 

@@ -580,8 +580,12 @@ export interface ScheduleFitOptions extends LrReconstructionOptions {
   /** Explicit starts in the law's fit parameterisation (skips the default start grid). */
   starts?: readonly (readonly number[])[];
   maxIterations?: number;
-  /** Write a record marked unidentified instead of throwing when the MPL optimum sits on an edge (see multiPowerProblems). */
-  allowUnidentified?: boolean;
+  /**
+   * Throw a DataError when the MPL optimum sits on an edge (see multiPowerProblems). Default false:
+   * the record is marked `identifiability: {identified: false}` with a NOT IDENTIFIED note, since a
+   * schedule fit is judged by the held-out curves it predicts.
+   */
+  refuseUnidentified?: boolean;
 }
 
 export interface ScheduleCurveResult {
@@ -665,7 +669,7 @@ export function fitScheduleLaw(fitCurves: readonly LossCurve[], options: Schedul
   // Checked converged or not: a start that walks along a ridge (C → ∞) hits the iteration cap there.
   const identifiability =
     law.name === 'multipower'
-      ? settle(multiPowerProblems(params), `schedule fit (multipower on ${fitPrepared.map((c) => c.name).join(' + ')})`, options.allowUnidentified)
+      ? settle(multiPowerProblems(params), `schedule fit (multipower on ${fitPrepared.map((c) => c.name).join(' + ')})`, !options.refuseUnidentified)
       : undefined;
 
   const curveResult = (c: PreparedCurve, role: 'fit' | 'predict', th: ArrayLike<number>): ScheduleCurveResult => {

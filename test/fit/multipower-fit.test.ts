@@ -142,20 +142,20 @@ describe('edges of the MPL space', () => {
     expect(multiPowerProblems({ ...p, gamma: 44.8 }).join()).toMatch(/gamma ran to 44\.8/);
   });
 
-  it('a fit that runs to an edge is refused with the problem named, or with allowUnidentified marked in the record', () => {
+  it('a fit that runs to an edge is marked NOT IDENTIFIED in the record, or with refuseUnidentified refused with the problem named', () => {
     // One start on the far side of the β → 0 edge, stopped there (no iterations).
     const [constant] = planted(MPL_OFFICIAL_PARAMS['25M']);
     const edge: Record<string, number> = { ...MPL_OFFICIAL_PARAMS['25M'], beta: -0.01, B: -3e4 };
     const starts = [multiPowerLaw.fromNatural(multiPowerLaw.params.map((k) => edge[k]))];
     let err: unknown;
     try {
-      fitScheduleLaw([constant], { law: 'multipower', starts, maxIterations: 0 });
+      fitScheduleLaw([constant], { law: 'multipower', starts, maxIterations: 0, refuseUnidentified: true });
     } catch (e) {
       err = e;
     }
     expect(err).toBeInstanceOf(DataError);
     expect(String((err as Error).message)).toMatch(/not identifiable — .*beta ran to/);
-    const fit = fitScheduleLaw([constant], { law: 'multipower', starts, maxIterations: 0, allowUnidentified: true });
+    const fit = fitScheduleLaw([constant], { law: 'multipower', starts, maxIterations: 0 });
     expect(fit.identifiability?.identified).toBe(false);
     expect(fit.notes.join('\n')).toMatch(/NOT IDENTIFIED: beta ran to/);
   }, 60_000);
