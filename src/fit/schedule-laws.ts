@@ -475,9 +475,9 @@ export function scheduleObjective(law: ScheduleLaw, curves: readonly PreparedCur
 /**
  * The same objective as scheduleObjective as a sum of squares ½·Σ ψ_i², for Levenberg–Marquardt:
  * ψ = √w·r inside the Huber zone (|r| ≤ δ) and √w·sign(r)·√(2δ|r| − δ²) beyond, so ½ψ² = w·Huber_δ(r)
- * and Jᵀψ is the objective's exact gradient (the square-root form of a robust loss, as in
- * Triggs et al. 2000, "Bundle adjustment — a modern synthesis", §4.3). δ = ∞ gives plain least
- * squares on ln L. Rows: the fit curves' logged points in order.
+ * and Jᵀψ is the objective's exact gradient (checked in test/fit/multipower-fit.test.ts); JᵀJ is the
+ * Gauss–Newton curvature of that sum. δ = ∞ gives plain least squares on ln L. Rows: the fit
+ * curves' logged points in order.
  */
 export function scheduleResiduals(law: ScheduleLaw, curves: readonly PreparedCurve[], delta: number, weights: Float64Array[] | null = null): ResidualFunction {
   const k = law.fitParams.length;
