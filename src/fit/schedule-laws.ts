@@ -291,7 +291,7 @@ export const multiPowerLaw: ScheduleLaw = {
   },
 };
 
-/** |β·l| below which h_β and ∂h_β/∂β come from their Taylor series (truncation error < 1e-16 relative). */
+/** |β·l| below which h_β and ∂h_β/∂β come from their Taylor series (truncation error < 1e-14 relative). */
 const H_SERIES_LIMIT = 1e-3;
 
 /**
