@@ -21,10 +21,11 @@
 import { DataError } from '../errors.ts';
 import { bootstrap } from './bootstrap.ts';
 import { CHINCHILLA_HUBER_DELTA, huber, huberDerivative } from './huber.ts';
-import { constantProblem } from './identify.ts';
+import { constantProblem, settle } from './identify.ts';
 import type { LossKind } from './objective.ts';
-import { gridStarts, lbfgsMinimizer, multiStart, type MultiStartResult } from './multistart.ts';
+import { gridStarts, lbfgsMinimizer, levenbergMarquardtMinimizer, multiStart, type Minimizer, type MultiStartResult } from './multistart.ts';
 import { minimizeLbfgs } from './optimize/lbfgs.ts';
+import { minimizeLevenbergMarquardt, type ResidualFunction } from './optimize/levenberg-marquardt.ts';
 import type { ObjectiveWithGradient } from './optimize/types.ts';
 import { fmt } from './points.ts';
 import { bootstrapSummary, prefixKeys, relError, withIntervals, type FitResultBase, type HeldOutRow } from './record.ts';
@@ -270,18 +271,46 @@ export const tissueLaw: ScheduleLaw = {
   },
 };
 
-/** Multi-Power Law: θ = (L0, ln A, alpha, ln B, ln C, beta, gamma). */
+/**
+ * Multi-Power Law, fitted in θ = (L0, ln A, alpha, ln(B·beta), ln C, beta, gamma).
+ *
+ * B·G(x) = (B·β)·h_β(ln(1 + C·x)) with h_β(l) = (1 − e^(−β·l))/β, which tends to l as β → 0: the
+ * β → 0, B → ∞ edge of the natural parameters (where B·G → B·β·ln(1 + C·x), so only B·β is
+ * identified) is an ordinary interior point here, and h_β and its derivatives are evaluated by their
+ * series near β·l = 0. β may cross 0 (h_β stays finite and smooth); natural B = (B·β)/β.
+ */
 export const multiPowerLaw: ScheduleLaw = {
   name: 'multipower',
   expression: 'L0 + A * S1^(-alpha) - B * sum_k (eta_{k-1} - eta_k) * (1 - (C * eta_k^(-gamma) * S_k + 1)^(-beta))',
   params: ['L0', 'A', 'alpha', 'B', 'C', 'beta', 'gamma'],
-  fitParams: ['L0', 'lnA', 'alpha', 'lnB', 'lnC', 'beta', 'gamma'],
-  toNatural: (th) => [th[0], Math.exp(th[1]), th[2], Math.exp(th[3]), Math.exp(th[4]), th[5], th[6]],
-  fromNatural: (p) => [p[0], Math.log(p[1]), p[2], Math.log(p[3]), Math.log(p[4]), p[5], p[6]],
+  fitParams: ['L0', 'lnA', 'alpha', 'lnBbeta', 'lnC', 'beta', 'gamma'],
+  toNatural: (th) => [th[0], Math.exp(th[1]), th[2], Math.exp(th[3]) / th[5], Math.exp(th[4]), th[5], th[6]],
+  fromNatural: (p) => [p[0], Math.log(p[1]), p[2], Math.log(p[3] * p[5]), Math.log(p[4]), p[5], p[6]],
   evaluate(th, c, pred, grad) {
     evaluateMultiPower(th, c, pred, grad, false);
   },
 };
+
+/** |β·l| below which h_β and ∂h_β/∂β come from their Taylor series (truncation error < 1e-14 relative). */
+const H_SERIES_LIMIT = 1e-3;
+
+/**
+ * h_β(l) = (1 − e^(−β·l))/β and ∂h/∂β, stable at β → 0 (h → l, ∂h/∂β → −l²/2), into out[0], out[1].
+ * With φ(z) = (1 − e^(−z))/z: h = l·φ(β·l), ∂h/∂β = l²·φ'(β·l).
+ */
+export function multiPowerH(beta: number, l: number, out: Float64Array): void {
+  const z = beta * l;
+  if (Math.abs(z) < H_SERIES_LIMIT) {
+    // φ(z) = 1 − z/2 + z²/6 − z³/24 + …, φ'(z) = −1/2 + z/3 − z²/8 + z³/30 − …
+    out[0] = l * (1 - z / 2 + (z * z) / 6 - (z * z * z) / 24);
+    out[1] = l * l * (-0.5 + z / 3 - (z * z) / 8 + (z * z * z) / 30);
+  } else {
+    const e = Math.exp(-z);
+    const phi = -Math.expm1(-z) / z;
+    out[0] = l * phi;
+    out[1] = l * l * ((e - phi) / z);
+  }
+}
 
 /**
  * The MPL at every logged step of c. `exact` sums the drop term over every step; otherwise far
@@ -291,9 +320,11 @@ export function evaluateMultiPower(th: ArrayLike<number>, c: PreparedCurve, pred
   const L0 = th[0];
   const A = Math.exp(th[1]);
   const alpha = th[2];
-  const B = Math.exp(th[3]);
-  const C = Math.exp(th[4]);
+  const Bbeta = Math.exp(th[3]);
+  const lnC = th[4];
+  const C = Math.exp(lnC);
   const beta = th[5];
+  const hOut = new Float64Array(2);
   const gamma = th[6];
   const { prefix, gapStep, gapDrop, gapLnEta, itemFirst, itemEnd, itemBlock, blockLastStep, blockLnEta, blockP, blockWeight } = c;
   const nG = gapStep.length;
@@ -336,35 +367,52 @@ export function evaluateMultiPower(th: ArrayLike<number>, c: PreparedCurve, pred
           S = Pt - prefix[gapStep[q] - 1];
           lnEta = gapLnEta[q];
         }
-        if (ep === Infinity) {
-          ld += w; // η = 0: G(∞) = 1, no parameter dependence
+        if (lnEta === -Infinity) {
+          // η = 0: G(∞) = 1, so B·G = (B·β)/β (defined for β > 0 only).
+          if (!(beta > 0)) {
+            pred[j] = NaN;
+            ld = NaN;
+            break;
+          }
+          ld += w / beta;
+          if (grad) dBeta -= w / (beta * beta);
           continue;
         }
-        const x = ep * S;
-        const u = 1 + C * x;
-        const lu = Math.log(u);
-        const pw = Math.exp(-beta * lu); // (1 + C·x)^(−β)
-        ld += w * (1 - pw);
+        let cx = C * ep * S;
+        let lu: number;
+        let sig: number; // C·x/(1 + C·x) = ∂ln(1 + C·x)/∂ln(C·x)
+        if (cx < 1e15) {
+          lu = Math.log1p(cx);
+          sig = cx / (1 + cx);
+        } else {
+          // Far along a degenerate ridge (C → ∞, gamma large) C·x overflows: work with ln(C·x).
+          const lnCx = lnC - gamma * lnEta + Math.log(S);
+          cx = Math.exp(-lnCx);
+          lu = lnCx + Math.log1p(cx);
+          sig = 1 / (1 + cx);
+        }
+        multiPowerH(beta, lu, hOut);
+        ld += w * hOut[0];
         if (grad) {
-          const common = (w * beta * pw * C * x) / u; // w·∂G/∂ln x, also w·∂G/∂ln C
+          const common = w * Math.exp(-beta * lu) * sig; // w·∂h/∂ln x, also w·∂h/∂ln C
           dC += common;
-          dBeta += w * pw * lu;
+          dBeta += w * hOut[1];
           dGamma -= common * lnEta;
         }
       }
     }
     const lnS1 = Math.log(Pt);
     const powTerm = A * Math.exp(-alpha * lnS1);
-    pred[j] = L0 + powTerm - B * ld;
+    pred[j] = L0 + powTerm - Bbeta * ld;
     if (grad) {
       const o = j * 7;
       grad[o] = 1;
       grad[o + 1] = powTerm;
       grad[o + 2] = -powTerm * lnS1;
-      grad[o + 3] = -B * ld;
-      grad[o + 4] = -B * dC;
-      grad[o + 5] = -B * dBeta;
-      grad[o + 6] = -B * dGamma;
+      grad[o + 3] = -Bbeta * ld;
+      grad[o + 4] = -Bbeta * dC;
+      grad[o + 5] = -Bbeta * dBeta;
+      grad[o + 6] = -Bbeta * dGamma;
     }
   }
 }
@@ -424,6 +472,46 @@ export function scheduleObjective(law: ScheduleLaw, curves: readonly PreparedCur
   };
 }
 
+/**
+ * The same objective as scheduleObjective as a sum of squares ½·Σ ψ_i², for Levenberg–Marquardt:
+ * ψ = √w·r inside the Huber zone (|r| ≤ δ) and √w·sign(r)·√(2δ|r| − δ²) beyond, so ½ψ² = w·Huber_δ(r)
+ * and Jᵀψ is the objective's exact gradient (checked in test/fit/multipower-fit.test.ts); JᵀJ is the
+ * Gauss–Newton curvature of that sum. δ = ∞ gives plain least squares on ln L. Rows: the fit
+ * curves' logged points in order.
+ */
+export function scheduleResiduals(law: ScheduleLaw, curves: readonly PreparedCurve[], delta: number, weights: Float64Array[] | null = null): ResidualFunction {
+  const k = law.fitParams.length;
+  const preds = curves.map((c) => new Float64Array(c.steps.length));
+  const grads = curves.map((c) => new Float64Array(c.steps.length * k));
+  return (theta, res, J) => {
+    let row = 0;
+    for (let ci = 0; ci < curves.length; ci++) {
+      const c = curves[ci];
+      const pred = preds[ci];
+      const g = grads[ci];
+      law.evaluate(theta, c, pred, J ? g : null);
+      const w = weights?.[ci];
+      for (let j = 0; j < pred.length; j++, row++) {
+        const sw = w ? Math.sqrt(w[j]) : 1;
+        if (!(pred[j] > 0)) {
+          res[row] = NaN;
+          continue;
+        }
+        const r = Math.log(pred[j]) - c.lnLoss[j];
+        const a = Math.abs(r);
+        const psi = a <= delta ? r : Math.sign(r) * Math.sqrt(2 * delta * a - delta * delta);
+        res[row] = sw * psi;
+        if (J) {
+          const dpsi = a <= delta ? 1 : delta / Math.abs(psi); // dψ/dr
+          const s = (sw * dpsi) / pred[j];
+          const o = j * k;
+          for (let p = 0; p < k; p++) J[row * k + p] = s * g[o + p];
+        }
+      }
+    }
+  };
+}
+
 /** The MPL paper's initialisation: the drop term simplified to B·(η_max − η_t); θ = (L0, ln A, alpha, ln B). */
 function simplifiedMplObjective(curves: readonly PreparedCurve[], delta: number): ObjectiveWithGradient {
   return (th, grad) => {
@@ -456,6 +544,28 @@ function simplifiedMplObjective(curves: readonly PreparedCurve[], delta: number)
 // ---------------------------------------------------------------------------------------------
 // Fitting
 
+/** Largest |ln C| and gamma an MPL optimum may reach before it counts as a run along a ridge (the paper's fits: ln C ≈ 0.7, gamma ≈ 0.64). */
+export const MPL_LN_C_LIMIT = 30;
+export const MPL_GAMMA_LIMIT = 10;
+/** beta at or below which the drop term is its β → 0 limit B·β·ln(1 + C·x). */
+export const MPL_BETA_FLOOR = 1e-4;
+
+/**
+ * Edges of the MPL parameter space a converged optimum can run to when the fit curves do not
+ * determine the shape of the drop term (e.g. constant + cosine alone: docs/fit.md, Reference
+ * results). Natural parameters by name; one plain-language problem per edge.
+ */
+export function multiPowerProblems(p: Record<string, number>): string[] {
+  const out: string[] = [];
+  const Bbeta = p.B * p.beta;
+  if (!(p.beta > MPL_BETA_FLOOR)) {
+    out.push(`beta ran to ${fmt(p.beta)} (the β → 0 edge, where B·(1 − (1 + C·x)^−β) → B·β·ln(1 + C·x)): the curves determine B·beta = ${fmt(Bbeta)} but not the saturation of the drop term`);
+  }
+  if (!(Math.abs(Math.log(p.C)) <= MPL_LN_C_LIMIT)) out.push(`C ran off to ${fmt(p.C)} (|ln C| > ${MPL_LN_C_LIMIT}): C and gamma trade off along a ridge the curves do not resolve`);
+  if (!(Math.abs(p.gamma) <= MPL_GAMMA_LIMIT)) out.push(`gamma ran to ${fmt(p.gamma)} (|gamma| > ${MPL_GAMMA_LIMIT}): the curves do not determine how the drop depends on the LR level`);
+  return out;
+}
+
 export interface ScheduleFitOptions extends LrReconstructionOptions {
   law: ScheduleLawName;
   /** Curves to predict (held out). */
@@ -470,6 +580,12 @@ export interface ScheduleFitOptions extends LrReconstructionOptions {
   /** Explicit starts in the law's fit parameterisation (skips the default start grid). */
   starts?: readonly (readonly number[])[];
   maxIterations?: number;
+  /**
+   * Throw a DataError when the MPL optimum sits on an edge (see multiPowerProblems). Default false:
+   * the record is marked `identifiability: {identified: false}` with a NOT IDENTIFIED note, since a
+   * schedule fit is judged by the held-out curves it predicts.
+   */
+  refuseUnidentified?: boolean;
 }
 
 export interface ScheduleCurveResult {
@@ -511,7 +627,8 @@ function startsFor(law: ScheduleLaw, curves: readonly PreparedCurve[], delta: nu
     gridStarts([[0.7, 0.85, 0.95].map((f) => f * minLoss), [0.2, 0.5, 1.2].map(Math.log), [0.3, 0.5, 0.7], [30, 300, 3000].map(Math.log)]),
   );
   const [L0, lnA, alpha, lnB] = init.best.x;
-  const starts = gridStarts([[L0], [lnA], [alpha], [lnB], [0.5, 2].map(Math.log), [0.4, 0.7], [0.5]]);
+  // Fit space carries ln(B·beta): each beta start shifts ln B by ln beta.
+  const starts = gridStarts([[L0], [lnA], [alpha], [0.5, 2].map(Math.log), [0.02, 0.4, 0.7], [0.5]]).map(([l0, la, al, lc, b, g]) => [l0, la, al, lnB + Math.log(b), lc, b, g]);
   return { starts, init };
 }
 
@@ -539,10 +656,21 @@ export function fitScheduleLaw(fitCurves: readonly LossCurve[], options: Schedul
 
   const objective = scheduleObjective(law, fitPrepared, delta);
   const { starts, init } = options.starts ? { starts: options.starts.map((s) => [...s]), init: null } : startsFor(law, fitPrepared, delta, maxIterations);
-  const ms = multiStart(lbfgsMinimizer(objective, { maxIterations }), starts);
+  // MPL: Levenberg–Marquardt on the square-root Huber residuals (Gauss–Newton curvature; L-BFGS
+  // needed thousands of iterations on this ill-conditioned problem). Tissue: L-BFGS.
+  const useLm = law.name === 'multipower';
+  const minimizer: Minimizer = useLm ? levenbergMarquardtMinimizer(scheduleResiduals(law, fitPrepared, delta), nPoints, { maxIterations }) : lbfgsMinimizer(objective, { maxIterations });
+  const ms = multiStart(minimizer, starts);
   const theta = [...ms.best.x];
   const natural = law.toNatural(theta);
   const params: Record<string, number> = Object.fromEntries(law.params.map((n, i) => [n, natural[i]]));
+
+  // An optimum on an edge of the MPL space is refused (or, allowed, marked) before the bootstrap.
+  // Checked converged or not: a start that walks along a ridge (C → ∞) hits the iteration cap there.
+  const identifiability =
+    law.name === 'multipower'
+      ? settle(multiPowerProblems(params), `schedule fit (multipower on ${fitPrepared.map((c) => c.name).join(' + ')})`, !options.refuseUnidentified)
+      : undefined;
 
   const curveResult = (c: PreparedCurve, role: 'fit' | 'predict', th: ArrayLike<number>): ScheduleCurveResult => {
     const pred = new Float64Array(c.steps.length);
@@ -583,7 +711,9 @@ export function fitScheduleLaw(fitCurves: readonly LossCurve[], options: Schedul
           (rows) => {
             const weights = fitPrepared.map((c) => new Float64Array(c.steps.length));
             for (const i of rows) weights[curveOf[i]][i - offsets[curveOf[i]]] += 1;
-            const r = minimizeLbfgs(scheduleObjective(law, fitPrepared, delta, weights), theta, { maxIterations });
+            const r = useLm
+              ? minimizeLevenbergMarquardt(scheduleResiduals(law, fitPrepared, delta, weights), theta, nPoints, { maxIterations })
+              : minimizeLbfgs(scheduleObjective(law, fitPrepared, delta, weights), theta, { maxIterations });
             if (!Number.isFinite(r.f)) return null;
             const nat = law.toNatural(r.x);
             return { ...prefixKeys(Object.fromEntries(law.params.map((n, i) => [n, nat[i]])), 'params.'), ...predictedSummaries(r.x) };
@@ -606,6 +736,7 @@ export function fitScheduleLaw(fitCurves: readonly LossCurve[], options: Schedul
 
   const derived: Record<string, number> = {};
   for (const c of curves) derived[`${c.role === 'fit' ? 'fitted' : 'predicted'}.${c.name}.meanAbsRelError`] = c.meanAbsRelError;
+  if (law.name === 'multipower') derived['B*beta'] = Math.exp(theta[3]); // identified even at the β → 0 edge
   const derivedEst = withIntervals(derived, null);
   for (const c of predictPrepared) {
     const key = `predicted.${c.name}.meanAbsRelError`;
@@ -613,7 +744,7 @@ export function fitScheduleLaw(fitCurves: readonly LossCurve[], options: Schedul
   }
 
   const diagnostics: FitDiagnostics = {
-    optimizer: 'lbfgs',
+    optimizer: useLm ? 'levenberg-marquardt' : 'lbfgs',
     loss: objectiveName,
     delta: objectiveName === 'huber-log' ? delta : null,
     objective: ms.best.f,
@@ -646,14 +777,16 @@ export function fitScheduleLaw(fitCurves: readonly LossCurve[], options: Schedul
       heldOutRows: predictPrepared.map((c) => c.name),
     },
     heldOut,
+    ...(identifiability ? { identifiability } : {}),
     bootstrap: bootstrapSummary(boot, 'logged points resampled with replacement within each fit curve; refitted from the optimum'),
     options: { law: law.name, lambda: law.name === 'tissue' ? lambda : null, delta: objectiveName === 'huber-log' ? delta : null, objective: objectiveName, maxIterations, warmupSteps: options.warmupSteps ?? null, interpolation: options.interpolation ?? 'linear', bootstrap: nBoot, seed },
     notes: [
       `Fitted on ${fitPrepared.map((c) => c.name).join(', ')}; ${objectiveName === 'huber-log' ? `Σ Huber_δ(ln L̂ − ln L) over every logged point, δ = ${delta}` : '½·Σ (ln L̂ − ln L)² over every logged point'}.`,
       `Per-step LR rebuilt from the logged points: η_0 = 0, linear warmup to the first logged LR at ${options.warmupSteps ?? 'the first logged step'}, ${options.interpolation ?? 'linear'} interpolation between logged steps.`,
       law.name === 'multipower'
-        ? `Starts: the MPL paper's two stages — the simplified law L0 + A·S1^−alpha − B·(η_max − η_t) from 81 starts${init ? ` (best objective ${fmt(init.best.f)})` : ''}, then the full law from ${starts.length} starts over (C, beta) with gamma = 0.5.`
+        ? `Starts: the MPL paper's two stages — the simplified law L0 + A·S1^−alpha − B·(η_max − η_t) from 81 starts${init ? ` (best objective ${fmt(init.best.f)})` : ''}, then the full law from ${starts.length} starts over (C, beta), beta from near the β → 0 edge (0.02) to 0.7, gamma = 0.5, each by Levenberg–Marquardt in (L0, ln A, alpha, ln(B·beta), ln C, beta, gamma) (the β → 0 limit inside the space).`
         : `Tissue λ = ${lambda}; ${starts.length} starts.`,
+      ...(identifiability && !identifiability.identified ? [`NOT IDENTIFIED: ${identifiability.problems.join('; ')}. Fit on curves whose LR drops differ in depth and timing (the MPL paper fits cosine_24000, constant_24000 and wsdcon_9), or treat the predictions as unreliable.`] : []),
       predictPrepared.length ? `Predicted (held out): ${predictPrepared.map((c) => c.name).join(', ')}.` : 'No curves to predict were given.',
     ],
     curves,
