@@ -13,6 +13,12 @@ export interface ReportSweepOptions extends AnalysisOptions, Pick<BuildReportOpt
   runFits?: boolean;
   /** Refit every kind, replacing the records in fits/. */
   refit?: boolean;
+  /**
+   * Add the comparison sections (noise floor, paired differences across seeds, expert-LR
+   * experiment, isoFLOP sensitivity, schedule-law check; docs/statistics.md) where the runs have
+   * what each needs (default true).
+   */
+  comparisons?: boolean;
 }
 
 /**
@@ -44,7 +50,14 @@ export async function reportSweep(dir: string, options: ReportSweepOptions = {})
     return { ...f, fitFile };
   });
   if (computed.computed.length) log(`ran the fits fits/ lacked: ${computed.computed.join(', ')} (${((performance.now() - t0) / 1000).toFixed(1)} s), wrote them to fits/`);
-  const res = await buildReport(sweep, [...stored, ...written], { ...options, warnings: computed.warnings });
+  const fits = [...stored, ...written];
+  let extraSections = options.extraSections ?? [];
+  if (options.comparisons !== false) {
+    log('comparing arms across seeds');
+    const { renderComparisons } = await import('../report/comparisons.ts');
+    extraSections = [...extraSections, ...renderComparisons(analysis.analyseComparisons(sweep, fits))];
+  }
+  const res = await buildReport(sweep, fits, { ...options, extraSections, warnings: computed.warnings });
   return { ...res, fitsComputed: computed.computed };
 }
 

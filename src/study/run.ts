@@ -22,7 +22,7 @@ import { isAbsolute, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { SweepDefinition } from '../config/sweep-schema.ts';
 import { ConfigError, ConfigErrors } from '../errors.ts';
-import { asAnalysisFit, fitFileName, latestFit, planFits, runFits, type AnalysisFit, type AnalysisOptions } from '../analysis/index.ts';
+import { analyseComparisons, asAnalysisFit, fitFileName, latestFit, planFits, runFits, type AnalysisFit, type AnalysisOptions } from '../analysis/index.ts';
 import type { Estimate } from '../fit/record.ts';
 import { expertLrRatio, type ExpertLrQuery } from '../fit/surge.ts';
 import { writeFitRecord } from '../io/fits.ts';
@@ -43,7 +43,7 @@ import type { SweepOutcome } from '../sweep/runner.ts';
 import { writePlanFiles } from '../sweep/state.ts';
 import { expertLrMultiplier } from '../train/expert-lr.ts';
 import { provenance } from '../util/provenance.ts';
-import { bootstrapReliability, paperComparison, type ComparisonInput, type ComparisonRow } from './compare.ts';
+import { bootstrapReliability, paperComparison, SIDE_BY_SIDE_COLUMNS, sideBySideCells, type ComparisonInput, type ComparisonRow } from './compare.ts';
 import { parseStudy, partSweepName, type AblationComparison, type StudyDefinition, type StudyPart, type StudyPreset } from './define.ts';
 
 /** isoFLOP parabolas use the sizes within this factor of each budget's best run (two sizes either side at our spacing). */
@@ -908,11 +908,17 @@ export async function runStudy(source: string, options: RunStudyOptions): Promis
   for (const f of fitted.fits) writeFitRecord(sweepDir, fitFileName(f), f);
   const corpusSpec = stage1.runs[0]?.config.data?.corpus ?? 'default';
   const corpus = corpusSpec === 'default' ? 'the embedded English corpus (≈17 MB, byte-level tokens)' : `corpus ${corpusSpec}`;
-  const comparison = paperComparison(comparisonInput(fitted.fits, comparisonRuns(sweep), corpus));
+  // The comparisons (noise floor, paired differences across seeds, the expert-LR experiment, the
+  // isoFLOP sensitivity, the schedule-law check: docs/statistics.md) decide which claims of the
+  // side-by-side table are resolved at the measured noise.
+  log('comparing arms across seeds and checking the isoFLOP sensitivity');
+  const comparisons = analyseComparisons(sweep, fitted.fits);
+  const comparison = paperComparison(comparisonInput(fitted.fits, comparisonRuns(sweep), corpus), comparisons);
   writeJsonAtomic(paths.fit('paper-comparison'), { kind: 'paper-comparison', study: study.name, preset: options.preset, rows: comparison, provenance: provenance() });
 
   // 7. Report: the sweep and fits/ as written (with any record `moelab fit` added), plus the comparison.
   const { buildReport } = await import('../report/build.ts');
+  const { renderComparisons } = await import('../report/comparisons.ts');
   const final = loadSweep(sweepDir);
   const report = await buildReport(final, final.fits.flatMap((f) => asAnalysisFit(f) ?? []), {
     formats: options.formats,
@@ -920,12 +926,15 @@ export async function runStudy(source: string, options: RunStudyOptions): Promis
     log,
     extraSections: [
       studyDesignSection(options.preset, preset, picked),
+      ...renderComparisons(comparisons),
       {
         id: 'paper-comparison',
         title: 'moelab vs the paper (Hunyuan-Large, arXiv 2411.02265)',
         notes: [
           'Each quantity this study measured, next to the paper\'s value and how reliable docs/references.md judges its source. ' +
-            'Intervals are 95% bootstrap percentiles over runs. The scales differ by 3–5 orders of magnitude, so agreement in exponents and ratios is the question; absolute constants are not expected to match.',
+            'Intervals are 95%: bootstrap percentiles for fitted quantities (docs/fit.md), Student-t across paired seeds for differences (docs/statistics.md). ' +
+            'A claim is "resolved" only when its interval excludes the alternative at the measured noise floor; the status column says which, and why not. ' +
+            'The scales differ by 3–5 orders of magnitude, so agreement in exponents and ratios is the question; absolute constants are not expected to match.',
           ...fitted.warnings,
         ],
         figures: [],
@@ -933,8 +942,8 @@ export async function runStudy(source: string, options: RunStudyOptions): Promis
           {
             id: 'paper-comparison',
             title: 'Side by side',
-            columns: ['quantity', 'moelab', '95% CI', 'paper', 'reliability', 'what differs and why'],
-            rows: comparison.map((r) => [r.quantity, r.moelab, r.ci95, r.paper, r.reliability, r.note]),
+            columns: [...SIDE_BY_SIDE_COLUMNS],
+            rows: comparison.map(sideBySideCells),
           },
         ],
       },
