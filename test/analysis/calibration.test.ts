@@ -39,6 +39,25 @@ describe('runCalibration', () => {
   });
 });
 
+describe('the registry', () => {
+  it('runs the isoFLOP, parametric and surge cases by default, every quantity keyed by its case', () => {
+    expect(CALIBRATION_CASES.map((c) => c.name)).toEqual(['isoflop', 'parametric', 'surge']);
+    expect(CALIBRATION_CASES.flatMap((c) => c.quantities)).toEqual([
+      'isoflop.N_opt exponent',
+      'isoflop.D_opt exponent',
+      'isoflop.tokensPerParam@3e11',
+      'parametric.E',
+      'parametric.alpha',
+      'parametric.beta',
+      'surge.Bnoise',
+      'surge.epsMax',
+    ]);
+    // A variant's trial returns the keys it lists.
+    const surge = calibrationCase('surge') as CalibrationCase;
+    expect(Object.keys(surge.trial(0, { bootstrap: 10 }))).toEqual([...surge.quantities]);
+  });
+});
+
 describe('the isoFLOP calibration case (light: 30 sweeps × 100 resamples)', () => {
   it('the default interval (losses redrawn from the noise floor) covers the exponents and tokens per parameter', () => {
     expect(CALIBRATION_CASES.map((c) => c.name)).toContain('isoflop');

@@ -36,7 +36,8 @@ export interface CalibrationOptions {
 // The parametric case fits from the 243-point start grid: on these sweeps it reaches the same optimum
 // as the CLI's 4,500-point grid (scripts/calibrate-fits.ts --compare-grids; docs/BENCHMARKS.md) at a
 // tenth of the time, and the bootstrap refits from that optimum.
-export const CALIBRATION_CASES: readonly CalibrationCase[] = [isoflopCase, parametricCase({ grid: 'coarse' }), surgeCase()];
+// Every quantity key starts with its case's name ('isoflop.N_opt exponent', 'parametric.E', 'surge.Bnoise').
+export const CALIBRATION_CASES: readonly CalibrationCase[] = [isoflopCase, variant(parametricCase({ grid: 'coarse' }), 'parametric'), variant(surgeCase(), 'surge')];
 
 /** A case under another name, its quantities prefixed with it (so two variants never share a key). */
 function variant(c: CalibrationCase, name: string): CalibrationCase {
