@@ -328,13 +328,18 @@ function parabolaVertexLogX(a: { lr: number; meanLoss: number }, b: { lr: number
   return Math.exp(Math.min(x2, Math.max(x0, x)));
 }
 
+/** A grid point written by lrScanPlan: the scan's stage, size, LR and budget. */
+function isLrScanPoint(point: Record<string, unknown>): point is Record<string, unknown> & LrScanPoint {
+  return point.stage === 'lr-scan' && typeof point.size === 'number' && typeof point.lr === 'number' && typeof point.budgetFlops === 'number';
+}
+
 /** The scan's results as read from a loaded sweep (runs tagged as lr-scan grid points). */
 export function scanResults(sweep: Pick<Sweep, 'runs'>): LrScanResult[] {
   const out: LrScanResult[] = [];
   for (const r of sweep.runs) {
     const t = r.tags;
-    if (t?.study !== 'grid' || (t.point as Partial<LrScanPoint>).stage !== 'lr-scan') continue;
-    const point = t.point as unknown as LrScanPoint;
+    if (t?.study !== 'grid' || !isLrScanPoint(t.point)) continue;
+    const point = t.point;
     out.push({ size: point.size, lr: point.lr, seed: t.seed, finalValLoss: r.summary?.status === 'done' ? r.summary.finalValLoss : undefined });
   }
   return out;
