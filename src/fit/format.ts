@@ -1,5 +1,6 @@
 // Plain-text tables of a fit result for the terminal (`moelab fit` prints this; pure, no I/O).
 import { unreliableNote, type Estimate, type FitResultBase } from './record.ts';
+import { kindsWithField } from './request.ts';
 import type { FitResult } from './run-fit.ts';
 
 function num(x: number | null | undefined): string {
@@ -70,7 +71,10 @@ function formatBody(r: FitResult, source: string): string {
   out.push(estimates('parameter', r.params));
   if (Object.keys(r.derived).length) out.push('', estimates('derived', r.derived));
   if (r.identifiability && !r.identifiability.identified) {
-    out.push('', `NOT IDENTIFIED (--allow-unidentified): ${r.identifiability.problems.join('; ')}`);
+    // Kinds that refuse degenerate data say how the record was written anyway; the schedule fit
+    // always writes its record and only marks it.
+    const flag = kindsWithField('allowUnidentified').includes(r.kind) ? ' (--allow-unidentified)' : '';
+    out.push('', `NOT IDENTIFIED${flag}: ${r.identifiability.problems.join('; ')}`);
   } else out.push('', diagnosticsLine(r.diagnostics));
   if (r.bootstrap) out.push(bootstrapLine(r.bootstrap));
 
