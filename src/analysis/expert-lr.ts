@@ -345,7 +345,7 @@ export function analyseExpertLr(runs: readonly SweepRun[], bNoise?: Estimate, op
   const agreesWithPaper = e && predicted ? e[0] <= predicted.range[1] && predicted.range[0] <= e[1] : null;
   const below = (b: BestFactor | null) => b?.optimum?.ci95 != null && b.optimum.ci95[1] < 1;
   let judgement: ExpertLrJudgement;
-  if (!e || (expert?.lackOfFit?.p ?? 1) < 0.05) judgement = 'not resolved';
+  if (!e || expert?.edge || (expert?.lackOfFit?.p ?? 1) < 0.05) judgement = 'not resolved';
   else if (!below(expert)) judgement = 'not supported';
   else if (!control?.optimum?.ci95) judgement = 'no control';
   else judgement = below(control) ? 'confounded' : 'supported';

@@ -20,6 +20,12 @@ export interface NoiseCell {
   seedSd: number | null;
   /** Root-mean-square of the runs' finalValLossStderr; null when no summary records it. */
   evalStderr: number | null;
+  /**
+   * The cell whose runs these are, when every run here has the same configuration and seed as a run
+   * counted earlier (a study's shared baseline arm, e.g. the ablations' base model in each
+   * comparison): shown, but left out of the pooled SD so one set of seeds counts once.
+   */
+  duplicateOf?: string;
 }
 
 export interface NoiseFloor {
@@ -69,9 +75,29 @@ function rms(xs: readonly number[]): number | null {
   return xs.length ? Math.sqrt(xs.reduce((s, x) => s + x * x, 0) / xs.length) : null;
 }
 
+/** JSON with sorted keys: equal for equal data whatever the key order. */
+function canonical(v: unknown): string {
+  if (Array.isArray(v)) return `[${v.map(canonical).join(',')}]`;
+  if (v && typeof v === 'object') {
+    return `{${Object.entries(v as Record<string, unknown>)
+      .filter(([, x]) => x !== undefined)
+      .sort(([a], [b]) => a.localeCompare(b))
+      .map(([k, x]) => `${JSON.stringify(k)}:${canonical(x)}`)
+      .join(',')}}`;
+  }
+  return JSON.stringify(v);
+}
+
+/** What a run trains, without its name: two runs with the same identity are the same experiment. */
+function runIdentity(r: SweepRun): string {
+  const { name: _name, ...rest } = r.config.config as unknown as Record<string, unknown>;
+  return canonical(rest);
+}
+
 /** Per-cell noise of the finished runs (diverged and unfinished runs left out), in first-seen order. */
 export function noiseFloor(runs: readonly SweepRun[]): NoiseFloor {
-  const cells = new Map<string, { study: string; cell: string; rows: { seed: number; loss: number; stderr?: number }[] }>();
+  const cells = new Map<string, { study: string; cell: string; rows: { seed: number; loss: number; stderr?: number; duplicateOf?: string }[] }>();
+  const firstCell = new Map<string, string>();
   for (const r of runs) {
     const c = cellOf(r);
     const loss = finalLoss(r);
@@ -81,7 +107,17 @@ export function noiseFloor(runs: readonly SweepRun[]): NoiseFloor {
     const key = JSON.stringify(Object.entries(rest).sort(([x], [y]) => x.localeCompare(y)));
     const entry = cells.get(key) ?? { ...c, rows: [] };
     const se = r.summary?.finalValLossStderr;
-    entry.rows.push({ seed: r.tags.seed, loss, ...(typeof se === 'number' && Number.isFinite(se) ? { stderr: se } : {}) });
+    // Arms are where a study reuses one configuration under several names (a baseline per
+    // comparison, factor ×1 of two sweeps); other cells differ by construction.
+    const id = r.tags.study === 'arm' ? runIdentity(r) : undefined;
+    const seenIn = id === undefined ? undefined : firstCell.get(id);
+    if (id !== undefined && seenIn === undefined) firstCell.set(id, c.cell);
+    entry.rows.push({
+      seed: r.tags.seed,
+      loss,
+      ...(typeof se === 'number' && Number.isFinite(se) ? { stderr: se } : {}),
+      ...(seenIn !== undefined && seenIn !== c.cell ? { duplicateOf: seenIn } : {}),
+    });
     cells.set(key, entry);
   }
   const out: NoiseCell[] = [];
@@ -94,13 +130,17 @@ export function noiseFloor(runs: readonly SweepRun[]): NoiseFloor {
     const losses = rows.map((r) => r.loss);
     const sd = sampleSd(losses);
     const stderrs = rows.flatMap((r) => (r.stderr !== undefined ? [r.stderr] : []));
-    allStderr.push(...stderrs);
-    if (sd !== null) {
-      ss += (losses.length - 1) * sd * sd;
-      df += losses.length - 1;
+    // Only runs not counted in an earlier cell enter the pooled figures.
+    const own = rows.filter((r) => r.duplicateOf === undefined);
+    allStderr.push(...own.flatMap((r) => (r.stderr !== undefined ? [r.stderr] : [])));
+    const ownSd = sampleSd(own.map((r) => r.loss));
+    if (ownSd !== null) {
+      ss += (own.length - 1) * ownSd * ownSd;
+      df += own.length - 1;
       pooledCells++;
     }
-    out.push({ study, cell, seeds: rows.map((r) => r.seed), losses, meanLoss: mean(losses), seedSd: sd, evalStderr: rms(stderrs) });
+    const duplicateOf = own.length === 0 ? rows[0].duplicateOf : undefined;
+    out.push({ study, cell, seeds: rows.map((r) => r.seed), losses, meanLoss: mean(losses), seedSd: sd, evalStderr: rms(stderrs), ...(duplicateOf ? { duplicateOf } : {}) });
   }
   return {
     cells: out,

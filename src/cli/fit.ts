@@ -326,7 +326,7 @@ export function registerFit(program: Command): void {
     .option('--window <rule>', "isoflop: sizes each budget's parabola sees: a factor around its best run (e.g. 2), auto (default: 2×, widened by √2 until ≥ 5 sizes) or all")
     .addOption(new Option('--edges <policy>', 'isoflop, surge (final-loss): budgets/batches without an interior minimum are dropped and listed in data.dropped (default) or refused').choices(['refuse', 'drop']))
     .option('--lmin-law <law>', 'isoflop: L_min(C) law, power (kL·C^c, default) | saturating (E + A·C^-alpha, ≥ 3 budgets)')
-    .option('--noise <nats>', "isoflop: loss noise (e.g. seed SD) for the warning when a parabola's minimum undercuts the best run")
+    .option('--noise <nats>', "isoflop: loss noise (e.g. a measured seed SD): the warning when a parabola's minimum undercuts the best run, and the bootstrap's σ when no cell has 2 seeds (docs/fit.md)")
     .option('--objective <o>', 'iterative fits (parametric, custom, saturating L_min): huber-log (default) | lsq-log | lsq | huber; see docs/fit.md')
     .option('--tie <LEADER=FOLLOWER...>', 'parametric: tie parameters, e.g. alpha=beta')
     .option('--fix <NAME=VALUE...>', 'parametric: hold parameters at values, e.g. E=1.69')

@@ -21,16 +21,20 @@ function noiseSection(r: ComparisonsResult): ReportSection {
     ? `Study-wide pooled seed-to-seed SD of the final validation loss: ${fmt(n.pooledSeedSd.value)} nats (${n.pooledSeedSd.df} df over ${n.pooledSeedSd.cells} cells with ≥ 2 seeds).`
     : 'Study-wide pooled seed SD: not measured (no cell has 2 seeds).';
   const evalText = n.pooledEvalStderr !== null ? ` Evaluation standard error (RMS over runs): ${fmt(n.pooledEvalStderr)} nats.` : ' No run records its evaluation standard error.';
-  const rows: Cell[][] = n.cells.map((c) => [c.study, c.cell, c.seeds.length, c.meanLoss, c.seedSd ?? NOT_MEASURED, c.evalStderr ?? '—']);
+  const rows: Cell[][] = n.cells.map((c) => [c.study, c.cell, c.seeds.length, c.meanLoss, c.seedSd ?? NOT_MEASURED, c.evalStderr ?? '—', c.duplicateOf ? `same runs as ${c.duplicateOf}` : '']);
+  const duplicates = n.cells.filter((c) => c.duplicateOf).length;
   return {
     id: 'noise-floor',
     title: 'Noise floor',
     notes: [
       pooled + evalText,
       'Per cell: the seed-to-seed SD of the final validation loss (n − 1 denominator) and the evaluation\'s standard error over the validation set. A difference between cells smaller than about twice these is not a finding.',
+      ...(duplicates
+        ? [`${duplicates} cell(s) repeat the configuration and seeds of an earlier cell (a baseline shared by several comparisons): shown, but counted once in the pooled figures.`]
+        : []),
     ],
     figures: [],
-    tables: [{ id: 'noise-floor', title: 'Noise floor per cell', columns: ['study', 'cell', 'seeds', 'mean final loss', 'seed SD', 'eval stderr'], rows }],
+    tables: [{ id: 'noise-floor', title: 'Noise floor per cell', columns: ['study', 'cell', 'seeds', 'mean final loss', 'seed SD', 'eval stderr', 'note'], rows }],
   };
 }
 

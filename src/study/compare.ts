@@ -122,6 +122,13 @@ function row(quantity: string, est: Estimate | undefined, paper: PaperValue, not
  * and, where a sensitivity spread is given, every analysis variant's point lies inside it (else the
  * analysis choices, not the data, decide the number). Agreement: the paper's value (or range) inside.
  */
+/**
+ * Largest half-width of a 95% interval, relative to its estimate, at which "the paper's value lies
+ * inside" counts as a resolved agreement (docs/statistics.md#resolved). A wider interval that
+ * contains the paper's value is consistent with it but cannot tell it from other values.
+ */
+export const AGREEMENT_REL_HALF_WIDTH = 0.1;
+
 function intervalVerdict(est: Estimate | undefined, boot: BootstrapReliability | undefined, paper: { value?: number; range?: [number, number] }, spread?: [number, number]): Verdict {
   if (!est) return { status: 'not resolved', reason: 'not measured' };
   if (!est.ci95) return { status: 'not resolved', reason: 'no interval (no bootstrap)' };
@@ -134,7 +141,15 @@ function intervalVerdict(est: Estimate | undefined, boot: BootstrapReliability |
   const range = paper.range ?? (paper.value !== undefined ? ([paper.value, paper.value] as [number, number]) : undefined);
   if (!range) return { status: 'resolved', reason: 'reliable interval; the paper gives no value to compare' };
   const inside = range[0] <= hi && lo <= range[1];
-  return { status: 'resolved', reason: inside ? "agrees: the paper's value lies inside the reliable 95% interval" : "disagrees: the paper's value lies outside the reliable 95% interval" };
+  if (!inside) return { status: 'resolved', reason: "disagrees: the paper's value lies outside the reliable 95% interval" };
+  const relHalfWidth = (hi - lo) / 2 / Math.abs(est.value);
+  if (!(relHalfWidth <= AGREEMENT_REL_HALF_WIDTH)) {
+    return {
+      status: 'not resolved',
+      reason: `consistent but not discriminating: the paper's value lies inside an interval of ±${(100 * relHalfWidth).toFixed(0)}% (agreement needs ≤ ±${(100 * AGREEMENT_REL_HALF_WIDTH).toFixed(0)}%)`,
+    };
+  }
+  return { status: 'resolved', reason: "agrees: the paper's value lies inside the reliable 95% interval (±" + (100 * relHalfWidth).toFixed(0) + '%)' };
 }
 
 /** A paired comparison as a claim: resolved when its CI excludes 0. */

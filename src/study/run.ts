@@ -790,7 +790,7 @@ export function comparisonInput(
 }
 
 // ---------------------------------------------------------------------------------------------
-// The procedure: plan → train → analyse → confirm → analyse → report
+// The procedure: plan → train → (LR scan → isoFLOP) → surge fit → expert-LR arms → analyse → report
 
 export async function runStudy(source: string, options: RunStudyOptions): Promise<RunStudyResult> {
   const t0 = performance.now();

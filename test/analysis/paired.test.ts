@@ -126,5 +126,27 @@ describe('noiseFloor', () => {
     expect(lonely.seedSd).toBeNull();
     expect(lonely.evalStderr).toBeCloseTo(0.003, 12);
     expect(nf.cells[0].cell).toBe('budget 1.00e10 · N 1000');
+    expect(nf.cells.every((c) => c.duplicateOf === undefined)).toBe(true);
+  });
+
+  it('counts a baseline shared by several comparisons once (same configuration and seeds, other tags)', () => {
+    const arm = (comparison: string, name: string, seed: number, loss: number, model?: { numKvHeads: number }) =>
+      synthRun({
+        runId: `${comparison}-${name}-s${seed}`,
+        tags: { study: 'arm', group: 'ablation', comparison, name, seed },
+        finalValLoss: loss,
+        finalValLossStderr: 0.003,
+        ...(model ? { model: { dModel: 32, numLayers: 2, numHeads: 2, numKvHeads: model.numKvHeads, dFf: 64, numExperts: 4, numSharedExperts: 1, topK: 1, seqLen: 64 } } : {}),
+      });
+    const runs = [
+      arm('routing', 'recycle', 0, 2.5), arm('routing', 'recycle', 1, 2.6),
+      arm('kv-heads', '1 KV head', 0, 2.5), arm('kv-heads', '1 KV head', 1, 2.6),
+      arm('kv-heads', '2 KV heads', 0, 2.3, { numKvHeads: 2 }), arm('kv-heads', '2 KV heads', 1, 2.5, { numKvHeads: 2 }),
+    ];
+    const nf = noiseFloor(runs);
+    expect(nf.cells.map((c) => c.duplicateOf ?? null)).toEqual([null, 'ablation · routing · recycle', null]);
+    // Two distinct cells of 2 seeds: 2 df, pooled over (0.1²/2 + 0.2²/2) / 2.
+    expect(nf.pooledSeedSd).toMatchObject({ df: 2, cells: 2 });
+    expect(nf.pooledSeedSd!.value).toBeCloseTo(Math.sqrt((0.005 + 0.02) / 2), 10);
   });
 });

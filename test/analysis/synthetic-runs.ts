@@ -23,7 +23,7 @@ const PROV = provenance();
 export function synthRun(spec: SynthRunSpec): SweepRun {
   const config = RunConfigSchema.parse({
     name: spec.runId,
-    seed: 0,
+    seed: typeof spec.tags.seed === 'number' ? spec.tags.seed : 0,
     model: spec.model ?? { dModel: 32, numLayers: 2, numHeads: 2, dFf: 64, numExperts: 4, numSharedExperts: 1, topK: 1, seqLen: 64 },
     train: { tokens: 65536, batchSize: 8, lr: 1e-3 },
   } satisfies UserRunConfig);
