@@ -13,6 +13,8 @@
 //                      reported as derived.freeEpsMax / derived.freeBnoise
 //   target:            given, or 'auto' (autoTargetLoss): the lowest 2-decimal train loss that ≥ 4
 //                      LRs reach with all their seeds at every batch size
+//   intervals:         by default (interval 'residuals', stepsResidualDesign) every run kept, its ln S
+//                      redrawn as its batch parabola's fitted value plus a residual of that batch
 // Symbols: B batch size in tokens, η (lr) peak learning rate, S optimizer steps (updates),
 // E = S·B tokens (examples) to the target.
 import { ConfigError, DataError } from '../errors.ts';
@@ -232,9 +234,9 @@ export interface StepsResidualDesign {
  * Within the batch, not pooled over batches: the spread of ln S is not the same at every batch (the
  * logged loss's batch noise shrinks as 1/√tokens, and the parabola's misfit differs with where the
  * batch's grid sits), and the 'runs' bootstrap also keeps each batch's runs to itself.
- * Calibrated as the default: docs/fit.md "How intervals are computed and checked", Surge.
  * A batch where fewer than 3 distinct LRs reach the target has no parabola: its runs keep their
  * own ln S (pool [0]). Runs that never reached the target stay unreached.
+ * Calibrated as the default: docs/fit.md "How intervals are computed and checked", Surge.
  */
 export function stepsResidualDesign(runs: readonly { batchTokens: number; lr: number; steps: number | undefined }[]): StepsResidualDesign {
   const fitted = new Float64Array(runs.length).fill(NaN);
