@@ -89,6 +89,25 @@ export function fitParabola(u: readonly number[], y: readonly number[]): Parabol
   };
 }
 
+/**
+ * Leverages of the least-squares parabola in u (fitParabola's design: columns 1, u − ū, (u − ū)²):
+ * the diagonal of its hat matrix, by QR (h_i = ‖Q_i‖²). They sum to 3; a point the parabola bends
+ * to has h_i near 1, so its residual understates the noise (docs/references.md#bootstrap-intervals).
+ */
+export function parabolaLeverages(u: readonly number[]): Float64Array {
+  const m = u.length;
+  if (m < 3 || new Set(u).size < 3) throw new DataError(`parabola leverages need ≥ 3 distinct inputs, got ${new Set(u).size} of ${m}`);
+  const c = u.reduce((s, v) => s + v, 0) / m;
+  const A = new Matrix(m, 3);
+  for (let i = 0; i < m; i++) {
+    A.set(i, 0, 1);
+    A.set(i, 1, u[i] - c);
+    A.set(i, 2, (u[i] - c) ** 2);
+  }
+  const Q = new QrDecomposition(A).orthogonalMatrix;
+  return Float64Array.from({ length: m }, (_, i) => Q.get(i, 0) ** 2 + Q.get(i, 1) ** 2 + Q.get(i, 2) ** 2);
+}
+
 export function evalParabola(p: Parabola, u: number): number {
   return p.p0 + p.p1 * u + p.p2 * u * u;
 }

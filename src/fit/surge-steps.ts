@@ -13,17 +13,20 @@
 //                      reported as derived.freeEpsMax / derived.freeBnoise
 //   target:            given, or 'auto' (autoTargetLoss): the lowest 2-decimal train loss that ≥ 4
 //                      LRs reach with all their seeds at every batch size
+//   intervals:         by default (interval 'residuals', stepsResidualDesign) every run kept, its ln S
+//                      redrawn as its batch parabola's fitted value plus a residual of that batch
 // Symbols: B batch size in tokens, η (lr) peak learning rate, S optimizer steps (updates),
 // E = S·B tokens (examples) to the target.
 import { ConfigError, DataError } from '../errors.ts';
-import { bootstrap } from './bootstrap.ts';
+import { bootstrap, bootstrapDraws, failed, type BootstrapOutcome } from './bootstrap.ts';
 import { fitForm, type FormFit } from './fit-form.ts';
 import { epsOpt, stepsAtBatch, stepsBatchForm, surgeForm } from './forms.ts';
-import { fitParabola, type Parabola } from './linear.ts';
+import { evalParabola, fitParabola, parabolaLeverages, type Parabola } from './linear.ts';
 import { fmt, groupIndices, requirePositive } from './points.ts';
 import { bootstrapSummary, prefixKeys, relError, withIntervals, type HeldOutRow } from './record.ts';
 import { batchGrid, batchStarts, checkExpertQuery, derivedOf, fitCurve, fmtTokens, refitSlices, type BatchSlice } from './surge-common.ts';
 import { surgeScheme, surgeStrata, type SurgeFit, type SurgeOptions } from './surge.ts';
+import type { Rng } from '../util/rng.ts';
 
 /** One logged row of a training curve (metrics.jsonl: step, tokens, trainLoss). */
 export interface CurveRow {
@@ -44,6 +47,7 @@ export interface SurgeCurvePoint {
   label?: string;
 }
 
+/** The steps-to-target fit's options; its bootstrap defaults to interval 'residuals' (SurgeIntervalMethod). */
 export interface SurgeStepsOptions extends SurgeOptions {
   /** Target train loss, or 'auto' (default): see autoTargetLoss. */
   targetLoss?: number | 'auto';
@@ -208,6 +212,69 @@ export function liEpsMax(best: readonly { batchTokens: number; bestLr: number }[
 }
 
 // ---------------------------------------------------------------------------------------------
+// Residual bootstrap (interval 'residuals'): the design kept, ln S redrawn
+
+/** The fixed design of the residual bootstrap, one entry per run (see stepsResidualDesign). */
+export interface StepsResidualDesign {
+  /** The run's fitted ln S (its batch parabola at its LR); NaN for a run that never reached the target. */
+  fitted: Float64Array;
+  /** Per run, the residuals its resample draws from (its batch's); empty for an unreached run. */
+  pools: readonly Float64Array[];
+}
+
+/**
+ * The residual bootstrap's design for the steps-to-target fit (Davison and Hinkley's modified
+ * residuals, docs/references.md#bootstrap-intervals; the parametric fit's 'residuals' in
+ * parametric.ts residualRedraw does the same for ln L). Per batch, the least-squares parabola of
+ * ln S in ln lr over the runs that reached the target (what batchDiagnostic fits, whether or not its
+ * vertex lies among the LRs); each run's residual from it divided by √(1 − h_i), h_i its leverage
+ * in that parabola (linear.ts parabolaLeverages), then centred on the batch's mean. A resample
+ * gives run i ln S* = fitted_i + a residual drawn with replacement from its own batch's pool.
+ *
+ * Within the batch, not pooled over batches: the spread of ln S is not the same at every batch (the
+ * logged loss's batch noise shrinks as 1/√tokens, and the parabola's misfit differs with where the
+ * batch's grid sits), and the 'runs' bootstrap also keeps each batch's runs to itself.
+ * A batch where fewer than 3 distinct LRs reach the target has no parabola: its runs keep their
+ * own ln S (pool [0]). Runs that never reached the target stay unreached.
+ * Calibrated as the default: docs/fit.md "How intervals are computed and checked", Surge.
+ */
+export function stepsResidualDesign(runs: readonly { batchTokens: number; lr: number; steps: number | undefined }[]): StepsResidualDesign {
+  const fitted = new Float64Array(runs.length).fill(NaN);
+  const pools: Float64Array[] = runs.map(() => new Float64Array(0));
+  for (const g of groupIndices(runs.map((r) => r.batchTokens))) {
+    const rows = g.rows.filter((i) => runs[i].steps !== undefined);
+    const u = rows.map((i) => Math.log(runs[i].lr));
+    const y = rows.map((i) => Math.log(runs[i].steps as number));
+    if (new Set(u).size < 3) {
+      rows.forEach((i, k) => {
+        fitted[i] = y[k];
+        pools[i] = Float64Array.of(0);
+      });
+      continue;
+    }
+    const p = fitParabola(u, y);
+    const h = parabolaLeverages(u);
+    const modified = rows.map((i, k) => (y[k] - evalParabola(p, u[k])) / Math.sqrt(Math.max(1e-3, 1 - h[k])));
+    const mean = modified.reduce((a, b) => a + b, 0) / modified.length;
+    const pool = Float64Array.from(modified, (r) => r - mean);
+    rows.forEach((i, k) => {
+      fitted[i] = evalParabola(p, u[k]);
+      pools[i] = pool;
+    });
+  }
+  return { fitted, pools };
+}
+
+/** One resample of the residual bootstrap: every reached run's steps exp(fitted + a drawn residual); unreached runs as they were. */
+export function redrawSteps<R extends { steps: number | undefined }>(runs: readonly R[], d: StepsResidualDesign, rng: Rng): R[] {
+  return runs.map((r, i) => {
+    if (r.steps === undefined) return r;
+    const pool = d.pools[i];
+    return { ...r, steps: Math.exp(d.fitted[i] + pool[rng.int(pool.length)]) };
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
 // Method 'steps-to-target'
 
 /** A run at the target: its batch, LR and steps (undefined when the target was never reached). */
@@ -266,7 +333,7 @@ export function fitSurgeStepsToTarget(points: readonly SurgeCurvePoint[], option
   const q = options.expertLr;
   checkExpertQuery(q);
   const nBoot = options.bootstrap ?? 0;
-  const interval = options.interval ?? 'runs';
+  const interval = options.interval ?? 'residuals';
   const seed = options.seed ?? 0;
   const holdout = options.holdout ?? 'largest';
   const smoothTokens = options.smoothTokens ?? DEFAULT_SMOOTH_TOKENS;
@@ -294,10 +361,8 @@ export function fitSurgeStepsToTarget(points: readonly SurgeCurvePoint[], option
   // Per batch: S_min(B) and the best LR (parabola vertex, else the fastest run); across batches
   // Li et al.'s procedure: B_noise from S_min(B) = S_min·(1 + B_noise/B), ε_max averaged over the
   // batches' best LRs. The free surge curve of the best LRs asks where they actually peak.
-  const sliceRows = (rows: ArrayLike<number>) => {
-    const sample = Array.from(rows, (i) => runs[i]);
-    return batches.map((b) => batchDiagnostic(b, sample.filter((r) => r.batchTokens === b)));
-  };
+  const sliceRuns = (sample: readonly TargetRun[]) => batches.map((b) => batchDiagnostic(b, sample.filter((r) => r.batchTokens === b)));
+  const sliceRows = (rows: ArrayLike<number>) => sliceRuns(Array.from(rows, (i) => runs[i]));
   const diag = sliceRows(all);
   const freeFit = fitCurve(diag);
   const est = stepsEstimates(diag, freeFit);
@@ -307,26 +372,28 @@ export function fitSurgeStepsToTarget(points: readonly SurgeCurvePoint[], option
   const derivedAt = (s: number, bn: number, eps: number, free: [number, number]) => ({ ...derivedOf(eps, bn, q), Emin: s * bn, freeEpsMax: free[0], freeBnoise: free[1] });
   const derived = derivedAt(sMin, bNoise, epsMax, est.free);
 
+  // One resample's estimates from its per-batch slices; the redrawn ones ('runs', 'seeds') or the
+  // redrawn steps ('residuals') make the slices.
+  const estimate = (ds: readonly Diagnostic[]): BootstrapOutcome => {
+    const lost = ds.find((d) => !Number.isFinite(d.stepsMin as number));
+    if (lost) return failed(`batch ${fmtTokens(lost.batchTokens)} tokens: no run of the resample reaches the target`);
+    const r = stepsEstimates(ds, freeFit, [est.steps.theta]);
+    if (!r) return failed('the S(B) fit or the free surge curve did not converge');
+    const per: Record<string, number> = {};
+    ds.forEach((d, i) => {
+      per[`batch.${i}.bestLr`] = d.bestLr;
+      per[`batch.${i}.stepsMin`] = d.stepsMin as number;
+    });
+    const { Smin, Bnoise } = r.steps.params;
+    return { ...prefixKeys({ epsMax: r.epsMax, Bnoise, Smin }, 'params.'), ...prefixKeys(derivedAt(Smin, Bnoise, r.epsMax, r.free), 'derived.'), ...per };
+  };
+  const residualDesign = interval === 'residuals' ? stepsResidualDesign(runs) : null;
   const boot =
-    nBoot > 0
-      ? bootstrap(
-          points.length,
-          (rows) => {
-            const ds = sliceRows(rows);
-            if (ds.some((d) => !Number.isFinite(d.stepsMin as number))) return null;
-            const r = stepsEstimates(ds, freeFit, [est.steps.theta]);
-            if (!r) return null;
-            const per: Record<string, number> = {};
-            ds.forEach((d, i) => {
-              per[`batch.${i}.bestLr`] = d.bestLr;
-              per[`batch.${i}.stepsMin`] = d.stepsMin as number;
-            });
-            const { Smin, Bnoise } = r.steps.params;
-            return { ...prefixKeys({ epsMax: r.epsMax, Bnoise, Smin }, 'params.'), ...prefixKeys(derivedAt(Smin, Bnoise, r.epsMax, r.free), 'derived.'), ...per };
-          },
-          { samples: nBoot, seed, groups: surgeStrata(points, interval) },
-        )
-      : null;
+    nBoot === 0
+      ? null
+      : residualDesign
+        ? bootstrapDraws((rng) => estimate(sliceRuns(redrawSteps(runs, residualDesign, rng))), { samples: nBoot, seed })
+        : bootstrap(points.length, (rows) => estimate(sliceRows(rows)), { samples: nBoot, seed, groups: surgeStrata(points, interval) });
 
   // Held-out: S(B) and ε_max from the other batches (≥ 3) predict the largest batch's S_min and best LR.
   const heldOut: HeldOutRow[] = [];
@@ -340,19 +407,25 @@ export function fitSurgeStepsToTarget(points: readonly SurgeCurvePoint[], option
     const heldFit = fitSteps(trainSlices);
     const pred = predictHeld(trainSlices, heldFit);
     const trainRows = all.filter((i) => points[i].batchTokens !== held.batchTokens);
+    // The held batch's slice is empty (NaN) in every resample and is cut off; its runs' residual
+    // draws are made and not used (the design is per batch, so the others' are the same).
+    const heldEstimate = (ds: readonly Diagnostic[]): BootstrapOutcome => {
+      const lost = ds.find((d) => !Number.isFinite(d.stepsMin as number));
+      if (lost) return failed(`batch ${fmtTokens(lost.batchTokens)} tokens: no run of the resample reaches the target`);
+      const f = fitSteps(ds, [heldFit.theta]);
+      return Number.isFinite(f.diagnostics.objective) ? predictHeld(ds, f) : failed('the S(B) fit did not converge');
+    };
+    const trainRuns = trainRows.map((i) => runs[i]);
     const heldBoot =
-      nBoot > 0
-        ? bootstrap(
-            trainRows.length,
-            (rows) => {
-              const ds = sliceRows(Array.from(rows, (j) => trainRows[j])).slice(0, -1);
-              if (ds.some((d) => !Number.isFinite(d.stepsMin as number))) return null;
-              const f = fitSteps(ds, [heldFit.theta]);
-              return Number.isFinite(f.diagnostics.objective) ? predictHeld(ds, f) : null;
-            },
-            { samples: nBoot, seed: seed + 1, groups: surgeStrata(trainRows.map((i) => points[i]), interval) },
-          )
-        : null;
+      nBoot === 0
+        ? null
+        : residualDesign
+          ? bootstrapDraws((rng) => heldEstimate(sliceRuns(redrawSteps(runs, residualDesign, rng).filter((r) => r.batchTokens !== held.batchTokens)).slice(0, -1)), { samples: nBoot, seed: seed + 1 })
+          : bootstrap(trainRows.length, (rows) => heldEstimate(sliceRuns(Array.from(rows, (j) => trainRuns[j])).slice(0, -1)), {
+              samples: nBoot,
+              seed: seed + 1,
+              groups: surgeStrata(trainRows.map((i) => points[i]), interval),
+            });
     heldOut.push(
       { label: `S_min at B = ${fmtTokens(held.batchTokens)} tokens`, actual: held.stepsMin as number, predicted: pred.steps, ci95: heldBoot?.intervals.steps ?? null, relError: relError(pred.steps, held.stepsMin as number) },
       { label: `best lr at B = ${fmtTokens(held.batchTokens)} tokens`, actual: held.bestLr, predicted: pred.lr, ci95: heldBoot?.intervals.lr ?? null, relError: relError(pred.lr, held.bestLr) },

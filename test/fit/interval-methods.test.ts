@@ -70,8 +70,9 @@ describe('surgeStrata', () => {
     { batchTokens: 512, lr: 1 },
     { batchTokens: 128, lr: 1 },
   ];
-  it("'runs' stratifies by batch, 'seeds' by (batch, LR) cell", () => {
+  it("'runs' (and 'residuals', whose residuals stay in their batch) stratifies by batch, 'seeds' by (batch, LR) cell", () => {
     expect([...surgeStrata(rows, 'runs')]).toEqual([0, 0, 1, 0]);
+    expect([...surgeStrata(rows, 'residuals')]).toEqual([0, 0, 1, 0]);
     expect([...surgeStrata(rows, 'seeds')]).toEqual([0, 1, 2, 0]);
   });
 });

@@ -56,13 +56,17 @@ function variant(c: CalibrationCase, name: string): CalibrationCase {
  * 'isoflop-cells', the isoFLOP fit with runs resampled by cells (it under-covers: docs/fit.md), and
  * 'isoflop-known-noise', losses redrawn from the seed SD given instead of the residual SD;
  * 'parametric-rows', the parametric fit's row bootstrap (over-covers), and 'surge-seeds', the surge
- * fit resampling seeds within each (batch, LR) cell (under-covers; docs/BENCHMARKS.md).
+ * fit resampling seeds within each (batch, LR) cell (under-covers; docs/BENCHMARKS.md);
+ * 'surge-runs', the surge fit resampling runs within each batch (its default before the residual
+ * bootstrap: ε_max over-covers), and 'surge-seed1', the default surge case on base seed 1.
  */
 export const CALIBRATION_EXTRA_CASES: readonly CalibrationCase[] = [
   isoflopCellsCase,
   isoflopKnownNoiseCase,
   variant(parametricCase({ grid: 'coarse', interval: 'rows' }), 'parametric-rows'),
   variant(surgeCase({ interval: 'seeds' }), 'surge-seeds'),
+  variant(surgeCase({ interval: 'runs' }), 'surge-runs'),
+  variant(surgeCase({ seed: 1 }), 'surge-seed1'),
 ];
 
 export function calibrationCase(name: string): CalibrationCase | undefined {

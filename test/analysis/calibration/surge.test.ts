@@ -1,5 +1,6 @@
-// A light calibration of the surge fit's 95% intervals (steps-to-target, the auto target; the full
-// one, 200 sweeps, is in docs/BENCHMARKS.md "Interval calibration"): 30 simulated LR × batch grids
+// A light calibration of the surge fit's 95% intervals (steps-to-target, the auto target, the default
+// residual bootstrap; the full one, 1,000 sweeps, is in docs/BENCHMARKS.md "Interval calibration:
+// every headline quantity"): 30 simulated LR × batch grids
 // of the quick study's shape from a known law. Coverage must be high; the same trials, scored
 // against a wrong truth or with intervals shrunk 4×, must be seen to fail.
 import { describe, expect, it } from 'vitest';
@@ -31,6 +32,8 @@ describe('surge calibration case (light)', () => {
     const fit = fitSurgeCalibrationGrid({ seedSd: 0, curveNoise: 0 }, 0, 0);
     expect(fit.method).toBe('steps-to-target');
     expect(fit.options.targetLoss).toBe('auto');
+    // The fit's default interval: the residual bootstrap (design kept, ln S redrawn).
+    expect(fit.options.interval).toBe('residuals');
     expect(Math.abs(fit.params.Bnoise.value / QUICK_SURGE_LAW.bNoise - 1)).toBeLessThan(0.03);
     expect(Math.abs(fit.params.epsMax.value / QUICK_SURGE_LAW.epsMax - 1)).toBeLessThan(0.03);
   });
