@@ -970,6 +970,9 @@ export function studyDesignSection(presetName: string, preset: StudyPreset, pick
     notes: [
       ...(departures.length ? [`Where the ${presetName} preset departs from the standard design:`, ...departures.map((d) => `– ${d}`)] : [`The ${presetName} preset follows the standard design.`]),
       picked ? `Learning rate per size: ${LR_RULE}.` : 'One learning rate for every isoFLOP size (no LR scan in this preset).',
+      ...(picked ?? [])
+        .filter((pk) => pk.edge && pk.best)
+        .map((pk) => `Size ${pk.size}: its best scanned LR ${pk.best!.lr} is the scan's ${pk.edge === 'low' ? 'lowest' : 'highest'}, so its optimum may lie beyond the scan and its isoFLOP cells may not be at their best LR.`),
       `Batch and warmup are stated, not scanned: ${isoflopTrainText(preset)}.`,
     ],
     figures: [],

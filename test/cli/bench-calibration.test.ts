@@ -29,6 +29,6 @@ describe('moelab bench --calibration', () => {
   it('an unknown case is refused with the known ones', () => {
     const r = moelab(['bench', '--calibration', '--case', 'nope']);
     expect(r.status).not.toBe(0);
-    expect(r.stderr).toMatch(/--case: unknown calibration case \(got "nope"\)\. Use one of: isoflop, parametric, surge, isoflop-cells, isoflop-known-noise, parametric-rows, surge-seeds, surge-runs, surge-seed1\./);
+    expect(r.stderr).toMatch(/--case: unknown calibration case \(got "nope"\)\. Use one of: isoflop, parametric, surge, isoflop-cells, isoflop-known-noise, isoflop-quick-run, parametric-rows, surge-seeds, surge-runs, surge-seed1\./);
   }, 30_000);
 });

@@ -3,7 +3,7 @@
 // the truth. A case simulates and fits one sweep per index; runCalibration aggregates coverage per
 // quantity. Pure: seeded from the sweep index, no I/O, no tensors (src/analysis/simulate.ts).
 import { startTask } from '../../util/progress.ts';
-import { isoflopCase, isoflopCellsCase, isoflopKnownNoiseCase } from './isoflop.ts';
+import { isoflopCase, isoflopCellsCase, isoflopKnownNoiseCase, isoflopQuickRunCase } from './isoflop.ts';
 import { parametricCase } from './parametric.ts';
 import { surgeCase } from './surge.ts';
 import type { CalibrationCase } from './types.ts';
@@ -55,6 +55,7 @@ function variant(c: CalibrationCase, name: string): CalibrationCase {
  * Cases run only when named (--case): alternative interval methods kept for comparison, e.g.
  * 'isoflop-cells', the isoFLOP fit with runs resampled by cells (it under-covers: docs/fit.md), and
  * 'isoflop-known-noise', losses redrawn from the seed SD given instead of the residual SD;
+ * 'isoflop-quick-run', the default method at the design and noise the redesigned quick study ran with;
  * 'parametric-rows', the parametric fit's row bootstrap (over-covers), and 'surge-seeds', the surge
  * fit resampling seeds within each (batch, LR) cell (under-covers; docs/BENCHMARKS.md);
  * 'surge-runs', the surge fit resampling runs within each batch (its default before the residual
@@ -63,6 +64,7 @@ function variant(c: CalibrationCase, name: string): CalibrationCase {
 export const CALIBRATION_EXTRA_CASES: readonly CalibrationCase[] = [
   isoflopCellsCase,
   isoflopKnownNoiseCase,
+  isoflopQuickRunCase,
   variant(parametricCase({ grid: 'coarse', interval: 'rows' }), 'parametric-rows'),
   variant(surgeCase({ interval: 'seeds' }), 'surge-seeds'),
   variant(surgeCase({ interval: 'runs' }), 'surge-runs'),
