@@ -65,7 +65,10 @@ export interface BootstrapResult {
   succeeded: number;
   /** succeeded / samples (1 when samples is 0). */
   successFraction: number;
-  /** successFraction ≥ RELIABLE_FRACTION: below it the intervals are conditional on success. */
+  /**
+   * successFraction ≥ RELIABLE_FRACTION, and every quantity finite in at least that fraction of the
+   * samples: otherwise the intervals are conditional on success (the failures say which).
+   */
   reliable: boolean;
   /** Failed resamples by reason, most frequent first. */
   failures: BootstrapFailureCount[];
@@ -195,8 +198,19 @@ export function bootstrapDraws(draw: (rng: Rng, index: number) => BootstrapOutco
     standardErrors[name] = sorted.length > 1 ? Math.sqrt(ss / (sorted.length - 1)) : NaN;
   }
   const successFraction = options.samples > 0 ? succeeded / options.samples : 1;
+  // A quantity that is not finite in some fitted resamples has an interval from the others only:
+  // conditional on its being finite. Beyond the same 5% the whole-fit rule allows, that is stated
+  // as a failure of that quantity and the intervals are marked unreliable.
+  let quantitiesReliable = true;
+  for (const [name, list] of draws) {
+    const missing = succeeded - list.length;
+    if (missing > 0 && options.samples > 0 && list.length / options.samples < RELIABLE_FRACTION) {
+      failureCounts.set(`${name} not finite (its interval uses the other resamples)`, missing);
+      quantitiesReliable = false;
+    }
+  }
   const failures = [...failureCounts].map(([reason, count]) => ({ reason, count })).sort((a, b) => b.count - a.count || (a.reason < b.reason ? -1 : 1));
-  return { samples: options.samples, succeeded, successFraction, reliable: successFraction >= RELIABLE_FRACTION, failures, seed: options.seed, level, intervals, standardErrors };
+  return { samples: options.samples, succeeded, successFraction, reliable: successFraction >= RELIABLE_FRACTION && quantitiesReliable, failures, seed: options.seed, level, intervals, standardErrors };
 }
 
 function isFailure(v: Record<string, number> | BootstrapFailure): v is BootstrapFailure {

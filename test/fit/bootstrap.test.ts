@@ -50,6 +50,20 @@ describe('bootstrap', () => {
     expect([ok.successFraction, ok.reliable, ok.failures]).toEqual([1, true, []]);
   });
 
+  it('a quantity that is not finite in more than 5% of the fitted resamples makes the intervals unreliable, and says which', () => {
+    let k = 0;
+    // Every resample fits; y is NaN in 1 of 10 (its interval would be conditional on being finite).
+    const r = bootstrap(10, () => ({ x: k, y: k++ % 10 === 0 ? NaN : k }), { samples: 100, seed: 0 });
+    expect(r.successFraction).toBe(1);
+    expect(r.reliable).toBe(false);
+    expect(r.failures).toEqual([{ reason: 'y not finite (its interval uses the other resamples)', count: 10 }]);
+    expect(r.intervals.y).not.toBeNull();
+    // At 1 in 50 (2%, within the 5% the whole-fit rule allows) the intervals stay reliable.
+    k = 0;
+    const few = bootstrap(10, () => ({ y: k++ % 50 === 0 ? Infinity : k }), { samples: 100, seed: 0 });
+    expect([few.reliable, few.failures]).toEqual([true, []]);
+  });
+
   it('resamples cells within a group, then seeds within each drawn cell; one seed per cell is drawn whole', () => {
     // group 0: cell 10 has seeds at rows 0,1,2; cell 11 one seed at row 3. group 1: cell 20 rows 4,5.
     const groups = [0, 0, 0, 0, 1, 1];
