@@ -86,9 +86,10 @@ export default defineStudy({
       ],
       // Each size's LR from the scan: 0.5×, 1×, 2× and 4× the old single LR 1e-2 (picked by
       // pickLrPerSize). 4e-2 was added after the first demo with this scan found the best LR at the
-      // scan's top (2e-2) for 4 of the 7 sizes (docs/BENCHMARKS.md "The paper reproduction, quick
-      // preset"). 1024 final-evaluation windows (standard error ≈ 0.008 nats): neighbouring LRs a
-      // factor 2 apart differed by more in the previous demo's runs.
+      // scan's top (2e-2) for 4 of the 7 sizes
+      // (docs/BENCHMARKS.md "The paper reproduction, quick preset").
+      // 1024 final-evaluation windows (standard error ≈ 0.008 nats): neighbouring LRs a factor 2
+      // apart differed by more in the previous demo's runs.
       lrScan: { lrs: [5e-3, 1e-2, 2e-2, 4e-2], valWindows: 1024 },
       isoflop: {
         kind: 'isoflop',

@@ -90,7 +90,7 @@ function canonical(v: unknown): string {
 
 /** What a run trains, without its name: two runs with the same identity are the same experiment. */
 function runIdentity(r: SweepRun): string {
-  const { name: _name, ...rest } = r.config.config as unknown as Record<string, unknown>;
+  const { name: _name, ...rest } = r.config.config;
   return canonical(rest);
 }
 

@@ -90,8 +90,9 @@ export const isoflopCellsCase: CalibrationCase = makeIsoflopCase(QUICK_DESIGN, {
 export const isoflopKnownNoiseCase: CalibrationCase = makeIsoflopCase(QUICK_DESIGN, { noise: QUICK_NOISE.seedSd }, 'isoflop-known-noise');
 
 /**
- * The redesigned quick study as it ran on 2026-12-04 (docs/BENCHMARKS.md "The paper reproduction,
- * quick preset"): 3 budgets (1e10, 3e10, 1e11), 7 sizes (1.6k–50.9k ×6), one seed per cell, and
+ * The redesigned quick study as it ran on 2026-12-04
+ * (docs/BENCHMARKS.md "The paper reproduction, quick preset"):
+ * 3 budgets (1e10, 3e10, 1e11), 7 sizes (1.6k–50.9k ×6), one seed per cell, and
  * the noise its report measured — pooled seed SD 0.085 nats, eval stderr 0.007 — about 3.5× the
  * noise QUICK_DESIGN assumes. Its real isoFLOP fit kept 63% of resamples; this case asks whether
  * the interval still covers at that noise.
