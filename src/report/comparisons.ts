@@ -58,7 +58,8 @@ function pairedSection(r: ComparisonsResult): ReportSection {
         'A winner is stated only when the interval excludes 0; otherwise the comparison is not resolved at this noise level, and "resolvable" gives the smallest difference this many seeds would detect with 80% power at the observed SD.',
       ...(r.paired.length > 1
         ? [
-            `${r.paired.length} comparisons, each tested at 5% with no correction for multiplicity: were there no real differences, about ${(0.05 * r.paired.length).toFixed(1)} of them would be marked resolved by chance. With 2 seeds the t interval has 1 degree of freedom (t = 12.7): exact under normal noise, but resting on one estimate of the spread.`,
+            `${r.paired.length} comparisons, each tested at 5% with no correction for multiplicity: were there no real differences, about ${(0.05 * r.paired.length).toFixed(1)} of them would be marked resolved by chance.` +
+              (r.paired.some((d) => d.n === 2) ? ' With 2 seeds the t interval has 1 degree of freedom (t = 12.7): exact under normal noise, but resting on one estimate of the spread.' : ''),
           ]
         : []),
       ...r.paired.map((d) => `${d.comparison}: ${pairedVerdict(d)}.`),
