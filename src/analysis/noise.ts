@@ -6,6 +6,7 @@ import { fmt } from '../fit/points.ts';
 import type { SweepRun } from '../io/load.ts';
 import { armTagsOf, isoflopLrOf } from './arm-tags.ts';
 import { finalLoss } from './select.ts';
+import { canonicalJson } from '../util/canonical-json.ts';
 
 export interface NoiseCell {
   /** The run-tag study kind of the cell's runs. */
@@ -75,23 +76,11 @@ function rms(xs: readonly number[]): number | null {
   return xs.length ? Math.sqrt(xs.reduce((s, x) => s + x * x, 0) / xs.length) : null;
 }
 
-/** JSON with sorted keys: equal for equal data whatever the key order. */
-function canonical(v: unknown): string {
-  if (Array.isArray(v)) return `[${v.map(canonical).join(',')}]`;
-  if (v && typeof v === 'object') {
-    return `{${Object.entries(v as Record<string, unknown>)
-      .filter(([, x]) => x !== undefined)
-      .sort(([a], [b]) => a.localeCompare(b))
-      .map(([k, x]) => `${JSON.stringify(k)}:${canonical(x)}`)
-      .join(',')}}`;
-  }
-  return JSON.stringify(v);
-}
 
 /** What a run trains, without its name: two runs with the same identity are the same experiment. */
 function runIdentity(r: SweepRun): string {
   const { name: _name, ...rest } = r.config.config;
-  return canonical(rest);
+  return canonicalJson(rest);
 }
 
 /** Per-cell noise of the finished runs (diverged and unfinished runs left out), in first-seen order. */

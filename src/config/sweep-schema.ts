@@ -12,22 +12,17 @@
 import { z } from 'zod';
 import { DataConfigSchema, ModelConfigSchema, ScheduleSchema, TrainConfigSchema } from './schema.ts';
 import { isValidVariant, sweepNameProblem } from '../sweep/run-id.ts';
+import { canonicalJson } from '../util/canonical-json.ts';
 
 const pos = () => z.number().positive();
 const int = (min = 0) => z.number().int().min(min);
 
-/** Canonical text of a value, for finding repeats (object keys sorted). */
-function canonicalValue(v: unknown): string {
-  return JSON.stringify(v, (_k, x: unknown) =>
-    x && typeof x === 'object' && !Array.isArray(x) ? Object.fromEntries(Object.keys(x).sort().map((k) => [k, (x as Record<string, unknown>)[k]])) : x,
-  );
-}
 
 /** Issues for values given twice in a list (a repeated value would train the same run twice). */
 function refuseRepeats(values: readonly unknown[], ctx: z.RefinementCtx, prefix: PropertyKey[] = []): void {
   const seen = new Map<string, number>();
   values.forEach((v, i) => {
-    const key = canonicalValue(v);
+    const key = canonicalJson(v);
     const first = seen.get(key);
     if (first !== undefined) {
       ctx.addIssue({

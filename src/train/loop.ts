@@ -39,6 +39,7 @@ import { createAdamW, type AdamW } from './optimizer.ts';
 import type { ProgressReporter } from './progress.ts';
 import { lrFactor } from './schedule.ts';
 import type { RunTags } from '../io/tags.ts';
+import { canonicalJson } from '../util/canonical-json.ts';
 
 export type ModelFactory = (config: ResolvedModelConfig, seed: number) => MoeLm;
 
@@ -95,21 +96,12 @@ export interface TrainRunResult {
 /** Fields that may change between an interrupted run and its resumption (they do not affect training). */
 const RESUMABLE_FIELDS = new Set(['name', 'train.logEvery', 'train.evalEvery', 'train.checkpointEvery', 'train.divergenceFactor']);
 
-function canonical(value: unknown): string {
-  return JSON.stringify(value, (_k, v) => {
-    if (typeof v === 'number' && !Number.isFinite(v)) return Number.isNaN(v) ? 'nan' : v > 0 ? 'inf' : '-inf';
-    if (v && typeof v === 'object' && !Array.isArray(v)) {
-      return Object.fromEntries(Object.keys(v).sort().map((k) => [k, (v as Record<string, unknown>)[k]]));
-    }
-    return v;
-  });
-}
 
 /** Dotted paths whose values differ between two configs (down to two levels), minus resumable ones. */
 export function configDifferences(saved: RunConfig, current: RunConfig): string[] {
   const diffs: string[] = [];
   const walk = (a: unknown, b: unknown, path: string, depth: number) => {
-    if (canonical(a) === canonical(b)) return;
+    if (canonicalJson(a) === canonicalJson(b)) return;
     const isObj = (x: unknown) => x !== null && typeof x === 'object' && !Array.isArray(x);
     if (depth < 2 && isObj(a) && isObj(b)) {
       const keys = new Set([...Object.keys(a as object), ...Object.keys(b as object)]);

@@ -5,16 +5,9 @@
 // trials, scored against a wrong truth or with intervals shrunk 4×, must be seen to fail.
 import { describe, expect, it } from 'vitest';
 import { parametricCase, PARAMETRIC_QUANTITIES } from '../../../src/analysis/calibration/parametric.ts';
-import type { CalibrationTrial } from '../../../src/analysis/calibration/types.ts';
+import { covered } from './coverage.ts';
 import { CHINCHILLA_SURFACE } from '../../../src/analysis/simulate.ts';
 
-const covered = (ts: readonly CalibrationTrial[], truth = (t: CalibrationTrial) => t.truth, shrink = 1) =>
-  ts.filter((t) => {
-    if (!t.ci) return false;
-    const mid = (t.ci[0] + t.ci[1]) / 2;
-    const half = ((t.ci[1] - t.ci[0]) / 2) * shrink;
-    return mid - half <= truth(t) && truth(t) <= mid + half;
-  }).length / ts.length;
 
 describe('parametric calibration case (light)', () => {
   const c = parametricCase({ grid: 'coarse', seed: 11 });

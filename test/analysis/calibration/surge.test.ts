@@ -5,15 +5,8 @@
 // against a wrong truth or with intervals shrunk 4×, must be seen to fail.
 import { describe, expect, it } from 'vitest';
 import { fitSurgeCalibrationGrid, QUICK_SURGE_LAW, surgeCase, SURGE_QUANTITIES } from '../../../src/analysis/calibration/surge.ts';
-import type { CalibrationTrial } from '../../../src/analysis/calibration/types.ts';
+import { covered } from './coverage.ts';
 
-const covered = (ts: readonly CalibrationTrial[], truth = (t: CalibrationTrial) => t.truth, shrink = 1) =>
-  ts.filter((t) => {
-    if (!t.ci) return false;
-    const mid = (t.ci[0] + t.ci[1]) / 2;
-    const half = ((t.ci[1] - t.ci[0]) / 2) * shrink;
-    return mid - half <= truth(t) && truth(t) <= mid + half;
-  }).length / ts.length;
 
 describe('surge calibration case (light)', () => {
   const c = surgeCase({ seed: 5 });
