@@ -40,6 +40,22 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* Elementwise and data-movement kernels are compiled three times (AVX-512, AVX2, baseline x86-64)
+ * and the loader picks the widest the CPU has (GCC/Clang function multiversioning), so one build
+ * runs on any x86-64 node of a cluster. The clones compute the same bits: no FMA contraction
+ * (-ffp-contract=off), no reassociation, and IEEE-exact vector division and sqrt. On this
+ * machine's Xeon the AVX-512 clone runs SwiGLU 2.5x faster than the baseline (docs/BENCHMARKS.md,
+ * "Training speed III"). */
+#if defined(__x86_64__) && defined(__has_attribute)
+#if __has_attribute(target_clones)
+/* (Not `static`; the property table holds plain wrappers that call these.) */
+#define MOELAB_KERNEL __attribute__((visibility("hidden"), target_clones("avx512f", "avx2", "default")))
+#endif
+#endif
+#ifndef MOELAB_KERNEL
+#define MOELAB_KERNEL static
+#endif
+
 #define CHECK_NAPI(env, call)                                        \
   do {                                                               \
     if ((call) != napi_ok) {                                         \
@@ -184,7 +200,7 @@ static napi_value sgemm_grouped(napi_env env, napi_callback_info info) {
 
 #define TILE 16
 
-static napi_value transpose(napi_env env, napi_callback_info info) {
+MOELAB_KERNEL napi_value transpose_body(napi_env env, napi_callback_info info) {
   size_t argc = 7;
   napi_value argv[7];
   CHECK_NAPI(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
@@ -240,7 +256,7 @@ static napi_value transpose(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
-static napi_value unary(napi_env env, napi_callback_info info) {
+MOELAB_KERNEL napi_value unary_body(napi_env env, napi_callback_info info) {
   size_t argc = 5;
   napi_value argv[5];
   CHECK_NAPI(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
@@ -361,7 +377,7 @@ static int in_heap(napi_env env, const fused_args *a, int64_t off, int64_t n, co
 }
 
 /* fusedRmsNorm(heap, xOff, gOff, yOff, rOff, rows, width, eps) */
-static napi_value fused_rmsnorm(napi_env env, napi_callback_info info) {
+MOELAB_KERNEL napi_value fused_rmsnorm_body(napi_env env, napi_callback_info info) {
   fused_args a;
   if (!fused_parse(env, info, "fusedRmsNorm", 6, 1, &a)) return NULL;
   const int64_t xo = a.i[0], go = a.i[1], yo = a.i[2], ro = a.i[3], rows = a.i[4], w = a.i[5];
@@ -384,7 +400,7 @@ static napi_value fused_rmsnorm(napi_env env, napi_callback_info info) {
 }
 
 /* fusedRmsNormGrad(heap, dyOff, xOff, rOff, gOff, dxOff, dgOff, rows, width) */
-static napi_value fused_rmsnorm_grad(napi_env env, napi_callback_info info) {
+MOELAB_KERNEL napi_value fused_rmsnorm_grad_body(napi_env env, napi_callback_info info) {
   fused_args a;
   const char *nm = "fusedRmsNormGrad";
   if (!fused_parse(env, info, nm, 8, 0, &a)) return NULL;
@@ -422,7 +438,7 @@ static napi_value fused_rmsnorm_grad(napi_env env, napi_callback_info info) {
 }
 
 /* fusedSwiglu(heap, aOff, bOff, hOff, n) */
-static napi_value fused_swiglu(napi_env env, napi_callback_info info) {
+MOELAB_KERNEL napi_value fused_swiglu_body(napi_env env, napi_callback_info info) {
   fused_args a;
   const char *nm = "fusedSwiglu";
   if (!fused_parse(env, info, nm, 4, 0, &a)) return NULL;
@@ -439,7 +455,7 @@ static napi_value fused_swiglu(napi_env env, napi_callback_info info) {
 }
 
 /* fusedSwigluGrad(heap, dyOff, aOff, bOff, daOff, dbOff, n) */
-static napi_value fused_swiglu_grad(napi_env env, napi_callback_info info) {
+MOELAB_KERNEL napi_value fused_swiglu_grad_body(napi_env env, napi_callback_info info) {
   fused_args a;
   const char *nm = "fusedSwigluGrad";
   if (!fused_parse(env, info, nm, 6, 0, &a)) return NULL;
@@ -461,7 +477,7 @@ static napi_value fused_swiglu_grad(napi_env env, napi_callback_info info) {
 
 /* fusedSoftmaxXent(heap, zOff, tOff, gOff, lossOff, rows, vocab); targets are int32 at tOff (the
  * caller has checked them against vocab) */
-static napi_value fused_softmax_xent(napi_env env, napi_callback_info info) {
+MOELAB_KERNEL napi_value fused_softmax_xent_body(napi_env env, napi_callback_info info) {
   fused_args a;
   const char *nm = "fusedSoftmaxXent";
   if (!fused_parse(env, info, nm, 6, 0, &a)) return NULL;
@@ -498,7 +514,7 @@ static napi_value fused_softmax_xent(napi_env env, napi_callback_info info) {
 /* fusedAdamW(heap, pOff, gOff, mOff, vOff, pOut, mOut, vOut, n, beta1, beta2, clipScale, decay,
  * stepSize, bc2Sqrt, eps): float32 operations in the order of the stock composition (no FMA
  * contraction: -ffp-contract=off). */
-static napi_value fused_adamw(napi_env env, napi_callback_info info) {
+MOELAB_KERNEL napi_value fused_adamw_body(napi_env env, napi_callback_info info) {
   fused_args a;
   const char *nm = "fusedAdamW";
   if (!fused_parse(env, info, nm, 8, 7, &a)) return NULL;
@@ -527,7 +543,7 @@ static napi_value fused_adamw(napi_env env, napi_callback_info info) {
 
 /* fusedSoftmaxGrad(heap, pOff, dpOff, dsOff, rows, cols): ds = p ⊙ (dp − Σ_row dp ⊙ p), the
  * softmax backward. */
-static napi_value fused_softmax_grad(napi_env env, napi_callback_info info) {
+MOELAB_KERNEL napi_value fused_softmax_grad_body(napi_env env, napi_callback_info info) {
   fused_args a;
   const char *nm = "fusedSoftmaxGrad";
   if (!fused_parse(env, info, nm, 5, 0, &a)) return NULL;
@@ -548,7 +564,7 @@ static napi_value fused_softmax_grad(napi_env env, napi_callback_info info) {
 
 /* fusedSumSquares(heap, xOff, n, outOff): out = Σ x² over n floats, accumulated in double (a
  * gradient norm's partial sum). */
-static napi_value fused_sum_squares(napi_env env, napi_callback_info info) {
+MOELAB_KERNEL napi_value fused_sum_squares_body(napi_env env, napi_callback_info info) {
   fused_args a;
   const char *nm = "fusedSumSquares";
   if (!fused_parse(env, info, nm, 3, 0, &a)) return NULL;
@@ -596,6 +612,19 @@ static napi_value config(napi_env env, napi_callback_info info) {
   CHECK_NAPI(env, napi_create_string_utf8(env, openblas_get_config(), NAPI_AUTO_LENGTH, &out));
   return out;
 }
+
+/* The entry points Node calls: each calls its multiversioned body directly (a body's address
+ * taken in the constant property table below would bind the baseline clone, GCC 12). */
+static napi_value transpose(napi_env env, napi_callback_info info) { return transpose_body(env, info); }
+static napi_value unary(napi_env env, napi_callback_info info) { return unary_body(env, info); }
+static napi_value fused_rmsnorm(napi_env env, napi_callback_info info) { return fused_rmsnorm_body(env, info); }
+static napi_value fused_rmsnorm_grad(napi_env env, napi_callback_info info) { return fused_rmsnorm_grad_body(env, info); }
+static napi_value fused_swiglu(napi_env env, napi_callback_info info) { return fused_swiglu_body(env, info); }
+static napi_value fused_swiglu_grad(napi_env env, napi_callback_info info) { return fused_swiglu_grad_body(env, info); }
+static napi_value fused_softmax_xent(napi_env env, napi_callback_info info) { return fused_softmax_xent_body(env, info); }
+static napi_value fused_adamw(napi_env env, napi_callback_info info) { return fused_adamw_body(env, info); }
+static napi_value fused_softmax_grad(napi_env env, napi_callback_info info) { return fused_softmax_grad_body(env, info); }
+static napi_value fused_sum_squares(napi_env env, napi_callback_info info) { return fused_sum_squares_body(env, info); }
 
 static napi_value init(napi_env env, napi_value exports) {
   const napi_property_descriptor props[] = {
