@@ -24,7 +24,7 @@
  *     exp and sqrt run at 5-7 ns per element; glibc's expf and a vectorised sqrt are several
  *     times faster (softmax/cross-entropy exps; AdamW's sqrt over every parameter each step).
  *   fusedRmsNorm, fusedRmsNormGrad, fusedSwiglu, fusedSwigluGrad, fusedSoftmaxXent, fusedAdamW,
- *   fusedSumSquares, fusedSoftmaxGrad
+ *   fusedSumSquares, fusedSoftmaxGrad, fusedGatherRows, fusedScatterAddRows, fusedRope, fusedRopeGrad
  *     Fused elementwise chains on heap offsets (src/engine/fused-kernels.ts documents them).
  *   setThreads(n) / getThreads(): OpenBLAS thread count.
  *   config(): OpenBLAS build string (version, kernel, max threads).
@@ -585,6 +585,99 @@ MOELAB_KERNEL napi_value fused_sum_squares_body(napi_env env, napi_callback_info
   return NULL;
 }
 
+/* Row gathers and scatter-adds (embedding lookup, MoE dispatch / combine; src/model/kernels.ts).
+ * Indices are int32 at iOff (element offset into the same heap) and are checked against the
+ * table size before anything is written. */
+static int rows_in_range(napi_env env, const int32_t *idx, int64_t count, int64_t limit, const char *nm) {
+  for (int64_t r = 0; r < count; r++) {
+    if (idx[r] < 0 || idx[r] >= limit) {
+      char msg[160];
+      snprintf(msg, sizeof msg, "moelab native %s: index %d at position %lld is outside [0, %lld)", nm, idx[r], (long long)r,
+               (long long)limit);
+      napi_throw_range_error(env, NULL, msg);
+      return 0;
+    }
+  }
+  return 1;
+}
+
+/* fusedGatherRows(heap, xOff, iOff, outOff, rows, width, count): out[r] = x[index[r]] */
+MOELAB_KERNEL napi_value fused_gather_rows_body(napi_env env, napi_callback_info info) {
+  fused_args a;
+  const char *nm = "fusedGatherRows";
+  if (!fused_parse(env, info, nm, 6, 0, &a)) return NULL;
+  const int64_t xo = a.i[0], io = a.i[1], oo = a.i[2], rows = a.i[3], w = a.i[4], count = a.i[5];
+  if (!in_heap(env, &a, xo, rows * w, nm) || !in_heap(env, &a, io, count, nm) || !in_heap(env, &a, oo, count * w, nm)) return NULL;
+  const int32_t *idx = (const int32_t *)a.heap + io;
+  if (!rows_in_range(env, idx, count, rows, nm)) return NULL;
+  const float *x = a.heap + xo;
+  float *out = a.heap + oo;
+  for (int64_t r = 0; r < count; r++) memcpy(out + r * w, x + (int64_t)idx[r] * w, (size_t)w * sizeof(float));
+  return NULL;
+}
+
+/* fusedScatterAddRows(heap, yOff, iOff, outOff, count, width, numOut): out = 0, then
+ * out[index[r]] += y[r] for r = 0, 1, … in order (float32 adds: the host loop's sums, bit for bit). */
+MOELAB_KERNEL napi_value fused_scatter_add_rows_body(napi_env env, napi_callback_info info) {
+  fused_args a;
+  const char *nm = "fusedScatterAddRows";
+  if (!fused_parse(env, info, nm, 6, 0, &a)) return NULL;
+  const int64_t yo = a.i[0], io = a.i[1], oo = a.i[2], count = a.i[3], w = a.i[4], numOut = a.i[5];
+  if (!in_heap(env, &a, yo, count * w, nm) || !in_heap(env, &a, io, count, nm) || !in_heap(env, &a, oo, numOut * w, nm)) return NULL;
+  const int32_t *idx = (const int32_t *)a.heap + io;
+  if (!rows_in_range(env, idx, count, numOut, nm)) return NULL;
+  float *out = a.heap + oo;
+  memset(out, 0, (size_t)(numOut * w) * sizeof(float));
+  for (int64_t r = 0; r < count; r++) {
+    const float *restrict y = a.heap + yo + r * w;
+    float *restrict o = out + (int64_t)idx[r] * w;
+    for (int64_t j = 0; j < w; j++) o[j] += y[j];
+  }
+  return NULL;
+}
+
+/* RoPE on rows [rows, dh] with per-row tables (src/model/attention.ts ropeFast):
+ * y = x⊙cos + rot(x)⊙sin, rot(x)[j] = −x[j+h] for j < h, x[j−h] for j ≥ h (h = dh/2: the
+ * rotate-half product x·R of src/model/rope.ts rotateHalfMatrix, exactly). Its backward is
+ * dx = dy⊙cos + (dy⊙sin)·Rᵀ, (u·Rᵀ)[j] = u[j+h] for j < h, −u[j−h] for j ≥ h. */
+/* fusedRope(heap, xOff, cOff, sOff, yOff, rows, dh) */
+MOELAB_KERNEL napi_value fused_rope_body(napi_env env, napi_callback_info info) {
+  fused_args a;
+  const char *nm = "fusedRope";
+  if (!fused_parse(env, info, nm, 6, 0, &a)) return NULL;
+  const int64_t xo = a.i[0], co = a.i[1], so = a.i[2], yo = a.i[3], rows = a.i[4], dh = a.i[5];
+  const int64_t n = rows * dh;
+  if (!in_heap(env, &a, xo, n, nm) || !in_heap(env, &a, co, n, nm) || !in_heap(env, &a, so, n, nm) || !in_heap(env, &a, yo, n, nm))
+    return NULL;
+  const int64_t h = dh / 2;
+  for (int64_t r = 0; r < rows; r++) {
+    const float *restrict x = a.heap + xo + r * dh, *restrict c = a.heap + co + r * dh, *restrict sn = a.heap + so + r * dh;
+    float *restrict y = a.heap + yo + r * dh;
+    for (int64_t j = 0; j < h; j++) y[j] = x[j] * c[j] + (-x[j + h]) * sn[j];
+    for (int64_t j = h; j < dh; j++) y[j] = x[j] * c[j] + x[j - h] * sn[j];
+  }
+  return NULL;
+}
+
+/* fusedRopeGrad(heap, dyOff, cOff, sOff, dxOff, rows, dh) */
+MOELAB_KERNEL napi_value fused_rope_grad_body(napi_env env, napi_callback_info info) {
+  fused_args a;
+  const char *nm = "fusedRopeGrad";
+  if (!fused_parse(env, info, nm, 6, 0, &a)) return NULL;
+  const int64_t dyo = a.i[0], co = a.i[1], so = a.i[2], dxo = a.i[3], rows = a.i[4], dh = a.i[5];
+  const int64_t n = rows * dh;
+  if (!in_heap(env, &a, dyo, n, nm) || !in_heap(env, &a, co, n, nm) || !in_heap(env, &a, so, n, nm) || !in_heap(env, &a, dxo, n, nm))
+    return NULL;
+  const int64_t h = dh / 2;
+  for (int64_t r = 0; r < rows; r++) {
+    const float *restrict dy = a.heap + dyo + r * dh, *restrict c = a.heap + co + r * dh, *restrict sn = a.heap + so + r * dh;
+    float *restrict dx = a.heap + dxo + r * dh;
+    for (int64_t j = 0; j < h; j++) dx[j] = dy[j] * c[j] + dy[j + h] * sn[j + h];
+    for (int64_t j = h; j < dh; j++) dx[j] = dy[j] * c[j] + (-(dy[j - h] * sn[j - h]));
+  }
+  return NULL;
+}
+
 static napi_value set_threads(napi_env env, napi_callback_info info) {
   size_t argc = 1;
   napi_value argv[1];
@@ -625,6 +718,10 @@ static napi_value fused_softmax_xent(napi_env env, napi_callback_info info) { re
 static napi_value fused_adamw(napi_env env, napi_callback_info info) { return fused_adamw_body(env, info); }
 static napi_value fused_softmax_grad(napi_env env, napi_callback_info info) { return fused_softmax_grad_body(env, info); }
 static napi_value fused_sum_squares(napi_env env, napi_callback_info info) { return fused_sum_squares_body(env, info); }
+static napi_value fused_gather_rows(napi_env env, napi_callback_info info) { return fused_gather_rows_body(env, info); }
+static napi_value fused_scatter_add_rows(napi_env env, napi_callback_info info) { return fused_scatter_add_rows_body(env, info); }
+static napi_value fused_rope(napi_env env, napi_callback_info info) { return fused_rope_body(env, info); }
+static napi_value fused_rope_grad(napi_env env, napi_callback_info info) { return fused_rope_grad_body(env, info); }
 
 static napi_value init(napi_env env, napi_value exports) {
   const napi_property_descriptor props[] = {
@@ -640,6 +737,10 @@ static napi_value init(napi_env env, napi_value exports) {
       {"fusedAdamW", NULL, fused_adamw, NULL, NULL, NULL, napi_enumerable, NULL},
       {"fusedSumSquares", NULL, fused_sum_squares, NULL, NULL, NULL, napi_enumerable, NULL},
       {"fusedSoftmaxGrad", NULL, fused_softmax_grad, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"fusedGatherRows", NULL, fused_gather_rows, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"fusedScatterAddRows", NULL, fused_scatter_add_rows, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"fusedRope", NULL, fused_rope, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"fusedRopeGrad", NULL, fused_rope_grad, NULL, NULL, NULL, napi_enumerable, NULL},
       {"setThreads", NULL, set_threads, NULL, NULL, NULL, napi_enumerable, NULL},
       {"getThreads", NULL, get_threads, NULL, NULL, NULL, napi_enumerable, NULL},
       {"config", NULL, config, NULL, NULL, NULL, napi_enumerable, NULL},

@@ -27,6 +27,15 @@
 //   MoelabSoftmaxGrad   {p, dp} (same shape, last axis = row) → [ds = p ⊙ (dp − Σ_row dp ⊙ p)]
 //                        (the softmax forward stays stock: XNNPACK's is faster than a C loop here,
 //                        1.6 vs 2.1 CPU ms on [64, 128, 128]; this backward 0.9 vs 2.1 ms)
+//   MoelabGatherRows    {x [rows, w], index int32 [R]}        → [out [R, w], out[r] = x[index[r]]]
+//   MoelabScatterAddRows {y [R, w], index int32 [R]}, {numOut} → [out [numOut, w], out[index[r]] += y[r]
+//                        in order r = 0, 1, … (float32 adds)]; each is the other's gradient (embedding
+//                        lookup, MoE dispatch / combine). Indices outside the table throw.
+//   MoelabRope          {x, cos, sin} [rows, dh]              → [y = x⊙cos + rot(x)⊙sin], rot(x)[j] = −x[j+h]
+//                        (j < h), x[j−h] (j ≥ h), h = dh/2: the rotate-half product of src/model/rope.ts
+//   MoelabRopeGrad      {dy, cos, sin}                        → [dx = dy⊙cos + (dy⊙sin)·Rᵀ]
+//                        (both bit-identical to the composition they replace: mul, mul, add and a
+//                        product with a ±1 permutation matrix, which is exact)
 // Row reductions (sums of squares, softmax sums, dg) accumulate in float64. Elementwise maths is
 // float32 in C (expf) and float64 rounded on store in JavaScript: the two differ in the last bits
 // of sigmoid and softmax values, never in what they compute (test/engine/fused-kernels.test.ts).
@@ -42,6 +51,10 @@ export const FUSED_KERNEL_NAMES = [
   'MoelabAdamW',
   'MoelabSumSquares',
   'MoelabSoftmaxGrad',
+  'MoelabGatherRows',
+  'MoelabScatterAddRows',
+  'MoelabRope',
+  'MoelabRopeGrad',
 ] as const;
 export type FusedKernelName = (typeof FUSED_KERNEL_NAMES)[number];
 
@@ -59,6 +72,10 @@ export interface FusedAddon {
   ): void;
   fusedSumSquares(heap: Float32Array, xOff: number, n: number, outOff: number): void;
   fusedSoftmaxGrad(heap: Float32Array, pOff: number, dpOff: number, dsOff: number, rows: number, cols: number): void;
+  fusedGatherRows(heap: Float32Array, xOff: number, iOff: number, outOff: number, rows: number, width: number, count: number): void;
+  fusedScatterAddRows(heap: Float32Array, yOff: number, iOff: number, outOff: number, count: number, width: number, numOut: number): void;
+  fusedRope(heap: Float32Array, xOff: number, cOff: number, sOff: number, yOff: number, rows: number, dh: number): void;
+  fusedRopeGrad(heap: Float32Array, dyOff: number, cOff: number, sOff: number, dxOff: number, rows: number, dh: number): void;
 }
 
 /** Calls per fused kernel, split by implementation (tests and bench read these). */
@@ -79,7 +96,7 @@ let native: FusedAddon | undefined;
 /** The addon's fused exports, if this build of it has them (an older build has none). */
 export function fusedAddon(addon: NativeAddon | undefined): FusedAddon | undefined {
   const a = addon as unknown as Partial<FusedAddon> | undefined;
-  return a && typeof a.fusedRmsNorm === 'function' && typeof a.fusedSoftmaxGrad === 'function' ? (a as FusedAddon) : undefined;
+  return a && typeof a.fusedRmsNorm === 'function' && typeof a.fusedSoftmaxGrad === 'function' && typeof a.fusedRopeGrad === 'function' ? (a as FusedAddon) : undefined;
 }
 
 export function areFusedKernelsRegistered(): boolean {
@@ -104,6 +121,10 @@ export function registerFusedKernels(addon?: NativeAddon): void {
     MoelabAdamW: adamWKernel,
     MoelabSumSquares: sumSquaresKernel,
     MoelabSoftmaxGrad: softmaxGradKernel,
+    MoelabGatherRows: gatherRowsKernel,
+    MoelabScatterAddRows: scatterAddRowsKernel,
+    MoelabRope: ropeKernel,
+    MoelabRopeGrad: ropeGradKernel,
   };
   for (const name of native ? FUSED_KERNEL_NAMES : JS_FUSED_KERNEL_NAMES) {
     tf.registerKernel({ kernelName: name, backendName: 'wasm', kernelFunc: impls[name] as unknown as tf.KernelFunc });
@@ -114,11 +135,20 @@ export function registerFusedKernels(addon?: NativeAddon): void {
  * Without the addon only the kernels whose JavaScript beats the stock wasm composition are
  * registered (measured on the reference step's shapes, CPU ms forward + backward, loaded machine):
  * RMSNorm [2048, 128] 3.0–4.3 vs 3.9–4.5, softmax cross-entropy [2048, 256] 6.9–7.5 vs 9.5–9.6.
- * SwiGLU [2048, 512] (37–41 vs 17–18: Math.exp per element against XNNPACK's vector sigmoid) and
+ * RoPE is registered with the addon only (its JavaScript is the tests' reference). The row gathers
+ * and scatter-adds always beat the host path they replace (no copies out of and
+ * back into the heap). SwiGLU [2048, 512] (37–41 vs 17–18: Math.exp per element against XNNPACK's vector sigmoid) and
  * AdamW over 2.1M weights (47–82 vs 43–48) stay stock there; their JavaScript is the reference the
  * C kernels are tested against.
  */
-const JS_FUSED_KERNEL_NAMES: readonly FusedKernelName[] = ['MoelabRmsNorm', 'MoelabRmsNormGrad', 'MoelabSoftmaxXent'];
+const JS_FUSED_KERNEL_NAMES: readonly FusedKernelName[] = [
+  'MoelabRmsNorm',
+  'MoelabRmsNormGrad',
+  'MoelabSoftmaxXent',
+  // In place on the heap instead of the host path's read, loop and upload (src/model/kernels.ts).
+  'MoelabGatherRows',
+  'MoelabScatterAddRows',
+];
 
 export function unregisterFusedKernels(): void {
   for (const name of FUSED_KERNEL_NAMES) {
@@ -380,5 +410,124 @@ export function softmaxGradJs(h: Float32Array, po: number, dpo: number, dso: num
     for (let j = 0; j < cols; j++) dot += h[dpo + i * cols + j] * h[po + i * cols + j];
     const d = Math.fround(dot);
     for (let j = 0; j < cols; j++) h[dso + i * cols + j] = h[po + i * cols + j] * Math.fround(h[dpo + i * cols + j] - d);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Row gathers and scatter-adds
+
+function requireIndex(name: string, index: tf.TensorInfo, width: number, x: tf.TensorInfo): void {
+  if (index.dtype !== 'int32' || index.shape.length !== 1) throw new Error(`${name}: index must be an int32 vector (got ${index.dtype} [${index.shape.join(', ')}])`);
+  if (x.shape.length !== 2 || width !== x.shape[1]) throw new Error(`${name}: input must be 2-D [rows, width] (got [${x.shape.join(', ')}])`);
+}
+
+function gatherRowsKernel({ inputs, backend }: Args): tf.TensorInfo[] {
+  const { x, index } = inputs;
+  requireFloat('MoelabGatherRows', inputs, ['x']);
+  const [rows, width] = x.shape;
+  requireIndex('MoelabGatherRows', index, width, x);
+  const numRows = index.shape[0];
+  const out = backend.makeOutput([numRows, width], 'float32');
+  count('MoelabGatherRows');
+  const args = [backend.wasm.HEAPF32, off(backend, x), off(backend, index), off(backend, out), rows, width, numRows] as const;
+  if (native) native.fusedGatherRows(...args);
+  else gatherRowsJs(backend.wasm.HEAP32, ...args);
+  return [out];
+}
+
+export function gatherRowsJs(
+  h32: Int32Array, h: Float32Array, xo: number, io: number, oo: number, rows: number, width: number, count: number,
+): void {
+  checkRows('MoelabGatherRows', h32, io, count, rows);
+  for (let r = 0; r < count; r++) h.copyWithin(oo + r * width, xo + h32[io + r] * width, xo + h32[io + r] * width + width);
+}
+
+function scatterAddRowsKernel({ inputs, backend, attrs }: Args): tf.TensorInfo[] {
+  const { y, index } = inputs;
+  requireFloat('MoelabScatterAddRows', inputs, ['y']);
+  const [numRows, width] = y.shape;
+  requireIndex('MoelabScatterAddRows', index, width, y);
+  if (index.shape[0] !== numRows) throw new Error(`MoelabScatterAddRows: ${index.shape[0]} indices for ${numRows} rows`);
+  const numOut = attrs.numOut;
+  const out = backend.makeOutput([numOut, width], 'float32');
+  count('MoelabScatterAddRows');
+  const args = [backend.wasm.HEAPF32, off(backend, y), off(backend, index), off(backend, out), numRows, width, numOut] as const;
+  if (native) native.fusedScatterAddRows(...args);
+  else scatterAddRowsJs(backend.wasm.HEAP32, ...args);
+  return [out];
+}
+
+export function scatterAddRowsJs(
+  h32: Int32Array, h: Float32Array, yo: number, io: number, oo: number, count: number, width: number, numOut: number,
+): void {
+  checkRows('MoelabScatterAddRows', h32, io, count, numOut);
+  h.fill(0, oo, oo + numOut * width);
+  for (let r = 0; r < count; r++) {
+    const src = yo + r * width;
+    const dst = oo + h32[io + r] * width;
+    for (let j = 0; j < width; j++) h[dst + j] += h[src + j];
+  }
+}
+
+function checkRows(name: string, h32: Int32Array, io: number, count: number, limit: number): void {
+  for (let r = 0; r < count; r++) {
+    const i = h32[io + r];
+    if (i < 0 || i >= limit) throw new RangeError(`${name}: index ${i} at position ${r} is outside [0, ${limit})`);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// RoPE with per-row tables
+
+function ropeShape(name: string, inputs: Record<string, tf.TensorInfo>, keys: string[]): [number, number] {
+  requireFloat(name, inputs, keys);
+  const [rows, dh] = inputs[keys[0]].shape;
+  for (const k of keys) {
+    const sh = inputs[k].shape;
+    if (sh.length !== 2 || sh[0] !== rows || sh[1] !== dh) throw new Error(`${name}: ${k} must be [${rows}, ${dh}] (got [${sh.join(', ')}])`);
+  }
+  if (dh % 2 !== 0) throw new Error(`${name}: the head dimension must be even (got ${dh})`);
+  return [rows, dh];
+}
+
+function ropeKernel({ inputs, backend }: Args): tf.TensorInfo[] {
+  const { x, cos, sin } = inputs;
+  const [rows, dh] = ropeShape('MoelabRope', inputs, ['x', 'cos', 'sin']);
+  const y = backend.makeOutput([rows, dh], 'float32');
+  count('MoelabRope');
+  const args = [backend.wasm.HEAPF32, off(backend, x), off(backend, cos), off(backend, sin), off(backend, y), rows, dh] as const;
+  (native ? native.fusedRope : ropeJs)(...args);
+  return [y];
+}
+
+export function ropeJs(h: Float32Array, xo: number, co: number, so: number, yo: number, rows: number, dh: number): void {
+  const half = dh / 2;
+  for (let r = 0; r < rows; r++) {
+    const b = r * dh;
+    for (let j = 0; j < dh; j++) {
+      const rot = j < half ? -h[xo + b + j + half] : h[xo + b + j - half];
+      h[yo + b + j] = Math.fround(h[xo + b + j] * h[co + b + j]) + Math.fround(rot * h[so + b + j]);
+    }
+  }
+}
+
+function ropeGradKernel({ inputs, backend }: Args): tf.TensorInfo[] {
+  const { dy, cos, sin } = inputs;
+  const [rows, dh] = ropeShape('MoelabRopeGrad', inputs, ['dy', 'cos', 'sin']);
+  const dx = backend.makeOutput([rows, dh], 'float32');
+  count('MoelabRopeGrad');
+  const args = [backend.wasm.HEAPF32, off(backend, dy), off(backend, cos), off(backend, sin), off(backend, dx), rows, dh] as const;
+  (native ? native.fusedRopeGrad : ropeGradJs)(...args);
+  return [dx];
+}
+
+export function ropeGradJs(h: Float32Array, dyo: number, co: number, so: number, dxo: number, rows: number, dh: number): void {
+  const half = dh / 2;
+  for (let r = 0; r < rows; r++) {
+    const b = r * dh;
+    for (let j = 0; j < dh; j++) {
+      const u = j < half ? Math.fround(h[dyo + b + j + half] * h[so + b + j + half]) : -Math.fround(h[dyo + b + j - half] * h[so + b + j - half]);
+      h[dxo + b + j] = Math.fround(h[dyo + b + j] * h[co + b + j]) + u;
+    }
   }
 }

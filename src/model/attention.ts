@@ -13,7 +13,7 @@
 // positions are the same in every layer, so rotating once is exact).
 import * as tf from '@tensorflow/tfjs';
 import { deviceBlockAttention } from './device-kernels.ts';
-import { blockAttention, linear, rmsNorm } from './kernels.ts';
+import { blockAttention, fusedRope, linear, rmsNorm, ropeRows } from './kernels.ts';
 import { ropeTables, rotateHalfMatrix } from './rope.ts';
 
 export interface AttentionWeights {
@@ -124,6 +124,7 @@ function ropeFast(x: tf.Tensor2D, s: AttentionShape, heads: number, scale: numbe
     const t = ropeRowTables(s, heads, scale);
     return tf.tensor2d(t.sin, [t.sin.length / s.headDim, s.headDim]);
   });
+  if (fusedRope()) return ropeRows(x, cos, sin);
   const rot = consts.get(`rot:${s.headDim}`, () => tf.tensor2d(rotateHalfMatrix(s.headDim), [s.headDim, s.headDim]));
   return tf.add(tf.mul(x, cos), tf.mul(linear(x, rot), sin));
 }

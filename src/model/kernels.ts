@@ -224,7 +224,8 @@ function blockAttentionBatched(q: tf.Tensor3D, kT: tf.Tensor3D, v: tf.Tensor3D, 
 // ---------------------------------------------------------------------------------------------
 // Row gathers and scatter-adds (embedding lookup, MoE dispatch / combine)
 //
-// Done on the host: one read of the input, a typed-array loop, one upload. Measured on wasm
+// Without the engine's fused kernels (below): on the host, one read of the input, a typed-array
+// loop, one upload. Measured on wasm
 // (2048×128 rows, 2 cores): tf.gather 9.9 ms vs 1.2 ms on the host; a tf.gather gradient would
 // also need UnsortedSegmentSum, which wasm lacks. The MoE router already syncs to the host once
 // per layer, so this adds no new synchronisation point in kind.
@@ -260,6 +261,7 @@ export function scatterAddRowsHost(values: ArrayLike<number>, width: number, ind
  */
 export function gatherRows(x: tf.Tensor2D, index: Int32Array): tf.Tensor2D {
   const [rows, width] = x.shape;
+  if (fusedRows()) return gatherRowsFused(x, index, rows);
   const op = customOp<tf.Tensor2D>((input) => ({
     value: tf.tensor2d(gatherRowsHost((input as tf.Tensor).dataSync() as Float32Array, width, index), [index.length, width]),
     gradFunc: (dy) => tf.tensor2d(scatterAddRowsHost(dy.dataSync(), width, index, rows), [rows, width]),
@@ -273,11 +275,68 @@ export function gatherRows(x: tf.Tensor2D, index: Int32Array): tf.Tensor2D {
  */
 export function scatterAddRows(y: tf.Tensor2D, index: Int32Array, numOut: number): tf.Tensor2D {
   const width = y.shape[1];
+  if (fusedRows()) return scatterAddRowsFused(y, index, numOut);
   const op = customOp<tf.Tensor2D>((input) => ({
     value: tf.tensor2d(scatterAddRowsHost((input as tf.Tensor).dataSync(), width, index, numOut), [numOut, width]),
     gradFunc: (dout) => tf.tensor2d(gatherRowsHost(dout.dataSync() as Float32Array, width, index), [index.length, width]),
   }));
   return op(y);
+}
+
+// With the engine's fused kernels (src/engine/fused-kernels.ts: MoelabGatherRows,
+// MoelabScatterAddRows) the same two operations run in place on the backend's memory: no read to
+// the host and no upload. The index is uploaded per call (closures hold host arrays only).
+const GATHER_ROWS = 'MoelabGatherRows';
+const SCATTER_ADD_ROWS = 'MoelabScatterAddRows';
+
+const fusedRows = (): boolean => hasKernel(GATHER_ROWS) && hasKernel(SCATTER_ADD_ROWS);
+
+function withIndex<T>(index: Int32Array, f: (idx: tf.Tensor) => T): T {
+  const idx = tf.tensor1d(index, 'int32');
+  try {
+    return f(idx);
+  } finally {
+    idx.dispose();
+  }
+}
+const gatherRowsRun = (x: tf.Tensor, index: Int32Array): tf.Tensor2D =>
+  withIndex(index, (idx) => runFused(GATHER_ROWS, { x, index: idx })[0] as tf.Tensor2D);
+const scatterAddRowsRun = (y: tf.Tensor, index: Int32Array, numOut: number): tf.Tensor2D =>
+  withIndex(index, (idx) => runFused(SCATTER_ADD_ROWS, { y, index: idx }, { numOut })[0] as tf.Tensor2D);
+
+function gatherRowsFused(x: tf.Tensor2D, index: Int32Array, rows: number): tf.Tensor2D {
+  return customOp<tf.Tensor2D>((input) => ({
+    value: gatherRowsRun(input as tf.Tensor, index),
+    gradFunc: (dy) => scatterAddRowsRun(dy, index, rows),
+  }))(x);
+}
+
+function scatterAddRowsFused(y: tf.Tensor2D, index: Int32Array, numOut: number): tf.Tensor2D {
+  return customOp<tf.Tensor2D>((input) => ({
+    value: scatterAddRowsRun(input as tf.Tensor, index, numOut),
+    gradFunc: (dout) => gatherRowsRun(dout, index),
+  }))(y);
+}
+
+// ---------------------------------------------------------------------------------------------
+// RoPE
+
+/** True when the engine registered the fused RoPE kernels (MoelabRope, MoelabRopeGrad). */
+export function fusedRope(): boolean {
+  return hasKernel('MoelabRope') && hasKernel('MoelabRopeGrad');
+}
+
+/**
+ * RoPE on rows [rows, dh] with per-row tables cos, sin [rows, dh] (stock: x⊙cos + (x·R)⊙sin with R
+ * the rotate-half matrix, src/model/attention.ts ropeFast): one fused kernel forward, one backward.
+ * cos and sin are constants that outlive the step (the attention's ConstantCache keeps them), so
+ * the gradient closure may hold them; only x is differentiated.
+ */
+export function ropeRows(x: tf.Tensor2D, cos: tf.Tensor2D, sin: tf.Tensor2D): tf.Tensor2D {
+  return customOp<tf.Tensor2D>((input) => ({
+    value: runFused('MoelabRope', { x: input as tf.Tensor, cos, sin })[0] as tf.Tensor2D,
+    gradFunc: (dy) => runFused('MoelabRopeGrad', { dy, cos, sin })[0],
+  }))(x);
 }
 
 /** Embedding lookup: out[r] = table[ids[r]] — a row gather whose gradient scatter-adds into the table. */

@@ -9,6 +9,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   adamWJs,
   areFusedKernelsRegistered,
+  gatherRowsJs,
+  ropeGradJs,
+  ropeJs,
+  scatterAddRowsJs,
   fusedAddon,
   fusedKernelCounters,
   rmsNormGradJs,
@@ -24,15 +28,22 @@ import { loadNativeAddon, registerNativeMatmul, unregisterNativeMatmul } from '.
 import {
   blockAttention,
   flaggedProducts,
+  fusedRope,
+  gatherRows,
+  gatherRowsHost,
   groupedLinear,
   groupedProducts,
   linear,
   linearT,
   oneHotFloat,
   rmsNorm,
+  ropeRows,
+  scatterAddRows,
+  scatterAddRowsHost,
   softmaxCrossEntropy,
   swigluActivation,
 } from '../../src/model/kernels.ts';
+import { rotateHalfMatrix } from '../../src/model/rope.ts';
 import type { NamedParam } from '../../src/model/types.ts';
 import { expertMlps, mlp } from '../../src/model/mlp.ts';
 import { createAdamW, globalNorm } from '../../src/train/optimizer.ts';
@@ -157,6 +168,32 @@ for (const setting of settings) {
         [q, kT, v],
       );
       tf.dispose([x, w, wT, q, kT, v, bias]);
+    });
+
+    it('gatherRows / scatterAddRows (repeated and unused rows): the host path to the bit, one-hot products in value and gradients', () => {
+      const x = randn([7, 5], 40);
+      const index = Int32Array.from([3, 0, 3, 6, 1, 3, 0, 2, 6]); // row 4 and 5 never gathered
+      const y = randn([index.length, 5], 41);
+      use(setting);
+      const before = { ...fusedKernelCounters.MoelabGatherRows };
+      const g = gatherRows(x as tf.Tensor2D, index);
+      const sa = scatterAddRows(y as tf.Tensor2D, index, 7);
+      expect(g.dataSync()).toEqual(gatherRowsHost(x.dataSync() as Float32Array, 5, index));
+      expect(sa.dataSync()).toEqual(scatterAddRowsHost(y.dataSync(), 5, index, 7));
+      const after = fusedKernelCounters.MoelabGatherRows;
+      expect(setting === 'native' ? after.native - before.native : after.js - before.js).toBe(1);
+      const oh = oneHotFloat(index, 7); // [R, 7]
+      expectSameAsStock(setting, (a) => gatherRows(a as tf.Tensor2D, index), (a) => tf.matMul(oh, a as tf.Tensor2D), [x]);
+      expectSameAsStock(setting, (b) => scatterAddRows(b as tf.Tensor2D, index, 7), (b) => tf.matMul(oh, b as tf.Tensor2D, true, false), [y]);
+      tf.dispose([x, y, g, sa, oh]);
+    });
+
+    it('a row index outside the table is refused', () => {
+      use(setting);
+      const x = tf.zeros([4, 3]) as tf.Tensor2D;
+      expect(() => gatherRows(x, Int32Array.from([0, 4]))).toThrow(/index 4 at position 1 is outside \[0, 4\)/);
+      expect(() => scatterAddRows(x, Int32Array.from([0, 1, -1, 2]), 3)).toThrow(/index -1 at position 2 is outside \[0, 3\)/);
+      x.dispose();
     });
 
     it('AdamW with the fused kernel = the stock composition, to the last bit, over 4 steps', () => {
@@ -361,6 +398,52 @@ describe.skipIf(!native)('C kernels = JavaScript fallback on the same inputs', (
     tf.dispose(tf.grads((x: tf.Tensor) => tf.sum(blockAttention(x as tf.Tensor3D, kT as tf.Tensor3D, v as tf.Tensor3D, bias)))([q]));
     expect(fusedKernelCounters.MoelabSoftmaxGrad.native - before).toBe(1);
     tf.dispose([q, kT, v, bias]);
+  });
+
+  it('row gathers and scatter-adds: C = JavaScript to the bit', () => {
+    const [rows, w, count] = [6, 9, 11];
+    // layout: x | index (int32) | gathered | scatter target
+    const n = rows * w + count + count * w + rows * w;
+    const a = heapOf(n, 7);
+    const idx = new Int32Array(a.buffer, rows * w * 4, count);
+    for (let r = 0; r < count; r++) idx[r] = (r * 5) % rows;
+    const b = Float32Array.from(a);
+    const go = rows * w + count;
+    native!.fusedGatherRows(a, 0, rows * w, go, rows, w, count);
+    gatherRowsJs(new Int32Array(b.buffer), b, 0, rows * w, go, rows, w, count);
+    expect(a.subarray(go, go + count * w)).toEqual(b.subarray(go, go + count * w));
+    const so = go + count * w;
+    native!.fusedScatterAddRows(a, go, rows * w, so, count, w, rows);
+    scatterAddRowsJs(new Int32Array(b.buffer), b, go, rows * w, so, count, w, rows);
+    expect(a.subarray(so)).toEqual(b.subarray(so));
+  });
+
+  it('RoPE: C = JavaScript to the bit; ropeRows = x⊙cos + (x·R)⊙sin of the stock ops to the bit, value and gradient', () => {
+    const [rows, dh] = [10, 8];
+    const n = rows * dh;
+    const a = heapOf(5 * n, 8); // x | cos | sin | y | dx
+    const b = Float32Array.from(a);
+    native!.fusedRope(a, 0, n, 2 * n, 3 * n, rows, dh);
+    ropeJs(b, 0, n, 2 * n, 3 * n, rows, dh);
+    native!.fusedRopeGrad(a, 3 * n, n, 2 * n, 4 * n, rows, dh);
+    ropeGradJs(b, 3 * n, n, 2 * n, 4 * n, rows, dh);
+    expect(a.subarray(3 * n)).toEqual(b.subarray(3 * n));
+
+    const x = randn([rows, dh], 50);
+    const cos = randn([rows, dh], 51) as tf.Tensor2D;
+    const sin = randn([rows, dh], 52) as tf.Tensor2D;
+    const rot = tf.tensor2d(rotateHalfMatrix(dh), [dh, dh]);
+    use('stock');
+    expect(fusedRope()).toBe(false);
+    const ref = valueAndGrads((t) => tf.add(tf.mul(t, cos), tf.mul(tf.matMul(t as tf.Tensor2D, rot), sin)), [x]);
+    use('native');
+    expect(fusedRope()).toBe(true);
+    const before = fusedKernelCounters.MoelabRopeGrad.native;
+    const got = valueAndGrads((t) => ropeRows(t as tf.Tensor2D, cos, sin), [x]);
+    expect(fusedKernelCounters.MoelabRopeGrad.native - before).toBe(1);
+    expect(got.value.dataSync()).toEqual(ref.value.dataSync());
+    expect(got.grads[0].dataSync()).toEqual(ref.grads[0].dataSync());
+    tf.dispose([x, cos, sin, rot, got.value, ref.value, ...got.grads, ...ref.grads]);
   });
 
   it('offsets past the end of the heap are refused before anything is written', () => {
