@@ -24,7 +24,8 @@
  *     exp and sqrt run at 5-7 ns per element; glibc's expf and a vectorised sqrt are several
  *     times faster (softmax/cross-entropy exps; AdamW's sqrt over every parameter each step).
  *   fusedRmsNorm, fusedRmsNormGrad, fusedSwiglu, fusedSwigluGrad, fusedSoftmaxXent, fusedAdamW,
- *   fusedSumSquares, fusedSoftmaxGrad, fusedGatherRows, fusedScatterAddRows, fusedRope, fusedRopeGrad
+ *   fusedSumSquares, fusedSoftmaxGrad, fusedGatherRows, fusedScatterAddRows, fusedRope, fusedRopeGrad,
+ *   fusedAdamWMulti, fusedSumSquaresMulti
  *     Fused elementwise chains on heap offsets (src/engine/fused-kernels.ts documents them).
  *   setThreads(n) / getThreads(): OpenBLAS thread count.
  *   config(): OpenBLAS build string (version, kernel, max threads).
@@ -511,6 +512,23 @@ MOELAB_KERNEL napi_value fused_softmax_xent_body(napi_env env, napi_callback_inf
   return NULL;
 }
 
+/* The AdamW update of n consecutive weights (fusedAdamW, fusedAdamWMulti). (A scale of exactly 1
+ * leaves every value unchanged, so clip and decay need no branch.) */
+static inline void adamw_span(const float *restrict p, const float *restrict gr, const float *restrict m, const float *restrict v,
+                              float *restrict po, float *restrict mo, float *restrict vo, int64_t n, float b1, float b2, float c1,
+                              float c2, float clip, float dec, float step, float bc2, float eps) {
+  for (int64_t i = 0; i < n; i++) {
+    const float g = gr[i] * clip;
+    const float mn = m[i] * b1 + g * c1;
+    const float vn = v[i] * b2 + (g * g) * c2;
+    const float pd = p[i] * dec;
+    const float denom = sqrtf(vn) / bc2 + eps;
+    mo[i] = mn;
+    vo[i] = vn;
+    po[i] = pd - (mn / denom) * step;
+  }
+}
+
 /* fusedAdamW(heap, pOff, gOff, mOff, vOff, pOut, mOut, vOut, n, beta1, beta2, clipScale, decay,
  * stepSize, bc2Sqrt, eps): float32 operations in the order of the stock composition (no FMA
  * contraction: -ffp-contract=off). */
@@ -527,17 +545,7 @@ MOELAB_KERNEL napi_value fused_adamw_body(napi_env env, napi_callback_info info)
   float *restrict po = h + a.i[4], *restrict mo = h + a.i[5], *restrict vo = h + a.i[6];
   const float b1 = (float)a.d[0], b2 = (float)a.d[1], c1 = (float)(1.0 - a.d[0]), c2 = (float)(1.0 - a.d[1]);
   const float clip = (float)a.d[2], dec = (float)a.d[3], step = (float)a.d[4], bc2 = (float)a.d[5], eps = (float)a.d[6];
-  /* (A scale of exactly 1 leaves every value unchanged, so clip and decay need no branch.) */
-  for (int64_t i = 0; i < n; i++) {
-    const float g = gr[i] * clip;
-    const float mn = m[i] * b1 + g * c1;
-    const float vn = v[i] * b2 + (g * g) * c2;
-    const float pd = p[i] * dec;
-    const float denom = sqrtf(vn) / bc2 + eps;
-    mo[i] = mn;
-    vo[i] = vn;
-    po[i] = pd - (mn / denom) * step;
-  }
+  adamw_span(p, gr, m, v, po, mo, vo, n, b1, b2, c1, c2, clip, dec, step, bc2, eps);
   return NULL;
 }
 
@@ -678,6 +686,146 @@ MOELAB_KERNEL napi_value fused_rope_grad_body(napi_env env, napi_callback_info i
   return NULL;
 }
 
+/* A Float64Array of `per` non-negative integers per entry (the multi-tensor kernels' spec). */
+static int parse_spec(napi_env env, napi_value value, size_t per, const double **spec, size_t *entries, const char *nm) {
+  napi_typedarray_type type;
+  size_t len, byte_offset;
+  void *data;
+  napi_value buffer;
+  char msg[160];
+  if (napi_get_typedarray_info(env, value, &type, &len, &data, &buffer, &byte_offset) != napi_ok || type != napi_float64_array ||
+      len % per != 0) {
+    snprintf(msg, sizeof msg, "moelab native %s: spec must be a Float64Array of %zu numbers per tensor", nm, per);
+    napi_throw_type_error(env, NULL, msg);
+    return 0;
+  }
+  const double *d = (const double *)data;
+  for (size_t i = 0; i < len; i++) {
+    if (!(d[i] >= 0 && d[i] == (double)(int64_t)d[i] && d[i] < 9007199254740992.0)) {
+      snprintf(msg, sizeof msg, "moelab native %s: spec entries must be non-negative integers", nm);
+      napi_throw_range_error(env, NULL, msg);
+      return 0;
+    }
+  }
+  *spec = d;
+  *entries = len / per;
+  return 1;
+}
+
+/* fusedAdamWMulti(heap, spec, mOff, vOff, mOut, vOut, beta1, beta2, clipScale, decay, stepSize,
+ * bc2Sqrt, eps): fusedAdamW over a segment whose weights and gradients are separate tensors; spec
+ * holds pOff, gOff, pOut, n per tensor, and the flat moments run through them in order. Every
+ * weight gets the same float32 operations as fusedAdamW on the concatenation (bit-identical),
+ * without the concatenations and the split. */
+MOELAB_KERNEL napi_value fused_adamw_multi_body(napi_env env, napi_callback_info info) {
+  const char *nm = "fusedAdamWMulti";
+  napi_value argv[13];
+  size_t argc = 13;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc != 13) {
+    napi_throw_type_error(env, NULL, "moelab native fusedAdamWMulti: expected 13 arguments");
+    return NULL;
+  }
+  napi_typedarray_type type;
+  size_t length, byte_offset;
+  void *data;
+  napi_value buffer;
+  if (napi_get_typedarray_info(env, argv[0], &type, &length, &data, &buffer, &byte_offset) != napi_ok || type != napi_float32_array) {
+    napi_throw_type_error(env, NULL, "moelab native fusedAdamWMulti: heap must be a Float32Array");
+    return NULL;
+  }
+  const double *spec;
+  size_t tensors;
+  if (!parse_spec(env, argv[1], 4, &spec, &tensors, nm)) return NULL;
+  int64_t mv[4];
+  for (int k = 0; k < 4; k++) {
+    if (!get_i64(env, argv[2 + k], &mv[k], "moment offset")) return NULL;
+  }
+  double d[7];
+  for (int k = 0; k < 7; k++) {
+    if (napi_get_value_double(env, argv[6 + k], &d[k]) != napi_ok) {
+      napi_throw_type_error(env, NULL, "moelab native fusedAdamWMulti: hyperparameters must be numbers");
+      return NULL;
+    }
+  }
+  fused_args a = {.heap = (float *)data, .length = (int64_t)length};
+  int64_t total = 0;
+  for (size_t t = 0; t < tensors; t++) {
+    const int64_t n = (int64_t)spec[4 * t + 3];
+    for (int j = 0; j < 3; j++) {
+      if (!in_heap(env, &a, (int64_t)spec[4 * t + j], n, nm)) return NULL;
+    }
+    total += n;
+  }
+  for (int k = 0; k < 4; k++) {
+    if (!in_heap(env, &a, mv[k], total, nm)) return NULL;
+  }
+  const float b1 = (float)d[0], b2 = (float)d[1], c1 = (float)(1.0 - d[0]), c2 = (float)(1.0 - d[1]);
+  int64_t at = 0;
+  for (size_t t = 0; t < tensors; t++) {
+    const int64_t n = (int64_t)spec[4 * t + 3];
+    adamw_span(a.heap + (int64_t)spec[4 * t], a.heap + (int64_t)spec[4 * t + 1], a.heap + mv[0] + at, a.heap + mv[1] + at,
+               a.heap + (int64_t)spec[4 * t + 2], a.heap + mv[2] + at, a.heap + mv[3] + at, n, b1, b2, c1, c2, (float)d[2],
+               (float)d[3], (float)d[4], (float)d[5], (float)d[6]);
+    at += n;
+  }
+  return NULL;
+}
+
+/* fusedSumSquaresMulti(heap, spec, outOff): fusedSumSquares of the concatenation of the tensors
+ * (spec: xOff, n per tensor), the same four partial sums over the same positions, bit for bit. */
+MOELAB_KERNEL napi_value fused_sum_squares_multi_body(napi_env env, napi_callback_info info) {
+  const char *nm = "fusedSumSquaresMulti";
+  napi_value argv[3];
+  size_t argc = 3;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc != 3) {
+    napi_throw_type_error(env, NULL, "moelab native fusedSumSquaresMulti: expected 3 arguments");
+    return NULL;
+  }
+  napi_typedarray_type type;
+  size_t length, byte_offset;
+  void *data;
+  napi_value buffer;
+  if (napi_get_typedarray_info(env, argv[0], &type, &length, &data, &buffer, &byte_offset) != napi_ok || type != napi_float32_array) {
+    napi_throw_type_error(env, NULL, "moelab native fusedSumSquaresMulti: heap must be a Float32Array");
+    return NULL;
+  }
+  const double *spec;
+  size_t tensors;
+  if (!parse_spec(env, argv[1], 2, &spec, &tensors, nm)) return NULL;
+  int64_t oo;
+  if (!get_i64(env, argv[2], &oo, "outOff")) return NULL;
+  fused_args a = {.heap = (float *)data, .length = (int64_t)length};
+  int64_t total = 0;
+  for (size_t t = 0; t < tensors; t++) {
+    if (!in_heap(env, &a, (int64_t)spec[2 * t], (int64_t)spec[2 * t + 1], nm)) return NULL;
+    total += (int64_t)spec[2 * t + 1];
+  }
+  if (!in_heap(env, &a, oo, 1, nm)) return NULL;
+  /* fusedSumSquares: element i of the whole goes to partial sum i mod 4, except the last
+   * total mod 4, which go to the first. */
+  const int64_t body = total - total % 4;
+  double s[4] = {0, 0, 0, 0};
+  int64_t gi = 0;
+  for (size_t t = 0; t < tensors; t++) {
+    const float *x = a.heap + (int64_t)spec[2 * t];
+    const int64_t n = (int64_t)spec[2 * t + 1];
+    int64_t i = 0;
+    for (; i < n && (gi & 3) != 0 && gi < body; i++, gi++) s[gi & 3] += (double)x[i] * x[i];
+    /* Whole groups of four, lane j = position mod 4, in registers as in fusedSumSquares. */
+    double s0 = s[0], s1 = s[1], s2 = s[2], s3 = s[3];
+    for (; i + 4 <= n && gi + 4 <= body; i += 4, gi += 4) {
+      s0 += (double)x[i] * x[i];
+      s1 += (double)x[i + 1] * x[i + 1];
+      s2 += (double)x[i + 2] * x[i + 2];
+      s3 += (double)x[i + 3] * x[i + 3];
+    }
+    s[0] = s0, s[1] = s1, s[2] = s2, s[3] = s3;
+    for (; i < n; i++, gi++) s[gi < body ? (gi & 3) : 0] += (double)x[i] * x[i];
+  }
+  a.heap[oo] = (float)((s[0] + s[1]) + (s[2] + s[3]));
+  return NULL;
+}
+
 static napi_value set_threads(napi_env env, napi_callback_info info) {
   size_t argc = 1;
   napi_value argv[1];
@@ -722,6 +870,8 @@ static napi_value fused_gather_rows(napi_env env, napi_callback_info info) { ret
 static napi_value fused_scatter_add_rows(napi_env env, napi_callback_info info) { return fused_scatter_add_rows_body(env, info); }
 static napi_value fused_rope(napi_env env, napi_callback_info info) { return fused_rope_body(env, info); }
 static napi_value fused_rope_grad(napi_env env, napi_callback_info info) { return fused_rope_grad_body(env, info); }
+static napi_value fused_adamw_multi(napi_env env, napi_callback_info info) { return fused_adamw_multi_body(env, info); }
+static napi_value fused_sum_squares_multi(napi_env env, napi_callback_info info) { return fused_sum_squares_multi_body(env, info); }
 
 static napi_value init(napi_env env, napi_value exports) {
   const napi_property_descriptor props[] = {
@@ -741,6 +891,8 @@ static napi_value init(napi_env env, napi_value exports) {
       {"fusedScatterAddRows", NULL, fused_scatter_add_rows, NULL, NULL, NULL, napi_enumerable, NULL},
       {"fusedRope", NULL, fused_rope, NULL, NULL, NULL, napi_enumerable, NULL},
       {"fusedRopeGrad", NULL, fused_rope_grad, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"fusedAdamWMulti", NULL, fused_adamw_multi, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"fusedSumSquaresMulti", NULL, fused_sum_squares_multi, NULL, NULL, NULL, napi_enumerable, NULL},
       {"setThreads", NULL, set_threads, NULL, NULL, NULL, napi_enumerable, NULL},
       {"getThreads", NULL, get_threads, NULL, NULL, NULL, napi_enumerable, NULL},
       {"config", NULL, config, NULL, NULL, NULL, napi_enumerable, NULL},

@@ -24,6 +24,12 @@
 //                        g·clip; m' = β1m + (1−β1)g; v' = β2v + (1−β2)g²; p' = p·decay − stepSize·m'/(√v'/bc2Sqrt + ε),
 //                        every operation rounded to float32 in that order, as the stock composition)
 //   MoelabSumSquares    {x}                                   → [Σ x² (scalar, float64 partial sums)]
+//   MoelabAdamWMulti    {m, v, p0…pk−1, g0…gk−1}, {count: k, and MoelabAdamW's} → [m', v', p0'…pk−1']:
+//                        MoelabAdamW on a segment whose weights and gradients are separate tensors
+//                        (the moments flat over them in order), bit-identical to MoelabAdamW on the
+//                        concatenations, without the concatenations and the split (native only)
+//   MoelabSumSquaresMulti {x0…xk−1}, {count: k}              → [MoelabSumSquares of their concatenation,
+//                        bit for bit] (native only)
 //   MoelabSoftmaxGrad   {p, dp} (same shape, last axis = row) → [ds = p ⊙ (dp − Σ_row dp ⊙ p)]
 //                        (the softmax forward stays stock: XNNPACK's is faster than a C loop here,
 //                        1.6 vs 2.1 CPU ms on [64, 128, 128]; this backward 0.9 vs 2.1 ms)
@@ -55,6 +61,8 @@ export const FUSED_KERNEL_NAMES = [
   'MoelabScatterAddRows',
   'MoelabRope',
   'MoelabRopeGrad',
+  'MoelabAdamWMulti',
+  'MoelabSumSquaresMulti',
 ] as const;
 export type FusedKernelName = (typeof FUSED_KERNEL_NAMES)[number];
 
@@ -76,6 +84,13 @@ export interface FusedAddon {
   fusedScatterAddRows(heap: Float32Array, yOff: number, iOff: number, outOff: number, count: number, width: number, numOut: number): void;
   fusedRope(heap: Float32Array, xOff: number, cOff: number, sOff: number, yOff: number, rows: number, dh: number): void;
   fusedRopeGrad(heap: Float32Array, dyOff: number, cOff: number, sOff: number, dxOff: number, rows: number, dh: number): void;
+  /** spec: pOff, gOff, pOut, n per tensor. */
+  fusedAdamWMulti(
+    heap: Float32Array, spec: Float64Array, mOff: number, vOff: number, mOut: number, vOut: number,
+    beta1: number, beta2: number, clipScale: number, decay: number, stepSize: number, bc2Sqrt: number, eps: number,
+  ): void;
+  /** spec: xOff, n per tensor. */
+  fusedSumSquaresMulti(heap: Float32Array, spec: Float64Array, outOff: number): void;
 }
 
 /** Calls per fused kernel, split by implementation (tests and bench read these). */
@@ -96,7 +111,7 @@ let native: FusedAddon | undefined;
 /** The addon's fused exports, if this build of it has them (an older build has none). */
 export function fusedAddon(addon: NativeAddon | undefined): FusedAddon | undefined {
   const a = addon as unknown as Partial<FusedAddon> | undefined;
-  return a && typeof a.fusedRmsNorm === 'function' && typeof a.fusedSoftmaxGrad === 'function' && typeof a.fusedRopeGrad === 'function' ? (a as FusedAddon) : undefined;
+  return a && typeof a.fusedRmsNorm === 'function' && typeof a.fusedSoftmaxGrad === 'function' && typeof a.fusedSumSquaresMulti === 'function' ? (a as FusedAddon) : undefined;
 }
 
 export function areFusedKernelsRegistered(): boolean {
@@ -125,6 +140,8 @@ export function registerFusedKernels(addon?: NativeAddon): void {
     MoelabScatterAddRows: scatterAddRowsKernel,
     MoelabRope: ropeKernel,
     MoelabRopeGrad: ropeGradKernel,
+    MoelabAdamWMulti: adamWMultiKernel,
+    MoelabSumSquaresMulti: sumSquaresMultiKernel,
   };
   for (const name of native ? FUSED_KERNEL_NAMES : JS_FUSED_KERNEL_NAMES) {
     tf.registerKernel({ kernelName: name, backendName: 'wasm', kernelFunc: impls[name] as unknown as tf.KernelFunc });
@@ -530,4 +547,57 @@ export function ropeGradJs(h: Float32Array, dyo: number, co: number, so: number,
       h[dxo + b + j] = Math.fround(h[dyo + b + j] * h[co + b + j]) + u;
     }
   }
+}
+
+// ---------------------------------------------------------------------------------------------
+// AdamW and Σx² over a segment of separate tensors (native only: registered with the addon)
+
+const size = (t: tf.TensorInfo): number => t.shape.reduce((a, d) => a * d, 1);
+
+function multiInputs(name: string, inputs: Record<string, tf.TensorInfo>, prefix: string, k: number): tf.TensorInfo[] {
+  if (!Number.isInteger(k) || k < 1) throw new Error(`${name}: count must be a positive integer (got ${k})`);
+  const list = Array.from({ length: k }, (_, j) => inputs[`${prefix}${j}`]);
+  list.forEach((t, j) => {
+    if (!t) throw new Error(`${name}: input ${prefix}${j} is missing (count ${k})`);
+    if (t.dtype !== 'float32') throw new Error(`${name}: input ${prefix}${j} must be float32 (got ${t.dtype})`);
+  });
+  return list;
+}
+
+function adamWMultiKernel({ inputs, backend, attrs }: Args): tf.TensorInfo[] {
+  const name = 'MoelabAdamWMulti';
+  const k = attrs.count;
+  const ps = multiInputs(name, inputs, 'p', k);
+  const gs = multiInputs(name, inputs, 'g', k);
+  requireFloat(name, inputs, ['m', 'v']);
+  const { m, v } = inputs;
+  const n = ps.reduce((a, t) => a + size(t), 0);
+  ps.forEach((p, j) => {
+    if (size(gs[j]) !== size(p)) throw new Error(`${name}: g${j} has ${size(gs[j])} elements, p${j} ${size(p)}`);
+  });
+  if (size(m) !== n || size(v) !== n) throw new Error(`${name}: the moments have ${size(m)} and ${size(v)} elements for ${n} weights`);
+  if (!native) throw new Error(`${name}: registered without the native addon`);
+  const mOut = backend.makeOutput([...m.shape], 'float32');
+  const vOut = backend.makeOutput([...v.shape], 'float32');
+  const pOuts = ps.map((p) => backend.makeOutput([...p.shape], 'float32'));
+  count(name);
+  const spec = new Float64Array(4 * k);
+  ps.forEach((p, j) => spec.set([off(backend, p), off(backend, gs[j]), off(backend, pOuts[j]), size(p)], 4 * j));
+  native.fusedAdamWMulti(
+    backend.wasm.HEAPF32, spec, off(backend, m), off(backend, v), off(backend, mOut), off(backend, vOut),
+    attrs.beta1, attrs.beta2, attrs.clipScale, attrs.decay, attrs.stepSize, attrs.bc2Sqrt, attrs.eps,
+  );
+  return [mOut, vOut, ...pOuts];
+}
+
+function sumSquaresMultiKernel({ inputs, backend, attrs }: Args): tf.TensorInfo[] {
+  const name = 'MoelabSumSquaresMulti';
+  const xs = multiInputs(name, inputs, 'x', attrs.count);
+  if (!native) throw new Error(`${name}: registered without the native addon`);
+  const out = backend.makeOutput([], 'float32');
+  count(name);
+  const spec = new Float64Array(2 * xs.length);
+  xs.forEach((x, j) => spec.set([off(backend, x), size(x)], 2 * j));
+  native.fusedSumSquaresMulti(backend.wasm.HEAPF32, spec, off(backend, out));
+  return [out];
 }

@@ -113,6 +113,11 @@ interface Segment {
   v: tf.Variable;
 }
 
+/** True when the active backend has this engine kernel (src/engine registers them; never imported here). */
+function hasKernel(name: string): boolean {
+  return tf.getKernel(name, tf.getBackend()) !== undefined;
+}
+
 /** The parameters as one flat vector: the segment's tensors reshaped and concatenated in order. */
 function flatten(tensors: tf.Tensor[]): tf.Tensor1D {
   const flat = tensors.map((x) => tf.reshape(x, [-1]) as tf.Tensor1D);
@@ -205,6 +210,41 @@ export function createAdamW(params: NamedParam[], args: AdamWArgs, options: Adam
     return { gradNorm: NaN, clipScale: NaN, applied: true, gradNormTensor: norm };
   };
 
+  /**
+   * The fused update without flattening (inside applyGradients' tidy): the gradient norm is
+   * globalNorm of the flat segments and the update MoelabAdamW's on them, to the bit
+   * (src/engine/fused-kernels.ts MoelabSumSquaresMulti, MoelabAdamWMulti).
+   */
+  const multiUpdate = (perSegment: tf.Tensor[][], lrOf: (group: ParamGroup) => number): StepResult => {
+    const run = (kernel: string, inputs: Record<string, tf.Tensor>, attrs: Record<string, number>) =>
+      tf.engine().runKernel(kernel, inputs as tf.NamedTensorMap, attrs as unknown as tf.NamedAttrMap) as tf.Tensor | tf.Tensor[];
+    const named = (prefix: string, ts: tf.Tensor[]) => Object.fromEntries(ts.map((t, j) => [`${prefix}${j}`, t]));
+    const sums = perSegment.map((ts) => {
+      const out = run('MoelabSumSquaresMulti', named('x', ts), { count: ts.length });
+      return Array.isArray(out) ? out[0] : out;
+    });
+    const gradNorm = tf.sqrt(tf.addN(sums)).dataSync()[0];
+    if (!Number.isFinite(gradNorm)) return { gradNorm, clipScale: 1, applied: false };
+    const clipScale = args.gradClip > 0 ? Math.min(1, args.gradClip / (gradNorm + 1e-6)) : 1;
+    t += 1;
+    const bc1 = 1 - args.beta1 ** t;
+    const bc2Sqrt = Math.sqrt(1 - args.beta2 ** t);
+    segments.forEach((seg, k) => {
+      const lr = lrOf(seg.group);
+      const decay = seg.decay && args.weightDecay > 0 ? 1 - lr * args.weightDecay : 1;
+      const ps = seg.index.map((i) => params[i].variable as tf.Tensor);
+      const out = run(
+        'MoelabAdamWMulti',
+        { m: seg.m, v: seg.v, ...named('p', ps), ...named('g', perSegment[k]) },
+        { count: ps.length, beta1: args.beta1, beta2: args.beta2, clipScale, decay, stepSize: lr / bc1, bc2Sqrt, eps: args.eps },
+      ) as tf.Tensor[];
+      seg.m.assign(out[0] as tf.Tensor1D);
+      seg.v.assign(out[1] as tf.Tensor1D);
+      seg.index.forEach((i, j) => params[i].variable.assign(out[2 + j]));
+    });
+    return { gradNorm, clipScale, applied: true };
+  };
+
   return {
     params,
     args,
@@ -217,7 +257,12 @@ export function createAdamW(params: NamedParam[], args: AdamWArgs, options: Adam
       }
       return tf.tidy((): tf.TensorContainer => {
         // A missing gradient is a zero one (see the top of the file).
-        const g = segments.map((seg) => flatten(seg.index.map((i) => grads[i] ?? tf.zerosLike(params[i].variable))));
+        const perSegment = segments.map((seg) => seg.index.map((i) => grads[i] ?? tf.zerosLike(params[i].variable)));
+        // The engine's multi-tensor kernels (wasm with the addon) take the tensors as they are;
+        // otherwise each segment is concatenated into one flat vector.
+        const multi = !deviceNorm && hasKernel('MoelabAdamWMulti') && hasKernel('MoelabSumSquaresMulti');
+        if (multi) return multiUpdate(perSegment, lrOf) as unknown as tf.TensorContainer;
+        const g = perSegment.map(flatten);
         if (deviceNorm) return deviceUpdate(g, lrOf) as unknown as tf.TensorContainer;
         const gradNorm = globalNorm(g);
         if (!Number.isFinite(gradNorm)) return { gradNorm, clipScale: 1, applied: false };

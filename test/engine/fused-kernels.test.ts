@@ -222,10 +222,11 @@ for (const setting of settings) {
         params.forEach((p) => p.variable.dispose());
         return { out, state };
       };
-      const before = { ...fusedKernelCounters.MoelabAdamW };
+      const before = { ...fusedKernelCounters.MoelabAdamWMulti };
       const fused = run(setting);
-      const after = fusedKernelCounters.MoelabAdamW;
-      // Without the addon AdamW stays the stock composition (the JavaScript loop is slower there).
+      const after = fusedKernelCounters.MoelabAdamWMulti;
+      // Without the addon AdamW stays the stock composition (the JavaScript loop is slower there);
+      // with it, one multi-tensor kernel per segment (3) and step.
       expect(setting === 'native' ? after.native - before.native : after.js - before.js).toBe(setting === 'native' ? 4 * 3 : 0);
       const stock = run('stock');
       expect(fused.out).toEqual(stock.out);
@@ -444,6 +445,36 @@ describe.skipIf(!native)('C kernels = JavaScript fallback on the same inputs', (
     expect(got.value.dataSync()).toEqual(ref.value.dataSync());
     expect(got.grads[0].dataSync()).toEqual(ref.grads[0].dataSync());
     tf.dispose([x, cos, sin, rot, got.value, ref.value, ...got.grads, ...ref.grads]);
+  });
+
+  it('AdamW and Σx² over separate tensors = the single kernels on their concatenation, to the bit', () => {
+    const sizes = [5, 7, 1, 13, 3]; // 29 weights: unaligned starts and a tail of 1 for the four partial sums
+    const n = sizes.reduce((x, y) => x + y, 0);
+    // layout: p | g | m | v | p' | m' | v' (flat, the single kernel) ; the multi kernel reads the same
+    // p and g through per-tensor offsets and writes p' per tensor into a second heap
+    const a = heapOf(7 * n + 1, 9);
+    for (let i = 3 * n; i < 4 * n; i++) a[i] = Math.abs(a[i]);
+    const b = Float32Array.from(a);
+    const hyper = [0.9, 0.95, 0.37, 1 - 1e-3, 0.0123, Math.sqrt(1 - 0.95 ** 3), 1e-8] as const;
+    native!.fusedAdamW(a, 0, n, 2 * n, 3 * n, 4 * n, 5 * n, 6 * n, n, ...hyper);
+    const spec = new Float64Array(4 * sizes.length);
+    let at = 0;
+    sizes.forEach((k, j) => {
+      spec.set([at, n + at, 4 * n + at, k], 4 * j);
+      at += k;
+    });
+    native!.fusedAdamWMulti(b, spec, 2 * n, 3 * n, 5 * n, 6 * n, ...hyper);
+    expect(b).toEqual(a);
+    native!.fusedSumSquares(a, n, n, 7 * n);
+    const sq = new Float64Array(2 * sizes.length);
+    at = 0;
+    sizes.forEach((k, j) => {
+      sq.set([n + at, k], 2 * j);
+      at += k;
+    });
+    native!.fusedSumSquaresMulti(b, sq, 7 * n);
+    expect(b[7 * n]).toBe(a[7 * n]);
+    expect(() => native!.fusedAdamWMulti(b, Float64Array.from([0, 0, 0, 8 * n]), 0, 0, 0, 0, ...hyper)).toThrow(/past the end of the heap view/);
   });
 
   it('offsets past the end of the heap are refused before anything is written', () => {
