@@ -10,6 +10,7 @@
 import { readFileSync } from 'node:fs';
 import { basename, dirname, extname, join, resolve } from 'node:path';
 import { Option, type Command } from 'commander';
+import { assertEngineHealthy } from '../engine/backend.ts';
 import { ConfigError, ResumeMismatchError } from '../errors.ts';
 import { parseRunTags, type RunTags } from '../io/tags.ts';
 import { addEngineOptions, initEngineFromOptions } from './engine-options.ts';
@@ -234,6 +235,7 @@ export function registerTrain(program: Command): void {
         progress: createProgressReporter(opts.quiet ? 'quiet' : opts.progress),
         signal: abort.signal,
         onTrainingStart: handleSignals,
+        checkDevice: assertEngineHealthy,
         ...(memoryLimit ? { memoryLimit } : {}),
       });
     } catch (err) {

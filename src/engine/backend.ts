@@ -12,7 +12,7 @@ import { createRequire } from 'node:module';
 import { availableParallelism } from 'node:os';
 import * as tf from '@tensorflow/tfjs';
 import { BackendError } from '../errors.ts';
-import { webgpuAdapter as webgpuAdapterOf, type AdapterInfo } from './webgpu.ts';
+import { assertDeviceHealthy, webgpuAdapter as webgpuAdapterOf, type AdapterInfo } from './webgpu.ts';
 
 export const BACKEND_NAMES = ['tfjs-node-gpu', 'webgpu', 'tfjs-node', 'wasm', 'cpu'] as const;
 export type BackendName = (typeof BACKEND_NAMES)[number];
@@ -222,6 +222,15 @@ export async function initEngine(options: EngineOptions = {}): Promise<EngineInf
     `no TF.js backend could start (${skipped.map((s) => `${s.backend}: ${s.reason}`).join('; ')}). ` +
       `Run \`npm install\` in the moelab folder.`,
   );
+}
+
+/**
+ * Throw a BackendError if the running backend's device reported an error since it started (webgpu:
+ * src/engine/webgpu.ts assertDeviceHealthy); nothing to check on the other backends. What the
+ * CLI hands the training loop (TrainRunOptions.checkDevice), which does not know backends exist.
+ */
+export function assertEngineHealthy(): void {
+  assertDeviceHealthy();
 }
 
 /** Start a backend; returns the wasm thread count actually in use (1 elsewhere). */

@@ -113,11 +113,41 @@ function toFloats(buf: Uint8Array): Float32Array {
   return out;
 }
 
-/** Write a checkpoint of `params` + `optimizer` + `state` under `checkpointDir` atomically. */
+/**
+ * Write a checkpoint of `params` + `optimizer` + `state` under `checkpointDir` atomically, reading
+ * the tensors with `dataSync` (backends with synchronous reads; the training loop uses
+ * saveCheckpointAsync, which writes the same bytes).
+ */
 export function saveCheckpoint(
   checkpointDir: string,
   params: readonly NamedParam[],
   optimizer: AdamW,
+  state: CheckpointState,
+): void {
+  const weights = params.map((p) => p.variable.dataSync() as Float32Array);
+  writeCheckpoint(checkpointDir, params, weights, optimizer.getState(), state);
+}
+
+/** saveCheckpoint reading the tensors with `await data()`: every backend, webgpu included. */
+export async function saveCheckpointAsync(
+  checkpointDir: string,
+  params: readonly NamedParam[],
+  optimizer: AdamW,
+  state: CheckpointState,
+): Promise<void> {
+  const [weights, opt] = await Promise.all([
+    Promise.all(params.map(async (p) => (await p.variable.data()) as Float32Array)),
+    optimizer.readState(),
+  ]);
+  writeCheckpoint(checkpointDir, params, weights, opt, state);
+}
+
+/** The files of a checkpoint from host copies of the weights (in `params` order) and AdamW state. */
+function writeCheckpoint(
+  checkpointDir: string,
+  params: readonly NamedParam[],
+  weightValues: Float32Array[],
+  opt: AdamWState,
   state: CheckpointState,
 ): void {
   const name = stepDirName(state.step);
@@ -130,8 +160,7 @@ export function saveCheckpoint(
     previous = committedDir(checkpointDir);
     rmSync(tmp, { recursive: true, force: true });
     mkdirSync(tmp);
-    const opt: AdamWState = optimizer.getState();
-    const weights = concat(params.map((p) => p.variable.dataSync() as Float32Array));
+    const weights = concat(weightValues);
     const moments = concat([...opt.m, ...opt.v]);
     writeFileAtomic(join(tmp, 'weights.bin'), weights);
     writeFileAtomic(join(tmp, 'optimizer.bin'), moments);

@@ -4,7 +4,7 @@
 // and bits per byte. Nothing here touches the training RNG, the optimiser
 // or the training FLOP count; the time it takes is returned so callers can report it apart.
 import * as tf from '@tensorflow/tfjs';
-import type { TokenStream } from '../data/stream.ts';
+import type { Batch, TokenStream } from '../data/stream.ts';
 import type { TokenizerJson } from '../data/tokenizer.ts';
 import { bitsPerByte, clusteredMean, tokenByteLengths, validationWindowStarts, windowDocuments } from '../data/validation.ts';
 import type { MoeLm } from '../model/types.ts';
@@ -63,17 +63,17 @@ export function byteLengthsOf(tokenizer: TokenizerJson): Uint32Array {
   return tokenizer.kind === 'byte' ? tokenByteLengths(256) : tokenByteLengths(tokenizer.vocabSize, tokenizer.merges);
 }
 
+interface EvalOptions {
+  indices?: ArrayLike<number>;
+  rowsPerPass: number;
+}
+
 /**
- * Evaluate `model` on the windows `indices` of `set` (all when omitted), `rowsPerPass` windows per
- * forward pass. Deterministic: the same weights give bit-identical results.
+ * One evaluation as a sequence of forward passes: `launch(p)` runs pass p and returns its
+ * per-token losses (a tensor the caller reads and disposes), `absorb(p, losses)` takes the values
+ * read, `result()` the statistics. The sync and async drivers below differ only in how they read.
  */
-export function evaluateValidationSet(
-  model: MoeLm,
-  stream: TokenStream,
-  set: ValidationSet,
-  byteLengths: ArrayLike<number>,
-  options: { indices?: ArrayLike<number>; rowsPerPass: number },
-): EvalResult {
+function evaluationPasses(model: MoeLm, stream: TokenStream, set: ValidationSet, byteLengths: ArrayLike<number>, options: EvalOptions) {
   const t0 = performance.now();
   const { seqLen } = set;
   const indices = options.indices ?? Int32Array.from({ length: set.starts.length }, (_, i) => i);
@@ -85,38 +85,96 @@ export function evaluateValidationSet(
   // Every pass has the same shape (the last one padded with repeats of its last window, whose
   // losses are ignored), so the model caches one set of shape constants per evaluation size.
   const passRows = Math.min(Math.max(1, Math.floor(options.rowsPerPass)), n);
-  for (let first = 0; first < n; first += passRows) {
-    const rows = Math.min(passRows, n - first);
-    const starts = Int32Array.from({ length: passRows }, (_, r) => set.starts[indices[first + Math.min(r, rows - 1)]]);
-    const batch = stream.windowBatch(starts);
-    const losses = tf.tidy(() => {
-      const inputs = tf.tensor2d(batch.inputs, [passRows, seqLen], 'int32');
-      const targets = tf.tensor2d(batch.targets, [passRows, seqLen], 'int32');
-      const out = model.computeLoss(inputs, targets, { training: false, tokenLosses: true });
-      if (!out.tokenLosses) throw new Error('evaluateValidationSet: the model did not return tokenLosses when asked.');
-      return out.tokenLosses.dataSync() as Float32Array;
-    });
-    for (let r = 0; r < rows; r++) {
-      let s = 0;
-      for (let t = 0; t < seqLen; t++) {
-        s += losses[r * seqLen + t];
-        bytes += byteLengths[batch.targets[r * seqLen + t]];
+  const count = Math.ceil(n / passRows);
+  const rowsOf = (p: number) => Math.min(passRows, n - p * passRows);
+  const batchOf = (p: number) =>
+    stream.windowBatch(Int32Array.from({ length: passRows }, (_, r) => set.starts[indices[p * passRows + Math.min(r, rowsOf(p) - 1)]]));
+  // The batch of the pass launched last (passes are launched and absorbed one at a time, in order).
+  let batch: Batch | undefined;
+  return {
+    count,
+    launch(p: number): tf.Tensor1D {
+      const b = (batch = batchOf(p));
+      return tf.tidy(() => {
+        const inputs = tf.tensor2d(b.inputs, [passRows, seqLen], 'int32');
+        const targets = tf.tensor2d(b.targets, [passRows, seqLen], 'int32');
+        const out = model.computeLoss(inputs, targets, { training: false, tokenLosses: true });
+        if (!out.tokenLosses) throw new Error('evaluateValidationSet: the model did not return tokenLosses when asked.');
+        return out.tokenLosses;
+      });
+    },
+    absorb(p: number, losses: ArrayLike<number>): void {
+      const targets = batch!.targets;
+      const first = p * passRows;
+      for (let r = 0; r < rowsOf(p); r++) {
+        let s = 0;
+        for (let t = 0; t < seqLen; t++) {
+          s += losses[r * seqLen + t];
+          bytes += byteLengths[targets[r * seqLen + t]];
+        }
+        nats += s;
+        windowLoss[first + r] = s / seqLen;
+        clusters[first + r] = set.documents[indices[first + r]];
       }
-      nats += s;
-      windowLoss[first + r] = s / seqLen;
-      clusters[first + r] = set.documents[indices[first + r]];
+    },
+    result(): EvalResult {
+      const stats = clusteredMean(windowLoss, clusters);
+      return {
+        loss: stats.mean,
+        stderr: stats.stderr,
+        stderrDocuments: stats.stderrDocuments,
+        bitsPerByte: bitsPerByte(nats, bytes),
+        windows: n,
+        tokens: n * seqLen,
+        documents: stats.clusters,
+        seconds: (performance.now() - t0) / 1000,
+        windowLosses: windowLoss,
+      };
+    },
+  };
+}
+
+/**
+ * Evaluate `model` on the windows `indices` of `set` (all when omitted), `rowsPerPass` windows per
+ * forward pass. Deterministic: the same weights give bit-identical results. Reads each pass's
+ * losses with `dataSync` (backends with synchronous reads); the training loop uses
+ * evaluateValidationSetAsync, which gives the same numbers.
+ */
+export function evaluateValidationSet(
+  model: MoeLm,
+  stream: TokenStream,
+  set: ValidationSet,
+  byteLengths: ArrayLike<number>,
+  options: EvalOptions,
+): EvalResult {
+  const passes = evaluationPasses(model, stream, set, byteLengths, options);
+  for (let p = 0; p < passes.count; p++) {
+    const losses = passes.launch(p);
+    try {
+      passes.absorb(p, losses.dataSync());
+    } finally {
+      losses.dispose();
     }
   }
-  const stats = clusteredMean(windowLoss, clusters);
-  return {
-    loss: stats.mean,
-    stderr: stats.stderr,
-    stderrDocuments: stats.stderrDocuments,
-    bitsPerByte: bitsPerByte(nats, bytes),
-    windows: n,
-    tokens: n * seqLen,
-    documents: stats.clusters,
-    seconds: (performance.now() - t0) / 1000,
-    windowLosses: windowLoss,
-  };
+  return passes.result();
+}
+
+/** evaluateValidationSet with one `await data()` per forward pass: every backend, webgpu included. */
+export async function evaluateValidationSetAsync(
+  model: MoeLm,
+  stream: TokenStream,
+  set: ValidationSet,
+  byteLengths: ArrayLike<number>,
+  options: EvalOptions,
+): Promise<EvalResult> {
+  const passes = evaluationPasses(model, stream, set, byteLengths, options);
+  for (let p = 0; p < passes.count; p++) {
+    const losses = passes.launch(p);
+    try {
+      passes.absorb(p, await losses.data());
+    } finally {
+      losses.dispose();
+    }
+  }
+  return passes.result();
 }

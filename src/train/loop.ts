@@ -20,17 +20,18 @@ import { prepareDataset } from '../data/dataset.ts';
 import { checkDataBudget, createTokenStream, unigramEntropy, type Batch, type TokenStream } from '../data/stream.ts';
 import type { TokenizerJson } from '../data/tokenizer.ts';
 import { evenSubset, resolveValWindows } from '../data/validation.ts';
-import { BackendError, ConfigError, ResumeMismatchError } from '../errors.ts';
+import { ConfigError, ResumeMismatchError } from '../errors.ts';
 import { appendJsonl, readJson, readJsonIfExists, readJsonl, writeJsonAtomic } from '../io/atomic.ts';
 import { readJsonFileIfExists } from '../io/json.ts';
 import { runPaths, type DatasetInfo, type EngineRecord, type MetricRow, type RunConfigRecord, type RunSummary } from '../io/results.ts';
 import { decodeRunSummary } from '../io/nonfinite.ts';
-import type { MoeLayerStats, MoeLm } from '../model/types.ts';
+import { decodeMoeStats } from '../model/device-moe.ts';
+import type { MoeLayerStats, MoeLm, ParamGroup } from '../model/types.ts';
 import { provenance } from '../util/provenance.ts';
 import { createRng, deriveSeed, type Rng } from '../util/rng.ts';
-import { loadCheckpoint, saveCheckpoint, type CheckpointState } from './checkpoint.ts';
+import { loadCheckpoint, saveCheckpointAsync, type CheckpointState } from './checkpoint.ts';
 import { deriveRunCounts } from './derived.ts';
-import { buildValidationSet, byteLengthsOf, evalRowsPerPass, evaluateValidationSet, type EvalResult } from './evaluate.ts';
+import { buildValidationSet, byteLengthsOf, evalRowsPerPass, evaluateValidationSetAsync, type EvalResult } from './evaluate.ts';
 import { expertLrMultiplier } from './expert-lr.ts';
 import { acquireRunLock } from './lock.ts';
 import { checkTrainingMemory } from './memory.ts';
@@ -68,6 +69,13 @@ export interface TrainRunOptions {
   baseDir?: string;
   /** Called after every completed step (tests: tensor-count checks). */
   onStep?: (step: number) => void;
+  /**
+   * Throws if the device reported an error. Called after each read of device results (the step's,
+   * each evaluation's, each checkpoint's). The CLI passes the engine's check on webgpu
+   * (src/engine/webgpu.ts assertDeviceHealthy: Dawn reports errors asynchronously and TF.js ignores
+   * them, so results would silently be zeros); this module does not know backends exist.
+   */
+  checkDevice?: () => void;
   /**
    * The memory the run may use (default: this machine's physical memory). A config whose
    * estimate (src/train/memory.ts) exceeds it is refused before anything is written.
@@ -147,51 +155,107 @@ interface StepOutput {
   loadBalancingLoss: number;
   routerZLoss: number;
   moeLayers: MoeLayerStats[];
+  /** Before clipping; NaN when the step diverged before the update (as on the host path). */
+  gradNorm: number;
+  /** Why training must stop after this step (divergence), or undefined. */
+  reason?: string;
 }
 
-/** Forward + backward on one batch; returns host numbers and the gradients (caller disposes). */
-function lossAndGrads(
+/** A tensor's values, read with `await data()` (the only kind of read webgpu has in Node); disposes it. */
+async function readAndDispose(t: tf.Tensor): Promise<Float32Array> {
+  try {
+    return (await t.data()) as Float32Array;
+  } finally {
+    t.dispose();
+  }
+}
+
+/**
+ * One training step: forward, backward, the divergence check and the AdamW update, with its host
+ * numbers read asynchronously. Two orders, chosen by the optimiser's norm mode (optimizer.ts):
+ * - host norm (CPU backends): [loss, ce, lb, z] is read first, a diverged loss skips the update,
+ *   then AdamW computes the gradient norm on the host (globalNorm's synchronous read, which these
+ *   backends have) — the order and arithmetic of every run recorded before webgpu training, so
+ *   their numbers and resumes stay bit-identical;
+ * - device norm (webgpu): the update runs first, with norm, clip scale and finite check on the
+ *   device, then one read brings [loss, ce, lb, z, gradient norm, routing statistics]. A loss
+ *   found diverged has then been followed by an update, which changes nothing recorded: a
+ *   diverged run ends without a checkpoint, and its gradient norm is reported as NaN, as above.
+ * `diverged(ce)` is the loop's divergence check of the step's cross-entropy.
+ */
+async function trainStep(
   model: MoeLm,
+  optimizer: AdamW,
   batch: Batch,
   shape: [number, number],
   rng: Rng,
-): { out: StepOutput; grads: (tf.Tensor | undefined)[] } {
+  lrOf: (group: ParamGroup) => number,
+  diverged: (trainLoss: number) => string | undefined,
+): Promise<StepOutput> {
   const vars = model.params.map((p) => p.variable);
   const inputs = tf.tensor2d(batch.inputs, shape, 'int32');
   const targets = tf.tensor2d(batch.targets, shape, 'int32');
-  let kept: tf.Scalar[] = [];
-  let moeLayers: MoeLayerStats[] = [];
+  const held: tf.Tensor[] = [inputs, targets];
+  let grads: (tf.Tensor | undefined)[] = [];
   try {
-    const { value, grads } = tf.variableGrads(() => {
+    // The forward's outputs besides the loss, kept past variableGrads' scope.
+    const fwd: { ce?: tf.Scalar; lb?: tf.Scalar; z?: tf.Scalar; stats?: tf.Tensor1D; moeLayers?: MoeLayerStats[] } = {};
+    const { value, grads: named } = tf.variableGrads(() => {
       const o = model.computeLoss(inputs, targets, { training: true, rng });
-      kept = [tf.keep(o.ce), tf.keep(o.loadBalancingLoss), tf.keep(o.routerZLoss)];
-      moeLayers = o.moeLayers;
+      fwd.ce = tf.keep(o.ce);
+      fwd.lb = tf.keep(o.loadBalancingLoss);
+      fwd.z = tf.keep(o.routerZLoss);
+      // The device path's routing statistics (LossOutput.moeStats) where the model left them on the device.
+      fwd.stats = o.moeStats && tf.keep(o.moeStats);
+      fwd.moeLayers = o.moeLayers;
+      held.push(fwd.ce, fwd.lb, fwd.z, ...(fwd.stats ? [fwd.stats] : []));
       return o.loss;
     }, vars);
-    const [loss, ce, lb, z] = tf.tidy(() => tf.stack([value, ...kept]).dataSync());
-    value.dispose();
-    return {
-      out: { loss, trainLoss: ce, loadBalancingLoss: lb, routerZLoss: z, moeLayers },
-      grads: model.params.map((p) => grads[p.variable.name]),
+    held.push(value);
+    grads = model.params.map((p) => named[p.variable.name]);
+    const { stats } = fwd;
+    /** [loss, ce, lb, z, ...extra, routing statistics] in one read. */
+    const readStep = (extra: tf.Tensor[]) =>
+      readAndDispose(tf.tidy(() => tf.concat([tf.stack([value, fwd.ce!, fwd.lb!, fwd.z!, ...extra]), ...(stats ? [stats] : [])])));
+    const decode = (values: Float32Array, statsOffset: number): StepOutput => {
+      const moeLayers = [...fwd.moeLayers!];
+      const width = model.config.numExperts + 2;
+      if (stats) for (let off = statsOffset; off < values.length; off += width) moeLayers.push(decodeMoeStats(values, model.config.numExperts, off));
+      return { loss: values[0], trainLoss: values[1], loadBalancingLoss: values[2], routerZLoss: values[3], moeLayers, gradNorm: NaN };
     };
+    if (!optimizer.deviceNorm) {
+      const out = decode(await readStep([]), 4);
+      out.reason = diverged(out.trainLoss);
+      if (!out.reason) {
+        const r = optimizer.applyGradients(grads, lrOf);
+        out.gradNorm = r.gradNorm;
+        if (!r.applied) out.reason = `gradient norm is ${r.gradNorm}`;
+      }
+      return out;
+    }
+    const r = optimizer.applyGradients(grads, lrOf);
+    let values: Float32Array;
+    try {
+      values = await readStep([r.gradNormTensor!]);
+    } finally {
+      r.gradNormTensor?.dispose();
+    }
+    const out = decode(values, 5);
+    out.reason = diverged(out.trainLoss);
+    if (!out.reason) {
+      out.gradNorm = values[4];
+      if (!Number.isFinite(out.gradNorm)) out.reason = `gradient norm is ${out.gradNorm}`;
+    }
+    return out;
   } finally {
-    for (const t of kept) t.dispose();
-    inputs.dispose();
-    targets.dispose();
+    tf.dispose(held);
+    for (const g of grads) g?.dispose();
   }
 }
 
 const tokenizerVocab = (config: RunConfig) => (config.data.tokenizer.kind === 'byte' ? 256 : config.data.tokenizer.vocabSize);
 
 export async function trainRun(config: RunConfig, runDir: string, options: TrainRunOptions): Promise<TrainRunResult> {
-  if (tf.getBackend() === 'webgpu') {
-    // The loop, its evaluation and checkpoints read tensors synchronously (dataSync), which the
-    // webgpu backend cannot do in Node; only the benchmark's step runs there so far.
-    throw new BackendError(
-      'training on the webgpu backend is not supported yet: the training loop reads losses and checkpoints ' +
-        'synchronously. Time GPU steps with `moelab bench --backend webgpu`; train with --backend wasm (or tfjs-node[-gpu]).',
-    );
-  }
   const paths = runPaths(runDir);
   const runId = options.runId ?? config.name;
   const progress = options.progress;
@@ -350,9 +414,11 @@ export async function trainRun(config: RunConfig, runDir: string, options: Train
     let intervalStart = performance.now();
     let intervalTokens = 0;
     let lastCheckpointStep = startStep;
-    const checkpointNow = () => {
+    const checkpointNow = async () => {
       state.wallSeconds = wallNow();
-      saveCheckpoint(paths.checkpoint, model!.params, optimizer!, state);
+      await saveCheckpointAsync(paths.checkpoint, model!.params, optimizer!, state);
+      // Weights read after a device error would be garbage: such a checkpoint must not stand.
+      options.checkDevice?.();
       lastCheckpointStep = state.step;
     };
     // The final evaluation (whole validation set); recomputed from the restored weights when the
@@ -398,7 +464,7 @@ export async function trainRun(config: RunConfig, runDir: string, options: Train
     let lastTrainLoss = NaN;
     for (let step = startStep; step < T; step++) {
       if (options.signal?.aborted) {
-        if (state.step > lastCheckpointStep) checkpointNow();
+        if (state.step > lastCheckpointStep) await checkpointNow();
         logLine(`interrupted at step ${state.step}; checkpoint saved`);
         progress?.stop();
         return { status: 'interrupted', startStep, endStep: state.step };
@@ -406,21 +472,21 @@ export async function trainRun(config: RunConfig, runDir: string, options: Train
       const lr = train.lr * lrFactor(train.schedule, step, T);
       const expertLr = lr * expertMultiplier;
       const batch = stream.trainBatch(step);
-      const { out, grads } = lossAndGrads(model, batch, shape, rng);
-      let reason: string | undefined;
-      let gradNorm = NaN;
-      try {
-        state.firstLoss ??= out.trainLoss;
-        reason = divergenceReason(out.trainLoss, state.firstLoss, train.divergenceFactor);
-        if (!reason) {
-          const r = optimizer.applyGradients(grads, (group) => (group === 'specializedExperts' ? expertLr : lr));
-          gradNorm = r.gradNorm;
-          if (!r.applied) reason = `gradient norm is ${r.gradNorm}`;
-        }
-      } finally {
-        for (const g of grads) g?.dispose();
-      }
-      state.interval = accumulate(state.interval, { ...out, gradNorm });
+      const out = await trainStep(
+        model,
+        optimizer,
+        batch,
+        shape,
+        rng,
+        (group) => (group === 'specializedExperts' ? expertLr : lr),
+        (trainLoss) => {
+          state.firstLoss ??= trainLoss;
+          return divergenceReason(trainLoss, state.firstLoss, train.divergenceFactor);
+        },
+      );
+      options.checkDevice?.();
+      let reason = out.reason;
+      state.interval = accumulate(state.interval, out);
       state.step = step + 1;
       state.tokens = state.step * derived.tokensPerStep;
       state.dataCursor = { step: step + 1, epoch: Math.floor(((step + 1) * batchSize) / stream.windowsPerEpoch) };
@@ -433,7 +499,11 @@ export async function trainRun(config: RunConfig, runDir: string, options: Train
       let evaluation: EvalResult | undefined;
       if (!reason && (isLast || (step + 1) % train.evalEvery === 0)) {
         // The final evaluation uses the whole set, intermediate ones the fixed subset.
-        evaluation = evaluateValidationSet(model, stream, valSet, byteLengths, { indices: isLast ? undefined : subset, rowsPerPass: evalRows });
+        evaluation = await evaluateValidationSetAsync(model, stream, valSet, byteLengths, {
+          indices: isLast ? undefined : subset,
+          rowsPerPass: evalRows,
+        });
+        options.checkDevice?.();
         if (isLast) finalEval = evaluation;
         valLoss = evaluation.loss;
         if (!Number.isFinite(valLoss)) reason = `validation loss is ${valLoss}`;
@@ -476,7 +546,7 @@ export async function trainRun(config: RunConfig, runDir: string, options: Train
         progress?.stop();
         return { status: 'diverged', summary, startStep, endStep: state.step };
       }
-      if (!isLast && state.step % train.checkpointEvery === 0) checkpointNow();
+      if (!isLast && state.step % train.checkpointEvery === 0) await checkpointNow();
       options.onStep?.(state.step);
       const elapsed = (performance.now() - sessionStart) / 1000;
       const sessionTokens = (state.step - startStep) * derived.tokensPerStep;
@@ -495,12 +565,13 @@ export async function trainRun(config: RunConfig, runDir: string, options: Train
 
     // -------------------------------------------------------------------------------------------
     // Teardown: the final checkpoint (weights kept for later analyses), then the summary.
-    if (state.step > lastCheckpointStep) checkpointNow();
+    if (state.step > lastCheckpointStep) await checkpointNow();
     if (startStep === T) {
       // Killed between the final checkpoint and the summary: the last row has the final loss, and
       // the final evaluation is run again on the restored weights (same numbers).
       lastTrainLoss = readJsonl<MetricRow>(paths.metrics).at(-1)?.trainLoss ?? NaN;
-      finalEval = evaluateValidationSet(model, stream, valSet, byteLengths, { rowsPerPass: evalRows });
+      finalEval = await evaluateValidationSetAsync(model, stream, valSet, byteLengths, { rowsPerPass: evalRows });
+      options.checkDevice?.();
     }
     const summary = writeSummary('done', lastTrainLoss);
     progress?.stop();

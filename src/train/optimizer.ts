@@ -73,11 +73,19 @@ export interface AdamW {
   /** Updates applied so far. */
   readonly step: number;
   /**
+   * Whether the gradient norm stays on the device (AdamWOptions.deviceNorm): applyGradients then
+   * returns it as `gradNormTensor` and reads nothing, and the caller reads it with the loss.
+   */
+  readonly deviceNorm: boolean;
+  /**
    * One update. `grads[i]` is the gradient of `params[i]` (undefined = zero); `lrOf(group)` the
    * group's learning rate for this step. Does not dispose `grads`.
    */
   applyGradients(grads: (tf.Tensor | undefined)[], lrOf: (group: ParamGroup) => number): StepResult;
+  /** The state read with `dataSync` (backends with synchronous reads). */
   getState(): AdamWState;
+  /** The same state read with `await data()` (every backend, webgpu included). */
+  readState(): Promise<AdamWState>;
   setState(state: AdamWState): void;
   dispose(): void;
 }
@@ -177,6 +185,17 @@ export function createAdamW(params: NamedParam[], args: AdamWArgs, options: Adam
     });
   };
 
+  /** The host state from each segment's flat [m, v] values (read by getState or readState). */
+  const stateOf = (flat: Float32Array[][]): AdamWState => {
+    const m: Float32Array[] = new Array(params.length);
+    const v: Float32Array[] = new Array(params.length);
+    segments.forEach((seg, k) => {
+      unflatten(seg, flat[k][0], m);
+      unflatten(seg, flat[k][1], v);
+    });
+    return { step: t, m, v };
+  };
+
   /** Write a segment's new flat values back into its parameters. */
   const assignSegment = (seg: Segment, next: tf.Tensor) => {
     const parts = seg.index.length === 1 ? [next] : tf.split(next, seg.sizes);
@@ -248,6 +267,7 @@ export function createAdamW(params: NamedParam[], args: AdamWArgs, options: Adam
   return {
     params,
     args,
+    deviceNorm,
     get step() {
       return t;
     },
@@ -303,13 +323,13 @@ export function createAdamW(params: NamedParam[], args: AdamWArgs, options: Adam
       }) as unknown as StepResult;
     },
     getState() {
-      const m: Float32Array[] = new Array(params.length);
-      const v: Float32Array[] = new Array(params.length);
-      for (const seg of segments) {
-        unflatten(seg, seg.m.dataSync() as Float32Array, m);
-        unflatten(seg, seg.v.dataSync() as Float32Array, v);
-      }
-      return { step: t, m, v };
+      return stateOf(segments.map((seg) => [seg.m.dataSync() as Float32Array, seg.v.dataSync() as Float32Array]));
+    },
+    async readState() {
+      // Captured before the first await: the values read are those of update t.
+      const step = t;
+      const flat = await Promise.all(segments.map(async (seg) => [(await seg.m.data()) as Float32Array, (await seg.v.data()) as Float32Array]));
+      return { ...stateOf(flat), step };
     },
     setState(state) {
       if (state.m.length !== params.length || state.v.length !== params.length) {
