@@ -81,6 +81,8 @@ export interface EngineInfo {
   blasThreads: number;
   /** Whether the heap-copy data-movement kernels (src/engine/heap-kernels.ts) are registered. */
   heapKernels: boolean;
+  /** Which fused kernels run (src/engine/fused-kernels.ts fusedKernelMode): C, JavaScript or none. */
+  fusedKernels: 'native' | 'js' | 'off';
   /** Backends tried before this one in `auto` mode, with why each was skipped. */
   skipped: { backend: BackendName; reason: string }[];
   /** webgpu only: the adapter (vendor, architecture, limits). */
@@ -201,7 +203,8 @@ export async function initEngine(options: EngineOptions = {}): Promise<EngineInf
           (backend === 'wasm'
             ? `, simd ${active.simd ? 'on' : 'off'}, ${active.threads} thread(s), native matmul ` +
               (active.nativeMatmul ? `on (OpenBLAS, ${active.blasThreads} thread(s))` : `off: ${active.nativeMatmulReason}`) +
-              `, heap kernels ${active.heapKernels ? 'on' : 'off'}`
+              `, heap kernels ${active.heapKernels ? 'on' : 'off'}` +
+              (active.heapKernels ? `, fused kernels ${active.fusedKernels}` : '')
             : '') +
           (active.adapter
             ? `, adapter ${active.adapter.vendor} ${active.adapter.architecture}${active.adapter.software ? ' (software)' : ''}`
@@ -255,7 +258,7 @@ async function activate(backend: BackendName, threads: number, allowSoftwareGpu:
   return wasm ? wasm.getThreadsCount() : 1;
 }
 
-type KernelState = Pick<EngineInfo, 'nativeMatmul' | 'nativeMatmulReason' | 'blasThreads' | 'heapKernels'>;
+type KernelState = Pick<EngineInfo, 'nativeMatmul' | 'nativeMatmulReason' | 'blasThreads' | 'heapKernels' | 'fusedKernels'>;
 
 function notWasm(backend: BackendName): KernelState {
   return {
@@ -263,6 +266,7 @@ function notWasm(backend: BackendName): KernelState {
     nativeMatmulReason: `only used on wasm (${backend} has its own)`,
     blasThreads: 0,
     heapKernels: false,
+    fusedKernels: 'off',
   };
 }
 
@@ -272,6 +276,7 @@ function notWasm(backend: BackendName): KernelState {
  */
 async function enableWasmKernels(native: boolean, blasThreads: number, heap: boolean): Promise<KernelState> {
   const { registerHeapKernels, unregisterHeapKernels } = await import('./heap-kernels.ts');
+  const { fusedKernelMode } = await import('./fused-kernels.ts');
   const { loadNativeAddon, registerNativeMatmul, unregisterNativeMatmul } = await import('./native-matmul.ts');
   const load = native ? loadNativeAddon() : undefined;
   if (heap) registerHeapKernels(load?.addon);
@@ -279,11 +284,11 @@ async function enableWasmKernels(native: boolean, blasThreads: number, heap: boo
   if (!load?.addon) {
     unregisterNativeMatmul();
     const reason = native ? load!.reason : 'turned off (--no-native or MOELAB_NATIVE=0)';
-    return { nativeMatmul: false, nativeMatmulReason: reason, blasThreads: 0, heapKernels: heap };
+    return { nativeMatmul: false, nativeMatmulReason: reason, blasThreads: 0, heapKernels: heap, fusedKernels: fusedKernelMode() };
   }
   load.addon.setThreads(blasThreads);
   registerNativeMatmul(load.addon);
-  return { nativeMatmul: true, blasThreads: load.addon.getThreads(), heapKernels: heap };
+  return { nativeMatmul: true, blasThreads: load.addon.getThreads(), heapKernels: heap, fusedKernels: fusedKernelMode() };
 }
 
 function describe(

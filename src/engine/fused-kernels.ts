@@ -118,6 +118,16 @@ export function areFusedKernelsRegistered(): boolean {
   return tf.getKernel('MoelabRmsNorm', 'wasm') !== undefined;
 }
 
+/**
+ * Which fused kernels run: 'native' (C, the addon has every fused export), 'js' (the JavaScript
+ * subset: no addon, or an addon built before some export existed) or 'off' (heap kernels off).
+ * The two implementations round differently, so runs record this and resume only under the same.
+ */
+export function fusedKernelMode(): 'native' | 'js' | 'off' {
+  if (!areFusedKernelsRegistered()) return 'off';
+  return native ? 'native' : 'js';
+}
+
 /** Register the fused kernels for wasm (idempotent); with an addon that has them, they run in C. */
 export function registerFusedKernels(addon?: NativeAddon): void {
   const next = fusedAddon(addon);

@@ -114,6 +114,11 @@ export interface EngineRecord {
   nativeMatmul: boolean;
   /** OpenBLAS threads of the native kernel (0 when it is off). */
   blasThreads: number;
+  /**
+   * Which fused kernels ran (src/engine/fused-kernels.ts fusedKernelMode): C and JavaScript round
+   * differently. Absent in records written before it was recorded (then not compared).
+   */
+  fusedKernels?: 'native' | 'js' | 'off';
 }
 
 /** runs/<runId>/config.json — written before step 0. */

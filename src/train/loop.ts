@@ -127,6 +127,12 @@ const ENGINE_FIX: Record<keyof EngineRecord, (v: unknown) => string> = {
   simd: (v) => (v ? 'a wasm build with SIMD' : 'SIMD off'),
   nativeMatmul: (v) => (v ? 'the native matmul on (bash scripts/build-native.sh; not --no-native)' : '--no-native (or MOELAB_NATIVE=0)'),
   blasThreads: (v) => `MOELAB_BLAS_THREADS=${String(v)}`,
+  fusedKernels: (v) =>
+    v === 'native'
+      ? 'the fused kernels in C (rebuild the addon: bash scripts/build-native.sh --force)'
+      : v === 'js'
+        ? 'the JavaScript fused kernels (MOELAB_NATIVE=0)'
+        : 'the fused kernels off (MOELAB_HEAP_KERNELS=0)',
 };
 
 /**

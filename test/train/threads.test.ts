@@ -60,6 +60,12 @@ describe('engineDifferences', () => {
     expect(engineDifferences(engine, engine)).toEqual([]);
     expect(engineDifferences(undefined, engine)).toEqual([]);
   });
+
+  it('the fused kernels (C, JavaScript, off) count; a record from before they were recorded does not', () => {
+    const withFused = { ...engine, fusedKernels: 'native' as const };
+    expect(engineDifferences(withFused, { ...withFused, fusedKernels: 'js' })).toEqual([{ field: 'fusedKernels', saved: 'native', current: 'js' }]);
+    expect(engineDifferences(engine, withFused)).toEqual([]);
+  });
 });
 
 describe.skipIf(!native)('BLAS thread count (native matmul built)', () => {
@@ -70,7 +76,7 @@ describe.skipIf(!native)('BLAS thread count (native matmul built)', () => {
     expect(ref.code, ref.stderr).toBe(0);
     const two = await train(['--config', cfg, '--out', join(root, 'ref2'), '--quiet'], 2);
     expect(two.code, two.stderr).toBe(0);
-    expect(read<RunConfigRecord>(join(root, 'ref1', 'config.json')).engine).toMatchObject({ backend: 'wasm', nativeMatmul: true, blasThreads: 1 });
+    expect(read<RunConfigRecord>(join(root, 'ref1', 'config.json')).engine).toMatchObject({ backend: 'wasm', nativeMatmul: true, blasThreads: 1, fusedKernels: 'native' });
     expect(read<RunConfigRecord>(join(root, 'ref2', 'config.json')).engine).toMatchObject({ blasThreads: 2 });
     const loss1 = read<RunSummary>(join(root, 'ref1', 'summary.json')).finalValLoss;
     const loss2 = read<RunSummary>(join(root, 'ref2', 'summary.json')).finalValLoss;
