@@ -10,7 +10,7 @@
 //   loss = CE + auxLossCoef · mean_layers(l_aux) + zLossCoef · mean_layers(l_z)
 import * as tf from '@tensorflow/tfjs';
 import type { ResolvedModelConfig } from '../config/resolve.ts';
-import { DataError } from '../errors.ts';
+import { ConfigError, DataError } from '../errors.ts';
 import { createRng, deriveSeed } from '../util/rng.ts';
 import { attentionFast, attentionReference, createConstantCache, type AttentionShape, type AttentionWeights, type SharedKv } from './attention.ts';
 import { hasKvProjection, isDenseModel } from './count.ts';
@@ -144,6 +144,15 @@ function hostTokens(t: tf.Tensor2D, what: string, c: ResolvedModelConfig): Int32
 
 export function createMoeLm(config: ResolvedModelConfig, seed: number, options: CreateMoeLmOptions = {}): MoeLmModel {
   const impl: Impl = options.impl ?? (tf.getBackend() === 'webgpu' ? 'device' : 'fast');
+  if (impl === 'device' && config.numExperts > 0 && config.overflowPolicy === 'recycle' && config.topK > 1 && Number.isFinite(config.capacityFactor)) {
+    // Refused here, before a run writes anything (src/train/loop.ts builds the model first).
+    throw new ConfigError(
+      'model.overflowPolicy',
+      'recycle',
+      'Use topK 1, overflowPolicy "drop", or a CPU backend (--backend wasm).',
+      `recycle routing with topK ${config.topK} > 1 has no device implementation (src/model/device-moe.ts)`,
+    );
+  }
   // The device path runs the host kernels' maths where they need no read (rmsNorm, linear, …).
   const kernels = impl !== 'reference';
   const { weights, params } = createWeights(config, seed);

@@ -320,6 +320,9 @@ export async function trainRun(config: RunConfig, runDir: string, options: Train
       const summary = decodeRunSummary(readJson<RunSummary>(paths.summary)); // finished while we prepared data
       return { status: 'skipped', summary, startStep: summary.steps, endStep: summary.steps };
     }
+    // The model first: a config this backend's model cannot run (createModel throws) is refused
+    // before config.json or anything else is written.
+    model = options.createModel(resolveModelConfig(config.model), config.seed);
     const datasetInfo: DatasetInfo = {
       corpus: dataset.corpusSource,
       corpusHash: dataset.corpusHash,
@@ -383,8 +386,7 @@ export async function trainRun(config: RunConfig, runDir: string, options: Train
     if (!savedTokenizer) writeJsonAtomic(paths.tokenizer, dataset.tokenizer.toJSON());
 
     // -------------------------------------------------------------------------------------------
-    // Model, optimiser, and the state to continue from.
-    model = options.createModel(resolveModelConfig(config.model), config.seed);
+    // Optimiser, and the state to continue from (the model was built before anything was written).
     optimizer = createAdamW(model.params, config.train.optimizer);
     const checkpoint = loadCheckpoint(paths.checkpoint, model.params, optimizer);
     const state: CheckpointState = checkpoint?.state ?? {

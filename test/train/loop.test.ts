@@ -203,6 +203,17 @@ describe('refusals that write nothing', () => {
     expect(existsSync(dir)).toBe(false);
   });
 
+  it('a model the backend cannot build (recycle top-2 on the device path) is refused before config.json', async () => {
+    const dir = join(root, 'device-recycle');
+    const { createMoeLm } = await import('../../src/model/transformer.ts');
+    const cfg = config((u) => Object.assign(u.model, { numExperts: 4, topK: 2, capacityFactor: 1, overflowPolicy: 'recycle' }));
+    await expect(trainRun(cfg, dir, { createModel: (m, seed) => createMoeLm(m, seed, { impl: 'device' }) })).rejects.toThrow(
+      /model\.overflowPolicy: recycle routing with topK 2 > 1 has no device implementation/,
+    );
+    expect(existsSync(join(dir, 'config.json'))).toBe(false);
+    expect(existsSync(join(dir, 'metrics.jsonl'))).toBe(false);
+  });
+
   it('a run locked by a live process throws RunLockedError', async () => {
     const dir = join(root, 'locked');
     const { mkdirSync } = await import('node:fs');
