@@ -60,14 +60,22 @@ const compared = (warmupFraction: number) =>
     hunyuan: { kind: 'hunyuan', warmupFraction, decayShape: 'cosine', decayToRatio: 0.3, annealFraction: 0.05, annealToRatio: 0.1 },
   }) as const;
 
-// Measured throughput for the --dry-run estimate (src/study/run.ts estimateSeconds), per worker:
-// a least-squares fit of the previous release's idle fresh-clone demo (docs/BENCHMARKS.md "The
-// paper reproduction, quick preset": run wall-time sums of 689 / 469 / 29 / 55 s for the isoFLOP,
-// LR × batch, schedule and confirmation runs against their plans' steps and exact FLOPs) gives
-// 11 ms per step + FLOPs at 10 GFLOP/s; the final 4096-window evaluation adds ≈ 3.1 s per run
-// (199 CPU-s for 65 runs, docs/BENCHMARKS.md "Validation set size", loaded). The code has got
-// faster since (fused kernels), so this errs high.
-const twoCores = { secondsPerStep: 0.011, flopsPerSecond: 1e10, evalSeconds: 3.1, evalWindows: 4096, workers: 2, source: 'throughput of the previous idle demo, docs/BENCHMARKS.md' } as const;
+// The --dry-run time model (src/study/time-model.ts): seconds per step, per layer-step, per token
+// and layer, per training FLOP and per final-evaluation FLOP, fitted by
+// `npx tsx scripts/fit-time-model.ts <folder>` to the 106 runs of the idle fresh-clone demo at
+// b1bb9eb (docs/BENCHMARKS.md "The paper reproduction, quick preset"). Held out (docs/BENCHMARKS.md
+// "Study time estimates (`moelab reproduce --dry-run`)"): each quick size predicted by a fit without
+// it, and the standard study's first 61 runs, which the fit never saw (sizes up to 255k, on this
+// machine shared with other jobs): together they took 1.43× the model's time, the `loaded` factor.
+// The native kernels of 4796c70 have made training faster since (the standard study's 255k scan
+// runs: ≈ 5,300 tokens/s before, ≈ 9,600 after), so on an idle machine this errs high.
+const twoCores = {
+  coefficients: { step: 0.00257, layerStep: 0.00228, layerToken: 0.00000413, flop: 4.61e-11, evalFlop: 2.54e-10 },
+  workers: 2,
+  basis: 'fitted to the 106 runs of the idle quick demo at b1bb9eb, docs/BENCHMARKS.md "Study time estimates"',
+  heldOut: 'quick sizes left out of the fit: median |error| 11%, total +1%; the standard study\'s first 61 runs (not fitted; loaded machine): median 31%, total −30%',
+  loaded: { factor: 1.43, basis: "the standard study's first 61 runs, 2 workers beside other jobs on 2 cores" },
+} as const;
 
 export default defineStudy({
   name: 'hunyuan-small',
@@ -149,7 +157,7 @@ export default defineStudy({
       // d16, 2 layers, 2 query heads: CLA and 1 vs 2 KV heads both apply.
       ablations: { activatedParams: 15216, budget: 2e10, batchSize: 8, lr: 1e-2, seeds: [0, 1], comparisons: ['routing', 'cla', 'kv-heads'] },
       expertLr: { batchSize: 8, tokens: 131072, factors: [0.25, 0.5, 1], seeds: [0, 1, 2] },
-      throughput: twoCores,
+      timeModel: twoCores,
     },
     standard: {
       description: 'sized to resolve the claims: 15k–256k activated, ≥ 2 layers and GQA, 3e11–1e13 FLOPs; hours on 2 cores, minutes on a GPU',
@@ -199,7 +207,7 @@ export default defineStudy({
       ablations: { activatedParams: 51392, budget: 1e12, batchSize: 16, lr: 1e-2, seeds: [0, 1, 2], comparisons: ['routing', 'cla', 'kv-heads'] },
       // At 2 sequences (128 tokens) u = B/B_noise ≈ 0.3 on the quick grid: the paper's regime.
       expertLr: { batchSize: 2, tokens: 524288, factors: [0.125, 0.25, 0.5, 1, 2], seeds: [0, 1, 2] },
-      throughput: twoCores,
+      timeModel: twoCores,
     },
     full: {
       description: 'paper scale (10M–1B activated, 1e18–1e20 FLOPs): a GPU box or a Slurm cluster and a large corpus',

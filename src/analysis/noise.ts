@@ -6,7 +6,7 @@ import { fmt } from '../fit/points.ts';
 import type { SweepRun } from '../io/load.ts';
 import { armTagsOf, isoflopLrOf } from './arm-tags.ts';
 import { finalLoss } from './select.ts';
-import { canonicalJson } from '../util/canonical-json.ts';
+import { trainingIdentity } from '../sweep/share.ts';
 
 export interface NoiseCell {
   /** The run-tag study kind of the cell's runs. */
@@ -22,9 +22,10 @@ export interface NoiseCell {
   /** Root-mean-square of the runs' finalValLossStderr; null when no summary records it. */
   evalStderr: number | null;
   /**
-   * The cell whose runs these are, when every run here has the same configuration and seed as a run
-   * counted earlier (a study's shared baseline arm, e.g. the ablations' base model in each
-   * comparison): shown, but left out of the pooled SD so one set of seeds counts once.
+   * The cell whose runs these are, when every run here is a run counted earlier (a study's shared
+   * baseline arm, e.g. the ablations' base model in each comparison: planned once, or trained once
+   * per name with the same configuration and seed): shown, but left out of the pooled SD so one
+   * set of seeds counts once.
    */
   duplicateOf?: string;
 }
@@ -77,10 +78,12 @@ function rms(xs: readonly number[]): number | null {
 }
 
 
-/** What a run trains, without its name: two runs with the same identity are the same experiment. */
+/**
+ * What a run trains (src/sweep/share.ts trainingIdentity: the config without its name, trivially
+ * different encodings made equal): two runs with the same identity are the same experiment.
+ */
 function runIdentity(r: SweepRun): string {
-  const { name: _name, ...rest } = r.config.config;
-  return canonicalJson(rest);
+  return trainingIdentity(r.config.config);
 }
 
 /** Per-cell noise of the finished runs (diverged and unfinished runs left out), in first-seen order. */
@@ -96,11 +99,13 @@ export function noiseFloor(runs: readonly SweepRun[]): NoiseFloor {
     const key = JSON.stringify(Object.entries(rest).sort(([x], [y]) => x.localeCompare(y)));
     const entry = cells.get(key) ?? { ...c, rows: [] };
     const se = r.summary?.finalValLossStderr;
-    // Arms are where a study reuses one configuration under several names (a baseline per
-    // comparison, factor ×1 of two sweeps); other cells differ by construction.
-    const id = r.tags.study === 'arm' ? runIdentity(r) : undefined;
-    const seenIn = id === undefined ? undefined : firstCell.get(id);
-    if (id !== undefined && seenIn === undefined) firstCell.set(id, c.cell);
+    // A study names one run several times (a baseline per comparison, factor ×1 of two sweeps, an
+    // isoFLOP cell at an LR its scan trained): trained once, the other names loaded as that run
+    // (sameRunAs, src/sweep/share.ts); in folders planned before, arms were trained once per name
+    // and are recognised by their configuration (other cells differ by construction).
+    const ids = [`run ${r.sameRunAs ?? r.runId}`, ...(r.tags.study === 'arm' ? [runIdentity(r)] : [])];
+    const seenIn = ids.map((k) => firstCell.get(k)).find((x) => x !== undefined);
+    for (const k of ids) if (!firstCell.has(k)) firstCell.set(k, c.cell);
     entry.rows.push({
       seed: r.tags.seed,
       loss,

@@ -101,15 +101,26 @@ export function registerReproduce(program: Command): void {
       const lines = [
         ...formatPlan(plan),
         '(the list above is the first stage, planned from the definitions alone; --json lists every stage\'s runs)',
-        '',
-        'stages (top to bottom: plan → train → analyse → plan → …):',
       ];
+      const shared = dry.runs.filter((r) => r.shared.length > 0);
+      if (shared.length) {
+        lines.push('', 'runs that also stand for other arms (the same configuration and seed: trained once, each arm reads its results):');
+        const armText = (a: { runId: string; stage: string; arm: { name: string; comparison?: string; group: string } | null }) =>
+          `${a.runId} (${a.stage}${a.arm ? `: ${a.arm.comparison ?? a.arm.group} · ${a.arm.name}` : ''})`;
+        for (const r of shared) lines.push(`  ${armText(r)} = ${r.shared.map(armText).join(' = ')}`);
+      }
+      lines.push('', 'stages (top to bottom: plan → train → analyse → plan → …):');
       for (const st of dry.stages) {
         const when = st.plannedAfter === 'definitions' ? 'planned now' : `planned after ${st.plannedAfter}${st.decidedLater ? ` (decides ${st.decidedLater})` : ''}`;
         const time = st.estSeconds === null ? '' : `, ≈ ${(st.estSeconds / 60).toFixed(1)} min`;
-        lines.push(`  ${st.stage.padEnd(13)} ${String(st.runs).padStart(4)} runs  ${st.computeFlops.toExponential(2)} FLOPs${time}  ${when}`);
+        const also = st.sharedArms ? ` (+${st.sharedArms} arm(s) trained as runs above)` : '';
+        lines.push(`  ${st.stage.padEnd(13)} ${String(st.runs).padStart(4)} runs${also}  ${st.computeFlops.toExponential(2)} FLOPs${time}  ${when}`);
       }
-      lines.push(`total: ${dry.totals.runs} runs, ${dry.totals.computeFlops.toExponential(2)} FLOPs${dry.totals.estimate ? `; estimated ${dry.totals.estimate}` : ''}`);
+      lines.push(
+        `total: ${dry.totals.runs} runs${dry.totals.sharedArms ? ` (${dry.totals.sharedArms} more arms trained as one of them)` : ''}, ${dry.totals.computeFlops.toExponential(2)} FLOPs` +
+          (dry.totals.estimate ? `; estimated ${dry.totals.estimate}` : ''),
+      );
+      if (dry.timeModel) lines.push('(stages planned at the same point train together; stage times are each stage alone; run times come from a model fitted to measured runs, docs/BENCHMARKS.md "Study time estimates")');
       if (dry.departures.length) lines.push(`departures from the standard design (${opts.preset}):`, ...dry.departures.map((d) => `  - ${d}`));
       process.stdout.write(`${lines.join('\n')}\n`);
       return;

@@ -20,6 +20,8 @@ export const PlanRunSchema = z.looseObject({
   budgetFlops: z.number().positive().optional(),
   derived: z.looseObject({ steps: count(), tokens: count(), computeFlops: count(), tokensPerStep: count() }),
   estSeconds: z.number().min(0).nullable().optional(),
+  // Arms trained as this run (src/sweep/share.ts); their tags are checked by the loader (src/io/tags.ts).
+  shared: z.array(z.looseObject({ runId: RunIdSchema, tags: z.record(z.string(), z.unknown()) })).optional(),
 });
 
 export const PlanFileSchema = z
@@ -36,6 +38,10 @@ export const PlanFileSchema = z
       }
       if (seen.has(run.runId)) ctx.addIssue({ code: 'custom', path: ['runs', i, 'runId'], message: 'appears twice in the plan' });
       seen.add(run.runId);
+      (run.shared ?? []).forEach((arm, j) => {
+        if (seen.has(arm.runId)) ctx.addIssue({ code: 'custom', path: ['runs', i, 'shared', j, 'runId'], message: 'appears twice in the plan' });
+        seen.add(arm.runId);
+      });
     });
   });
 

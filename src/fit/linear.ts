@@ -131,3 +131,69 @@ export function fitPowerLaw(x: readonly number[], y: readonly number[]): PowerLa
 export function evalPowerLaw(p: PowerLaw, x: number): number {
   return p.k * Math.pow(x, p.a);
 }
+
+/**
+ * min_β Σ_i w_i·(y_i − X_i·β)² subject to β ≥ 0 (Lawson & Hanson's active-set method, "Solving
+ * Least Squares Problems" ch. 23): columns enter the passive set by the largest gradient and
+ * leave when their coefficient would turn negative; each subproblem is leastSquares (QR) on the
+ * passive columns. Columns are scaled to unit length first, so tolerances do not depend on units.
+ */
+export function nonNegativeLeastSquares(X: readonly (readonly number[])[], y: readonly number[], weights?: readonly number[]): LeastSquaresResult {
+  const m = y.length;
+  const k = X[0]?.length ?? 0;
+  if (m < k) throw new DataError(`least squares needs at least ${k} points for ${k} coefficients, got ${m}`);
+  const sw = (i: number) => (weights ? Math.sqrt(weights[i]) : 1);
+  const scale = Array.from({ length: k }, (_, j) => Math.sqrt(X.reduce((s, row, i) => s + (sw(i) * row[j]) ** 2, 0)) || 1);
+  const A = X.map((row, i) => row.map((v, j) => (sw(i) * v) / scale[j]));
+  const b = y.map((v, i) => sw(i) * v);
+  const residual = (x: number[]) => b.map((bi, i) => bi - A[i].reduce((s, a, j) => s + a * x[j], 0));
+  const gradient = (x: number[]) => {
+    const r = residual(x);
+    return Array.from({ length: k }, (_, j) => A.reduce((s, row, i) => s + row[j] * r[i], 0));
+  };
+  const solveOn = (cols: number[]) => {
+    const s = new Array<number>(k).fill(0);
+    if (cols.length === 0) return s;
+    const coef = leastSquares(A.map((row) => cols.map((j) => row[j])), b).coef;
+    cols.forEach((j, c) => (s[j] = coef[c]));
+    return s;
+  };
+  const tol = 1e-10 * Math.max(1, Math.sqrt(b.reduce((s, v) => s + v * v, 0)));
+  let x = new Array<number>(k).fill(0);
+  const passive = new Set<number>();
+  for (let outer = 0; outer < 3 * k; outer++) {
+    const w = gradient(x);
+    let t = -1;
+    for (let j = 0; j < k; j++) if (!passive.has(j) && w[j] > tol && (t < 0 || w[j] > w[t])) t = j;
+    if (t < 0) break;
+    passive.add(t);
+    for (let inner = 0; inner < 3 * k; inner++) {
+      const cols = [...passive].sort((p, q) => p - q);
+      const s = solveOn(cols);
+      if (cols.every((j) => s[j] > 0)) {
+        x = s;
+        break;
+      }
+      let alpha = 1;
+      for (const j of cols) if (s[j] <= 0) alpha = Math.min(alpha, x[j] / (x[j] - s[j]));
+      x = x.map((xj, j) => xj + alpha * (s[j] - xj));
+      for (const j of cols) {
+        if (x[j] <= tol) {
+          x[j] = 0;
+          passive.delete(j);
+        }
+      }
+    }
+  }
+  const coef = x.map((v, j) => v / scale[j]);
+  let rss = 0;
+  let mean = 0;
+  for (let i = 0; i < m; i++) mean += y[i] / m;
+  let tss = 0;
+  for (let i = 0; i < m; i++) {
+    const yhat = X[i].reduce((s, v, j) => s + v * coef[j], 0);
+    rss += (weights ? weights[i] : 1) * (y[i] - yhat) ** 2;
+    tss += (y[i] - mean) ** 2;
+  }
+  return { coef, rss, r2: tss > 0 ? 1 - rss / tss : 1 };
+}

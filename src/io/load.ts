@@ -30,6 +30,11 @@ export interface SweepRun {
   /** summary.json; absent while the run is unfinished (it is written last). */
   summary?: RunSummary;
   state: RunState;
+  /**
+   * An arm planned as another run (plan.json `shared`, src/sweep/share.ts): this record is that
+   * run's folder under the arm's own run id and tags; the id of the run that trained it.
+   */
+  sameRunAs?: string;
 }
 
 /** A fit record as found in fits/*.json: the schema string and kind are checked, the rest is the fit's. */
@@ -47,7 +52,7 @@ export interface Sweep {
   name: string;
   /** The plan's kind (isoflop | lr-batch | schedules | grid) when plan.json or sweep.json says. */
   kind?: string;
-  /** Runs with a config.json, sorted by id. */
+  /** Runs with a config.json, and the arms planned as one of them (sameRunAs), sorted by id. */
   runs: SweepRun[];
   /** Run ids plan.json lists without a config.json yet (not started). */
   pendingRunIds: string[];
@@ -91,6 +96,16 @@ function tagsOf(config: RunConfigRecord & { study?: unknown }, entry: Record<str
   const legacy = config.study ?? entry;
   if (legacy === undefined) return undefined;
   return legacyRunTags(legacy, config.budgetFlops, config.derived.activatedParams, config.study !== undefined ? `${configPath} study` : `${planPath} runs[${config.runId}]`);
+}
+
+const SharedArmsSchema = z.array(z.looseObject({ runId: z.string().min(1), tags: z.unknown() }));
+
+/** The arms a plan entry trains besides its own (plan.json `shared`), their tags validated. */
+function sharedArmsOf(entry: Record<string, unknown> | undefined, planPath: string): { runId: string; tags: RunTags }[] {
+  if (entry?.shared === undefined) return [];
+  const r = SharedArmsSchema.safeParse(entry.shared);
+  if (!r.success) throw new DataError(`${planPath}: runs[${String(entry.runId)}].shared is not a list of {runId, tags} (${r.error.issues[0].message}). Re-plan the sweep.`);
+  return r.data.map((a, i) => ({ runId: a.runId, tags: parseRunTags(a.tags, `${planPath} runs[${String(entry.runId)}].shared[${i}].tags`) }));
 }
 
 function readRun(dir: string, entry: Record<string, unknown> | undefined, planPath: string): SweepRun {
@@ -168,6 +183,14 @@ export function loadSweep(dir: string): Sweep {
   }
   const started = new Set([...runs.map((r) => r.runId), ...corrupt.map((c) => c.runId)]);
   const pendingRunIds = [...entries.keys()].filter((id) => !started.has(id));
+  // Arms trained as another run: that run's records under each arm's id and tags.
+  const sharedRuns = runs.flatMap((run) =>
+    sharedArmsOf(entries.get(run.runId), paths.plan).map((arm): SweepRun => ({ ...run, runId: arm.runId, tags: arm.tags, sameRunAs: run.runId })),
+  );
+  if (sharedRuns.length) {
+    runs.push(...sharedRuns);
+    runs.sort((a, b) => (a.runId < b.runId ? -1 : a.runId > b.runId ? 1 : 0));
+  }
 
   const fits: StoredFit[] = [];
   if (isSweep && existsSync(paths.fits)) {

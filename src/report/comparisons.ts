@@ -38,6 +38,12 @@ function noiseSection(r: ComparisonsResult): ReportSection {
   };
 }
 
+/** Arms that are the same runs under several names (a shared baseline, factor ×1 of two groups), from the noise floor's cells. */
+function sameRunsNote(r: ComparisonsResult): string[] {
+  const same = r.noise.cells.filter((c) => c.duplicateOf);
+  return same.length ? [`Same runs under two names (one configuration and seed, trained once; the arms' differences share it): ${same.map((c) => `${c.cell} = ${c.duplicateOf}`).join('; ')}.`] : [];
+}
+
 function pairedSection(r: ComparisonsResult): ReportSection {
   const rows: Cell[][] = r.paired.map((d) => [
     d.comparison,
@@ -62,6 +68,7 @@ function pairedSection(r: ComparisonsResult): ReportSection {
               (r.paired.some((d) => d.n === 2) ? ' With 2 seeds the t interval has 1 degree of freedom (t = 12.7): exact under normal noise, but resting on one estimate of the spread.' : ''),
           ]
         : []),
+      ...sameRunsNote(r),
       ...r.paired.map((d) => `${d.comparison}: ${pairedVerdict(d)}.`),
     ],
     figures: [],

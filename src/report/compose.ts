@@ -49,14 +49,17 @@ export function composeReport(records: SweepRecords, runsTable: TableSpec, fits:
     .map((r) => ({ r, loss: runFinalLoss(r) }))
     .filter((x): x is { r: (typeof runs)[number]; loss: number } => x.loss !== undefined)
     .sort((a, b) => a.loss - b.loss)[0];
-  const totalFlops = runs.reduce((s, r) => s + (r.summary?.computeFlops ?? r.metrics.at(-1)?.computeFlops ?? 0), 0);
+  // An arm trained as another run (sameRunAs) used no compute of its own.
+  const totalFlops = runs.reduce((s, r) => s + (r.sameRunAs ? 0 : (r.summary?.computeFlops ?? r.metrics.at(-1)?.computeFlops ?? 0)), 0);
+  const sharedArms = runs.filter((r) => r.sameRunAs).length;
 
   const headline = [
     {
       label: 'runs',
       value:
         `${runs.length + counts.pending + (records.corrupt?.length ?? 0)} (${counts.done} done, ${counts.diverged} diverged, ${counts.running} unfinished, ${counts.pending} not started` +
-        `${records.corrupt?.length ? `, ${records.corrupt.length} corrupt: ${records.corrupt.map((c) => c.runId).join(', ')}` : ''})`,
+        `${records.corrupt?.length ? `, ${records.corrupt.length} corrupt: ${records.corrupt.map((c) => c.runId).join(', ')}` : ''})` +
+        (sharedArms ? `, ${sharedArms} of them arms trained as another run (the same configuration and seed)` : ''),
     },
     { label: 'compute used', value: `${formatNumber(totalFlops)} FLOPs` },
     ...(best ? [{ label: 'best final loss', value: `${best.loss.toFixed(4)} (${best.r.runId})` }] : []),

@@ -4,6 +4,7 @@
 import { z } from 'zod';
 import type { UserSweepDefinition } from '../config/sweep-schema.ts';
 import { parseConfig } from '../config/validate.ts';
+import { TIME_TERMS, type TimeCoefficients, type TimeTerm } from './time-model.ts';
 
 type Part<K extends UserSweepDefinition['kind']> = Omit<Extract<UserSweepDefinition, { kind: K }>, 'name'>;
 
@@ -52,12 +53,15 @@ export interface StudyPreset {
    */
   confirm?: { batchSize: number; tokens: number; lr?: number; seeds?: number[] };
   /**
-   * How `--dry-run` estimates the study's wall time from the plan (src/study/run.ts
-   * estimateSeconds): per run, steps × secondsPerStep + exact FLOPs / flopsPerSecond +
-   * evalSeconds per evalWindows validation windows, summed and divided by `workers`. `source`
-   * says where the constants were measured.
+   * How `--dry-run` estimates the study's wall time (src/study/time-model.ts): each run's seconds on
+   * one worker from its steps, layers, tokens per step, exact FLOPs and final-evaluation tokens
+   * times the fitted `coefficients` (seconds per unit), the runs of each stage taken in plan order
+   * by `workers` workers. `basis` says which measured runs the coefficients were fitted to, and
+   * `heldOut` how well they predicted runs left out of the fit. `loaded`: the ratio of measured to
+   * predicted time on a machine shared with other work, and where it was measured; the estimate is
+   * printed at it too.
    */
-  throughput?: { secondsPerStep: number; flopsPerSecond: number; evalSeconds: number; evalWindows: number; workers: number; source: string };
+  timeModel?: { coefficients: TimeCoefficients; workers: number; basis: string; heldOut: string; loaded?: { factor: number; basis: string } };
 }
 
 export interface StudyDefinition {
@@ -111,14 +115,13 @@ const PresetShape = z.strictObject({
       seeds: seeds().optional(),
     })
     .optional(),
-  throughput: z
+  timeModel: z
     .strictObject({
-      secondsPerStep: z.number().nonnegative(),
-      flopsPerSecond: z.number().positive(),
-      evalSeconds: z.number().nonnegative(),
-      evalWindows: z.number().int().min(1),
+      coefficients: z.strictObject(Object.fromEntries(TIME_TERMS.map((k) => [k, z.number().nonnegative()])) as Record<TimeTerm, z.ZodNumber>),
       workers: z.number().int().min(1),
-      source: z.string().min(1),
+      basis: z.string().min(1),
+      heldOut: z.string().min(1),
+      loaded: z.strictObject({ factor: z.number().min(1), basis: z.string().min(1) }).optional(),
     })
     .optional(),
 });

@@ -16,8 +16,10 @@
 //     report/index.html report.md …      buildReport + the study design and comparison sections
 //
 // Each stage reads what the stage before wrote, so rerunning the same command continues: finished
-// runs are skipped, interrupted ones resume, the picks, fits and report are recomputed.
-import { readFileSync } from 'node:fs';
+// runs are skipped, interrupted ones resume, the picks, fits and report are recomputed. Every stage
+// plans each distinct (configuration, seed) once (src/sweep/share.ts): an arm that repeats a run is
+// listed on it and reads its results.
+import { existsSync, readFileSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { SweepDefinition } from '../config/sweep-schema.ts';
@@ -40,7 +42,9 @@ import { parseSweep } from '../sweep/load.ts';
 import { expandSweep, planErrors, roundToSteps, totalsOf, type PlanProblem, type PlanRun, type RunPlan } from '../sweep/plan.ts';
 import { absolutizeCorpus, checkCorpus } from '../sweep/prepare.ts';
 import type { SweepOutcome } from '../sweep/runner.ts';
-import { writePlanFiles } from '../sweep/state.ts';
+import { describeSharing, shareRepeatedRuns, type ShareOptions } from '../sweep/share.ts';
+import { makespan, predictRunSeconds, runWorkOf } from './time-model.ts';
+import { readPlan, runStarted, writePlanFiles } from '../sweep/state.ts';
 import { expertLrMultiplier } from '../train/expert-lr.ts';
 import { provenance } from '../util/provenance.ts';
 import { bootstrapReliability, paperComparison, SIDE_BY_SIDE_COLUMNS, sideBySideCells, type ComparisonInput, type ComparisonRow } from './compare.ts';
@@ -160,7 +164,7 @@ export function planStudy(
   study: StudyDefinition,
   preset: string,
   source: string,
-  options: { corpusCheck?: boolean } = {},
+  options: { corpusCheck?: boolean; keep?: ShareOptions['keep'] } = {},
 ): { plan: RunPlan; parts: StudyParts } {
   const p = presetOf(study, preset);
   const parts = studyParts(study, preset, source);
@@ -171,7 +175,8 @@ export function planStudy(
     expandChecked(parts.sched, source),
     ...(p.ablations ? [ablationPlan(study, preset, parts.iso, source)] : []),
   ];
-  const plan = mergePlans(`${study.name}-${preset}`, p.description ?? study.description, plans, undefined);
+  // Each distinct (configuration, seed) once: the ablations' shared baseline arm trains once.
+  const { plan } = shareRepeatedRuns(mergePlans(`${study.name}-${preset}`, p.description ?? study.description, plans, undefined), { keep: options.keep });
   if (options.corpusCheck !== false) throwOnErrors(source, checkCorpus(plan));
   return { plan, parts };
 }
@@ -590,15 +595,28 @@ export function studyStages(study: StudyDefinition, preset: string, source: stri
   return stages;
 }
 
+/** One run's predicted seconds on one worker (src/study/time-model.ts; pure). */
+export function runSeconds(run: Pick<PlanRun, 'derived' | 'config'>, t: NonNullable<StudyPreset['timeModel']>): number {
+  return predictRunSeconds(runWorkOf(run.config, run.derived), t.coefficients);
+}
+
 /**
- * Wall seconds of `runs` on `workers` workers from the plan's exact FLOPs and steps: per run
- * steps × secondsPerStep + computeFlops / flopsPerSecond + evalSeconds × (its validation windows /
- * evalWindows) (pure; the constants are the preset's `throughput`, measured as its `source` says).
+ * Wall seconds of `runs` trained together on the preset's workers: each run's predicted seconds
+ * (runSeconds), the runs taken in plan order by the first free worker (makespan; pure).
  */
-export function estimateSeconds(runs: readonly Pick<PlanRun, 'derived' | 'config'>[], t: NonNullable<StudyPreset['throughput']>): number {
-  const evalSeconds = (r: Pick<PlanRun, 'config'>) => t.evalSeconds * ((r.config.data?.valWindows ?? t.evalWindows) / t.evalWindows);
-  const cpu = runs.reduce((s, r) => s + r.derived.steps * t.secondsPerStep + r.derived.computeFlops / t.flopsPerSecond + evalSeconds(r), 0);
-  return cpu / t.workers;
+export function estimateSeconds(runs: readonly Pick<PlanRun, 'derived' | 'config'>[], t: NonNullable<StudyPreset['timeModel']>): number {
+  return makespan(
+    runs.map((r) => runSeconds(r, t)),
+    t.workers,
+  );
+}
+
+/** An arm of the dry run trained as another run: its run id, stage and arm tags. */
+export interface DryRunSharedArm {
+  runId: string;
+  stage: StudyStage['stage'];
+  kind: string;
+  arm: DryRunEntry['arm'];
 }
 
 /** A planned run as `--dry-run --json` prints it (null: decided by a later fit). */
@@ -623,6 +641,10 @@ export interface DryRunEntry {
   arm: { group: string; name: string; factor?: number; comparison?: string } | null;
   layers: number;
   kvHeads: number;
+  /** Predicted seconds on one worker (null without a time model). */
+  estSeconds: number | null;
+  /** Other arms that train this same configuration and seed: planned once, as this run (src/sweep/share.ts). */
+  shared: DryRunSharedArm[];
 }
 
 export interface StudyDryRun {
@@ -630,41 +652,74 @@ export interface StudyDryRun {
   preset: string;
   description?: string;
   departures: string[];
-  stages: { stage: StudyStage['stage']; plannedAfter: StudyStage['plannedAfter']; decidedLater?: string; runs: number; computeFlops: number; estSeconds: number | null }[];
-  totals: { runs: number; computeFlops: number; estSeconds: number | null; estimate: string | null };
+  stages: {
+    stage: StudyStage['stage'];
+    plannedAfter: StudyStage['plannedAfter'];
+    decidedLater?: string;
+    /** Runs this stage trains. */
+    runs: number;
+    /** Arms of this stage trained as a run listed earlier (not counted in `runs`). */
+    sharedArms: number;
+    computeFlops: number;
+    /** The stage's runs alone on the preset's workers. */
+    estSeconds: number | null;
+  }[];
+  /**
+   * estSeconds: the stages trained together (those planned at the same point) one batch after
+   * another; estSecondsLoaded: the same × the time model's `loaded` factor (null without one).
+   */
+  totals: { runs: number; sharedArms: number; computeFlops: number; estSeconds: number | null; estSecondsLoaded: number | null; estimate: string | null };
+  /** The time model's basis, held-out error and load factor (null without a time model). */
+  timeModel: { basis: string; heldOut: string; workers: number; loaded: { factor: number; basis: string } | null } | null;
   runs: DryRunEntry[];
 }
 
-/** The study's plan as data: every stage's runs with their tags, counts, FLOPs and the time estimate. */
+const armOf = (t: PlanRun['tags']): DryRunEntry['arm'] =>
+  t.study === 'arm' ? { group: t.group, name: t.name, ...(t.factor !== undefined ? { factor: t.factor } : {}), ...(t.comparison !== undefined ? { comparison: t.comparison } : {}) } : null;
+
+/**
+ * The study's plan as data: every stage's runs with their tags, counts, FLOPs and the time
+ * estimate. Each distinct (configuration, seed) is listed once, with the arms it also stands for;
+ * a stage whose LR a later fit decides shares runs only within itself (its LR is a placeholder here).
+ */
 export function studyDryRun(study: StudyDefinition, preset: string, source: string): StudyDryRun {
   const p = presetOf(study, preset);
+  const tm = p.timeModel;
   const stages = studyStages(study, preset, source);
-  const est = (runs: PlanRun[]) => (p.throughput ? estimateSeconds(runs, p.throughput) : null);
-  const runs = stages.flatMap((st) =>
-    st.runs.map((r): DryRunEntry => {
-      const t = r.tags;
-      const later = st.decidedLater !== undefined;
-      return {
-        runId: r.runId,
-        stage: st.stage,
-        kind: t.study,
-        size: r.targetActivatedParams ?? r.derived.activatedParams,
-        budget: r.budgetFlops ?? null,
-        tokens: r.derived.tokens,
-        steps: r.derived.steps,
-        computeFlops: r.derived.computeFlops,
-        lr: later ? null : r.lr,
-        batch: r.batchSize,
-        batchTokens: r.batchTokens,
-        seed: r.seed,
-        arm: t.study === 'arm' ? { group: t.group, name: t.name, ...(t.factor !== undefined ? { factor: t.factor } : {}), ...(t.comparison !== undefined ? { comparison: t.comparison } : {}) } : null,
-        layers: r.config.model?.numLayers ?? 0,
-        kvHeads: r.config.model?.numKvHeads ?? r.config.model?.numHeads ?? 0,
-      };
-    }),
-  );
-  const all = stages.flatMap((s) => s.runs);
-  const total = est(all);
+  const stageOf = new Map(stages.flatMap((st) => st.runs.map((r) => [r.runId, st] as const)));
+  const flat = stages.flatMap((st) => st.runs);
+  const { plan } = shareRepeatedRuns({ runs: flat.map((r, index) => ({ ...r, index })), totals: totalsOf(flat) }, { scope: (r) => (stageOf.get(r.runId)?.decidedLater ? stageOf.get(r.runId)!.stage : '') });
+  const kept = plan.runs;
+  const est = (runs: readonly PlanRun[]) => (tm ? estimateSeconds(runs, tm) : null);
+  const runs = kept.map((r): DryRunEntry => {
+    const st = stageOf.get(r.runId)!;
+    const later = st.decidedLater !== undefined;
+    return {
+      runId: r.runId,
+      stage: st.stage,
+      kind: r.tags.study,
+      size: r.targetActivatedParams ?? r.derived.activatedParams,
+      budget: r.budgetFlops ?? null,
+      tokens: r.derived.tokens,
+      steps: r.derived.steps,
+      computeFlops: r.derived.computeFlops,
+      lr: later ? null : r.lr,
+      batch: r.batchSize,
+      batchTokens: r.batchTokens,
+      seed: r.seed,
+      arm: armOf(r.tags),
+      layers: r.config.model?.numLayers ?? 0,
+      kvHeads: r.config.model?.numKvHeads ?? r.config.model?.numHeads ?? 0,
+      estSeconds: tm ? runSeconds(r, tm) : null,
+      shared: (r.shared ?? []).map((a) => ({ runId: a.runId, stage: stageOf.get(a.runId)!.stage, kind: a.tags.study, arm: armOf(a.tags) })),
+    };
+  });
+  const ofStage = (st: StudyStage) => kept.filter((r) => stageOf.get(r.runId) === st);
+  const sharedArms = (st: StudyStage) => kept.reduce((n, r) => n + (r.shared ?? []).filter((a) => stageOf.get(a.runId) === st).length, 0);
+  // Stages planned at the same point train together (one runner call), one batch after another.
+  const batches = [...new Set(stages.map((s) => s.plannedAfter))].map((when) => kept.filter((r) => stageOf.get(r.runId)!.plannedAfter === when));
+  const total = tm ? batches.reduce((s, b) => s + (est(b) ?? 0), 0) : null;
+  const armsShared = stages.reduce((n, st) => n + sharedArms(st), 0);
   return {
     study: study.name,
     preset,
@@ -674,16 +729,25 @@ export function studyDryRun(study: StudyDefinition, preset: string, source: stri
       stage: s.stage,
       plannedAfter: s.plannedAfter,
       ...(s.decidedLater ? { decidedLater: s.decidedLater } : {}),
-      runs: s.runs.length,
-      computeFlops: s.runs.reduce((x, r) => x + r.derived.computeFlops, 0),
-      estSeconds: est(s.runs),
+      runs: ofStage(s).length,
+      sharedArms: sharedArms(s),
+      computeFlops: ofStage(s).reduce((x, r) => x + r.derived.computeFlops, 0),
+      estSeconds: est(ofStage(s)),
     })),
     totals: {
-      runs: all.length,
-      computeFlops: all.reduce((x, r) => x + r.derived.computeFlops, 0),
+      runs: kept.length,
+      sharedArms: armsShared,
+      computeFlops: kept.reduce((x, r) => x + r.derived.computeFlops, 0),
       estSeconds: total,
-      estimate: p.throughput && total !== null ? `≈ ${(total / 60).toFixed(0)} min on ${p.throughput.workers} worker(s) (${p.throughput.source})` : null,
+      estSecondsLoaded: tm?.loaded && total !== null ? total * tm.loaded.factor : null,
+      estimate:
+        tm && total !== null
+          ? `≈ ${(total / 60).toFixed(0)} min on ${tm.workers} worker(s)` +
+            (tm.loaded ? `, ≈ ${((total * tm.loaded.factor) / 60).toFixed(0)} min on a loaded machine (×${tm.loaded.factor}: ${tm.loaded.basis})` : '') +
+            ` (time model: ${tm.basis}; held out: ${tm.heldOut})`
+          : null,
     },
+    timeModel: tm ? { basis: tm.basis, heldOut: tm.heldOut, workers: tm.workers, loaded: tm.loaded ?? null } : null,
     runs,
   };
 }
@@ -814,16 +878,29 @@ export async function runStudy(source: string, options: RunStudyOptions): Promis
   // the schedules and the ablations. Runs of later stages from an earlier invocation drop out of
   // this plan (they sit at its end, so no other run moves) and come back unchanged below: each
   // later stage is a pure function of the finished runs before it.
-  const { plan: stage1, parts } = planStudy(study, options.preset, source);
-  writePlanFiles(sweepDir, stage1, record(stage1));
+  // Every stage plans each distinct (configuration, seed) once (src/sweep/share.ts); a run whose
+  // folder has started stays a run of its own even when it repeats another (a folder planned before
+  // runs were shared), and what the sharing changed against the saved plan is logged.
+  const previous = existsSync(paths.plan) ? readPlan(paths.plan) : undefined;
+  const keep = (runId: string) => runStarted(sweepDir, runId);
+  const said = new Set<string>();
+  const write = (plan: RunPlan) => {
+    writePlanFiles(sweepDir, plan, record(plan));
+    for (const line of describeSharing(previous, plan)) {
+      if (!said.has(line)) log(line);
+      said.add(line);
+    }
+  };
+  const { plan: stage1, parts } = planStudy(study, options.preset, source, { keep });
+  write(stage1);
   log(
     `study ${study.name} (${options.preset}): ${stage1.runs.length} runs (${preset.lrScan ? `LR scan ${countStage(stage1, 'lr-scan')}` : `isoFLOP ${countKind(stage1, 'isoflop')}`}, ` +
       `LR × batch ${countKind(stage1, 'lr-batch')}, schedules ${countKind(stage1, 'schedules')}, ablations ${countStage(stage1, 'ablation')}) in ${sweepDir}`,
   );
   let planned = stage1;
   const extend = async (more: RunPlan): Promise<RunStudyResult['status'] | undefined> => {
-    planned = mergePlans(stage1.sweep, stage1.description, [planned, more], stage1);
-    writePlanFiles(sweepDir, planned, record(planned));
+    planned = shareRepeatedRuns(mergePlans(stage1.sweep, stage1.description, [planned, more], stage1), { keep }).plan;
+    write(planned);
     return stopped(await options.execute(sweepDir));
   };
 

@@ -50,6 +50,17 @@ export interface PlanRun {
   point?: Record<string, unknown>;
   /** What analyses group the run by; `moelab train` copies them into config.json. */
   tags: RunTags;
+  /**
+   * Other arms that train this same configuration and seed (src/sweep/share.ts): planned once, here;
+   * the loader gives each of them this run's results under its own run id and tags.
+   */
+  shared?: SharedArm[];
+}
+
+/** An arm planned as another run: its own run id and tags, the results of the run it is listed on. */
+export interface SharedArm {
+  runId: string;
+  tags: RunTags;
 }
 
 export interface RunPlan {

@@ -97,6 +97,12 @@ export function movedIndices(previous: RunPlan, next: RunPlan): number[] {
   return previous.runs.filter((r) => next.runs[r.index]?.runId !== r.runId).map((r) => r.index);
 }
 
+/** A run of the sweep folder has started: its config.json or summary.json exists (its results, or a checkpoint, may be reused). */
+export function runStarted(sweepDir: string, runId: string): boolean {
+  const rp = runPaths(sweepPaths(sweepDir).run(runId));
+  return existsSync(rp.config) || existsSync(rp.summary);
+}
+
 /**
  * Write sweep.json and plan.json into the sweep folder. Refuses (ConfigError) when an existing
  * plan has a started run of the same id with another config, or when runs would move to other
@@ -106,8 +112,7 @@ export function writePlanFiles(sweepDir: string, plan: RunPlan, record: SweepRec
   const paths = sweepPaths(sweepDir);
   const previous = existsSync(paths.plan) ? readPlan(paths.plan) : undefined;
   if (previous) {
-    const started = (id: string) => existsSync(runPaths(paths.run(id)).config) || existsSync(runPaths(paths.run(id)).summary);
-    const changed = changedRuns(previous, plan).filter(started);
+    const changed = changedRuns(previous, plan).filter((id) => runStarted(sweepDir, id));
     if (changed.length > 0) {
       throw new ConfigError(
         'plan',

@@ -149,4 +149,15 @@ describe('noiseFloor', () => {
     expect(nf.pooledSeedSd).toMatchObject({ df: 2, cells: 2 });
     expect(nf.pooledSeedSd!.value).toBeCloseTo(Math.sqrt((0.005 + 0.02) / 2), 10);
   });
+
+  it('counts an isoFLOP cell planned as its scan run once (the loader\'s sameRunAs), whatever its tags', () => {
+    const scan = [0, 1].map((seed) => synthRun({ runId: `scan-s${seed}`, tags: { study: 'grid', point: { stage: 'lr-scan', size: 1000, lr: 0.01 }, seed }, finalValLoss: 2.5 + 0.1 * seed }));
+    const iso = scan.map((r, seed) => ({ ...synthRun({ runId: `iso-s${seed}`, tags: { study: 'isoflop', budgetFlops: 1e10, size: 1000, lr: 0.01, seed }, finalValLoss: 2.5 + 0.1 * seed }), sameRunAs: r.runId }));
+    const other = [0, 1].map((seed) => synthRun({ runId: `iso2-s${seed}`, tags: { study: 'isoflop', budgetFlops: 3e10, size: 1000, lr: 0.01, seed }, finalValLoss: 2.4 + 0.3 * seed }));
+    const nf = noiseFloor([...iso, ...other, ...scan]);
+    expect(nf.cells.map((c) => c.duplicateOf ?? null)).toEqual([null, null, 'budget 1.00e10 · N 1000 · lr 0.01']);
+    // Two cells count: (0.1² / 2 + 0.3² / 2) / 2.
+    expect(nf.pooledSeedSd).toMatchObject({ df: 2, cells: 2 });
+    expect(nf.pooledSeedSd!.value).toBeCloseTo(Math.sqrt((0.005 + 0.045) / 2), 10);
+  });
 });

@@ -226,9 +226,18 @@ describe('experiments/hunyuan-small.ts plans', () => {
     expect(dry.departures.length).toBeGreaterThan(0);
     // The study's share of the 15-minute demo (setup, fits and the report take the rest).
     expect(dry.totals.estSeconds!).toBeLessThan(12 * 60);
-    expect(dry.totals.estSeconds!).toBeCloseTo(estimateSeconds(stagesOf('quick').flatMap((s) => s.runs), study.presets.quick.throughput!), 6);
+    // The stages planned now train together, then the isoFLOP cells, then the expert-LR arms.
+    const tm = study.presets.quick.timeModel!;
+    const kept = new Set(dry.runs.map((r) => r.runId));
+    const batch = (stages: string[]) => estimateSeconds(stagesOf('quick').filter((s) => stages.includes(s.stage)).flatMap((s) => s.runs).filter((r) => kept.has(r.runId)), tm);
+    expect(dry.totals.estSeconds!).toBeCloseTo(batch(['lr-scan', 'lr-batch', 'schedules', 'ablations']) + batch(['isoflop']) + batch(['expert-lr']), 6);
+    expect(dry.totals.estimate).toContain(tm.basis);
+    expect(dry.totals.estimate).toContain(tm.heldOut);
+    expect(dry.totals.estSecondsLoaded!).toBeCloseTo(dry.totals.estSeconds! * tm.loaded!.factor, 6);
+    expect(dry.totals.estimate).toContain(`min on a loaded machine (×${tm.loaded!.factor}: ${tm.loaded!.basis})`);
     expect(dry.totals.runs).toBe(dry.runs.length);
     expect(dry.stages.reduce((s, x) => s + x.runs, 0)).toBe(dry.runs.length);
+    expect(dry.stages.reduce((s, x) => s + x.sharedArms, 0)).toBe(dry.totals.sharedArms);
   });
 });
 
@@ -242,10 +251,17 @@ describe('moelab reproduce --dry-run --json', () => {
     expect(dry.stages.find((s) => s.stage === 'isoflop')).toMatchObject({ plannedAfter: 'the LR scan' });
     expect(dry.stages.find((s) => s.stage === 'expert-lr')).toMatchObject({ plannedAfter: 'the surge fit' });
     for (const run of dry.runs) {
-      expect(Object.keys(run).sort()).toEqual(['arm', 'batch', 'batchTokens', 'budget', 'computeFlops', 'kind', 'kvHeads', 'layers', 'lr', 'runId', 'seed', 'size', 'stage', 'steps', 'tokens'].sort());
+      expect(Object.keys(run).sort()).toEqual(['arm', 'batch', 'batchTokens', 'budget', 'computeFlops', 'estSeconds', 'kind', 'kvHeads', 'layers', 'lr', 'runId', 'seed', 'shared', 'size', 'stage', 'steps', 'tokens'].sort());
       expect(run.lr === null).toBe(run.stage === 'isoflop' || run.stage === 'expert-lr');
     }
-    expect(dry.runs.filter((x) => x.arm?.group === 'lr-control').length).toBe(9);
+    // The control's ×1 arm is the expert-LR arm's ×1 run (one per seed): listed on that run, not trained again.
+    expect(dry.runs.filter((x) => x.arm?.group === 'lr-control').length).toBe(6);
+    const x1 = dry.runs.filter((x) => x.arm?.group === 'expert-lr' && x.arm.factor === 1);
+    expect(x1.map((x) => x.shared.map((a) => [a.stage, a.arm?.group, a.arm?.factor]))).toEqual([0, 1, 2].map(() => [['expert-lr', 'lr-control', 1]]));
+    // The ablations' baseline: the routing comparison's "recycle" run stands for "CLA 2" and "1 KV head" (2 seeds).
+    const base = dry.runs.filter((x) => x.arm?.comparison === 'routing' && x.arm.name === 'recycle');
+    expect(base.map((x) => x.shared.map((a) => a.arm?.name))).toEqual([0, 1].map(() => ['CLA 2', '1 KV head']));
+    expect([dry.totals.runs, dry.totals.sharedArms]).toEqual([99, 7]);
     expect(dry.totals.estimate).toMatch(/min on 2 worker/);
   }, 120_000);
 });

@@ -100,18 +100,35 @@ describe('runStudy end to end (tiny preset, real training)', () => {
     const runs = readdirSync(join(out, 'runs'));
     expect(runs.filter((r) => r.startsWith('tiny-study-t-scan-')).length).toBe(6);
     expect(runs.filter((r) => r.startsWith('tiny-study-t-ablate-routing-')).length).toBe(2);
-    expect(runs.filter((r) => r.startsWith('tiny-study-t-elr-')).length).toBe(2);
-    expect(runs.filter((r) => r.startsWith('tiny-study-t-lrc-')).length).toBe(2);
-    expect(runs.filter((r) => r.startsWith('tiny-study-t-iso-')).length).toBe(6);
+    // Factor ×1 of the expert-LR arm and of its control is the LR grid's cell at batch 8, LR 1e-2
+    // (same configuration and seed): trained once, as that cell; only the ×0.5 arms train.
+    expect(runs.filter((r) => r.startsWith('tiny-study-t-elr-')).length).toBe(1);
+    expect(runs.filter((r) => r.startsWith('tiny-study-t-lrc-')).length).toBe(1);
+    const planned = JSON.parse(readFileSync(join(out, 'plan.json'), 'utf8')) as { runs: { runId: string; shared?: { runId: string }[] }[] };
+    expect(planned.runs.find((r) => r.runId === 'tiny-study-t-lr-3.24k-D16.4k-lr1e-2-bs8-s0')!.shared!.map((a) => a.runId)).toEqual([
+      'tiny-study-t-elr-3.24k-D16.4k-p1-s0',
+      'tiny-study-t-lrc-3.24k-D16.4k-lr1e-2-p1-s0',
+    ]);
     // The isoFLOP cells train at the LR the scan picked for their size (fits/lr-scan.json).
     const scan = JSON.parse(readFileSync(join(out, 'fits', 'lr-scan.json'), 'utf8')) as { picked: { size: number; lr: number | null }[] };
     expect(scan.picked.map((p) => p.size)).toEqual([3240, 5480, 9792]);
-    const plan = JSON.parse(readFileSync(join(out, 'plan.json'), 'utf8')) as { runs: { tags: { study: string; size?: number; lr?: number }; lr: number }[] };
+    type Tags = { study: string; size?: number; lr?: number; budgetFlops?: number; point?: { stage?: string; size?: number; lr?: number; budgetFlops?: number } };
+    const plan = JSON.parse(readFileSync(join(out, 'plan.json'), 'utf8')) as { runs: { runId: string; tags: Tags; lr: number; shared?: { runId: string; tags: Tags }[] }[] };
     for (const r of plan.runs.filter((x) => x.tags.study === 'isoflop')) {
       const picked = scan.picked.find((p) => p.size === r.tags.size)!.lr;
       expect(picked).not.toBeNull();
       expect([r.lr, r.tags.lr]).toEqual([picked, picked]);
     }
+    // With two scanned LRs every pick is one of them, so each size's cell at its smallest budget is
+    // the scan run at that LR (same configuration and seed): planned as that run, not trained again.
+    const isoArms = plan.runs.flatMap((r) => [...(r.tags.study === 'isoflop' ? [{ arm: r.tags, on: r }] : []), ...(r.shared ?? []).filter((a) => a.tags.study === 'isoflop').map((a) => ({ arm: a.tags, on: r }))]);
+    expect(isoArms).toHaveLength(6);
+    const sharedIso = isoArms.filter((x) => x.on.tags.study === 'grid');
+    for (const { arm, on } of sharedIso) {
+      expect(on.tags.point).toMatchObject({ stage: 'lr-scan', size: arm.size, lr: arm.lr, budgetFlops: arm.budgetFlops });
+    }
+    expect(runs.filter((r) => r.startsWith('tiny-study-t-iso-')).length).toBe(6 - sharedIso.length);
+    expect(sharedIso.length).toBe(3);
     expect(runs.filter((r) => r.startsWith('tiny-study-t-lr-')).length).toBe(9);
     expect(runs.filter((r) => r.startsWith('tiny-study-t-sched-')).length).toBe(3);
     const confirm = runs.filter((r) => r.startsWith('tiny-study-t-confirm-'));
