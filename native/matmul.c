@@ -25,7 +25,7 @@
  *     times faster (softmax/cross-entropy exps; AdamW's sqrt over every parameter each step).
  *   fusedRmsNorm, fusedRmsNormGrad, fusedSwiglu, fusedSwigluGrad, fusedSoftmaxXent, fusedAdamW,
  *   fusedSumSquares, fusedSoftmaxGrad, fusedGatherRows, fusedScatterAddRows, fusedRope, fusedRopeGrad,
- *   fusedAdamWMulti, fusedSumSquaresMulti
+ *   fusedAdamWMulti, fusedSumSquaresMulti, fusedAdd
  *     Fused elementwise chains on heap offsets (src/engine/fused-kernels.ts documents them).
  *   setThreads(n) / getThreads(): OpenBLAS thread count.
  *   config(): OpenBLAS build string (version, kernel, max threads).
@@ -826,6 +826,21 @@ MOELAB_KERNEL napi_value fused_sum_squares_multi_body(napi_env env, napi_callbac
   return NULL;
 }
 
+/* fusedAdd(heap, aOff, bOff, outOff, n): out = a + b over n float32 elements, the same-shape Add
+ * (src/engine/heap-kernels.ts; broadcasting adds stay stock). IEEE float32 adds: the stock
+ * kernel's results, bit for bit. Operands may alias (x + x). */
+MOELAB_KERNEL napi_value fused_add_body(napi_env env, napi_callback_info info) {
+  fused_args a;
+  const char *nm = "fusedAdd";
+  if (!fused_parse(env, info, nm, 4, 0, &a)) return NULL;
+  const int64_t ao = a.i[0], bo = a.i[1], oo = a.i[2], n = a.i[3];
+  if (!in_heap(env, &a, ao, n, nm) || !in_heap(env, &a, bo, n, nm) || !in_heap(env, &a, oo, n, nm)) return NULL;
+  const float *x = a.heap + ao, *y = a.heap + bo;
+  float *out = a.heap + oo;
+  for (int64_t i = 0; i < n; i++) out[i] = x[i] + y[i];
+  return NULL;
+}
+
 static napi_value set_threads(napi_env env, napi_callback_info info) {
   size_t argc = 1;
   napi_value argv[1];
@@ -872,6 +887,7 @@ static napi_value fused_rope(napi_env env, napi_callback_info info) { return fus
 static napi_value fused_rope_grad(napi_env env, napi_callback_info info) { return fused_rope_grad_body(env, info); }
 static napi_value fused_adamw_multi(napi_env env, napi_callback_info info) { return fused_adamw_multi_body(env, info); }
 static napi_value fused_sum_squares_multi(napi_env env, napi_callback_info info) { return fused_sum_squares_multi_body(env, info); }
+static napi_value fused_add(napi_env env, napi_callback_info info) { return fused_add_body(env, info); }
 
 static napi_value init(napi_env env, napi_value exports) {
   const napi_property_descriptor props[] = {
@@ -893,6 +909,7 @@ static napi_value init(napi_env env, napi_value exports) {
       {"fusedRopeGrad", NULL, fused_rope_grad, NULL, NULL, NULL, napi_enumerable, NULL},
       {"fusedAdamWMulti", NULL, fused_adamw_multi, NULL, NULL, NULL, napi_enumerable, NULL},
       {"fusedSumSquaresMulti", NULL, fused_sum_squares_multi, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"fusedAdd", NULL, fused_add, NULL, NULL, NULL, napi_enumerable, NULL},
       {"setThreads", NULL, set_threads, NULL, NULL, NULL, napi_enumerable, NULL},
       {"getThreads", NULL, get_threads, NULL, NULL, NULL, napi_enumerable, NULL},
       {"config", NULL, config, NULL, NULL, NULL, napi_enumerable, NULL},

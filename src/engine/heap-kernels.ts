@@ -18,7 +18,10 @@
 // 750 CPU ms of a pure-wasm reference step are the attention products [64 × 128×32·32×128]), so
 // each batch entry is handed to the stock kernel as a rank-2 product, which takes XNNPACK's path.
 // With the addon, Exp and Sqrt also run natively: the wasm binary's scalar exp and sqrt take
-// 5-7 ns per element (3.4 ms for the [2048, 256] logits), glibc's 1.2-1.6 ns.
+// 5-7 ns per element (3.4 ms for the [2048, 256] logits), glibc's 1.2-1.6 ns. So does Add of two
+// float32 tensors of one shape (residual streams, gradient accumulation, the attention mask: 24
+// calls per reference step): XNNPACK's 4-wide wasm add 0.30 ms for [2048, 128], the addon's
+// AVX-512 loop well under it; IEEE adds either way, so the same bits. Broadcasting adds stay stock.
 import * as tf from '@tensorflow/tfjs';
 import { registerFusedKernels, unregisterFusedKernels } from './fused-kernels.ts';
 import type { NativeAddon } from './native-matmul.ts';
@@ -34,7 +37,7 @@ interface HeapBackend {
 type KernelArgs = { inputs: Record<string, tf.TensorInfo>; backend: HeapBackend; attrs: Record<string, unknown> };
 type Kernel = (args: KernelArgs) => tf.TensorInfo | tf.TensorInfo[];
 
-export const HEAP_KERNEL_NAMES = ['Identity', 'Slice', 'SplitV', 'GatherV2', 'Transpose', 'Sum', 'Exp', 'Sqrt', 'BatchMatMul'] as const;
+export const HEAP_KERNEL_NAMES = ['Identity', 'Slice', 'SplitV', 'GatherV2', 'Transpose', 'Sum', 'Exp', 'Sqrt', 'Add', 'BatchMatMul'] as const;
 
 /** Calls handled here vs handed to the stock kernel, per kernel (tests and bench read these). */
 export const heapKernelCounters: Record<string, { heap: number; stock: number }> = Object.fromEntries(
@@ -67,6 +70,7 @@ export function registerHeapKernels(native?: NativeAddon): void {
     Sum: sum,
     Exp: (args) => unary(args, 'Exp', 0),
     Sqrt: (args) => unary(args, 'Sqrt', 1),
+    Add: add,
     BatchMatMul: batchMatMulBySlices,
   };
   tf.registerKernel({ kernelName: BATCHED_MATMUL_KERNEL, backendName: 'wasm', kernelFunc: batchMatMulBySlices as unknown as tf.KernelFunc });
@@ -356,6 +360,19 @@ function unary(args: KernelArgs, name: 'Exp' | 'Sqrt', op: 0 | 1): tf.TensorInfo
   const out = backend.makeOutput([...x.shape], 'float32');
   const n = size(x.shape);
   if (n > 0) addon.unary(op, backend.wasm.HEAPF32, byteOffset(backend, x) >>> 2, byteOffset(backend, out) >>> 2, n);
+  return out;
+}
+
+/** a + b for two float32 tensors of one shape, in the addon; anything else (broadcast, int32) stock. */
+function add(args: KernelArgs): tf.TensorInfo {
+  const { a, b } = args.inputs;
+  const same = a.shape.length === b.shape.length && a.shape.every((d, i) => d === b.shape[i]);
+  if (!addon?.fusedAdd || a.dtype !== 'float32' || b.dtype !== 'float32' || !same) return callStock('Add', args) as tf.TensorInfo;
+  heapKernelCounters.Add.heap++;
+  const { backend } = args;
+  const out = backend.makeOutput([...a.shape], 'float32');
+  const n = size(a.shape);
+  if (n > 0) addon.fusedAdd(backend.wasm.HEAPF32, byteOffset(backend, a) >>> 2, byteOffset(backend, b) >>> 2, byteOffset(backend, out) >>> 2, n);
   return out;
 }
 

@@ -35,6 +35,8 @@ export interface NativeAddon {
   transpose(heap: Float32Array | Int32Array, xOff: number, outOff: number, A: number, B: number, C: number, D: number): void;
   /** out[i] = f(x[i]) on n float32 elements; op 0 = exp, 1 = sqrt. */
   unary(op: 0 | 1, heap: Float32Array, xOff: number, outOff: number, n: number): void;
+  /** out = a + b over n float32 elements (absent in builds before it existed). */
+  fusedAdd?(heap: Float32Array, aOff: number, bOff: number, outOff: number, n: number): void;
   setThreads(threads: number): void;
   getThreads(): number;
   /** OpenBLAS build string, e.g. `OpenBLAS 0.3.21 … Haswell MAX_THREADS=64`. */

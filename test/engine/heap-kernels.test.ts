@@ -180,6 +180,21 @@ describe('heap kernels on wasm equal the stock kernels', () => {
     t.dispose();
   });
 
+  it('Add of two float32 tensors of one shape runs in the addon, to the bit, also x + x, ±0, inf and NaN; broadcasting and int32 adds stay stock', () => {
+    const a = rand([37, 19]);
+    const b = rand([37, 19]);
+    const special = tf.tensor1d([0, -0, -0, Infinity, -Infinity, NaN, 1e38, 3e-39]);
+    const special2 = tf.tensor1d([-0, 0, -0, -Infinity, 1, 2, 1e38, -3e-39]);
+    same('Add', () => tf.add(a, b), addon !== undefined);
+    same('Add', () => tf.add(a, a), addon !== undefined);
+    same('Add', () => tf.add(special, special2), addon !== undefined);
+    expect(Object.is(tf.tidy(() => tf.add(special, special2).dataSync()[2]), -0)).toBe(true);
+    const row = rand([19]);
+    same('Add', () => tf.add(a, row), false);
+    same('Add', () => tf.add(xi, xi), false);
+    tf.dispose([a, b, special, special2, row]);
+  });
+
   it.each([
     ['equal batches', [4, 5, 3], [4, 3, 6]],
     ['broadcast b', [2, 3, 5, 3], [3, 6]],
