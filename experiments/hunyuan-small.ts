@@ -97,8 +97,10 @@ export default defineStudy({
       // scan's top (2e-2) for 4 of the 7 sizes
       // (docs/BENCHMARKS.md "The paper reproduction, quick preset").
       // 1024 final-evaluation windows (standard error ≈ 0.008 nats): neighbouring LRs a factor 2
-      // apart differed by more in the previous demo's runs.
-      lrScan: { lrs: [5e-3, 1e-2, 2e-2, 4e-2], valWindows: 1024 },
+      // apart differed by more in the previous demo's runs. The widened scan still found 3 of 7
+      // sizes at its top (4e-2), so a size at an edge now trains up to 2 more LRs beyond it
+      // (src/study/run.ts scanExtension) before its LR is picked.
+      lrScan: { lrs: [5e-3, 1e-2, 2e-2, 4e-2], valWindows: 1024, extendAtEdges: 2 },
       isoflop: {
         kind: 'isoflop',
         family,
@@ -161,7 +163,9 @@ export default defineStudy({
     },
     standard: {
       description: 'sized to resolve the claims: 15k–256k activated, ≥ 2 layers and GQA, 3e11–1e13 FLOPs; hours on 2 cores, minutes on a GPU',
-      lrScan: { lrs: [4e-3, 8e-3, 1.6e-2, 3.2e-2] },
+      // Up to 2 more LRs beyond an edge: the scan's first run found 73.5k best at its top (3.2e-2)
+      // and 255k at its bottom (4e-3).
+      lrScan: { lrs: [4e-3, 8e-3, 1.6e-2, 3.2e-2], extendAtEdges: 2 },
       isoflop: {
         kind: 'isoflop',
         family: standardFamily,

@@ -26,7 +26,18 @@ export interface StudyPreset {
    * isoFLOP cells then train at each size's LR picked by pickLrPerSize (src/study/run.ts). Without
    * it every cell trains `isoflop.base.train.lr`.
    */
-  lrScan?: { lrs: number[]; seeds?: number[]; /** Final-evaluation windows of the scan runs (default: the isoFLOP part's). */ valWindows?: number };
+  lrScan?: {
+    lrs: number[];
+    seeds?: number[];
+    /** Final-evaluation windows of the scan runs (default: the isoFLOP part's). */
+    valWindows?: number;
+    /**
+     * Up to this many more LRs beyond the scan's edge for a size whose best LR is the lowest or
+     * highest scanned (one at a time, each the grid's outer ratio further out, until the best LR is
+     * inside; default 0: none). src/study/run.ts scanExtension.
+     */
+    extendAtEdges?: number;
+  };
   /** isoFLOP scaling: budgets × activated sizes of the family. */
   isoflop: Part<'isoflop'>;
   /** LR × batch grid for the surge fit (docs/references.md#surge). */
@@ -82,7 +93,14 @@ const positiveList = () => z.array(z.number().positive()).min(1);
 const PresetShape = z.strictObject({
   description: z.string().optional(),
   departures: z.array(z.string().min(1)).optional(),
-  lrScan: z.strictObject({ lrs: positiveList().min(2), seeds: seeds().optional(), valWindows: z.number().int().min(1).optional() }).optional(),
+  lrScan: z
+    .strictObject({
+      lrs: positiveList().min(2),
+      seeds: seeds().optional(),
+      valWindows: z.number().int().min(1).optional(),
+      extendAtEdges: z.number().int().min(0).max(6).optional(),
+    })
+    .optional(),
   // Each part's outer shape here; the sweep schema validates the rest when the study is planned.
   isoflop: z.looseObject({ kind: z.literal('isoflop') }).transform((p) => p as Part<'isoflop'>),
   lrBatch: z.looseObject({ kind: z.literal('lr-batch') }).transform((p) => p as Part<'lr-batch'>),

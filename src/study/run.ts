@@ -225,7 +225,14 @@ export function smallestBudgets(isoPlan: Pick<RunPlan, 'runs'>): Map<number, num
  * The LR scan: every isoFLOP size trains each of lrScan.lrs at its smallest isoFLOP budget, with
  * the isoFLOP part's batch, schedule and data (the same cell as its shortest isoFLOP run, LR aside).
  */
-export function scanPlan(study: StudyDefinition, preset: string, isoPart: SweepDefinition, source: string): RunPlan {
+export function scanPlan(
+  study: StudyDefinition,
+  preset: string,
+  isoPart: SweepDefinition,
+  source: string,
+  /** Only these sizes, at these LRs (the edge extension); default every size at lrScan.lrs. */
+  only?: ReadonlyMap<number, number[]>,
+): RunPlan {
   const p = presetOf(study, preset);
   if (!p.lrScan) throw new Error('scanPlan: the preset has no lrScan');
   if (isoPart.kind !== 'isoflop') throw new Error('scanPlan: expected the isoflop part');
@@ -233,6 +240,8 @@ export function scanPlan(study: StudyDefinition, preset: string, isoPart: SweepD
   if (batchSize === undefined) throw new ConfigError(`${source} presets.${preset}.isoflop.base.train.batchSize`, undefined, 'Set the isoFLOP batch size: the LR scan trains with it.', 'no batch size');
   const plans: RunPlan[] = [];
   for (const [size, budget] of smallestBudgets(expandChecked(isoPart, source))) {
+    const lrs = only ? only.get(size) : p.lrScan.lrs;
+    if (!lrs || lrs.length === 0) continue;
     const def = partDefinition(
       study,
       preset,
@@ -242,7 +251,7 @@ export function scanPlan(study: StudyDefinition, preset: string, isoPart: SweepD
         description: 'LR scan per size at its smallest isoFLOP budget',
         family: isoPart.family,
         activatedParams: size,
-        lrs: p.lrScan.lrs,
+        lrs,
         batchSizes: [batchSize],
         budgets: [budget],
         seeds: p.lrScan.seeds ?? isoPart.seeds,
@@ -319,6 +328,30 @@ export function pickLrPerSize(results: readonly LrScanResult[]): PickedLr[] {
       }
       return { size, lr: Number(lr.toPrecision(3)), best, edge, means };
     });
+}
+
+/**
+ * The edge extension (pure): for each size whose best scanned LR is the lowest or the highest, the
+ * next LR beyond it — that edge times (or divided by) the ratio of the two outermost LRs on that
+ * side, rounded to 3 significant digits — while the size has had fewer than `maxExtra` LRs beyond
+ * the preset's own scan on that side. A size whose extension diverged (its new edge LR is not
+ * eligible) is no longer at an edge, so it stops by itself.
+ */
+export function scanExtension(picked: readonly PickedLr[], scanned: readonly number[], maxExtra: number): Map<number, number[]> {
+  const out = new Map<number, number[]>();
+  if (maxExtra <= 0) return out;
+  const lo = Math.min(...scanned);
+  const hi = Math.max(...scanned);
+  for (const pk of picked) {
+    if (!pk.edge || !pk.best || pk.means.length < 2) continue;
+    const lrs = pk.means.map((m) => m.lr);
+    const beyond = pk.edge === 'high' ? lrs.filter((lr) => lr > hi * (1 + 1e-9)).length : lrs.filter((lr) => lr < lo * (1 - 1e-9)).length;
+    if (beyond >= maxExtra) continue;
+    const [a, b] = pk.edge === 'high' ? [lrs[lrs.length - 2], lrs[lrs.length - 1]] : [lrs[1], lrs[0]];
+    const next = Number((b * (b / a)).toPrecision(3));
+    if (!lrs.includes(next)) out.set(pk.size, [next]);
+  }
+  return out;
 }
 
 /** The vertex of the parabola through three points in (log lr, loss), kept between the outer two. */
@@ -552,7 +585,7 @@ const LATER_LR = 1e-3;
 
 /** One stage of the study: its runs and when they are planned. */
 export interface StudyStage {
-  stage: 'lr-scan' | 'lr-batch' | 'schedules' | 'ablations' | 'isoflop' | 'expert-lr' | 'confirmation';
+  stage: 'lr-scan' | 'lr-scan-extension' | 'lr-batch' | 'schedules' | 'ablations' | 'isoflop' | 'expert-lr' | 'confirmation';
   /** 'definitions': planned from the preset alone; otherwise the fit it waits for. */
   plannedAfter: 'definitions' | 'the LR scan' | 'the surge fit';
   /** What the later fit decides (the fields printed as null until then). */
@@ -574,6 +607,16 @@ export function studyStages(study: StudyDefinition, preset: string, source: stri
   stages.push({ stage: 'schedules', plannedAfter: 'definitions', runs: expandChecked(parts.sched, source).runs });
   if (p.ablations) stages.push({ stage: 'ablations', plannedAfter: 'definitions', runs: ablationPlan(study, preset, parts.iso, source).runs });
   if (p.lrScan) {
+    const extra = p.lrScan.extendAtEdges ?? 0;
+    if (extra > 0) {
+      const seeds = (p.lrScan.seeds ?? parts.iso.seeds ?? [0]).length;
+      stages.push({
+        stage: 'lr-scan-extension',
+        plannedAfter: 'the LR scan',
+        decidedLater: `which sizes' best LR is at the scan's edge: each such size trains up to ${extra} more LR(s) beyond it, ${seeds} seed(s) each (at most ${extra * seeds * smallestBudgets(expandChecked(parts.iso, source)).size} runs, none when no size is at an edge)`,
+        runs: [],
+      });
+    }
     stages.push({ stage: 'isoflop', plannedAfter: 'the LR scan', decidedLater: "each size's LR (pickLrPerSize)", runs: isoflopPlan(parts.iso, undefined, source).runs });
   }
   if (p.expertLr) {
@@ -912,6 +955,32 @@ export async function runStudy(source: string, options: RunStudyOptions): Promis
   // and train the isoFLOP cells at those LRs.
   let picked: PickedLr[] | undefined;
   if (preset.lrScan) {
+    // Edge extension: a size whose best LR is the scan's lowest or highest trains one more LR
+    // beyond it, up to lrScan.extendAtEdges times (scanExtension), before the LRs are picked.
+    const gridLrs = preset.lrScan.lrs;
+    /** Per size, the scan LRs outside the preset's grid (the extension's, from the runs themselves). */
+    const beyondGrid = (): Map<number, number[]> => {
+      const out = new Map<number, number[]>();
+      for (const r of scanResults(loadSweep(sweepDir))) {
+        if (gridLrs.includes(r.lr) || out.get(r.size)?.includes(r.lr)) continue;
+        out.set(r.size, [...(out.get(r.size) ?? []), r.lr].sort((a, b) => a - b));
+      }
+      return out;
+    };
+    // A rerun first puts the extension runs an earlier run of the study trained back in the plan.
+    const earlier = beyondGrid();
+    if (earlier.size > 0) {
+      const s = await extend(scanPlan(study, options.preset, parts.iso, source, earlier));
+      if (s) return done(s);
+    }
+    for (let round = 0; round < (preset.lrScan.extendAtEdges ?? 0); round++) {
+      const more = scanExtension(pickLrPerSize(scanResults(loadSweep(sweepDir))), gridLrs, preset.lrScan.extendAtEdges ?? 0);
+      if (more.size === 0) break;
+      log(`LR scan: extending past the edge: ${[...more].map(([size, lrs]) => `${size} at ${lrs.join(', ')}`).join('; ')}`);
+      const s = await extend(scanPlan(study, options.preset, parts.iso, source, more));
+      if (s) return done(s);
+    }
+    const extended = beyondGrid();
     picked = pickLrPerSize(scanResults(loadSweep(sweepDir)));
     const lrs = new Map<number, number>();
     for (const pk of picked) {
@@ -919,7 +988,13 @@ export async function runStudy(source: string, options: RunStudyOptions): Promis
       else warnings.push(`LR scan: no LR finished for size ${pk.size}; its isoFLOP cells train at the isoFLOP part's LR`);
       if (pk.edge) warnings.push(`LR scan: size ${pk.size}'s best LR ${pk.best?.lr} is the scan's ${pk.edge === 'low' ? 'lowest' : 'highest'}; its optimum may lie beyond the scan`);
     }
-    writeJsonAtomic(paths.fit('lr-scan'), { kind: 'lr-scan', rule: LR_RULE, picked, provenance: provenance() });
+    writeJsonAtomic(paths.fit('lr-scan'), {
+      kind: 'lr-scan',
+      rule: LR_RULE,
+      picked,
+      extendedAtEdges: Object.fromEntries([...extended].map(([size, lrs]) => [String(size), lrs])),
+      provenance: provenance(),
+    });
     log(`LR per size: ${picked.map((pk) => `${pk.size}: ${pk.lr ?? '–'}`).join(', ')}`);
     const s = await extend(isoflopPlan(parts.iso, lrs, source));
     if (s) return done(s);
@@ -1047,6 +1122,13 @@ export function studyDesignSection(presetName: string, preset: StudyPreset, pick
     notes: [
       ...(departures.length ? [`Where the ${presetName} preset departs from the standard design:`, ...departures.map((d) => `– ${d}`)] : [`The ${presetName} preset follows the standard design.`]),
       picked ? `Learning rate per size: ${LR_RULE}.` : 'One learning rate for every isoFLOP size (no LR scan in this preset).',
+      ...(picked && (preset.lrScan?.extendAtEdges ?? 0) > 0
+        ? [
+            `A size whose best LR was the scan's lowest or highest trained up to ${preset.lrScan!.extendAtEdges} more LR(s) beyond that edge, one at a time, ` +
+              `before the pick (the grid's outer ratio further out each time; a diverged one ends it).` +
+              extendedNote(picked, preset.lrScan!.lrs),
+          ]
+        : []),
       ...(picked ?? [])
         .filter((pk) => pk.edge && pk.best)
         .map((pk) => `Size ${pk.size}: its best scanned LR ${pk.best!.lr} is the scan's ${pk.edge === 'low' ? 'lowest' : 'highest'}, so its optimum may lie beyond the scan and its isoFLOP cells may not be at their best LR.`),
@@ -1070,6 +1152,14 @@ export function studyDesignSection(presetName: string, preset: StudyPreset, pick
         ]
       : [],
   };
+}
+
+/** Which sizes the edge extension reached, from the picks' scanned LRs (those outside the grid). */
+function extendedNote(picked: readonly PickedLr[], grid: readonly number[]): string {
+  const ext = picked
+    .map((pk) => ({ size: pk.size, lrs: pk.means.map((m) => m.lr).filter((lr) => !grid.includes(lr)) }))
+    .filter((e) => e.lrs.length > 0);
+  return ext.length === 0 ? ' No size needed it.' : ` Extended: ${ext.map((e) => `${e.size} at ${e.lrs.join(', ')}`).join('; ')}.`;
 }
 
 /** The isoFLOP cells' batch and schedule as the preset states them. */

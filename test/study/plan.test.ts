@@ -6,7 +6,7 @@ import { resolveModelConfig } from '../../src/config/resolve.ts';
 import { ModelConfigSchema } from '../../src/config/schema.ts';
 import { flopsPerToken } from '../../src/model/count.ts';
 import { RunTagsSchema } from '../../src/io/tags.ts';
-import { estimateSeconds, loadStudyFile, LR_RULE, pickLrPerSize, planStudy, studyDesignSection, studyDryRun, studyStages, type LrScanResult, type StudyDryRun } from '../../src/study/run.ts';
+import { estimateSeconds, loadStudyFile, LR_RULE, pickLrPerSize, planStudy, scanExtension, studyDesignSection, studyDryRun, studyStages, type LrScanResult, type StudyDryRun } from '../../src/study/run.ts';
 import type { PlanRun } from '../../src/sweep/plan.ts';
 
 const FILE = 'experiments/hunyuan-small.ts';
@@ -63,6 +63,45 @@ describe('the per-size LR rule (pickLrPerSize)', () => {
     expect([5e-3, 2e-2]).toContain(p.best!.lr);
     const [none] = pickLrPerSize([{ size: 7, lr: 1e-2, seed: 0 }, { size: 7, lr: 2e-2, seed: 0, finalValLoss: NaN }]);
     expect([none.lr, none.best]).toEqual([null, null]);
+  });
+});
+
+describe('the LR scan\'s edge extension (scanExtension)', () => {
+  const grid = [2.5e-3, 5e-3, 1e-2, 2e-2, 4e-2];
+  const scan = (size: number, best: number, lrs: number[], diverged: number[] = []): LrScanResult[] =>
+    lrs.map((lr) => ({ size, lr, seed: 0, finalValLoss: diverged.includes(lr) ? undefined : 2 + 0.05 * Math.log(lr / best) ** 2 }));
+
+  it('walks an optimum beyond either edge back inside, one grid ratio at a time, and finds it', () => {
+    for (const [truth, expectedRounds] of [[0.11, 2], [6e-4, 3]]) {
+      let lrs = [...grid];
+      let rounds = 0;
+      for (;;) {
+        const more = scanExtension(pickLrPerSize(scan(1, truth, lrs)), grid, 3);
+        if (more.size === 0) break;
+        lrs = [...lrs, ...more.get(1)!].sort((a, b) => a - b);
+        rounds++;
+      }
+      const [p] = pickLrPerSize(scan(1, truth, lrs));
+      expect(p.edge).toBeNull();
+      expect(p.lr! / truth).toBeCloseTo(1, 2);
+      expect(rounds).toBe(expectedRounds); // 0.11: 8e-2, 0.16; 6e-4: 1.25e-3, 6.25e-4, 3.13e-4
+    }
+  });
+
+  it('the first step is the outer ratio beyond the edge; interior optima and sizes at the cap get none', () => {
+    const picked = pickLrPerSize([...scan(1, 1, grid), ...scan(2, 1e-4, grid), ...scan(3, 1e-2, grid)]);
+    expect(scanExtension(picked, grid, 2)).toEqual(new Map([[1, [8e-2]], [2, [1.25e-3]]]));
+    expect(scanExtension(picked, grid, 0).size).toBe(0);
+    const capped = pickLrPerSize(scan(1, 1, [...grid, 8e-2, 0.16]));
+    expect(capped[0].edge).toBe('high');
+    expect(scanExtension(capped, grid, 2).size).toBe(0);
+    expect(scanExtension(capped, grid, 3)).toEqual(new Map([[1, [0.32]]]));
+  });
+
+  it('an extension that diverged ends it: the best finite LR is no longer at an edge', () => {
+    const [p] = pickLrPerSize(scan(1, 1, [...grid, 8e-2], [8e-2]));
+    expect([p.best!.lr, p.edge]).toEqual([4e-2, null]);
+    expect(scanExtension([p], grid, 2).size).toBe(0);
   });
 });
 
@@ -247,8 +286,11 @@ describe('moelab reproduce --dry-run --json', () => {
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
     const dry = JSON.parse(r.stdout) as StudyDryRun;
-    expect(dry.stages.map((s) => s.stage)).toEqual(['lr-scan', 'lr-batch', 'schedules', 'ablations', 'isoflop', 'expert-lr']);
+    expect(dry.stages.map((s) => s.stage)).toEqual(['lr-scan', 'lr-batch', 'schedules', 'ablations', 'lr-scan-extension', 'isoflop', 'expert-lr']);
     expect(dry.stages.find((s) => s.stage === 'isoflop')).toMatchObject({ plannedAfter: 'the LR scan' });
+    // The edge extension's runs depend on the scan: none listed, its bound stated.
+    expect(dry.stages.find((s) => s.stage === 'lr-scan-extension')).toMatchObject({ plannedAfter: 'the LR scan', runs: 0 });
+    expect(dry.stages.find((s) => s.stage === 'lr-scan-extension')!.decidedLater).toMatch(/up to 2 more LR\(s\) beyond it, 1 seed\(s\) each \(at most 14 runs/);
     expect(dry.stages.find((s) => s.stage === 'expert-lr')).toMatchObject({ plannedAfter: 'the surge fit' });
     for (const run of dry.runs) {
       expect(Object.keys(run).sort()).toEqual(['arm', 'batch', 'batchTokens', 'budget', 'computeFlops', 'estSeconds', 'kind', 'kvHeads', 'layers', 'lr', 'runId', 'seed', 'shared', 'size', 'stage', 'steps', 'tokens'].sort());
