@@ -98,6 +98,15 @@ describe('the LR scan\'s edge extension (scanExtension)', () => {
     expect(scanExtension(capped, grid, 3)).toEqual(new Map([[1, [0.32]]]));
   });
 
+  it('a preset with lrScan.extendAtEdges lists the extension stage after the scan, with no runs and its bound', () => {
+    const extending = { ...study, presets: { quick: { ...study.presets.quick, lrScan: { ...study.presets.quick.lrScan!, extendAtEdges: 2 } } } };
+    const stages = studyStages(extending, 'quick', FILE);
+    expect(stages.map((st) => st.stage)).toEqual(['lr-scan', 'lr-batch', 'schedules', 'ablations', 'lr-scan-extension', 'isoflop', 'expert-lr']);
+    const ext = stages.find((st) => st.stage === 'lr-scan-extension')!;
+    expect(ext).toMatchObject({ plannedAfter: 'the LR scan', runs: [] });
+    expect(ext.decidedLater).toMatch(/up to 2 more LR\(s\) beyond it, 1 seed\(s\) each \(at most 14 runs/);
+  });
+
   it('an extension that diverged ends it: the best finite LR is no longer at an edge', () => {
     const [p] = pickLrPerSize(scan(1, 1, [...grid, 8e-2], [8e-2]));
     expect([p.best!.lr, p.edge]).toEqual([4e-2, null]);
@@ -286,11 +295,8 @@ describe('moelab reproduce --dry-run --json', () => {
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
     const dry = JSON.parse(r.stdout) as StudyDryRun;
-    expect(dry.stages.map((s) => s.stage)).toEqual(['lr-scan', 'lr-batch', 'schedules', 'ablations', 'lr-scan-extension', 'isoflop', 'expert-lr']);
+    expect(dry.stages.map((s) => s.stage)).toEqual(['lr-scan', 'lr-batch', 'schedules', 'ablations', 'isoflop', 'expert-lr']);
     expect(dry.stages.find((s) => s.stage === 'isoflop')).toMatchObject({ plannedAfter: 'the LR scan' });
-    // The edge extension's runs depend on the scan: none listed, its bound stated.
-    expect(dry.stages.find((s) => s.stage === 'lr-scan-extension')).toMatchObject({ plannedAfter: 'the LR scan', runs: 0 });
-    expect(dry.stages.find((s) => s.stage === 'lr-scan-extension')!.decidedLater).toMatch(/up to 2 more LR\(s\) beyond it, 1 seed\(s\) each \(at most 14 runs/);
     expect(dry.stages.find((s) => s.stage === 'expert-lr')).toMatchObject({ plannedAfter: 'the surge fit' });
     for (const run of dry.runs) {
       expect(Object.keys(run).sort()).toEqual(['arm', 'batch', 'batchTokens', 'budget', 'computeFlops', 'estSeconds', 'kind', 'kvHeads', 'layers', 'lr', 'runId', 'seed', 'shared', 'size', 'stage', 'steps', 'tokens'].sort());
