@@ -333,6 +333,23 @@ typedef struct {
   double d[8];
 } fused_args;
 
+/* The heap argument (a Float32Array view of the wasm memory) into out->heap / out->length. */
+static int heap_view(napi_env env, napi_value value, const char *name, fused_args *out) {
+  napi_typedarray_type type;
+  size_t length, byte_offset;
+  void *data;
+  napi_value buffer;
+  if (napi_get_typedarray_info(env, value, &type, &length, &data, &buffer, &byte_offset) != napi_ok || type != napi_float32_array) {
+    char msg[160];
+    snprintf(msg, sizeof msg, "moelab native %s: heap must be a Float32Array", name);
+    napi_throw_type_error(env, NULL, msg);
+    return 0;
+  }
+  out->heap = (float *)data;
+  out->length = (int64_t)length;
+  return 1;
+}
+
 static int fused_parse(napi_env env, napi_callback_info info, const char *name, size_t ni, size_t nd, fused_args *out) {
   napi_value argv[20];
   size_t argc = 20;
@@ -342,19 +359,7 @@ static int fused_parse(napi_env env, napi_callback_info info, const char *name, 
     napi_throw_type_error(env, NULL, msg);
     return 0;
   }
-  napi_typedarray_type type;
-  size_t length;
-  void *data;
-  napi_value buffer;
-  size_t byte_offset;
-  if (napi_get_typedarray_info(env, argv[0], &type, &length, &data, &buffer, &byte_offset) != napi_ok ||
-      type != napi_float32_array) {
-    snprintf(msg, sizeof msg, "moelab native %s: heap must be a Float32Array", name);
-    napi_throw_type_error(env, NULL, msg);
-    return 0;
-  }
-  out->heap = (float *)data;
-  out->length = (int64_t)length;
+  if (!heap_view(env, argv[0], name, out)) return 0;
   for (size_t k = 0; k < ni; k++) {
     if (!get_i64(env, argv[1 + k], &out->i[k], "offset or size")) return 0;
   }
@@ -648,15 +653,21 @@ MOELAB_KERNEL napi_value fused_scatter_add_rows_body(napi_env env, napi_callback
  * y = x⊙cos + rot(x)⊙sin, rot(x)[j] = −x[j+h] for j < h, x[j−h] for j ≥ h (h = dh/2: the
  * rotate-half product x·R of src/model/rope.ts rotateHalfMatrix, exactly). Its backward is
  * dx = dy⊙cos + (dy⊙sin)·Rᵀ, (u·Rᵀ)[j] = u[j+h] for j < h, −u[j−h] for j ≥ h. */
+/* fusedRope / fusedRopeGrad arguments: four [rows, dh] operands in the heap, then rows, dh. */
+static int rope_parse(napi_env env, napi_callback_info info, const char *nm, fused_args *a) {
+  if (!fused_parse(env, info, nm, 6, 0, a)) return 0;
+  const int64_t n = a->i[4] * a->i[5];
+  for (int k = 0; k < 4; k++) {
+    if (!in_heap(env, a, a->i[k], n, nm)) return 0;
+  }
+  return 1;
+}
+
 /* fusedRope(heap, xOff, cOff, sOff, yOff, rows, dh) */
 MOELAB_KERNEL napi_value fused_rope_body(napi_env env, napi_callback_info info) {
   fused_args a;
-  const char *nm = "fusedRope";
-  if (!fused_parse(env, info, nm, 6, 0, &a)) return NULL;
+  if (!rope_parse(env, info, "fusedRope", &a)) return NULL;
   const int64_t xo = a.i[0], co = a.i[1], so = a.i[2], yo = a.i[3], rows = a.i[4], dh = a.i[5];
-  const int64_t n = rows * dh;
-  if (!in_heap(env, &a, xo, n, nm) || !in_heap(env, &a, co, n, nm) || !in_heap(env, &a, so, n, nm) || !in_heap(env, &a, yo, n, nm))
-    return NULL;
   const int64_t h = dh / 2;
   for (int64_t r = 0; r < rows; r++) {
     const float *restrict x = a.heap + xo + r * dh, *restrict c = a.heap + co + r * dh, *restrict sn = a.heap + so + r * dh;
@@ -670,12 +681,8 @@ MOELAB_KERNEL napi_value fused_rope_body(napi_env env, napi_callback_info info) 
 /* fusedRopeGrad(heap, dyOff, cOff, sOff, dxOff, rows, dh) */
 MOELAB_KERNEL napi_value fused_rope_grad_body(napi_env env, napi_callback_info info) {
   fused_args a;
-  const char *nm = "fusedRopeGrad";
-  if (!fused_parse(env, info, nm, 6, 0, &a)) return NULL;
+  if (!rope_parse(env, info, "fusedRopeGrad", &a)) return NULL;
   const int64_t dyo = a.i[0], co = a.i[1], so = a.i[2], dxo = a.i[3], rows = a.i[4], dh = a.i[5];
-  const int64_t n = rows * dh;
-  if (!in_heap(env, &a, dyo, n, nm) || !in_heap(env, &a, co, n, nm) || !in_heap(env, &a, so, n, nm) || !in_heap(env, &a, dxo, n, nm))
-    return NULL;
   const int64_t h = dh / 2;
   for (int64_t r = 0; r < rows; r++) {
     const float *restrict dy = a.heap + dyo + r * dh, *restrict c = a.heap + co + r * dh, *restrict sn = a.heap + so + r * dh;
@@ -725,14 +732,8 @@ MOELAB_KERNEL napi_value fused_adamw_multi_body(napi_env env, napi_callback_info
     napi_throw_type_error(env, NULL, "moelab native fusedAdamWMulti: expected 13 arguments");
     return NULL;
   }
-  napi_typedarray_type type;
-  size_t length, byte_offset;
-  void *data;
-  napi_value buffer;
-  if (napi_get_typedarray_info(env, argv[0], &type, &length, &data, &buffer, &byte_offset) != napi_ok || type != napi_float32_array) {
-    napi_throw_type_error(env, NULL, "moelab native fusedAdamWMulti: heap must be a Float32Array");
-    return NULL;
-  }
+  fused_args a;
+  if (!heap_view(env, argv[0], nm, &a)) return NULL;
   const double *spec;
   size_t tensors;
   if (!parse_spec(env, argv[1], 4, &spec, &tensors, nm)) return NULL;
@@ -747,7 +748,6 @@ MOELAB_KERNEL napi_value fused_adamw_multi_body(napi_env env, napi_callback_info
       return NULL;
     }
   }
-  fused_args a = {.heap = (float *)data, .length = (int64_t)length};
   int64_t total = 0;
   for (size_t t = 0; t < tensors; t++) {
     const int64_t n = (int64_t)spec[4 * t + 3];
@@ -781,20 +781,13 @@ MOELAB_KERNEL napi_value fused_sum_squares_multi_body(napi_env env, napi_callbac
     napi_throw_type_error(env, NULL, "moelab native fusedSumSquaresMulti: expected 3 arguments");
     return NULL;
   }
-  napi_typedarray_type type;
-  size_t length, byte_offset;
-  void *data;
-  napi_value buffer;
-  if (napi_get_typedarray_info(env, argv[0], &type, &length, &data, &buffer, &byte_offset) != napi_ok || type != napi_float32_array) {
-    napi_throw_type_error(env, NULL, "moelab native fusedSumSquaresMulti: heap must be a Float32Array");
-    return NULL;
-  }
+  fused_args a;
+  if (!heap_view(env, argv[0], nm, &a)) return NULL;
   const double *spec;
   size_t tensors;
   if (!parse_spec(env, argv[1], 2, &spec, &tensors, nm)) return NULL;
   int64_t oo;
   if (!get_i64(env, argv[2], &oo, "outOff")) return NULL;
-  fused_args a = {.heap = (float *)data, .length = (int64_t)length};
   int64_t total = 0;
   for (size_t t = 0; t < tensors; t++) {
     if (!in_heap(env, &a, (int64_t)spec[2 * t], (int64_t)spec[2 * t + 1], nm)) return NULL;
