@@ -87,7 +87,7 @@ export default defineStudy({
         'one-layer models at 1.6k, 3.2k, 9.8k and 17.4k activated (the standard preset has ≥ 2 layers at every size, at larger budgets), and one KV head at every size (standard: 2 KV heads from d32)',
         'isoFLOP: 3 budgets (1e10, 3e10, 1e11) instead of 4, one seed; the LR scan has 4 LRs a factor 2 apart, one seed, at each size\'s smallest budget, and a 1024-window final evaluation',
         'LR × batch grid: 3 batches (2, 8, 32 sequences) × 4 LRs, 2 seeds (standard: 4 batches × 5 LRs × 3 seeds)',
-        'expert LR: factors 0.25, 0.5, 1 (standard: 0.125–2, 5 values), at batch 8 (u = B/B_noise ≈ 1, not the paper\'s ≈ 0.26), 131k tokens',
+        'expert LR: at batch 8 (u = B/B_noise ≈ 1, not the paper\'s ≈ 0.26), 131k tokens (standard: batch 2, 524k tokens)',
         'ablations: 2 seeds at 2e10 FLOPs on the 15.2k model (≈ 380 steps; standard: 3 seeds at 1e12 on 51.4k)',
         'LR × batch grid: a 512-window final evaluation (its fit reads the train loss; every other stage uses the 4096-window set)',
         'schedules at 3e10 FLOPs on the 15.2k model (568 steps)',
@@ -162,7 +162,7 @@ export default defineStudy({
       },
       // d16, 2 layers, 2 query heads: CLA and 1 vs 2 KV heads both apply.
       ablations: { activatedParams: 15216, budget: 2e10, batchSize: 8, lr: 1e-2, seeds: [0, 1], comparisons: ['routing', 'cla', 'kv-heads'] },
-      expertLr: { batchSize: 8, tokens: 131072, factors: [0.25, 0.5, 1], seeds: [0, 1, 2] },
+      expertLr: { batchSize: 8, tokens: 131072, factors: [0.125, 0.25, 0.5, 1, 2], seeds: [0, 1, 2] },
       timeModel: twoCores,
     },
     standard: {

@@ -303,13 +303,15 @@ describe('moelab reproduce --dry-run --json', () => {
       expect(run.lr === null).toBe(run.stage === 'isoflop' || run.stage === 'expert-lr');
     }
     // The control's ×1 arm is the expert-LR arm's ×1 run (one per seed): listed on that run, not trained again.
-    expect(dry.runs.filter((x) => x.arm?.group === 'lr-control').length).toBe(6);
+    // 5 factors × 3 seeds per group, less the control's 3 shared ×1 runs.
+    expect(dry.runs.filter((x) => x.arm?.group === 'expert-lr').length).toBe(15);
+    expect(dry.runs.filter((x) => x.arm?.group === 'lr-control').length).toBe(12);
     const x1 = dry.runs.filter((x) => x.arm?.group === 'expert-lr' && x.arm.factor === 1);
     expect(x1.map((x) => x.shared.map((a) => [a.stage, a.arm?.group, a.arm?.factor]))).toEqual([0, 1, 2].map(() => [['expert-lr', 'lr-control', 1]]));
     // The ablations' baseline: the routing comparison's "recycle" run stands for "CLA 2" and "1 KV head" (2 seeds).
     const base = dry.runs.filter((x) => x.arm?.comparison === 'routing' && x.arm.name === 'recycle');
     expect(base.map((x) => x.shared.map((a) => a.arm?.name))).toEqual([0, 1].map(() => ['CLA 2', '1 KV head']));
-    expect([dry.totals.runs, dry.totals.sharedArms]).toEqual([99, 7]);
+    expect([dry.totals.runs, dry.totals.sharedArms]).toEqual([111, 7]);
     expect(dry.totals.estimate).toMatch(/min on 2 worker/);
   }, 120_000);
 });
