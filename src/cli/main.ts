@@ -17,6 +17,7 @@ import { registerFit } from './fit.ts';
 import { registerBench } from './bench.ts';
 import { registerCompletion } from './completion.ts';
 import { registerReproduce } from './reproduce.ts';
+import { registerCompare } from './compare.ts';
 
 const program = new Command('moelab')
   .description('Scaling laws and LR schedules for small Mixture-of-Experts LMs (TensorFlow.js).')
@@ -44,6 +45,7 @@ registerDashboard(program);
 registerFit(program);
 registerReport(program);
 registerReproduce(program);
+registerCompare(program);
 registerBench(program);
 registerCompletion(program);
 

@@ -27,6 +27,12 @@ export function bootstrapReliability(b: { samples: number; succeeded: number; su
 export type ClaimStatus = 'resolved' | 'not resolved' | 'not a claim';
 
 export interface ComparisonRow {
+  /**
+   * Stable identity of the quantity across studies and presets ("isoflop.a", "surge.bNoise",
+   * "ablation: cla", …): `quantity` carries numbers (the budget, the batch) that differ between
+   * presets, so tables of two studies join on this (src/report/side-by-side.ts).
+   */
+  key: string;
   quantity: string;
   /** moelab's value as text ("—" when the study could not measure it). */
   moelab: string;
@@ -104,8 +110,9 @@ function successText(b: BootstrapReliability | undefined, est: Estimate | undefi
 type Verdict = { status: ClaimStatus; reason: string };
 const NOT_A_CLAIM = (reason: string): Verdict => ({ status: 'not a claim', reason });
 
-function row(quantity: string, est: Estimate | undefined, paper: PaperValue, note: string, digits = 3, verdict: Verdict = NOT_A_CLAIM('—'), boot?: BootstrapReliability): ComparisonRow {
+function row(key: string, quantity: string, est: Estimate | undefined, paper: PaperValue, note: string, digits = 3, verdict: Verdict = NOT_A_CLAIM('—'), boot?: BootstrapReliability): ComparisonRow {
   return {
+    key,
     quantity,
     moelab: est ? fmtNumber(est.value, digits) : DASH,
     ci95: fmtCi(est, digits),
@@ -159,6 +166,7 @@ function pairedClaim(d: PairedDifference): Verdict {
 
 function pairedRow(quantity: string, d: PairedDifference, paper: string, reliability: string, note: string, claim: boolean): ComparisonRow {
   return {
+    key: `${d.comparison}: ${d.a} vs ${d.b}`,
     quantity,
     moelab: `${d.a} − ${d.b} = ${d.n ? `${fmtNumber(d.mean)} nats` : DASH}`,
     ci95: d.ci95 ? `[${fmtNumber(d.ci95[0])}, ${fmtNumber(d.ci95[1])}] (n = ${d.n} seeds)` : DASH,
@@ -214,17 +222,18 @@ export function paperComparison(input: ComparisonInput, comparisons?: Comparison
   };
   const sens = comparisons?.sensitivity?.spread ?? undefined;
   const aVerdict = intervalVerdict(iso?.nOptExponent, iso?.bootstrap, PAPER.nOptExponent, sens?.a);
-  rows.push(row('N_opt ∝ C^a: exponent a', iso?.nOptExponent, PAPER.nOptExponent, expNote(iso?.nOptExponent, PAPER.nOptExponent, 'Allocation'), 3, aVerdict, iso?.bootstrap));
+  rows.push(row('isoflop.a', 'N_opt ∝ C^a: exponent a', iso?.nOptExponent, PAPER.nOptExponent, expNote(iso?.nOptExponent, PAPER.nOptExponent, 'Allocation'), 3, aVerdict, iso?.bootstrap));
   rows.push(
-    row('D_opt ∝ C^b: exponent b', iso?.dOptExponent, PAPER.dOptExponent, expNote(iso?.dOptExponent, PAPER.dOptExponent, 'Allocation'), 3, {
+    row('isoflop.b', 'D_opt ∝ C^b: exponent b', iso?.dOptExponent, PAPER.dOptExponent, expNote(iso?.dOptExponent, PAPER.dOptExponent, 'Allocation'), 3, {
       status: aVerdict.status === 'resolved' ? 'resolved' : 'not resolved',
       reason: `counted with a, not as a second agreement: the compute constraint C ∝ N·D forces a + b ≈ 1 (${aVerdict.reason})`,
     }, iso?.bootstrap),
   );
   const held = comparisons?.sensitivity?.heldOut;
   if (held) {
-    for (const h of [held.N_opt, held.D_opt]) {
+    for (const [key, h] of [['heldout.N_opt', held.N_opt], ['heldout.D_opt', held.D_opt]] as const) {
       rows.push({
+        key,
         quantity: `held-out: ${h.label} (laws fitted on the other budgets)`,
         moelab: `predicted ${fmtNumber(h.predicted, 4)}, actual ${fmtNumber(h.actual, 4)}`,
         ci95: h.ci95 ? `[${fmtNumber(h.ci95[0])}, ${fmtNumber(h.ci95[1])}]` : DASH,
@@ -238,6 +247,7 @@ export function paperComparison(input: ComparisonInput, comparisons?: Comparison
   }
   rows.push(
     row(
+      'isoflop.tokensPerParam',
       iso ? `tokens per activated parameter at the optimum (C = ${fmtNumber(iso.tokensPerParamAt, 2)})` : 'tokens per activated parameter at the optimum',
       iso?.tokensPerParam,
       PAPER.tokensPerParam,
@@ -251,6 +261,7 @@ export function paperComparison(input: ComparisonInput, comparisons?: Comparison
   );
   if (iso?.heldOut) {
     rows.push({
+      key: 'heldout.L_min',
       quantity: `held-out: ${iso.heldOut.label}`,
       moelab: `predicted ${fmtNumber(iso.heldOut.predicted, 4)}, actual ${fmtNumber(iso.heldOut.actual, 4)}`,
       ci95: `${(100 * iso.heldOut.relError).toFixed(2)}% error`,
@@ -264,6 +275,7 @@ export function paperComparison(input: ComparisonInput, comparisons?: Comparison
   const c = input.compute;
   rows.push(
     row(
+      'compute.a',
       'compute formula C = a·N·D + b·D: a',
       c?.a,
       PAPER.computeA,
@@ -277,6 +289,7 @@ export function paperComparison(input: ComparisonInput, comparisons?: Comparison
   );
   rows.push(
     row(
+      'compute.b',
       'compute formula: b (FLOPs per token independent of N)',
       c?.b,
       PAPER.computeB,
@@ -307,6 +320,7 @@ export function paperComparison(input: ComparisonInput, comparisons?: Comparison
       : '';
   rows.push(
     row(
+      'surge.epsMax',
       'surge fit: ε_max (peak of the optimal-LR curve)',
       su?.epsMax,
       PAPER.epsMax,
@@ -318,6 +332,7 @@ export function paperComparison(input: ComparisonInput, comparisons?: Comparison
   );
   rows.push(
     row(
+      'surge.bNoise',
       stepsMethod ? 'surge fit: B_noise (tokens, from the S–E trade-off)' : 'surge fit: B_noise (tokens)',
       su?.bNoise,
       PAPER.bNoise,
@@ -329,6 +344,7 @@ export function paperComparison(input: ComparisonInput, comparisons?: Comparison
   );
   rows.push(
     row(
+      'expertLr.rule',
       su?.batchTokens !== undefined ? `expert LR ratio lr_specialized / lr_shared at B = ${fmtNumber(su.batchTokens)} tokens (n = E/k)` : 'expert LR ratio lr_specialized / lr_shared',
       su?.expertLrRatio,
       PAPER.expertLrRatio,
@@ -354,6 +370,7 @@ export function paperComparison(input: ComparisonInput, comparisons?: Comparison
   } else if (input.schedules && input.schedules.length > 0) {
     const ranked = [...input.schedules].sort((x, y) => x.finalValLoss - y.finalValLoss);
     rows.push({
+      key: 'schedules.ranking',
       quantity: 'schedule ranking at equal budget (final validation loss)',
       moelab: ranked.map((r) => `${r.label} ${r.finalValLoss.toFixed(4)}`).join(' < '),
       ci95: DASH,
@@ -368,6 +385,7 @@ export function paperComparison(input: ComparisonInput, comparisons?: Comparison
   const lawCheck = comparisons?.scheduleLaw;
   if (lawCheck) {
     rows.push({
+      key: 'scheduleLaw',
       quantity: `schedule-aware law (${lawCheck.law}) fitted on the others, predicting ${lawCheck.predicted.join(', ')}`,
       moelab: `end-of-training error ${fmtNumber(lawCheck.endError)} nats; smallest paired gap ${lawCheck.smallestGap === null ? DASH : `${fmtNumber(lawCheck.smallestGap)} nats`}`,
       ci95: DASH,
@@ -379,6 +397,7 @@ export function paperComparison(input: ComparisonInput, comparisons?: Comparison
     });
   } else if (input.scheduleLaw) {
     rows.push({
+      key: 'scheduleLaw',
       quantity: `schedule-aware law (${input.scheduleLaw.law}) fitted on two schedules, predicting ${input.scheduleLaw.predicted}`,
       moelab: `${(100 * input.scheduleLaw.meanAbsRelError).toFixed(2)}% mean |relative error|`,
       ci95: DASH,
@@ -396,6 +415,7 @@ export function paperComparison(input: ComparisonInput, comparisons?: Comparison
     }
   } else if (input.confirm && input.confirm.length > 0) {
     rows.push({
+      key: 'confirmation',
       quantity: 'confirmation: one LR vs expert-specific LRs (final validation loss)',
       moelab: confirmationText(input.confirm),
       ci95: DASH,
@@ -449,6 +469,7 @@ function expertLrRow(ex: NonNullable<ComparisonsResult['expertLr']>): Comparison
     };
   }
   return {
+    key: 'expertLr.measured',
     quantity: 'expert LR ratio, measured: best specialized-expert LR multiplier (paired factor sweep)',
     moelab: o ? fmtNumber(o.value) : DASH,
     ci95: ci ? `[${fmtNumber(ci[0])}, ${fmtNumber(ci[1])}] (Fieller)` : DASH,
