@@ -546,6 +546,7 @@ function scheduleOptions(req: ScheduleRequest, predict: LossCurve[]) {
     seed: req.seed,
     warmupSteps: req.warmupSteps,
     interpolation: req.interpolation,
+    prior: req.prior,
   } as const;
 }
 

@@ -291,6 +291,39 @@ export const multiPowerLaw: ScheduleLaw = {
   },
 };
 
+/**
+ * The Multi-Power Law in θ = (L0, ln A, alpha, ln(B·beta), ln C, ln beta, ln gamma): the fit space of
+ * the drop-shape prior (option `prior: 'drop-shape'`), whose Gaussians on ln beta and ln gamma keep
+ * beta and gamma positive (the β → 0 edge and beyond are then outside the space, at ln beta → −∞).
+ * Same law as multiPowerLaw; ∂/∂ln beta = beta·∂/∂beta, ∂/∂ln gamma = gamma·∂/∂gamma.
+ */
+export const multiPowerLogShapeLaw: ScheduleLaw = {
+  name: 'multipower',
+  expression: multiPowerLaw.expression,
+  params: multiPowerLaw.params,
+  fitParams: ['L0', 'lnA', 'alpha', 'lnBbeta', 'lnC', 'lnBeta', 'lnGamma'],
+  toNatural: (th) => multiPowerLaw.toNatural(fromLogShape(th)),
+  fromNatural: (p) => {
+    if (!(p[5] > 0 && p[6] > 0)) throw new DataError(`the MPL drop-shape prior needs beta > 0 and gamma > 0 (got beta ${p[5]}, gamma ${p[6]}).`);
+    const th = multiPowerLaw.fromNatural(p);
+    return [...th.slice(0, 5), Math.log(p[5]), Math.log(p[6])];
+  },
+  evaluate(th, c, pred, grad) {
+    evaluateMultiPower(fromLogShape(th), c, pred, grad, false);
+    if (!grad) return;
+    const [beta, gamma] = [Math.exp(th[5]), Math.exp(th[6])];
+    for (let j = 0; j < c.steps.length; j++) {
+      grad[j * 7 + 5] *= beta;
+      grad[j * 7 + 6] *= gamma;
+    }
+  },
+};
+
+/** (…, ln beta, ln gamma) → (…, beta, gamma), multiPowerLaw's fit space. */
+function fromLogShape(th: ArrayLike<number>): number[] {
+  return [th[0], th[1], th[2], th[3], th[4], Math.exp(th[5]), Math.exp(th[6])];
+}
+
 /** |β·l| below which h_β and ∂h_β/∂β come from their Taylor series (truncation error < 1e-14 relative). */
 const H_SERIES_LIMIT = 1e-3;
 
@@ -512,6 +545,73 @@ export function scheduleResiduals(law: ScheduleLaw, curves: readonly PreparedCur
   };
 }
 
+// ---------------------------------------------------------------------------------------------
+// The drop-shape prior (MAP): option `prior: 'drop-shape'` of fitScheduleLaw (docs/fit.md "Drop-shape prior for the Multi-Power Law")
+
+/**
+ * Gaussian prior on the shape of the MPL drop term, in the fit space of multiPowerLogShapeLaw:
+ * ln C ~ N(ln 1, 1²), ln beta ~ N(ln 0.5, 1²), ln gamma ~ N(ln 0.5, 1²). Centred on the start of the
+ * MPL authors' released code (C = 1, beta = 0.5, gamma = 0.5, from which ≤ 200 early-stopped AdamW
+ * steps give their official parameters; docs/references.md#multi-power), one e-fold wide. These
+ * numbers were fixed before any held-out error was computed with them (issue #16) and are not tuning
+ * knobs: there is deliberately no option to change them.
+ */
+export const MPL_DROP_SHAPE_PRIOR: readonly { param: string; index: number; mean: number; sd: number }[] = Object.freeze(
+  [
+    { param: 'lnC', index: 4, mean: 0, sd: 1 },
+    { param: 'lnBeta', index: 5, mean: Math.log(0.5), sd: 1 },
+    { param: 'lnGamma', index: 6, mean: Math.log(0.5), sd: 1 },
+  ].map((t) => Object.freeze(t)),
+);
+
+/**
+ * `base`'s m residuals followed by one residual per prior term, σ̂·(θ_i − μ)/s, so that
+ * ½·Σψ² = (data objective) + σ̂²·Σ_j ((θ_j − μ_j)/s_j)²/2.
+ *
+ * Why σ̂²: the data objective is Σ_i Huber_δ(r_i), r_i = ln L̂_i − ln L_i, SUMMED over points, i.e.
+ * Σ_i r_i²/2 inside the Huber zone (and for lsq-log everywhere). With Gaussian log residuals of SD σ
+ * the negative log posterior is Σ_i r_i²/(2σ²) + Σ_j z_j²/2 (z_j = (θ_j − μ_j)/s_j) + const;
+ * multiplied by σ² it is the data objective + σ²·Σ_j z_j²/2. The prior residual σ·z_j then enters the
+ * sum of squares exactly like one more logged point whose log residual is σ·z_j: each prior term
+ * counts as one pseudo-observation at noise σ. σ is unknown and replaced by its plug-in σ̂ (the root
+ * mean squared log residual of the unpenalised fit on the same curves, computed by fitScheduleLaw).
+ * The prior rows are plain squares, not Huber: where |r| > δ the data rows are linear and the
+ * Gaussian reading is only approximate (on the bundled curves σ̂ < δ = 1e-3).
+ */
+export function withGaussianPrior(base: ResidualFunction, m: number, k: number, prior: readonly { index: number; mean: number; sd: number }[], sigma: number): ResidualFunction {
+  return (theta, res, J) => {
+    base(theta, res, J);
+    for (let j = 0; j < prior.length; j++) {
+      const { index, mean, sd } = prior[j];
+      const row = m + j;
+      res[row] = (sigma * (theta[index] - mean)) / sd;
+      if (J) {
+        J.fill(0, row * k, (row + 1) * k);
+        J[row * k + index] = sigma / sd;
+      }
+    }
+  };
+}
+
+/** ½·Σ_j (σ·(θ_j − μ_j)/s_j)², the prior's share of the penalised objective. */
+export function gaussianPriorPenalty(theta: ArrayLike<number>, prior: readonly { index: number; mean: number; sd: number }[], sigma: number): number {
+  let s = 0;
+  for (const { index, mean, sd } of prior) s += ((sigma * (theta[index] - mean)) / sd) ** 2;
+  return 0.5 * s;
+}
+
+/** Mean of r² over every fit point, r = ln L̂ − ln L (the plug-in σ̂² of the drop-shape prior). */
+export function meanSquaredLogResidual(law: ScheduleLaw, theta: ArrayLike<number>, curves: readonly PreparedCurve[]): number {
+  let s = 0;
+  let n = 0;
+  for (const c of curves) {
+    const pred = new Float64Array(c.steps.length);
+    law.evaluate(theta, c, pred, null);
+    for (let j = 0; j < pred.length; j++, n++) s += (Math.log(pred[j]) - c.lnLoss[j]) ** 2;
+  }
+  return s / n;
+}
+
 /** The MPL paper's initialisation: the drop term simplified to B·(η_max − η_t); θ = (L0, ln A, alpha, ln B). */
 function simplifiedMplObjective(curves: readonly PreparedCurve[], delta: number): ObjectiveWithGradient {
   return (th, grad) => {
@@ -577,7 +677,7 @@ export interface ScheduleFitOptions extends LrReconstructionOptions {
   objective?: LossKind;
   bootstrap?: number;
   seed?: number;
-  /** Explicit starts in the law's fit parameterisation (skips the default start grid). */
+  /** Explicit starts in the law's fit parameterisation (skips the default start grid); with the drop-shape prior still (…, beta, gamma), mapped to logs (beta, gamma > 0 only). */
   starts?: readonly (readonly number[])[];
   maxIterations?: number;
   /**
@@ -586,6 +686,13 @@ export interface ScheduleFitOptions extends LrReconstructionOptions {
    * schedule fit is judged by the held-out curves it predicts.
    */
   refuseUnidentified?: boolean;
+  /**
+   * 'drop-shape' (multipower only): MAP fit with the Gaussian prior MPL_DROP_SHAPE_PRIOR on
+   * (ln C, ln beta, ln gamma), fitted in (…, ln beta, ln gamma) so beta, gamma > 0, scaled by the
+   * plug-in noise σ̂ of an unpenalised fit run first (withGaussianPrior). Default 'none'.
+   * docs/fit.md "Drop-shape prior for the Multi-Power Law".
+   */
+  prior?: 'none' | 'drop-shape';
 }
 
 export interface ScheduleCurveResult {
@@ -654,15 +761,36 @@ export function fitScheduleLaw(fitCurves: readonly LossCurve[], options: Schedul
     throw new DataError(`schedule fit: ${nPoints} logged points across the fit curves; the ${law.name} law has ${law.params.length} parameters. Log more points.`);
   }
 
+  const prior = options.prior ?? 'none';
+  if (prior !== 'none' && prior !== 'drop-shape') throw new DataError(`schedule fit: prior ${JSON.stringify(prior)} is unknown. Use none or drop-shape.`);
+  if (prior === 'drop-shape' && law.name !== 'multipower') throw new DataError(`schedule fit: the drop-shape prior is a prior on the Multi-Power Law's drop term; the ${law.name} law has none. Drop the prior or use law multipower.`);
+
   const objective = scheduleObjective(law, fitPrepared, delta);
   const { starts, init } = options.starts ? { starts: options.starts.map((s) => [...s]), init: null } : startsFor(law, fitPrepared, delta, maxIterations);
   // MPL: Levenberg–Marquardt on the square-root Huber residuals (Gauss–Newton curvature; L-BFGS
   // needed thousands of iterations on this ill-conditioned problem). Tissue: L-BFGS.
   const useLm = law.name === 'multipower';
   const minimizer: Minimizer = useLm ? levenbergMarquardtMinimizer(scheduleResiduals(law, fitPrepared, delta), nPoints, { maxIterations }) : lbfgsMinimizer(objective, { maxIterations });
-  const ms = multiStart(minimizer, starts);
+  const unpenalised = multiStart(minimizer, starts);
+
+  // Drop-shape prior: the unpenalised optimum (converged or capped on a ridge) gives the plug-in
+  // noise σ̂; the MAP fit then runs in (…, ln beta, ln gamma) from the same starts (those with
+  // beta, gamma > 0: all of the default grid's).
+  let fitLaw = law;
+  let ms = unpenalised;
+  let sigmaHat: number | null = null;
+  let mapStarts: number[][] = [];
+  const penalised = (weights: Float64Array[] | null) => withGaussianPrior(scheduleResiduals(fitLaw, fitPrepared, delta, weights), nPoints, 7, MPL_DROP_SHAPE_PRIOR, sigmaHat!);
+  if (prior === 'drop-shape') {
+    sigmaHat = Math.sqrt(meanSquaredLogResidual(law, unpenalised.best.x, fitPrepared));
+    if (!Number.isFinite(sigmaHat)) throw new DataError('schedule fit: the unpenalised MPL fit gives no finite residuals, so the drop-shape prior has no noise scale.');
+    fitLaw = multiPowerLogShapeLaw;
+    mapStarts = starts.filter((s) => s[5] > 0 && s[6] > 0).map((s) => [...s.slice(0, 5), Math.log(s[5]), Math.log(s[6])]);
+    if (mapStarts.length === 0) throw new DataError('schedule fit: the drop-shape prior fits ln beta and ln gamma; give starts with beta > 0 and gamma > 0.');
+    ms = multiStart(levenbergMarquardtMinimizer(penalised(null), nPoints + MPL_DROP_SHAPE_PRIOR.length, { maxIterations }), mapStarts);
+  }
   const theta = [...ms.best.x];
-  const natural = law.toNatural(theta);
+  const natural = fitLaw.toNatural(theta);
   const params: Record<string, number> = Object.fromEntries(law.params.map((n, i) => [n, natural[i]]));
 
   // An optimum on an edge of the MPL space is refused (or, allowed, marked) before the bootstrap.
@@ -674,7 +802,7 @@ export function fitScheduleLaw(fitCurves: readonly LossCurve[], options: Schedul
 
   const curveResult = (c: PreparedCurve, role: 'fit' | 'predict', th: ArrayLike<number>): ScheduleCurveResult => {
     const pred = new Float64Array(c.steps.length);
-    law.evaluate(th, c, pred, null);
+    fitLaw.evaluate(th, c, pred, null);
     const rel = Array.from(pred, (p, j) => relError(p, c.losses[j]));
     return {
       name: c.name,
@@ -698,7 +826,7 @@ export function fitScheduleLaw(fitCurves: readonly LossCurve[], options: Schedul
     const out: Record<string, number> = {};
     for (const c of predictPrepared) {
       const pred = new Float64Array(c.steps.length);
-      law.evaluate(th, c, pred, null);
+      fitLaw.evaluate(th, c, pred, null);
       out[`predict.${c.name}.final`] = pred[pred.length - 1];
       out[`predict.${c.name}.meanAbsRelError`] = meanAbsRelError(pred, c.losses);
     }
@@ -711,11 +839,13 @@ export function fitScheduleLaw(fitCurves: readonly LossCurve[], options: Schedul
           (rows) => {
             const weights = fitPrepared.map((c) => new Float64Array(c.steps.length));
             for (const i of rows) weights[curveOf[i]][i - offsets[curveOf[i]]] += 1;
-            const r = useLm
+            const r = sigmaHat !== null
+              ? minimizeLevenbergMarquardt(penalised(weights), theta, nPoints + MPL_DROP_SHAPE_PRIOR.length, { maxIterations })
+              : useLm
               ? minimizeLevenbergMarquardt(scheduleResiduals(law, fitPrepared, delta, weights), theta, nPoints, { maxIterations })
               : minimizeLbfgs(scheduleObjective(law, fitPrepared, delta, weights), theta, { maxIterations });
             if (!Number.isFinite(r.f)) return null;
-            const nat = law.toNatural(r.x);
+            const nat = fitLaw.toNatural(r.x);
             return { ...prefixKeys(Object.fromEntries(law.params.map((n, i) => [n, nat[i]])), 'params.'), ...predictedSummaries(r.x) };
           },
           { samples: nBoot, seed, groups: Int32Array.from(curveOf) },
@@ -755,11 +885,11 @@ export function fitScheduleLaw(fitCurves: readonly LossCurve[], options: Schedul
     reason: ms.best.reason,
     starts: ms.starts,
     bestStart: ms.bestStart,
-    startPoint: Object.fromEntries(law.fitParams.map((n, i) => [n, ms.startPoint[i]])),
+    startPoint: Object.fromEntries(fitLaw.fitParams.map((n, i) => [n, ms.startPoint[i]])),
     startsConverged: ms.startsConverged,
     startsAtBestObjective: ms.startsAtBestObjective,
     startsAgreeing: ms.startsAgreeing,
-    seconds: ms.seconds + (init?.seconds ?? 0),
+    seconds: ms.seconds + (init?.seconds ?? 0) + (sigmaHat !== null ? unpenalised.seconds : 0),
   };
 
   return {
@@ -779,13 +909,18 @@ export function fitScheduleLaw(fitCurves: readonly LossCurve[], options: Schedul
     heldOut,
     ...(identifiability ? { identifiability } : {}),
     bootstrap: bootstrapSummary(boot, 'logged points resampled with replacement within each fit curve; refitted from the optimum'),
-    options: { law: law.name, lambda: law.name === 'tissue' ? lambda : null, delta: objectiveName === 'huber-log' ? delta : null, objective: objectiveName, maxIterations, warmupSteps: options.warmupSteps ?? null, interpolation: options.interpolation ?? 'linear', bootstrap: nBoot, seed },
+    options: { law: law.name, lambda: law.name === 'tissue' ? lambda : null, delta: objectiveName === 'huber-log' ? delta : null, objective: objectiveName, maxIterations, warmupSteps: options.warmupSteps ?? null, interpolation: options.interpolation ?? 'linear', bootstrap: nBoot, seed, ...(sigmaHat !== null ? { prior, priorNoise: sigmaHat } : {}) },
     notes: [
       `Fitted on ${fitPrepared.map((c) => c.name).join(', ')}; ${objectiveName === 'huber-log' ? `Σ Huber_δ(ln L̂ − ln L) over every logged point, δ = ${delta}` : '½·Σ (ln L̂ − ln L)² over every logged point'}.`,
       `Per-step LR rebuilt from the logged points: η_0 = 0, linear warmup to the first logged LR at ${options.warmupSteps ?? 'the first logged step'}, ${options.interpolation ?? 'linear'} interpolation between logged steps.`,
       law.name === 'multipower'
         ? `Starts: the MPL paper's two stages — the simplified law L0 + A·S1^−alpha − B·(η_max − η_t) from 81 starts${init ? ` (best objective ${fmt(init.best.f)})` : ''}, then the full law from ${starts.length} starts over (C, beta), beta from near the β → 0 edge (0.02) to 0.7, gamma = 0.5, each by Levenberg–Marquardt in (L0, ln A, alpha, ln(B·beta), ln C, beta, gamma) (the β → 0 limit inside the space).`
         : `Tissue λ = ${lambda}; ${starts.length} starts.`,
+      ...(sigmaHat !== null
+        ? [
+            `Drop-shape prior (MAP): ln C ~ N(0, 1²), ln beta ~ N(ln 0.5, 1²), ln gamma ~ N(ln 0.5, 1²), fixed in advance; fitted in (L0, ln A, alpha, ln(B·beta), ln C, ln beta, ln gamma) from ${mapStarts.length} starts; objective = data objective + σ̂²·Σ((θ − μ)/s)²/2 (prior share ${fmt(gaussianPriorPenalty(theta, MPL_DROP_SHAPE_PRIOR, sigmaHat))}), σ̂ = ${fmt(sigmaHat)} the RMS log residual of the unpenalised fit (objective ${fmt(unpenalised.best.f)}, ${unpenalised.best.converged ? 'converged' : `not converged: ${unpenalised.best.reason}`} after ${unpenalised.best.iterations} iterations).`,
+          ]
+        : []),
       ...(identifiability && !identifiability.identified ? [`NOT IDENTIFIED: ${identifiability.problems.join('; ')}. Fit on curves whose LR drops differ in depth and timing (the MPL paper fits cosine_24000, constant_24000 and wsdcon_9), or treat the predictions as unreliable.`] : []),
       predictPrepared.length ? `Predicted (held out): ${predictPrepared.map((c) => c.name).join(', ')}.` : 'No curves to predict were given.',
     ],

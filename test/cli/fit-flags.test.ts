@@ -58,6 +58,9 @@ describe('requests are a union of the kinds\' options; a flag its kind has not i
     expect(sched).toEqual({ kind: 'schedule', bootstrap: ANALYSIS_DEFAULTS.bootstrap.schedule, seed: ANALYSIS_DEFAULTS.seed, law: ANALYSIS_DEFAULTS.scheduleLaw });
     expect(fromFlags('surge', { experts: '16', batchTokens: '2048' })).toMatchObject({ kind: 'surge', expertLr: { numExperts: 16, topK: 1, batchTokens: 2048 } });
     expect(fromFlags('compute', {})).not.toHaveProperty('edges');
+    expect(fromFlags('schedule', { law: 'multipower', prior: 'drop-shape' })).toMatchObject({ kind: 'schedule', law: 'multipower', prior: 'drop-shape' });
+    expect(errorOf(() => fromFlags('schedule', { prior: 'flat' })).field).toBe('--prior');
+    expect(errorOf(() => fromFlags('parametric', { prior: 'drop-shape' })).message).toMatch(/^--prior: not an option of parametric fits .*moelab fit schedule\.$/);
   });
 
   it('a flag of another kind: one error naming the flag, the kind and the kinds that take it', () => {
