@@ -170,6 +170,11 @@ export default defineStudy({
       // The scan's first run found 73.5k best at its top (3.2e-2) and 255k at its bottom (4e-3);
       // no extension (see the quick preset's lrScan for why), the report flags them.
       lrScan: { lrs: [4e-3, 8e-3, 1.6e-2, 3.2e-2] },
+      // The embedded corpus's train split holds 12.5M tokens; the small sizes at the top budgets
+      // need more (28.2k at 3e12: 1.28 passes; at 1e13: 73.5k 1.67, 109k 1.14, 51.4k 2.40). Up to 2
+      // passes they repeat the data (Muennighoff et al. 2023, arXiv 2305.16264: up to ~4 passes
+      // cost about as much as unique data); beyond, the cell is left out and listed.
+      maxEpochs: 2,
       isoflop: {
         kind: 'isoflop',
         family: standardFamily,

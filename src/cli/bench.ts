@@ -146,9 +146,15 @@ export function registerBench(program: Command): void {
     const progress = opts.json ? undefined : (i: number, ms: number) => process.stderr.write(`  step ${i + 1}/${steps}: ${ms.toFixed(0)} ms\n`);
     // Backends without synchronous reads (webgpu) time the step with one asynchronous read of
     // [loss, gradient norm] per step and count the host reads; the probes below need dataSync.
-    const step = info.syncReads
-      ? bench.benchTrainingStep({ steps, warmup, onStep: progress, workload: custom?.workload })
-      : await bench.benchTrainingStepAsync({ steps, warmup, onStep: progress, workload: custom?.workload });
+    let step;
+    try {
+      step = info.syncReads
+        ? bench.benchTrainingStep({ steps, warmup, onStep: progress, workload: custom?.workload })
+        : await bench.benchTrainingStepAsync({ steps, warmup, onStep: progress, workload: custom?.workload });
+    } catch (err) {
+      const { explainEngineFailure } = await import('../engine/backend.ts');
+      throw explainEngineFailure(err, info.backend, { batchSize: custom?.workload.batch, batchField: '--batch-size' }) ?? err;
+    }
     // The matmul probe is of the reference step's shapes: not run for another workload.
     const matmul = custom || !info.syncReads ? undefined : bench.benchStepMatmuls();
     const profile = opts.profile && info.syncReads ? bench.profileTrainingStep(3, 0, custom?.workload) : undefined;

@@ -10,7 +10,7 @@
 import { readFileSync } from 'node:fs';
 import { basename, dirname, extname, join, resolve } from 'node:path';
 import { Option, type Command } from 'commander';
-import { assertEngineHealthy } from '../engine/backend.ts';
+import { assertEngineHealthy, explainEngineFailure } from '../engine/backend.ts';
 import { ConfigError, ResumeMismatchError } from '../errors.ts';
 import { parseRunTags, type RunTags } from '../io/tags.ts';
 import { addEngineOptions, initEngineFromOptions } from './engine-options.ts';
@@ -250,7 +250,7 @@ export function registerTrain(program: Command): void {
         process.stderr.write(`moelab train: ${err.message}\n`);
         process.exit(LOCKED_EXIT_CODE);
       }
-      throw err;
+      throw explainEngineFailure(err, info.backend, { batchSize: config.train.batchSize }) ?? err;
     } finally {
       if (handling) {
         process.off('SIGINT', onSignal);

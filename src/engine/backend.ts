@@ -236,6 +236,41 @@ export function assertEngineHealthy(): void {
   assertDeviceHealthy();
 }
 
+/** The wasm backend's heap ceiling: emscripten's getHeapMax() in tfjs-backend-wasm 4.22 (4 GiB − 64 KiB). */
+export const WASM_HEAP_MAX_BYTES = 4294901760;
+
+/**
+ * What a failure inside the wasm backend means, for the user: `RuntimeError: Aborted()` and
+ * `RuntimeError: memory access out of bounds` are what tfjs-backend-wasm raises when its heap
+ * cannot grow (emscripten_resize_heap refuses beyond WASM_HEAP_MAX_BYTES; an allocation then
+ * aborts or a null-based write traps) — measured with the large workload at batches 32 and 64
+ * (docs/BENCHMARKS.md "GPU: webgpu on Dawn, NVIDIA H200"). Returns a BackendError naming the
+ * heap, its size when the failure happened and the fix, or undefined for any other error.
+ * `heapBytes` is the backend's current heap size (read from the running backend when omitted).
+ */
+export function explainEngineFailure(err: unknown, backend: string, context: { batchSize?: number; batchField?: string } = {}, heapBytes: number | undefined = wasmHeapBytes()): BackendError | undefined {
+  if (backend !== 'wasm' || !(err instanceof Error) || err.name !== 'RuntimeError') return undefined;
+  if (!/Aborted\(|memory access out of bounds/.test(err.message)) return undefined;
+  const gib = (b: number) => `${(b / 2 ** 30).toFixed(2)} GiB`;
+  const heap = heapBytes === undefined ? '' : `, and this run had grown it to ${gib(heapBytes)}`;
+  const field = context.batchField ?? 'train.batchSize';
+  const batch = context.batchSize === undefined ? field : `${field} (now ${context.batchSize})`;
+  return new BackendError(
+    `the wasm backend failed (${err.name}: ${err.message.split('\n')[0]}): most likely its heap is full — a wasm heap holds at most ${gib(WASM_HEAP_MAX_BYTES)}${heap}. ` +
+      `Fix: lower ${batch} or the model's size, or train on a GPU backend (--backend webgpu). What was written before the failure (the last checkpoint) is intact; a smaller batch is another configuration, so give it its own --out.`,
+  );
+}
+
+/** The running wasm backend's heap size in bytes (undefined on other backends). */
+function wasmHeapBytes(): number | undefined {
+  try {
+    const b = tf.backend() as unknown as { wasm?: { HEAPU8?: Uint8Array } };
+    return b.wasm?.HEAPU8?.length;
+  } catch {
+    return undefined;
+  }
+}
+
 /** Start a backend; returns the wasm thread count actually in use (1 elsewhere). */
 async function activate(backend: BackendName, threads: number, allowSoftwareGpu: boolean): Promise<number> {
   let wasm: typeof import('@tensorflow/tfjs-backend-wasm') | undefined;

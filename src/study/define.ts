@@ -38,6 +38,13 @@ export interface StudyPreset {
      */
     extendAtEdges?: number;
   };
+  /**
+   * Passes over the corpus's train split a run of this preset may make (default 1). A run that
+   * needs more than one pass trains with `data.repeat` when it needs at most `maxEpochs`, and is
+   * left out of the plan (listed with its passes) when it needs more; without `maxEpochs` such a
+   * run is an error when the study starts, before anything trains (src/study/run.ts fitPlanToCorpus).
+   */
+  maxEpochs?: number;
   /** isoFLOP scaling: budgets × activated sizes of the family. */
   isoflop: Part<'isoflop'>;
   /** LR × batch grid for the surge fit (docs/references.md#surge). */
@@ -101,6 +108,7 @@ const PresetShape = z.strictObject({
       extendAtEdges: z.number().int().min(0).max(6).optional(),
     })
     .optional(),
+  maxEpochs: z.number().min(1).optional(),
   // Each part's outer shape here; the sweep schema validates the rest when the study is planned.
   isoflop: z.looseObject({ kind: z.literal('isoflop') }).transform((p) => p as Part<'isoflop'>),
   lrBatch: z.looseObject({ kind: z.literal('lr-batch') }).transform((p) => p as Part<'lr-batch'>),

@@ -40,7 +40,7 @@ import { flopsPerToken } from '../model/count.ts';
 import type { ArmTags } from '../io/tags.ts';
 import { parseSweep } from '../sweep/load.ts';
 import { expandSweep, planErrors, roundToSteps, totalsOf, type PlanProblem, type PlanRun, type RunPlan } from '../sweep/plan.ts';
-import { absolutizeCorpus, checkCorpus } from '../sweep/prepare.ts';
+import { absolutizeCorpus, checkCorpus, corpusPasses } from '../sweep/prepare.ts';
 import type { SweepOutcome } from '../sweep/runner.ts';
 import { describeSharing, shareRepeatedRuns, type ShareOptions } from '../sweep/share.ts';
 import { makespan, predictRunSeconds, runWorkOf } from './time-model.ts';
@@ -165,7 +165,7 @@ export function planStudy(
   preset: string,
   source: string,
   options: { corpusCheck?: boolean; keep?: ShareOptions['keep'] } = {},
-): { plan: RunPlan; parts: StudyParts } {
+): { plan: RunPlan; parts: StudyParts; corpus: { repeated: CorpusPasses[]; dropped: CorpusPasses[] } } {
   const p = presetOf(study, preset);
   const parts = studyParts(study, preset, source);
   checkArmBatches(p, parts, `${source} presets.${preset}`);
@@ -176,9 +176,63 @@ export function planStudy(
     ...(p.ablations ? [ablationPlan(study, preset, parts.iso, source)] : []),
   ];
   // Each distinct (configuration, seed) once: the ablations' shared baseline arm trains once.
-  const { plan } = shareRepeatedRuns(mergePlans(`${study.name}-${preset}`, p.description ?? study.description, plans, undefined), { keep: options.keep });
-  if (options.corpusCheck !== false) throwOnErrors(source, checkCorpus(plan));
-  return { plan, parts };
+  let { plan } = shareRepeatedRuns(mergePlans(`${study.name}-${preset}`, p.description ?? study.description, plans, undefined), { keep: options.keep });
+  const corpus = { repeated: [] as CorpusPasses[], dropped: [] as CorpusPasses[] };
+  if (options.corpusCheck !== false) {
+    // Runs beyond one pass over the corpus: this stage's, and the isoFLOP cells planned after the
+    // scan (their tokens do not depend on the LR it picks), so a preset the corpus cannot hold is
+    // refused before anything trains.
+    const field = `${source} presets.${preset}.maxEpochs`;
+    const fitted = fitPlanToCorpus(plan, corpusPasses(plan), p.maxEpochs, field);
+    plan = fitted.plan;
+    const later = p.lrScan ? fitPlanToCorpus(isoflopPlan(parts.iso, undefined, source), corpusPasses(isoflopPlan(parts.iso, undefined, source)), p.maxEpochs, field) : undefined;
+    corpus.repeated.push(...fitted.repeated, ...(later?.repeated ?? []));
+    corpus.dropped.push(...fitted.dropped, ...(later?.dropped ?? []));
+    throwOnErrors(source, checkCorpus(plan));
+  }
+  return { plan, parts, corpus };
+}
+
+/** A run that needs more than one pass over the corpus's train split, and how many. */
+export interface CorpusPasses {
+  runId: string;
+  passes: number;
+}
+
+/**
+ * A plan against its corpus (presets.<p>.maxEpochs, src/study/define.ts): a run that needs more
+ * than one pass over the train split (`passes`, from src/sweep/prepare.ts corpusPasses) trains with
+ * `data.repeat` when it needs at most `maxEpochs`, and leaves the plan (into `skipped`, with its
+ * passes) when it needs more. Without `maxEpochs`, any such run is a ConfigError naming them all
+ * and the fix. Pure.
+ */
+export function fitPlanToCorpus(plan: RunPlan, passes: ReadonlyMap<string, number>, maxEpochs: number | undefined, field: string): { plan: RunPlan; repeated: CorpusPasses[]; dropped: CorpusPasses[] } {
+  const over = plan.runs.flatMap((r) => {
+    const p = passes.get(r.runId);
+    return p !== undefined && p > 1 && r.config.data?.repeat !== true ? [{ runId: r.runId, passes: p }] : [];
+  });
+  const text = (xs: CorpusPasses[]) => xs.map((x) => `${x.runId} (${x.passes.toFixed(2)} passes)`).join(', ');
+  if (over.length > 0 && maxEpochs === undefined) {
+    throw new ConfigError(
+      field,
+      'not set',
+      'Set it (e.g. 2: a few passes over repeated data cost little, Muennighoff et al. 2023, arXiv 2305.16264), lower the budgets, or use a larger corpus.',
+      `${over.length} run(s) need more than one pass over the corpus's train split: ${text(over)}`,
+    );
+  }
+  const repeated = over.filter((x) => x.passes <= maxEpochs!);
+  const dropped = over.filter((x) => x.passes > maxEpochs!);
+  const repeat = new Set(repeated.map((x) => x.runId));
+  const drop = new Set(dropped.map((x) => x.runId));
+  return {
+    plan: {
+      ...plan,
+      runs: plan.runs.filter((r) => !drop.has(r.runId)).map((r) => (repeat.has(r.runId) ? { ...r, config: { ...r.config, data: { ...r.config.data, repeat: true } } } : r)),
+      skipped: [...plan.skipped, ...dropped.map((x) => ({ label: x.runId, reason: `needs ${x.passes.toFixed(2)} passes over the corpus's train split, more than ${field} = ${maxEpochs}` }))],
+    },
+    repeated,
+    dropped,
+  };
 }
 
 /**
@@ -934,7 +988,13 @@ export async function runStudy(source: string, options: RunStudyOptions): Promis
       said.add(line);
     }
   };
-  const { plan: stage1, parts } = planStudy(study, options.preset, source, { keep });
+  const { plan: stage1, parts, corpus: passes } = planStudy(study, options.preset, source, { keep });
+  const passesText = (xs: CorpusPasses[]) => xs.map((x) => `${x.runId} (${x.passes.toFixed(2)})`).join(', ');
+  if (passes.repeated.length) log(`corpus: ${passes.repeated.length} run(s) need more than one pass over the train split and repeat it (maxEpochs ${preset.maxEpochs}): ${passesText(passes.repeated)}`);
+  if (passes.dropped.length) {
+    warnings.push(`corpus: ${passes.dropped.length} run(s) left out, needing more than maxEpochs = ${preset.maxEpochs} passes over the train split: ${passesText(passes.dropped)}`);
+    log(warnings[warnings.length - 1]);
+  }
   write(stage1);
   log(
     `study ${study.name} (${options.preset}): ${stage1.runs.length} runs (${preset.lrScan ? `LR scan ${countStage(stage1, 'lr-scan')}` : `isoFLOP ${countKind(stage1, 'isoflop')}`}, ` +
@@ -996,7 +1056,9 @@ export async function runStudy(source: string, options: RunStudyOptions): Promis
       provenance: provenance(),
     });
     log(`LR per size: ${picked.map((pk) => `${pk.size}: ${pk.lr ?? '–'}`).join(', ')}`);
-    const s = await extend(isoflopPlan(parts.iso, lrs, source));
+    // The same corpus rule as when the study started (logged there): repeat or leave out.
+    const cells = isoflopPlan(parts.iso, lrs, source);
+    const s = await extend(fitPlanToCorpus(cells, corpusPasses(cells), preset.maxEpochs, `${source} presets.${options.preset}.maxEpochs`).plan);
     if (s) return done(s);
   }
 

@@ -93,6 +93,33 @@ export function checkCorpus(plan: RunPlan, options: { cacheDir?: string } = {}):
   return problems;
 }
 
+/**
+ * Passes over the corpus's train split each run needs (its training windows over the windows in
+ * one epoch, as src/data/stream.ts counts them); runs whose corpus cannot load are left out (their
+ * problem is checkCorpus's). Each dataset is prepared once (and cached).
+ */
+export function corpusPasses(plan: RunPlan, options: { cacheDir?: string } = {}): Map<string, number> {
+  const passes = new Map<string, number>();
+  const datasets = new Map<string, Dataset | undefined>();
+  for (const run of plan.runs) {
+    const config = RunConfigSchema.parse(run.config);
+    const key = JSON.stringify({ corpus: config.data.corpus, tokenizer: config.data.tokenizer });
+    if (!datasets.has(key)) {
+      try {
+        datasets.set(key, prepareDataset(config.data, { cacheDir: options.cacheDir }));
+      } catch (err) {
+        if (!(err instanceof ConfigError)) throw err;
+        datasets.set(key, undefined);
+      }
+    }
+    const dataset = datasets.get(key);
+    if (!dataset) continue;
+    const stream = createTokenStream(dataset.tokens, { seqLen: config.model.seqLen, batchSize: config.train.batchSize, valTokens: config.data.valTokens, seed: config.seed });
+    passes.set(run.runId, (run.derived.steps * config.train.batchSize) / stream.windowsPerEpoch);
+  }
+  return passes;
+}
+
 export interface PrepareOptions {
   out?: string;
   /** 'measure': probe when not cached; 'cached': use a cached probe only; 'none'. */

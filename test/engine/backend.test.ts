@@ -3,7 +3,9 @@ import { describe, expect, it } from 'vitest';
 import {
   BACKEND_NAMES,
   candidateBackends,
+  explainEngineFailure,
   initEngine,
+  WASM_HEAP_MAX_BYTES,
   isBackendInstalled,
   parseBackendRequest,
   parseSwitch,
@@ -58,6 +60,29 @@ describe('engine switches (pure)', () => {
     for (const on of ['1', 'true', 'ON']) expect(parseSwitch(on, 'X')).toBe(true);
     for (const off of ['0', 'false', 'off']) expect(parseSwitch(off, 'X')).toBe(false);
     expect(() => parseSwitch('maybe', 'MOELAB_NATIVE')).toThrow(/MOELAB_NATIVE: expected 1 or 0 \(got "maybe"\)/);
+  });
+});
+
+describe('a failure inside the wasm backend (pure)', () => {
+  it('heap exhaustion (Aborted(), out-of-bounds access) becomes one message naming the heap, its size and the fix', () => {
+    const heap = 4_290_000_000;
+    for (const raw of [new WebAssembly.RuntimeError('Aborted(). Build with -sASSERTIONS for more info.'), new WebAssembly.RuntimeError('memory access out of bounds')]) {
+      const e = explainEngineFailure(raw, 'wasm', { batchSize: 32 }, heap)!;
+      expect(e).toBeInstanceOf(BackendError);
+      expect(e.message).toContain(`(RuntimeError: ${raw.message})`);
+      expect(e.message).toContain(`at most ${(WASM_HEAP_MAX_BYTES / 2 ** 30).toFixed(2)} GiB, and this run had grown it to 4.00 GiB`);
+      expect(e.message).toMatch(/Fix: lower train\.batchSize \(now 32\) or the model's size, or train on a GPU backend \(--backend webgpu\)/);
+    }
+    expect(explainEngineFailure(new WebAssembly.RuntimeError('Aborted()'), 'wasm', { batchSize: 8, batchField: '--batch-size' }, undefined)!.message).toMatch(
+      /most likely its heap is full — a wasm heap holds at most 4\.00 GiB\. Fix: lower --batch-size \(now 8\)/,
+    );
+  });
+
+  it('any other error, or the same error on another backend, is left as it is', () => {
+    expect(explainEngineFailure(new WebAssembly.RuntimeError('unreachable'), 'wasm', {}, 1)).toBeUndefined();
+    expect(explainEngineFailure(new Error('Aborted()'), 'wasm', {}, 1)).toBeUndefined();
+    expect(explainEngineFailure(new WebAssembly.RuntimeError('Aborted()'), 'webgpu', {}, 1)).toBeUndefined();
+    expect(explainEngineFailure('Aborted()', 'wasm', {}, 1)).toBeUndefined();
   });
 });
 

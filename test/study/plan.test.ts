@@ -6,8 +6,9 @@ import { resolveModelConfig } from '../../src/config/resolve.ts';
 import { ModelConfigSchema } from '../../src/config/schema.ts';
 import { flopsPerToken } from '../../src/model/count.ts';
 import { RunTagsSchema } from '../../src/io/tags.ts';
-import { estimateSeconds, loadStudyFile, LR_RULE, pickLrPerSize, planStudy, scanExtension, studyDesignSection, studyDryRun, studyStages, type LrScanResult, type StudyDryRun } from '../../src/study/run.ts';
+import { estimateSeconds, fitPlanToCorpus, isoflopPlan, loadStudyFile, studyParts, LR_RULE, pickLrPerSize, planStudy, scanExtension, studyDesignSection, studyDryRun, studyStages, type LrScanResult, type StudyDryRun } from '../../src/study/run.ts';
 import type { PlanRun } from '../../src/sweep/plan.ts';
+import { corpusPasses } from '../../src/sweep/prepare.ts';
 
 const FILE = 'experiments/hunyuan-small.ts';
 const study = await loadStudyFile(FILE);
@@ -286,6 +287,50 @@ describe('experiments/hunyuan-small.ts plans', () => {
     expect(dry.totals.runs).toBe(dry.runs.length);
     expect(dry.stages.reduce((s, x) => s + x.runs, 0)).toBe(dry.runs.length);
     expect(dry.stages.reduce((s, x) => s + x.sharedArms, 0)).toBe(dry.totals.sharedArms);
+  });
+});
+
+describe('a study against its corpus (fitPlanToCorpus, maxEpochs)', () => {
+  // The standard isoFLOP cells on the embedded corpus (12.5M training tokens): the small sizes at
+  // the top budgets need more than one pass (the first standard run's 28.2k at 3e12 failed there).
+  const cells = isoflopPlan(studyParts(study, 'standard', FILE).iso, undefined, FILE);
+  const passes = corpusPasses(cells);
+  const over = [...passes].filter(([, p]) => p > 1).map(([id]) => id);
+
+  it('counts passes as the trainer does: tokens over the windows of one epoch', () => {
+    const one = cells.runs.find((r) => r.runId.includes('-28.2k-C3e12-'))!;
+    // 16,050,176 tokens in 64-token windows over a train split of 195,835 windows (the trainer's error message).
+    expect(passes.get(one.runId)).toBeCloseTo(16050176 / 64 / 195835, 6);
+    expect(over.length).toBeGreaterThan(0);
+  });
+
+  it('without maxEpochs: one error naming every such run and the fix, before anything trains', () => {
+    expect(() => fitPlanToCorpus(cells, passes, undefined, 'presets.standard.maxEpochs')).toThrow(
+      new RegExp(`presets\\.standard\\.maxEpochs: ${over.length} run\\(s\\) need more than one pass over the corpus's train split: .*28\\.2k-C3e12-s0 \\(1\\.28 passes\\).* Set it \\(e\\.g\\. 2`),
+    );
+  });
+
+  it('with maxEpochs: runs up to it repeat the data (config only), runs beyond it leave the plan with the reason', () => {
+    const f = fitPlanToCorpus(cells, passes, 2, 'presets.standard.maxEpochs');
+    expect([...f.repeated, ...f.dropped].map((x) => x.runId).sort()).toEqual([...over].sort());
+    for (const x of f.repeated) expect(x.passes).toBeLessThanOrEqual(2);
+    for (const x of f.dropped) expect(x.passes).toBeGreaterThan(2);
+    expect(f.plan.runs).toHaveLength(cells.runs.length - f.dropped.length);
+    for (const r of f.plan.runs) {
+      const before = cells.runs.find((c) => c.runId === r.runId)!;
+      const repeats = f.repeated.some((x) => x.runId === r.runId);
+      expect(r.config).toEqual(repeats ? { ...before.config, data: { ...before.config.data, repeat: true } } : before.config);
+    }
+    expect(f.plan.skipped.slice(cells.skipped.length).map((x) => x.label)).toEqual(f.dropped.map((x) => x.runId));
+    expect(f.plan.skipped.at(-1)?.reason ?? '').toMatch(/needs \d\.\d\d passes over the corpus's train split, more than presets\.standard\.maxEpochs = 2/);
+    // A wide enough limit keeps every run; runs already set to repeat pass even without a limit.
+    expect(fitPlanToCorpus(cells, passes, 100, 'x').dropped).toEqual([]);
+    expect(fitPlanToCorpus(f.plan, passes, undefined, 'x').plan.runs.length).toBe(f.plan.runs.length);
+  });
+
+  it('the quick preset fits its corpus in one pass (the demo needs no maxEpochs)', () => {
+    const q = isoflopPlan(studyParts(study, 'quick', FILE).iso, undefined, FILE);
+    expect([...corpusPasses(q).values()].every((p) => p <= 1)).toBe(true);
   });
 });
 
