@@ -1,4 +1,4 @@
-// `moelab compare DIR DIR… [--json] [--out FILE]`: the side-by-side tables of several studies (the
+// `moelab compare DIR DIR… [--brief] [--json] [--out FILE]`: the side-by-side tables of several studies (the
 // quick and standard presets of experiments/hunyuan-small.ts, say) in one table, each study's
 // fits/paper-comparison.json (written by `moelab reproduce`) joined on the rows' keys
 // (src/study/side-by-side.ts). Markdown on stdout; --json prints the joined rows; --out writes
@@ -33,11 +33,12 @@ export function registerCompare(program: Command): void {
     .description('the side-by-side tables of several studies (e.g. the quick and standard presets) joined in one table')
     .argument('<dirs...>', 'study folders written by `moelab reproduce`')
     .option('--out <file>', 'also write the markdown table to this file')
+    .option('--brief', 'each verdict without its reason (a narrower table)')
     .option('--json', 'print the joined rows as JSON instead of markdown')
-    .action(async (dirs: string[], opts: { out?: string; json?: boolean }) => {
+    .action(async (dirs: string[], opts: { out?: string; json?: boolean; brief?: boolean }) => {
       const tables = await Promise.all(dirs.map(readPresetComparison));
       const { joinComparisons, sideBySideMarkdown } = await import('../study/side-by-side.ts');
-      const markdown = sideBySideMarkdown(tables);
+      const markdown = sideBySideMarkdown(tables, opts.brief === true);
       if (opts.out) {
         const { writeFileAtomic } = await import('../io/atomic.ts');
         writeFileAtomic(opts.out, `${markdown}\n`);

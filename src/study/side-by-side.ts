@@ -41,23 +41,23 @@ export function joinComparisons(tables: readonly PresetComparison[]): JoinedRow[
   });
 }
 
-/** A study's cell: value, interval, bootstrap success where there is one, and the verdict. */
-export function sideBySideCell(r: ComparisonRow | null): string {
+/** A study's cell: value, interval, bootstrap success where there is one, and the verdict (with its reason unless `brief`). */
+export function sideBySideCell(r: ComparisonRow | null, brief = false): string {
   if (!r) return 'not in this study';
   // The interval text may go on to list why resamples failed; the success column already says so.
   const ci = r.ci95 === '—' ? '' : ` ${r.ci95.split(' unreliable:')[0]}`;
   const boot = r.bootstrapSuccess === '—' ? '' : `, bootstrap ${r.bootstrapSuccess}`;
-  return `${r.moelab}${ci}${boot}: **${r.status}** (${r.reason})`;
+  return `${r.moelab}${ci}${boot}: **${r.status}**${brief ? '' : ` (${r.reason})`}`;
 }
 
 const cellText = (s: string) => s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
 
-/** The joined table as GitHub markdown: quantity, paper, then one column per study. */
-export function sideBySideMarkdown(tables: readonly PresetComparison[]): string {
+/** The joined table as GitHub markdown: quantity, paper, then one column per study (`brief`: verdicts without reasons). */
+export function sideBySideMarkdown(tables: readonly PresetComparison[], brief = false): string {
   const head = ['quantity', 'paper', ...tables.map((t) => `${t.study} ${t.preset}`)];
   const lines = [`| ${head.join(' | ')} |`, `| ${head.map(() => '---').join(' | ')} |`];
   for (const j of joinComparisons(tables)) {
-    lines.push(`| ${[j.quantity, j.paper, ...j.cells.map(sideBySideCell)].map(cellText).join(' | ')} |`);
+    lines.push(`| ${[j.quantity, j.paper, ...j.cells.map((c) => sideBySideCell(c, brief))].map(cellText).join(' | ')} |`);
   }
   return lines.join('\n');
 }

@@ -59,6 +59,7 @@ describe('joinComparisons', () => {
     expect(sideBySideCell(quick.rows[0])).toBe('0.592 [0.379, 0.827], bootstrap 0.632 (unreliable): **not resolved** (why)');
     expect(sideBySideCell(standard.rows[1])).toBe('0.51 [0.47, 0.55], bootstrap 0.991: **resolved** (agrees)');
     expect(sideBySideCell(null)).toBe('not in this study');
+    expect(sideBySideCell(standard.rows[1], true)).toBe('0.51 [0.47, 0.55], bootstrap 0.991: **resolved**');
   });
 
   it('markdown: one column per study, pipes in cells escaped', () => {
@@ -88,6 +89,7 @@ describe('moelab compare', () => {
     expect(r.status).toBe(0);
     expect(r.stdout).toBe(`${sideBySideMarkdown([quick, standard])}\n`);
     expect(readFileSync(out, 'utf8')).toBe(r.stdout);
+    expect(moelab('compare', a, b, '--brief').stdout).toBe(`${sideBySideMarkdown([quick, standard], true)}\n`);
     const j = moelab('compare', a, b, '--json');
     expect(j.status).toBe(0);
     const parsed = JSON.parse(j.stdout) as { studies: unknown; rows: { key: string }[] };
