@@ -2,8 +2,8 @@
 // optimizer would otherwise issue as 5-15 stock ops (each a pass over memory, a kernel dispatch
 // and, inside a gradient, a tape entry). They run on the wasm heap in place: in C when the native
 // addon is built (native/matmul.c, the `fused*` exports), else as the JavaScript loops below (the
-// pure-wasm fallback; there only RMSNorm and softmax cross-entropy, the two that beat the stock
-// ops, see JS_FUSED_KERNEL_NAMES). Both follow the same arithmetic, documented per kernel.
+// pure-wasm fallback; there only RMSNorm, softmax cross-entropy and RoPE, the ones that beat the
+// stock ops, see JS_FUSED_KERNEL_NAMES). Both follow the same arithmetic, documented per kernel.
 //
 // They are registered under their own kernel names (MoelabRmsNorm, …) for the wasm backend only;
 // src/model/kernels.ts and src/train/optimizer.ts look the names up in tf.js's kernel registry for
@@ -41,7 +41,8 @@
 //                        (j < h), x[j−h] (j ≥ h), h = dh/2: the rotate-half product of src/model/rope.ts
 //   MoelabRopeGrad      {dy, cos, sin}                        → [dx = dy⊙cos + (dy⊙sin)·Rᵀ]
 //                        (both bit-identical to the composition they replace: mul, mul, add and a
-//                        product with a ±1 permutation matrix, which is exact)
+//                        product with a ±1 permutation matrix, which is exact; the JavaScript also
+//                        in the sign of exact zeros, which the product's sums turn into +0)
 // Row reductions (sums of squares, softmax sums, dg) accumulate in float64. Elementwise maths is
 // float32 in C (expf) and float64 rounded on store in JavaScript: the two differ in the last bits
 // of sigmoid and softmax values, never in what they compute (test/engine/fused-kernels.test.ts).
@@ -162,11 +163,14 @@ export function registerFusedKernels(addon?: NativeAddon): void {
  * Without the addon only the kernels whose JavaScript beats the stock wasm composition are
  * registered (measured on the reference step's shapes, CPU ms forward + backward, loaded machine):
  * RMSNorm [2048, 128] 3.0–4.3 vs 3.9–4.5, softmax cross-entropy [2048, 256] 6.9–7.5 vs 9.5–9.6.
- * RoPE is registered with the addon only (its JavaScript is the tests' reference). The row gathers
- * and scatter-adds always beat the host path they replace (no copies out of and
- * back into the heap). SwiGLU [2048, 512] (37–41 vs 17–18: Math.exp per element against XNNPACK's vector sigmoid) and
- * AdamW over 2.1M weights (47–82 vs 43–48) stay stock there; their JavaScript is the reference the
- * C kernels are tested against.
+ * RoPE [8192, 32] (the query rows) 4.2–4.4 vs 6.6–7.2 with the tape (value and gradient); the
+ * composition it replaces also pays the ±1 product's weight gradient, which nothing uses. The row
+ * gathers and scatter-adds always beat the host path they replace (no copies out of and back into
+ * the heap). SwiGLU [2048, 512] (37–41 vs 17–18: Math.exp per element against XNNPACK's vector
+ * sigmoid) and AdamW over 2.1M weights (47–82 vs 43–48) stay stock there; their JavaScript is the
+ * reference the C kernels are tested against. (A one-pass JavaScript SwiGLU backward on the saved
+ * σ(a) and silu, no exp, the stock roundings, lost too: 5.1 vs 3.2–3.4 CPU ms on [2048, 512]; a
+ * scalar JavaScript pass costs ~1.9 ns per element, XNNPACK's 4-wide ops ~0.5.)
  */
 const JS_FUSED_KERNEL_NAMES: readonly FusedKernelName[] = [
   'MoelabRmsNorm',
@@ -175,6 +179,9 @@ const JS_FUSED_KERNEL_NAMES: readonly FusedKernelName[] = [
   // In place on the heap instead of the host path's read, loop and upload (src/model/kernels.ts).
   'MoelabGatherRows',
   'MoelabScatterAddRows',
+  // The same bits as the stock composition (mul, mul, add and the exact ±1 product) in one pass.
+  'MoelabRope',
+  'MoelabRopeGrad',
 ];
 
 export function unregisterFusedKernels(): void {
@@ -529,12 +536,16 @@ function ropeKernel({ inputs, backend }: Args): tf.TensorInfo[] {
 
 export function ropeJs(h: Float32Array, xo: number, co: number, so: number, yo: number, rows: number, dh: number): void {
   const half = dh / 2;
+  const f = Math.fround;
   for (let r = 0; r < rows; r++) {
-    const b = r * dh;
-    for (let j = 0; j < dh; j++) {
-      const rot = j < half ? -h[xo + b + j + half] : h[xo + b + j - half];
-      h[yo + b + j] = Math.fround(h[xo + b + j] * h[co + b + j]) + Math.fround(rot * h[so + b + j]);
-    }
+    const x = xo + r * dh;
+    const c = co + r * dh;
+    const s = so + r * dh;
+    const y = yo + r * dh;
+    // rot(x)[j] = −x[j+h] (j < h), x[j−h] (j ≥ h), as the ±1 product computes it: its sum starts
+    // at +0, so an exact zero comes out +0 (0 − x, 0 + x), never −0
+    for (let j = 0; j < half; j++) h[y + j] = f(h[x + j] * h[c + j]) + f((0 - h[x + j + half]) * h[s + j]);
+    for (let j = half; j < dh; j++) h[y + j] = f(h[x + j] * h[c + j]) + f((0 + h[x + j - half]) * h[s + j]);
   }
 }
 
@@ -550,12 +561,15 @@ function ropeGradKernel({ inputs, backend }: Args): tf.TensorInfo[] {
 
 export function ropeGradJs(h: Float32Array, dyo: number, co: number, so: number, dxo: number, rows: number, dh: number): void {
   const half = dh / 2;
+  const f = Math.fround;
   for (let r = 0; r < rows; r++) {
-    const b = r * dh;
-    for (let j = 0; j < dh; j++) {
-      const u = j < half ? Math.fround(h[dyo + b + j + half] * h[so + b + j + half]) : -Math.fround(h[dyo + b + j - half] * h[so + b + j - half]);
-      h[dxo + b + j] = Math.fround(h[dyo + b + j] * h[co + b + j]) + u;
-    }
+    const d = dyo + r * dh;
+    const c = co + r * dh;
+    const s = so + r * dh;
+    const o = dxo + r * dh;
+    // (dy⊙sin)·Rᵀ as the ±1 product computes it (from +0, see ropeJs), added to dy⊙cos
+    for (let j = 0; j < half; j++) h[o + j] = f(h[d + j] * h[c + j]) + (0 + f(h[d + j + half] * h[s + j + half]));
+    for (let j = half; j < dh; j++) h[o + j] = f(h[d + j] * h[c + j]) + (0 - f(h[d + j - half] * h[s + j - half]));
   }
 }
 

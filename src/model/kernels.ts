@@ -61,7 +61,7 @@ export function oneHotFloat(ids: Int32Array, depth: number): tf.Tensor2D {
 
 /**
  * y = x·w for x [rows, in], w [in, out] (stock: tf.matMul(x, w)). Backward: dx = dy·transpose(w),
- * dw = transpose(x)·dy with the transposes as separate ops, so all three products are rank-2
+ * dw = transpose(x)·dy (or (dyᵀ·x)ᵀ for wide gradients: weightGrad) with the transposes as separate ops, so all three products are rank-2
  * without transpose flags. Measured on wasm without the native kernel (2048-row activations):
  * the flagged products tf.js's own gradient uses fall off XNNPACK's fast path (dw 2048×512×128:
  * 448 ms flagged vs 38 ms transpose + product). With the native OpenBLAS kernel of src/engine the
@@ -77,10 +77,34 @@ const linearTransposed = customOp<tf.Tensor2D>((x, w, save) => {
     value: tf.matMul(x as tf.Tensor2D, w as tf.Tensor2D),
     gradFunc: (dy, [xs, ws]) => [
       tf.matMul(dy as tf.Tensor2D, tf.transpose(ws as tf.Tensor2D)),
-      tf.matMul(tf.transpose(xs as tf.Tensor2D), dy as tf.Tensor2D),
+      weightGrad(xs as tf.Tensor2D, dy as tf.Tensor2D),
     ],
   };
 }) as (x: tf.Tensor2D, w: tf.Tensor2D) => tf.Tensor2D;
+
+/**
+ * dW = xᵀ·dy for x [rows, in], dy [rows, out] with unflagged rank-2 products (stock wasm). For a
+ * wide, tall gradient (out ≥ 2·in over many rows) it is computed as (dyᵀ·x)ᵀ instead: XNNPACK is
+ * slow on a short left operand with a long shared dimension (xᵀ [128, 2048]·dy [2048, 512]: 15–22
+ * CPU ms with fresh inputs; dyᵀ [512, 2048]·x [2048, 128] plus both transposes: 10–13 ms). The
+ * two give the same bits: each element is the same dot product over the rows, accumulated in row
+ * order by XNNPACK's GEMM (separate multiply and add, no FMA) whichever operand is packed
+ * (test/model/kernels.test.ts, and the reference step over 6 steps). Measured, fresh inputs,
+ * xᵀ·dy vs (dyᵀ·x)ᵀ: [128, 512] over 2048 rows 16–22 vs 11–13 ms, over 947 rows 5.8–6.5 vs
+ * 4.9–5.2; [128, 256] over 2048 rows 6.6–6.9 vs 5.8–6.5; over 500 rows or with out ≤ in no gain
+ * or a loss ([512, 128] over 2048 rows: 10.4–10.9 vs 15.7–15.9), so those keep xᵀ·dy.
+ */
+export function weightGrad(x: tf.Tensor2D, dy: tf.Tensor2D): tf.Tensor2D {
+  const [rows, inDim] = x.shape;
+  const outDim = dy.shape[1];
+  if (wideWeightGrad(rows, inDim, outDim)) return tf.transpose(tf.matMul(tf.transpose(dy), x)) as tf.Tensor2D;
+  return tf.matMul(tf.transpose(x), dy);
+}
+
+/** Whether weightGrad takes the (dyᵀ·x)ᵀ form (measured thresholds, see weightGrad). */
+export function wideWeightGrad(rows: number, inDim: number, outDim: number): boolean {
+  return outDim >= 2 * inDim && rows * outDim >= 400_000;
+}
 
 /** linear with the native kernel: dx = dy·wᵀ and dw = xᵀ·dy as flagged products. */
 const linearFlagged = customOp<tf.Tensor2D>((x, w, save) => {

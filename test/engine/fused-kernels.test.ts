@@ -80,6 +80,31 @@ function expectSameAsStock(setting: Setting, f: (...xs: tf.Tensor[]) => tf.Tenso
 
 const settings: Setting[] = native ? ['js', 'native'] : ['js'];
 
+describe('RoPE without the addon (JavaScript kernels)', () => {
+  it('ropeRows = x⊙cos + linear(x, R)⊙sin (the pure-wasm composition) to the bit, value and gradient', () => {
+    const bits = (t: tf.Tensor) => Array.from(new Int32Array((t.dataSync() as Float32Array).slice().buffer));
+    const [rows, dh] = [96, 32];
+    const x = tf.concat([randn([rows - 2, dh], 60, 2), tf.zeros([1, dh]), tf.neg(tf.zeros([1, dh]))]) as tf.Tensor2D; // rows of +0 and −0 too
+    const cos = randn([rows, dh], 61) as tf.Tensor2D;
+    const sin = randn([rows, dh], 62) as tf.Tensor2D;
+    const rot = tf.tensor2d(rotateHalfMatrix(dh), [dh, dh]);
+    use('stock');
+    registerHeapKernels(); // the pure-wasm engine, with RoPE's kernels taken out again: the composition
+    for (const k of ['MoelabRope', 'MoelabRopeGrad']) tf.unregisterKernel(k, 'wasm');
+    expect(fusedRope()).toBe(false);
+    const ref = valueAndGrads((t) => tf.add(tf.mul(t, cos), tf.mul(linear(t as tf.Tensor2D, rot), sin)), [x]);
+    use('js');
+    expect(fusedRope()).toBe(true);
+    const before = { ...fusedKernelCounters.MoelabRope };
+    const got = valueAndGrads((t) => ropeRows(t as tf.Tensor2D, cos, sin), [x]);
+    expect(fusedKernelCounters.MoelabRope.js - before.js).toBeGreaterThan(0);
+    expect(bits(got.value)).toEqual(bits(ref.value));
+    expect(bits(got.grads[0])).toEqual(bits(ref.grads[0]));
+    use('stock');
+    tf.dispose([x, cos, sin, rot, got.value, ref.value, ...got.grads, ...ref.grads]);
+  });
+});
+
 describe('registry', () => {
   it('the fused kernels come and go with the heap kernels; flagged products only with the native matmul', () => {
     use('stock');

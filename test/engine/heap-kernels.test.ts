@@ -5,6 +5,7 @@ import {
   collapsePermutation,
   heapKernelCounters,
   registerHeapKernels,
+  transposeJs,
   unregisterHeapKernels,
 } from '../../src/engine/heap-kernels.ts';
 import { loadNativeAddon } from '../../src/engine/native-matmul.ts';
@@ -18,6 +19,32 @@ describe('collapsePermutation (pure)', () => {
     expect(collapsePermutation([1, 5, 1, 7], [3, 2, 1, 0])).toEqual({ shape: [5, 7], perm: [1, 0] });
     expect(collapsePermutation([3, 4, 5], [0, 1, 2])).toEqual({ shape: [60], perm: [0] });
     expect(collapsePermutation([1, 1], [1, 0])).toEqual({ shape: [], perm: [] });
+  });
+});
+
+describe('transposeJs (pure): out[a][c][b][d] = x[a][b][c][d]', () => {
+  // Tile edges (sizes not multiples of 4 or 32), runs of 1, short runs (D < 16) and long runs.
+  it.each([
+    [1, 67, 45, 1],
+    [3, 33, 70, 1],
+    [1, 128, 4, 1],
+    [2, 5, 3, 4],
+    [2, 7, 9, 15],
+    [2, 5, 3, 16],
+    [3, 4, 6, 32],
+  ])('A=%i B=%i C=%i D=%i, on int32 and bytes, at offsets', (A, B, C, D) => {
+    const n = A * B * C * D;
+    for (const make of [(k: number) => new Int32Array(k), (k: number) => new Uint8Array(k)]) {
+      const v = make(3 + 2 * n + 5);
+      for (let i = 0; i < n; i++) v[3 + i] = (i * 2654435761) | 0;
+      v.fill(99, 3 + n); // sentinels around the output
+      transposeJs(v, 3, 3 + n, A, B, C, D);
+      for (let a = 0; a < A; a++)
+        for (let b = 0; b < B; b++)
+          for (let c = 0; c < C; c++)
+            for (let d = 0; d < D; d++) expect(v[3 + n + ((a * C + c) * B + b) * D + d]).toBe(v[3 + ((a * B + b) * C + c) * D + d]);
+      expect(Array.from(v.subarray(3 + 2 * n))).toEqual([99, 99, 99, 99, 99]);
+    }
   });
 });
 
@@ -135,6 +162,22 @@ describe('heap kernels on wasm equal the stock kernels', () => {
     expect(heapKernelCounters.Transpose.heap).toBe(before + 3);
     expect(actual).toEqual(expected);
     tf.dispose([f, i]);
+  });
+
+  it('Transpose in JavaScript (no addon) on the reference step\'s shapes: the bits of the stock kernel, NaN payloads included', () => {
+    unregisterHeapKernels();
+    const big = rand([300, 130]);
+    const heads = rand([4, 33, 4, 32]);
+    const nan = tf.tensor(new Float32Array(new Int32Array([0x7fc00001, 0xff800001 | 0, 0x7f800000, -0x80000000, 0x3f800000, 0x7fa00000]).buffer), [2, 3]);
+    const cases = () => [tf.transpose(big), tf.transpose(heads, [0, 2, 1, 3]), tf.transpose(heads, [0, 2, 3, 1]), tf.transpose(nan)];
+    const bits = (ts: tf.Tensor[]) => ts.map((t) => Array.from(new Int32Array((t.dataSync() as Float32Array).slice().buffer)));
+    const expected = tf.tidy(() => bits(cases()));
+    registerHeapKernels();
+    const before = heapKernelCounters.Transpose.heap;
+    const actual = tf.tidy(() => bits(cases()));
+    expect(heapKernelCounters.Transpose.heap).toBe(before + 4);
+    expect(actual).toEqual(expected);
+    tf.dispose([big, heads, nan]);
   });
 
   it('Transpose: a no-op permutation shares the buffer; other forms fall back to stock', () => {

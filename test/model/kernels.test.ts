@@ -15,7 +15,10 @@ import {
   softmaxCrossEntropy,
   swiglu,
   swigluActivation,
+  weightGrad,
+  wideWeightGrad,
 } from '../../src/model/kernels.ts';
+import { isNativeMatmulRegistered, loadNativeAddon, registerNativeMatmul, unregisterNativeMatmul } from '../../src/engine/native-matmul.ts';
 import { expectClose, randn, tensorLeak, useWasm, valueAndGrads } from './tensor-helpers.ts';
 
 beforeAll(useWasm);
@@ -36,6 +39,52 @@ describe('products', () => {
       const w = randn([k, m], 2);
       expectSameAsStock((a, b) => linear(a as tf.Tensor2D, b as tf.Tensor2D), (a, b) => tf.matMul(a as tf.Tensor2D, b as tf.Tensor2D), [x, w]);
       tf.dispose([x, w]);
+    });
+  }
+});
+
+describe('products on stock wasm (XNNPACK, no native matmul)', () => {
+  /** Run f with the stock wasm BatchMatMul (the pure-wasm path), then restore the native kernel. */
+  function withStockProducts<T>(f: () => T): T {
+    const native = isNativeMatmulRegistered();
+    unregisterNativeMatmul();
+    try {
+      return f();
+    } finally {
+      const addon = loadNativeAddon().addon;
+      if (native && addon) registerNativeMatmul(addon);
+    }
+  }
+  const bits = (t: tf.Tensor) => new Int32Array((t.dataSync() as Float32Array).slice().buffer);
+
+  it('wideWeightGrad: only wide gradients over many rows take the (dyᵀ·x)ᵀ form', () => {
+    expect(wideWeightGrad(2048, 128, 512)).toBe(true);
+    expect(wideWeightGrad(947, 128, 512)).toBe(true);
+    expect(wideWeightGrad(2048, 128, 256)).toBe(true);
+    expect(wideWeightGrad(500, 128, 512)).toBe(false);
+    expect(wideWeightGrad(2048, 512, 128)).toBe(false);
+    expect(wideWeightGrad(2048, 128, 128)).toBe(false);
+    expect(wideWeightGrad(2048, 128, 4)).toBe(false);
+  });
+
+  // The reference step's wide shapes (shared expert, a busy expert, tied logits) and two that keep xᵀ·dy.
+  for (const [rows, inDim, outDim] of [[2048, 128, 512], [947, 128, 512], [2048, 128, 256], [500, 128, 512], [300, 64, 16]]) {
+    it(`weightGrad over ${rows} rows, [${inDim}, ${outDim}]: the bits of xᵀ·dy; linear's gradient takes it`, () => {
+      withStockProducts(() => {
+        const x = randn([rows, inDim], 40, 0.5) as tf.Tensor2D;
+        const dy = randn([rows, outDim], 41, 0.1) as tf.Tensor2D;
+        const w = randn([inDim, outDim], 42, 0.1) as tf.Tensor2D;
+        const stock = tf.tidy(() => bits(tf.matMul(tf.transpose(x), dy)));
+        const before = tf.memory().numTensors;
+        const dw = tf.tidy(() => weightGrad(x, dy));
+        expect(tf.memory().numTensors - before).toBe(1);
+        expect(dw.shape).toEqual([inDim, outDim]);
+        expect(bits(dw)).toEqual(stock);
+        // linear's dW on the pure-wasm path is this weightGrad: the same bits.
+        const [, dwLinear] = tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.mul(linear(a as tf.Tensor2D, b as tf.Tensor2D), dy)))([x, w]);
+        expect(bits(dwLinear)).toEqual(stock);
+        tf.dispose([x, dy, w, dw, dwLinear]);
+      });
     });
   }
 });
