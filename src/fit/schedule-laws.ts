@@ -553,7 +553,7 @@ export function scheduleResiduals(law: ScheduleLaw, curves: readonly PreparedCur
  * ln C ~ N(ln 1, 1²), ln beta ~ N(ln 0.5, 1²), ln gamma ~ N(ln 0.5, 1²). Centred on the start of the
  * MPL authors' released code (C = 1, beta = 0.5, gamma = 0.5, from which ≤ 200 early-stopped AdamW
  * steps give their official parameters; docs/references.md#multi-power), one e-fold wide. These
- * numbers were fixed before any held-out error was computed with them (issue #16) and are not tuning
+ * numbers were fixed before any held-out error was computed with them (docs/fit.md) and are not tuning
  * knobs: there is deliberately no option to change them.
  */
 export const MPL_DROP_SHAPE_PRIOR: readonly { param: string; index: number; mean: number; sd: number }[] = Object.freeze(
