@@ -41,13 +41,18 @@ export function joinComparisons(tables: readonly PresetComparison[]): JoinedRow[
   });
 }
 
-/** A study's cell: value, interval, bootstrap success where there is one, and the verdict (with its reason unless `brief`). */
-export function sideBySideCell(r: ComparisonRow | null, brief = false): string {
+/**
+ * A study's cell: value, interval, bootstrap success where there is one, and the verdict (with its
+ * reason unless `brief`); prefixed with the study's own quantity where it differs from the row's.
+ */
+export function sideBySideCell(r: ComparisonRow | null, brief = false, quantity?: string): string {
   if (!r) return 'not in this study';
+  // A study whose quantity names another budget or batch than the row's says which, first.
+  const own = quantity !== undefined && r.quantity !== quantity ? `(${r.quantity}) ` : '';
   // The interval text may go on to list why resamples failed; the success column already says so.
   const ci = r.ci95 === '—' ? '' : ` ${r.ci95.split(' unreliable:')[0]}`;
   const boot = r.bootstrapSuccess === '—' ? '' : `, bootstrap ${r.bootstrapSuccess}`;
-  return `${r.moelab}${ci}${boot}: **${r.status}**${brief ? '' : ` (${r.reason})`}`;
+  return `${own}${r.moelab}${ci}${boot}: **${r.status}**${brief ? '' : ` (${r.reason})`}`;
 }
 
 const cellText = (s: string) => s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
@@ -57,7 +62,7 @@ export function sideBySideMarkdown(tables: readonly PresetComparison[], brief = 
   const head = ['quantity', 'paper', ...tables.map((t) => `${t.study} ${t.preset}`)];
   const lines = [`| ${head.join(' | ')} |`, `| ${head.map(() => '---').join(' | ')} |`];
   for (const j of joinComparisons(tables)) {
-    lines.push(`| ${[j.quantity, j.paper, ...j.cells.map((c) => sideBySideCell(c, brief))].map(cellText).join(' | ')} |`);
+    lines.push(`| ${[j.quantity, j.paper, ...j.cells.map((c) => sideBySideCell(c, brief, j.quantity))].map(cellText).join(' | ')} |`);
   }
   return lines.join('\n');
 }

@@ -59,6 +59,9 @@ describe('joinComparisons', () => {
     expect(sideBySideCell(quick.rows[0])).toBe('0.592 [0.379, 0.827], bootstrap 0.632 (unreliable): **not resolved** (why)');
     expect(sideBySideCell(standard.rows[1])).toBe('0.51 [0.47, 0.55], bootstrap 0.991: **resolved** (agrees)');
     expect(sideBySideCell(null)).toBe('not in this study');
+    // A quantity that names another budget is stated in the cell.
+    expect(sideBySideCell(standard.rows[0], true, quick.rows[1].quantity)).toBe('(held-out: L_min at C = 1.00e13 (parabola)) predicted 1.40, actual 1.41: **not resolved**');
+    expect(sideBySideCell(quick.rows[1], true, quick.rows[1].quantity)).toBe('predicted 1.969, actual 1.83: **not resolved**');
     expect(sideBySideCell(standard.rows[1], true)).toBe('0.51 [0.47, 0.55], bootstrap 0.991: **resolved**');
   });
 
