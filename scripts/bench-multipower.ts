@@ -6,6 +6,7 @@
 //   three: fit cosine_24000 + constant_24000 + wsdcon_9 (the paper's training set), predict the other six
 //   two:   fit constant_24000 + cosine_24000 only, predict wsd_20000_24000, wsdld_20000_24000, cosine_72000
 //   --prior: the MAP fit with the drop-shape prior (fitScheduleLaw option prior: 'drop-shape'; docs/fit.md)
+//   --released: the MPL authors' released procedure, early-stopped AdamW (option procedure: 'released')
 import { join } from 'node:path';
 import { MPL_OFFICIAL_PARAMS, meanAbsRelError, multiPowerLaw, predictCurve, prepareCurve, scheduleObjective, fitScheduleLaw } from '../src/fit/schedule-laws.ts';
 import { readCurveCsv } from '../src/fit/run-fit.ts';
@@ -13,6 +14,7 @@ import { PROJECT_ROOT } from '../src/util/provenance.ts';
 
 const args = process.argv.slice(2).filter((a) => !a.startsWith('--'));
 const prior = process.argv.includes('--prior') ? 'drop-shape' : 'none';
+const procedure = process.argv.includes('--released') ? 'released' : 'converge';
 const which = args[0] ?? 'both';
 const size = (args[1] ?? '400') as '25' | '100' | '400';
 const dir = join(PROJECT_ROOT, 'data', 'reference', 'multipowerlaw_loss_curves', `csv_${size}`);
@@ -28,10 +30,10 @@ for (const name of which === 'both' ? (['three', 'two'] as const) : [which as 't
   const spec = CASES[name];
   if (!spec) throw new Error(`case ${name}: use three, two or both`);
   const t0 = performance.now();
-  const fit = fitScheduleLaw(spec.fit.map(load), { law: 'multipower', predict: spec.predict.map(load), prior });
+  const fit = fitScheduleLaw(spec.fit.map(load), { law: 'multipower', predict: spec.predict.map(load), prior, procedure });
   const seconds = (performance.now() - t0) / 1000;
   const d = fit.diagnostics;
-  console.log(`\n== ${size}M, fit ${spec.fit.join(' + ')}, prior ${prior} ==`);
+  console.log(`\n== ${size}M, fit ${spec.fit.join(' + ')}, prior ${prior}, procedure ${procedure} ==`);
   console.log(`wall ${seconds.toFixed(1)} s (fit's own count ${d.seconds.toFixed(1)} s); ${d.optimizer}; converged ${d.converged} (${d.reason}) after ${d.iterations} iterations, ${d.evaluations} evaluations; ‖grad‖∞ ${d.gradNorm.toExponential(2)}; objective ${d.objective.toExponential(6)}`);
   console.log(`starts: ${d.starts}, converged ${d.startsConverged}, at the best objective ${d.startsAtBestObjective}, agreeing (objective and parameters) ${d.startsAgreeing}`);
   if (prior !== 'none') console.log(fit.notes.find((n) => n.startsWith('Drop-shape prior')));

@@ -60,6 +60,7 @@ interface FitCliOptions {
   interpolation?: string;
   lambda?: string;
   prior?: string;
+  procedure?: string;
   expr?: string;
   init?: string;
   objective?: string;
@@ -216,6 +217,7 @@ export const FIT_FLAGS: readonly FitFlag[] = Object.freeze([
   { flag: '--warmup-steps', field: 'warmupSteps', parse: num(positiveInt, 'Give a whole number of steps ≥ 1.') },
   { flag: '--interpolation', field: 'interpolation', parse: pick(['linear', 'step'] as const) },
   { flag: '--prior', field: 'prior', parse: pick(['none', 'drop-shape'] as const) },
+  { flag: '--procedure', field: 'procedure', parse: pick(['converge', 'released'] as const) },
   { flag: '--lambda', field: 'lambda', parse: num((v) => v > 0 && v < 1, 'Give λ in (0, 1), e.g. 0.999.') },
   { flag: '--expr', field: 'expr', parse: text },
   { flag: '--init', field: 'init', parse: (v: string) => parseInit(v) },
@@ -356,6 +358,7 @@ export function registerFit(program: Command): void {
     .option('--warmup-steps <w>', 'schedule: step where linear warmup from 0 reaches the first logged LR (default: first logged step)')
     .option('--interpolation <m>', 'schedule: linear | step, LR between logged steps (default linear)')
     .option('--lambda <l>', 'schedule (tissue): momentum decay λ (default 0.999)')
+    .option('--procedure <p>', "schedule (multipower): converge (default: multi-start Levenberg–Marquardt) | released, the MPL authors' early-stopped AdamW (docs/fit.md); not converged by design, so pair it with --allow-unconverged")
     .option('--prior <p>', 'schedule (multipower): none (default) | drop-shape, a MAP fit with a fixed Gaussian prior on ln C, ln beta, ln gamma (docs/fit.md)')
     .option('--expr <law>', 'custom: the law in mathjs syntax, e.g. "E + A / N^alpha + B / D^beta"')
     .option('--init <starts>', 'custom: start values, e.g. "E=1.5,A=100|400,alpha=0.3"')

@@ -7,7 +7,7 @@ import { minimizeNelderMead, type NelderMeadOptions } from './optimize/nelder-me
 import type { ObjectiveWithGradient, OptimizeResult } from './optimize/types.ts';
 import { startTask } from '../util/progress.ts';
 
-export type Optimizer = 'lbfgs' | 'levenberg-marquardt' | 'nelder-mead';
+export type Optimizer = 'lbfgs' | 'levenberg-marquardt' | 'nelder-mead' | 'adamw-early-stop';
 
 /** Cartesian product of per-parameter value lists, first axis slowest. */
 export function gridStarts(axes: readonly (readonly number[])[]): number[][] {

@@ -122,7 +122,7 @@ export interface EnvelopeRequest extends RequestBase, Pick<EnvelopeOptions, 'gri
   holdout?: 'largest' | 'none';
 }
 
-export interface ScheduleRequest extends Pick<ScheduleFitOptions, 'lambda' | 'delta' | 'objective' | 'maxIterations' | 'warmupSteps' | 'interpolation' | 'prior'> {
+export interface ScheduleRequest extends Pick<ScheduleFitOptions, 'lambda' | 'delta' | 'objective' | 'maxIterations' | 'warmupSteps' | 'interpolation' | 'prior' | 'procedure'> {
   kind: 'schedule';
   /** Curve CSVs: the step, lr and loss columns. */
   columns?: ColumnMap;
@@ -163,7 +163,7 @@ export const FIT_REQUEST_FIELDS = Object.freeze({
   deepseek: [...ROW_FIELDS, 'predict', 'bandTolerance', 'selection', 'targetFlops', 'allowUnidentified'],
   custom: [...ROW_FIELDS, 'predict', 'objective', 'maxIterations', 'delta', 'init', 'expr'],
   envelope: ['columns', 'bootstrap', 'seed', 'study', 'gridPoints', 'minCurves', 'smoothWindow', 'computeFormula', 'targetFlops', 'nField', 'curveLoss', 'holdout'],
-  schedule: ['columns', 'bootstrap', 'seed', 'lambda', 'delta', 'objective', 'maxIterations', 'warmupSteps', 'interpolation', 'law', 'curveLoss', 'prior'],
+  schedule: ['columns', 'bootstrap', 'seed', 'lambda', 'delta', 'objective', 'maxIterations', 'warmupSteps', 'interpolation', 'law', 'curveLoss', 'prior', 'procedure'],
 } as const) satisfies { readonly [K in FitKind]: readonly FitRequestField<K>[] };
 
 // Compile-time: every field of every member is listed above (a missing one names itself here).

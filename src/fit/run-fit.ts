@@ -547,6 +547,7 @@ function scheduleOptions(req: ScheduleRequest, predict: LossCurve[]) {
     warmupSteps: req.warmupSteps,
     interpolation: req.interpolation,
     prior: req.prior,
+    procedure: req.procedure,
   } as const;
 }
 

@@ -26,7 +26,8 @@ import type { LossKind } from './objective.ts';
 import { gridStarts, lbfgsMinimizer, levenbergMarquardtMinimizer, multiStart, type Minimizer, type MultiStartResult } from './multistart.ts';
 import { minimizeLbfgs } from './optimize/lbfgs.ts';
 import { minimizeLevenbergMarquardt, type ResidualFunction } from './optimize/levenberg-marquardt.ts';
-import type { ObjectiveWithGradient } from './optimize/types.ts';
+import { minimizeAdamW } from './optimize/adamw.ts';
+import type { ObjectiveWithGradient, OptimizeResult } from './optimize/types.ts';
 import { fmt } from './points.ts';
 import { bootstrapSummary, prefixKeys, relError, withIntervals, type FitResultBase, type HeldOutRow } from './record.ts';
 import type { FitDiagnostics } from './fit-form.ts';
@@ -693,6 +694,64 @@ export interface ScheduleFitOptions extends LrReconstructionOptions {
    * docs/fit.md "Drop-shape prior for the Multi-Power Law".
    */
   prior?: 'none' | 'drop-shape';
+  /**
+   * 'converge' (default): multi-start Levenberg–Marquardt to a stationary point. 'released'
+   * (multipower only): the MPL authors' released procedure (releasedMplFit): from the simplified
+   * law's optimum, AdamW from C = 1, beta = gamma = 0.5, at most 200 steps, early-stopped — the
+   * procedure behind their official parameters, reported as not converged.
+   * docs/fit.md "The released Multi-Power procedure".
+   */
+  procedure?: 'converge' | 'released';
+}
+
+/** One released-procedure run in the multi-start shape the record reads (one start, never "converged"). */
+function releasedAsMultiStart(run: () => OptimizeResult & { start: number[] }): MultiStartResult {
+  const t0 = performance.now();
+  const r = run();
+  return {
+    best: r,
+    bestStart: 0,
+    startPoint: r.start,
+    starts: 1,
+    startsConverged: 0,
+    startsAtBestObjective: 1,
+    startsAgreeing: 1,
+    objectives: Float64Array.of(r.f),
+    seconds: (performance.now() - t0) / 1000,
+  };
+}
+
+/** The released MPL code's AdamW learning rates over the natural (L0, A, alpha, B, C, beta, gamma). */
+export const MPL_RELEASED_LRS: readonly number[] = Object.freeze([5e-2, 5e-2, 5e-3, 5e-2, 5e-2, 5e-3, 5e-3]);
+
+/**
+ * The MPL authors' released fitting procedure (thu-yao-01-luo/MultiPowerLaw `src/fitting.py`,
+ * docs/references.md#multi-power), stage 2: AdamW in the natural parameters (L0, A, alpha, B, C,
+ * beta, gamma) from the simplified law's optimum `init` = (L0, ln A, alpha, ln B) with C = 1,
+ * beta = 0.5, gamma = 0.5, learning rates MPL_RELEASED_LRS, at most 200 steps, stopped after 20
+ * without a better objective (the same Huber-on-log objective as the converged fit). Returns the
+ * best point in multiPowerLaw's fit space; reason 'early-stop' (not a convergence claim).
+ */
+export function releasedMplFit(curves: readonly PreparedCurve[], delta: number, init: ArrayLike<number>, weights: Float64Array[] | null = null): OptimizeResult & { start: number[] } {
+  const f = scheduleObjective(multiPowerLaw, curves, delta, weights);
+  const g = new Float64Array(7);
+  // ∂/∂natural from ∂/∂θ, θ = (L0, ln A, alpha, ln(B·beta), ln C, beta, gamma).
+  const natural: ObjectiveWithGradient = (q, grad) => {
+    const [, A, , B, C, beta] = q;
+    if (!(A > 0 && B > 0 && C > 0 && beta > 0)) return NaN;
+    const v = f(Float64Array.from(multiPowerLaw.fromNatural(Array.from(q))), g);
+    grad[0] = g[0];
+    grad[1] = g[1] / A;
+    grad[2] = g[2];
+    grad[3] = g[3] / B;
+    grad[4] = g[4] / C;
+    grad[5] = g[5] + g[3] / beta;
+    grad[6] = g[6];
+    return v;
+  };
+  const start = [init[0], Math.exp(init[1]), init[2], Math.exp(init[3]), 1, 0.5, 0.5];
+  const r = minimizeAdamW(natural, start, { lrs: MPL_RELEASED_LRS, maxSteps: 200, patience: 20, weightDecay: 0.01 });
+  return { ...r, x: Float64Array.from(multiPowerLaw.fromNatural(Array.from(r.x))), start: multiPowerLaw.fromNatural(start) };
 }
 
 export interface ScheduleCurveResult {
@@ -765,13 +824,22 @@ export function fitScheduleLaw(fitCurves: readonly LossCurve[], options: Schedul
   if (prior !== 'none' && prior !== 'drop-shape') throw new DataError(`schedule fit: prior ${JSON.stringify(prior)} is unknown. Use none or drop-shape.`);
   if (prior === 'drop-shape' && law.name !== 'multipower') throw new DataError(`schedule fit: the drop-shape prior is a prior on the Multi-Power Law's drop term; the ${law.name} law has none. Drop the prior or use law multipower.`);
 
+  const procedure = options.procedure ?? 'converge';
+  if (procedure !== 'converge' && procedure !== 'released') throw new DataError(`schedule fit: procedure ${JSON.stringify(procedure)} is unknown. Use converge or released.`);
+  const released = procedure === 'released';
+  if (released && law.name !== 'multipower') throw new DataError(`schedule fit: the released procedure is the Multi-Power Law authors'; the ${law.name} law has none. Use procedure converge or law multipower.`);
+  if (released && prior !== 'none') throw new DataError('schedule fit: the released procedure and the drop-shape prior are two different regularisations; use one of them.');
+  if (released && options.starts) throw new DataError('schedule fit: the released procedure starts from the simplified law at C = 1, beta = gamma = 0.5; explicit starts do not apply. Drop --starts or use procedure converge.');
+
   const objective = scheduleObjective(law, fitPrepared, delta);
   const { starts, init } = options.starts ? { starts: options.starts.map((s) => [...s]), init: null } : startsFor(law, fitPrepared, delta, maxIterations);
   // MPL: Levenberg–Marquardt on the square-root Huber residuals (Gauss–Newton curvature; L-BFGS
   // needed thousands of iterations on this ill-conditioned problem). Tissue: L-BFGS.
-  const useLm = law.name === 'multipower';
+  const useLm = law.name === 'multipower' && !released;
   const minimizer: Minimizer = useLm ? levenbergMarquardtMinimizer(scheduleResiduals(law, fitPrepared, delta), nPoints, { maxIterations }) : lbfgsMinimizer(objective, { maxIterations });
-  const unpenalised = multiStart(minimizer, starts);
+  // The released procedure: one early-stopped AdamW run from the simplified law's optimum.
+  const releasedInit = released ? init!.best.x : null;
+  const unpenalised = releasedInit ? releasedAsMultiStart(() => releasedMplFit(fitPrepared, delta, releasedInit)) : multiStart(minimizer, starts);
 
   // Drop-shape prior: the unpenalised optimum (converged or capped on a ridge) gives the plug-in
   // noise σ̂; the MAP fit then runs in (…, ln beta, ln gamma) from the same starts (those with
@@ -841,6 +909,8 @@ export function fitScheduleLaw(fitCurves: readonly LossCurve[], options: Schedul
             for (const i of rows) weights[curveOf[i]][i - offsets[curveOf[i]]] += 1;
             const r = sigmaHat !== null
               ? minimizeLevenbergMarquardt(penalised(weights), theta, nPoints + MPL_DROP_SHAPE_PRIOR.length, { maxIterations })
+              : releasedInit
+              ? releasedMplFit(fitPrepared, delta, releasedInit, weights)
               : useLm
               ? minimizeLevenbergMarquardt(scheduleResiduals(law, fitPrepared, delta, weights), theta, nPoints, { maxIterations })
               : minimizeLbfgs(scheduleObjective(law, fitPrepared, delta, weights), theta, { maxIterations });
@@ -874,7 +944,7 @@ export function fitScheduleLaw(fitCurves: readonly LossCurve[], options: Schedul
   }
 
   const diagnostics: FitDiagnostics = {
-    optimizer: useLm ? 'levenberg-marquardt' : 'lbfgs',
+    optimizer: released ? 'adamw-early-stop' : useLm ? 'levenberg-marquardt' : 'lbfgs',
     loss: objectiveName,
     delta: objectiveName === 'huber-log' ? delta : null,
     objective: ms.best.f,
@@ -908,12 +978,14 @@ export function fitScheduleLaw(fitCurves: readonly LossCurve[], options: Schedul
     },
     heldOut,
     ...(identifiability ? { identifiability } : {}),
-    bootstrap: bootstrapSummary(boot, 'logged points resampled with replacement within each fit curve; refitted from the optimum'),
-    options: { law: law.name, lambda: law.name === 'tissue' ? lambda : null, delta: objectiveName === 'huber-log' ? delta : null, objective: objectiveName, maxIterations, warmupSteps: options.warmupSteps ?? null, interpolation: options.interpolation ?? 'linear', bootstrap: nBoot, seed, ...(sigmaHat !== null ? { prior, priorNoise: sigmaHat } : {}) },
+    bootstrap: bootstrapSummary(boot, released ? 'logged points resampled with replacement within each fit curve; the released procedure rerun on each resample from its own start' : 'logged points resampled with replacement within each fit curve; refitted from the optimum'),
+    options: { law: law.name, lambda: law.name === 'tissue' ? lambda : null, delta: objectiveName === 'huber-log' ? delta : null, objective: objectiveName, maxIterations, warmupSteps: options.warmupSteps ?? null, interpolation: options.interpolation ?? 'linear', bootstrap: nBoot, seed, ...(sigmaHat !== null ? { prior, priorNoise: sigmaHat } : {}), ...(released ? { procedure } : {}) },
     notes: [
       `Fitted on ${fitPrepared.map((c) => c.name).join(', ')}; ${objectiveName === 'huber-log' ? `Σ Huber_δ(ln L̂ − ln L) over every logged point, δ = ${delta}` : '½·Σ (ln L̂ − ln L)² over every logged point'}.`,
       `Per-step LR rebuilt from the logged points: η_0 = 0, linear warmup to the first logged LR at ${options.warmupSteps ?? 'the first logged step'}, ${options.interpolation ?? 'linear'} interpolation between logged steps.`,
-      law.name === 'multipower'
+      released
+        ? `Procedure: the MPL authors' released code — the simplified law L0 + A·S1^−alpha − B·(η_max − η_t) from 81 starts (best objective ${fmt(init!.best.f)}), then AdamW in the natural parameters from C = 1, beta = 0.5, gamma = 0.5 (learning rates 5e-2 for L0, A, B, C and 5e-3 for alpha, beta, gamma; weight decay 0.01), stopped after ${unpenalised.best.iterations} steps (at most 200, or 20 without a better objective). An early-stopped fit, not an optimum: the stop is the regularisation (docs/fit.md).`
+        : law.name === 'multipower'
         ? `Starts: the MPL paper's two stages — the simplified law L0 + A·S1^−alpha − B·(η_max − η_t) from 81 starts${init ? ` (best objective ${fmt(init.best.f)})` : ''}, then the full law from ${starts.length} starts over (C, beta), beta from near the β → 0 edge (0.02) to 0.7, gamma = 0.5, each by Levenberg–Marquardt in (L0, ln A, alpha, ln(B·beta), ln C, beta, gamma) (the β → 0 limit inside the space).`
         : `Tissue λ = ${lambda}; ${starts.length} starts.`,
       ...(sigmaHat !== null

@@ -61,6 +61,9 @@ describe('requests are a union of the kinds\' options; a flag its kind has not i
     expect(fromFlags('schedule', { law: 'multipower', prior: 'drop-shape' })).toMatchObject({ kind: 'schedule', law: 'multipower', prior: 'drop-shape' });
     expect(errorOf(() => fromFlags('schedule', { prior: 'flat' })).field).toBe('--prior');
     expect(errorOf(() => fromFlags('parametric', { prior: 'drop-shape' })).message).toMatch(/^--prior: not an option of parametric fits .*moelab fit schedule\.$/);
+    expect(fromFlags('schedule', { law: 'multipower', procedure: 'released' })).toMatchObject({ kind: 'schedule', procedure: 'released' });
+    expect(errorOf(() => fromFlags('schedule', { procedure: 'adam' })).field).toBe('--procedure');
+    expect(errorOf(() => fromFlags('isoflop', { procedure: 'released' })).message).toMatch(/^--procedure: not an option of isoflop fits/);
   });
 
   it('a flag of another kind: one error naming the flag, the kind and the kinds that take it', () => {

@@ -13,7 +13,8 @@ export type StopReason =
   | 'max-iterations'
   | 'max-evaluations'
   | 'line-search' // no step satisfying the Wolfe conditions even after a restart
-  | 'non-finite'; // the objective is not finite at the start point
+  | 'non-finite' // the objective is not finite at the start point
+  | 'early-stop'; // a fixed-budget procedure stopped by its own rule (adamw.ts): not a convergence claim
 
 export interface OptimizeResult {
   x: Float64Array;
