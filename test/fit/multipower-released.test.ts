@@ -5,7 +5,8 @@
 // same objective does not (docs/BENCHMARKS.md). Also the optimiser alone and the refusals.
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { fitScheduleLaw, MPL_OFFICIAL_PARAMS } from '../../src/fit/index.ts';
+import { fitScheduleLaw, meanAbsRelError, MPL_OFFICIAL_PARAMS, multiPowerLaw, predictCurve, prepareCurve, type LossCurve } from '../../src/fit/index.ts';
+import { createRng } from '../../src/util/rng.ts';
 import { minimizeAdamW } from '../../src/fit/optimize/adamw.ts';
 import { readCurveCsv } from '../../src/fit/run-fit.ts';
 import { PROJECT_ROOT } from '../../src/util/provenance.ts';
@@ -37,6 +38,23 @@ describe('the released Multi-Power procedure', () => {
     expect(fit.diagnostics.iterations).toBeLessThanOrEqual(200);
     expect(fit.notes.join(' ')).toMatch(/An early-stopped fit, not an optimum/);
     expect(fit.options).toMatchObject({ procedure: 'released' });
+  }, 120_000);
+
+  it('synthetic: curves planted from a known law with 0.1% noise — fitted on constant + cosine, it predicts the planted WSD and cosine-72k curves within 0.3%', () => {
+    // The bundled curves' own LR schedules, losses replaced by the official 100M law × log-normal noise.
+    const truth = MPL_OFFICIAL_PARAMS['100M'];
+    const rng = createRng(5);
+    const plant = (name: string, noise: number): LossCurve => {
+      const c = load(name);
+      const clean = predictCurve(multiPowerLaw, truth, prepareCurve(c));
+      return { ...c, losses: Array.from(clean, (l) => l * Math.exp(noise * rng.normal())) };
+    };
+    const fit = fitScheduleLaw([plant('constant_24000', 1e-3), plant('cosine_24000', 1e-3)], { law: 'multipower', procedure: 'released' });
+    const params = Object.fromEntries(Object.entries(fit.params).map(([k, v]) => [k, v.value]));
+    for (const name of ['wsd_20000_24000', 'wsdld_20000_24000', 'cosine_72000']) {
+      const clean = plant(name, 0);
+      expect(meanAbsRelError(predictCurve(multiPowerLaw, params, prepareCurve(clean)), clean.losses), name).toBeLessThan(0.003);
+    }
   }, 120_000);
 
   it('is refused where it does not apply, naming the way out', () => {
