@@ -45,7 +45,7 @@ describe('--json on every command', () => {
     expect(r.code).toBe(0);
     const spec = parseOnly(r.stdout) as unknown as { commands: { name: string; options: { flag: string }[] }[] };
     const names = spec.commands.map((c) => c.name);
-    for (const name of ['env', 'inspect', 'train', 'plan', 'sweep', 'status', 'dashboard', 'fit', 'report', 'reproduce', 'bench', 'completion']) expect(names).toContain(name);
+    for (const name of ['env', 'inspect', 'train', 'plan', 'sweep', 'status', 'dashboard', 'fit', 'report', 'reproduce', 'compare', 'bench', 'completion']) expect(names).toContain(name);
     const without = spec.commands.filter((c) => !c.options.some((o) => o.flag === '--json')).map((c) => c.name);
     expect(without).toEqual([]);
   });
