@@ -185,7 +185,8 @@ export function planStudy(
     const field = `${source} presets.${preset}.maxEpochs`;
     const fitted = fitPlanToCorpus(plan, corpusPasses(plan), p.maxEpochs, field);
     plan = fitted.plan;
-    const later = p.lrScan ? fitPlanToCorpus(isoflopPlan(parts.iso, undefined, source), corpusPasses(isoflopPlan(parts.iso, undefined, source)), p.maxEpochs, field) : undefined;
+    const cells = p.lrScan ? isoflopPlan(parts.iso, undefined, source) : undefined;
+    const later = cells ? fitPlanToCorpus(cells, corpusPasses(cells), p.maxEpochs, field) : undefined;
     corpus.repeated.push(...fitted.repeated, ...(later?.repeated ?? []));
     corpus.dropped.push(...fitted.dropped, ...(later?.dropped ?? []));
     throwOnErrors(source, checkCorpus(plan));
