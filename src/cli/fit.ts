@@ -439,7 +439,9 @@ export function registerFit(program: Command): void {
         process.stdout.write('(no --out given: record not written)\n');
       }
       if (!convergence.converged) {
-        process.stderr.write(`fit did not converge: ${convergence.reasons.join('; ')}.${opts.allowUnconverged ? ' (--allow-unconverged: exit 0)' : ` Exit ${UNCONVERGED_EXIT_CODE}; raise --max-iterations, change the objective or starts, or pass --allow-unconverged.`}\n`);
+        // The released Multi-Power procedure stops early by design: more iterations are not the fix.
+        const fix = 'reason' in result.diagnostics && result.diagnostics.reason === 'early-stop' ? 'the procedure stops early by design (docs/fit.md); pass --allow-unconverged to accept it' : 'raise --max-iterations, change the objective or starts, or pass --allow-unconverged';
+        process.stderr.write(`fit did not converge: ${convergence.reasons.join('; ')}.${opts.allowUnconverged ? ' (--allow-unconverged: exit 0)' : ` Exit ${UNCONVERGED_EXIT_CODE}; ${fix}.`}\n`);
         if (!opts.allowUnconverged) process.exitCode = UNCONVERGED_EXIT_CODE;
       }
     });

@@ -3,6 +3,9 @@
 // curves it was run on (cosine_24000 + constant_24000 + wsdcon_9, docs/references.md#multi-power)
 // it must land on the official parameters the authors published from it; the converged fit of the
 // same objective does not (docs/BENCHMARKS.md). Also the optimiser alone and the refusals.
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { fitScheduleLaw, meanAbsRelError, MPL_OFFICIAL_PARAMS, multiPowerLaw, predictCurve, prepareCurve, type LossCurve } from '../../src/fit/index.ts';
@@ -54,6 +57,25 @@ describe('the released Multi-Power procedure', () => {
     for (const name of ['wsd_20000_24000', 'wsdld_20000_24000', 'cosine_72000']) {
       const clean = plant(name, 0);
       expect(meanAbsRelError(predictCurve(multiPowerLaw, params, prepareCurve(clean)), clean.losses), name).toBeLessThan(0.003);
+    }
+  }, 120_000);
+
+  it('moelab fit schedule --procedure released: exits 3 saying it stops by design; --allow-unconverged writes the record', () => {
+    const tmp = mkdtempSync(join(tmpdir(), 'moelab-released-'));
+    try {
+      const out = join(tmp, 'f.json');
+      const args = ['fit', 'schedule', '--law', 'multipower', '--procedure', 'released', '--fit', join(dir, 'constant_24000.csv'), join(dir, 'cosine_24000.csv'), '--out', out];
+      const run = (extra: string[]) => spawnSync(process.execPath, [join(PROJECT_ROOT, 'bin', 'moelab.js'), ...args, ...extra], { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
+      const strict = run([]);
+      expect(strict.status).toBe(3);
+      expect(strict.stderr).toMatch(/stopped by "early-stop".*Exit 3; the procedure stops early by design \(docs\/fit\.md\); pass --allow-unconverged to accept it\./);
+      const ok = run(['--allow-unconverged']);
+      expect(ok.status).toBe(0);
+      const record = JSON.parse(readFileSync(out, 'utf8')) as { options: { procedure?: string }; convergence: { converged: boolean } };
+      expect(record.options.procedure).toBe('released');
+      expect(record.convergence.converged).toBe(false);
+    } finally {
+      rmSync(tmp, { recursive: true, force: true });
     }
   }, 120_000);
 
