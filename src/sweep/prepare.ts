@@ -7,7 +7,7 @@ import { RunConfigSchema } from '../config/schema.ts';
 import type { SweepDefinition } from '../config/sweep-schema.ts';
 import { prepareDataset, type Dataset } from '../data/dataset.ts';
 import { resolveValWindows } from '../data/validation.ts';
-import { checkDataBudget, createTokenStream } from '../data/stream.ts';
+import { checkDataBudget, createTokenStream, type TokenStream } from '../data/stream.ts';
 import { ConfigError, ConfigErrors } from '../errors.ts';
 import { readJsonIfExists } from '../io/atomic.ts';
 import { resultsCacheDir, resultsRoot } from '../io/results.ts';
@@ -47,39 +47,53 @@ export function absolutizeCorpus(plan: RunPlan, baseDir: string): RunPlan {
 }
 
 /**
- * The corpus checks of every run, exactly as the trainer will make them (src/data/stream.ts):
- * the training tokens fit in one pass over the train split (unless data.repeat), and the
- * validation split holds the evaluation batches. Each dataset is prepared once (and cached).
+ * Each run with its config and the token stream the trainer will build for it (src/data/stream.ts).
+ * Each dataset is prepared once (and cached); a corpus that cannot load is reported once through
+ * `onError` (without a run id) and its runs are skipped, as is a run whose stream cannot be built
+ * (reported with its id).
  */
-export function checkCorpus(plan: RunPlan, options: { cacheDir?: string } = {}): PlanProblem[] {
-  const problems: PlanProblem[] = [];
+function* runStreams(plan: RunPlan, options: { cacheDir?: string }, onError: (err: ConfigError, runId?: string) => void = () => {}) {
   const datasets = new Map<string, Dataset | undefined>();
-  const problemOf = (err: ConfigError, runId?: string): PlanProblem => {
-    const m = /^[^:]*: (.*) \(got /s.exec(err.message);
-    return { level: 'error', ...(runId ? { runId } : {}), field: err.field, value: err.value, message: m ? m[1] : err.message, fix: err.fix };
-  };
   for (const run of plan.runs) {
     const config = RunConfigSchema.parse(run.config);
     const key = JSON.stringify({ corpus: config.data.corpus, tokenizer: config.data.tokenizer });
     if (!datasets.has(key)) {
-      // A corpus that cannot load is one problem, not one per run.
       try {
         datasets.set(key, prepareDataset(config.data, { cacheDir: options.cacheDir }));
       } catch (err) {
         if (!(err instanceof ConfigError)) throw err;
         datasets.set(key, undefined);
-        problems.push(problemOf(err));
+        onError(err);
       }
     }
     const dataset = datasets.get(key);
     if (!dataset) continue;
+    let stream: TokenStream;
     try {
-      const stream = createTokenStream(dataset.tokens, {
-        seqLen: config.model.seqLen,
-        batchSize: config.train.batchSize,
-        valTokens: config.data.valTokens,
-        seed: config.seed,
-      });
+      stream = createTokenStream(dataset.tokens, { seqLen: config.model.seqLen, batchSize: config.train.batchSize, valTokens: config.data.valTokens, seed: config.seed });
+    } catch (err) {
+      if (!(err instanceof ConfigError)) throw err;
+      onError(err, run.runId);
+      continue;
+    }
+    yield { run, config, stream };
+  }
+}
+
+/**
+ * The corpus checks of every run, exactly as the trainer will make them (src/data/stream.ts):
+ * the training tokens fit in one pass over the train split (unless data.repeat), and the
+ * validation split holds the evaluation batches.
+ */
+export function checkCorpus(plan: RunPlan, options: { cacheDir?: string } = {}): PlanProblem[] {
+  const problems: PlanProblem[] = [];
+  const problemOf = (err: ConfigError, runId?: string): PlanProblem => {
+    const m = /^[^:]*: (.*) \(got /s.exec(err.message);
+    return { level: 'error', ...(runId ? { runId } : {}), field: err.field, value: err.value, message: m ? m[1] : err.message, fix: err.fix };
+  };
+  // A corpus that cannot load is one problem, not one per run.
+  for (const { run, config, stream } of runStreams(plan, options, (err, runId) => problems.push(problemOf(err, runId)))) {
+    try {
       checkDataBudget(stream, {
         steps: run.derived.steps,
         valWindows: resolveValWindows(config.data.valTokens, config.model.seqLen, config.data.valWindows),
@@ -96,27 +110,11 @@ export function checkCorpus(plan: RunPlan, options: { cacheDir?: string } = {}):
 /**
  * Passes over the corpus's train split each run needs (its training windows over the windows in
  * one epoch, as src/data/stream.ts counts them); runs whose corpus cannot load are left out (their
- * problem is checkCorpus's). Each dataset is prepared once (and cached).
+ * problem is checkCorpus's).
  */
 export function corpusPasses(plan: RunPlan, options: { cacheDir?: string } = {}): Map<string, number> {
   const passes = new Map<string, number>();
-  const datasets = new Map<string, Dataset | undefined>();
-  for (const run of plan.runs) {
-    const config = RunConfigSchema.parse(run.config);
-    const key = JSON.stringify({ corpus: config.data.corpus, tokenizer: config.data.tokenizer });
-    if (!datasets.has(key)) {
-      try {
-        datasets.set(key, prepareDataset(config.data, { cacheDir: options.cacheDir }));
-      } catch (err) {
-        if (!(err instanceof ConfigError)) throw err;
-        datasets.set(key, undefined);
-      }
-    }
-    const dataset = datasets.get(key);
-    if (!dataset) continue;
-    const stream = createTokenStream(dataset.tokens, { seqLen: config.model.seqLen, batchSize: config.train.batchSize, valTokens: config.data.valTokens, seed: config.seed });
-    passes.set(run.runId, (run.derived.steps * config.train.batchSize) / stream.windowsPerEpoch);
-  }
+  for (const { run, config, stream } of runStreams(plan, options)) passes.set(run.runId, (run.derived.steps * config.train.batchSize) / stream.windowsPerEpoch);
   return passes;
 }
 
